@@ -1,0 +1,180 @@
+//! The application: start-up (database, migrations, reference data, keys) and the HTTP router.
+
+use std::sync::Arc;
+
+use anyhow::Context as _;
+use async_graphql::dataloader::DataLoader;
+use async_graphql::http::GraphiQLSource;
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::{DefaultBodyLimit, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{Html, IntoResponse, Response};
+use axum::routing::get;
+use serde_json::json;
+
+use crate::auth::{self, JwtKeys, Viewer};
+use crate::config::Config;
+use crate::db::Db;
+use crate::error::AppError;
+use crate::graphql::{self, AppSchema};
+use crate::orgs::OrganizationLoader;
+use crate::taxonomy::Taxonomy;
+
+/// Everything a request needs; cheap to clone.
+#[derive(Clone)]
+pub struct AppState {
+    pub db: Db,
+    pub schema: AppSchema,
+    pub jwt: Arc<JwtKeys>,
+    pub taxonomy: Arc<Taxonomy>,
+    body_limit_bytes: usize,
+}
+
+impl AppState {
+    /// Connects, migrates, loads the reference data and the signing key: after this the service
+    /// can answer every request, on an empty database too.
+    pub async fn start(config: &Config) -> anyhow::Result<AppState> {
+        std::fs::create_dir_all(&config.data_dir)
+            .with_context(|| format!("creating {}", config.data_dir.display()))?;
+        let db = Db::connect(&config.database_url()).await?;
+        db.migrate().await?;
+        let taxonomy = Taxonomy::bundled();
+        taxonomy.seed(&db).await.context("loading reference data")?;
+        let jwt = Arc::new(JwtKeys::load(
+            config.jwt_secret.as_deref(),
+            &config.data_dir,
+        )?);
+        auth::warm_up().await?;
+
+        let mut builder = graphql::schema_builder()
+            .data(db.clone())
+            .data(jwt.clone())
+            .data(taxonomy.clone());
+        if !config.introspection {
+            builder = builder.disable_introspection();
+        }
+        Ok(AppState {
+            db,
+            schema: builder.finish(),
+            jwt,
+            taxonomy,
+            body_limit_bytes: config.body_limit_bytes,
+        })
+    }
+
+    pub fn router(&self) -> Router {
+        Router::new()
+            .route("/graphql", get(graphiql).post(graphql_post))
+            .route("/healthz", get(healthz))
+            .route("/readyz", get(readyz))
+            .layer(DefaultBodyLimit::max(self.body_limit_bytes))
+            .with_state(self.clone())
+    }
+}
+
+/// A response in GraphQL's error shape for failures before execution.
+fn request_error(status: StatusCode, err: AppError) -> Response {
+    let body = json!({
+        "data": null,
+        "errors": [{ "message": err.public_message(), "extensions": { "code": err.code() } }],
+    });
+    let mut response = (status, axum::Json(body)).into_response();
+    if status == StatusCode::UNAUTHORIZED {
+        response.headers_mut().insert(
+            header::WWW_AUTHENTICATE,
+            "Bearer".parse().expect("static header"),
+        );
+    }
+    response
+}
+
+/// The viewer named by the `Authorization` header. A header that is present but not a valid,
+/// unexpired access token refuses the whole request, so that clients know to renew the token.
+fn viewer_from(headers: &HeaderMap, jwt: &JwtKeys) -> Result<Viewer, AppError> {
+    let Some(value) = headers.get(header::AUTHORIZATION) else {
+        return Ok(Viewer::Anonymous);
+    };
+    let token = value
+        .to_str()
+        .ok()
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(str::trim)
+        .ok_or(AppError::Unauthenticated)?;
+    jwt.verify(token)
+        .map(Viewer::User)
+        .ok_or(AppError::Unauthenticated)
+}
+
+async fn graphql_post(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
+    let request: async_graphql::Request = match serde_json::from_slice(&body) {
+        Ok(request) => request,
+        Err(_) => {
+            return request_error(
+                StatusCode::BAD_REQUEST,
+                AppError::BadRequest("请求体不是有效的 GraphQL JSON 请求".into()),
+            );
+        }
+    };
+    let viewer = match viewer_from(&headers, &state.jwt) {
+        Ok(viewer) => viewer,
+        Err(err) => return request_error(StatusCode::UNAUTHORIZED, err),
+    };
+    let request = request.data(viewer).data(DataLoader::new(
+        OrganizationLoader::new(state.db.clone()),
+        tokio::spawn,
+    ));
+    let mut response = state.schema.execute(request).await;
+    for error in &mut response.errors {
+        label_request_error(error);
+    }
+    axum::Json(response).into_response()
+}
+
+/// Errors that carry no code come from parsing, validation and the query limits, before any
+/// resolver ran: they are the client's, and get the BAD_REQUEST code and a Chinese message.
+fn label_request_error(error: &mut async_graphql::ServerError) {
+    let extensions = error.extensions.get_or_insert_with(Default::default);
+    if extensions.get("code").is_some() {
+        return;
+    }
+    extensions.set("code", "BAD_REQUEST");
+    error.message = match error.message.as_str() {
+        "Query is nested too deep." => format!("查询嵌套层数过深（最多{}层）", graphql::MAX_DEPTH),
+        "Query is too complex." => "查询过于复杂，请减少所选字段".to_owned(),
+        other => format!("请求无效：{other}"),
+    };
+}
+
+async fn graphiql() -> Html<String> {
+    Html(
+        GraphiQLSource::build()
+            .endpoint("/graphql")
+            .title("晋中市场景创新两张清单平台")
+            .finish(),
+    )
+}
+
+async fn healthz() -> &'static str {
+    "ok"
+}
+
+/// Ready when the database answers and every migration this binary knows is applied.
+async fn readyz(State(state): State<AppState>) -> Response {
+    match state.db.migrations_applied().await {
+        Ok(true) => (StatusCode::OK, axum::Json(json!({ "status": "ready" }))).into_response(),
+        Ok(false) => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            axum::Json(json!({ "status": "migrations pending" })),
+        )
+            .into_response(),
+        Err(e) => {
+            tracing::warn!(error = %e, "readiness check failed");
+            (
+                StatusCode::SERVICE_UNAVAILABLE,
+                axum::Json(json!({ "status": "database unavailable" })),
+            )
+                .into_response()
+        }
+    }
+}

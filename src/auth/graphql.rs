@@ -1,0 +1,249 @@
+use std::sync::Arc;
+
+use async_graphql::{Context, ID, InputObject, Object, SimpleObject};
+use chrono::{DateTime, Utc};
+
+use super::service::{self, RegisterInput, Session};
+use super::{JwtKeys, Role, Viewer};
+use crate::db::{self, Db};
+use crate::error::{AppError, AppResult, UserError};
+use crate::orgs::Organization;
+use crate::orgs::graphql::load_organization;
+use crate::taxonomy::Taxonomy;
+
+pub use service::UserRow;
+
+/// A person with an account. E-mail is shown to the user themself and to admins only.
+#[derive(Clone, Debug)]
+pub struct User {
+    row: UserRow,
+    /// Set where the user is the one asking (sign-in, registration), before any token exists.
+    own: bool,
+}
+
+impl User {
+    pub fn new(row: UserRow) -> Self {
+        User { row, own: false }
+    }
+
+    /// The user as they see themself.
+    pub fn own(row: UserRow) -> Self {
+        User { row, own: true }
+    }
+}
+
+#[Object]
+impl User {
+    async fn id(&self) -> ID {
+        ID(self.row.id.clone())
+    }
+    async fn email(&self, ctx: &Context<'_>) -> Option<&str> {
+        let viewer = Viewer::of(ctx);
+        (self.own || viewer.is_admin() || viewer.claims().is_some_and(|c| c.sub == self.row.id))
+            .then_some(self.row.email.as_str())
+    }
+    async fn display_name(&self) -> &str {
+        &self.row.display_name
+    }
+    async fn role(&self) -> Role {
+        self.row.role()
+    }
+    async fn email_verified(&self) -> bool {
+        self.row.email_verified_at.is_some()
+    }
+    async fn organization(&self, ctx: &Context<'_>) -> AppResult<Organization> {
+        load_organization(ctx, &self.row.organization_id)
+            .await?
+            .ok_or_else(|| AppError::internal("user without organization"))
+    }
+    async fn created_at(&self) -> Option<DateTime<Utc>> {
+        db::parse_time(&self.row.created_at)
+    }
+}
+
+#[derive(Default)]
+pub struct AuthQuery;
+
+#[Object]
+impl AuthQuery {
+    /// The signed-in user, or null without a token.
+    async fn me(&self, ctx: &Context<'_>) -> AppResult<Option<User>> {
+        let Some(claims) = Viewer::of(ctx).claims() else {
+            return Ok(None);
+        };
+        let db = ctx.data_unchecked::<Db>();
+        let user = service::find_user(db, &claims.sub)
+            .await?
+            .ok_or(AppError::Unauthenticated)?;
+        Ok(Some(User::own(user)))
+    }
+}
+
+#[derive(SimpleObject)]
+pub struct RegisterPayload {
+    pub user: Option<User>,
+    pub errors: Vec<UserError>,
+}
+
+#[derive(InputObject)]
+pub struct LoginInput {
+    pub email: String,
+    pub password: String,
+}
+
+/// The tokens of a session, shared by sign-in and renewal.
+#[derive(SimpleObject, Default)]
+pub struct SessionFields {
+    /// Bearer token for the `Authorization` header, valid for 15 minutes.
+    pub access_token: Option<String>,
+    pub access_token_expires_at: Option<DateTime<Utc>>,
+    /// Single-use token for `refreshSession`, valid for 30 days.
+    pub refresh_token: Option<String>,
+    pub user: Option<User>,
+}
+
+impl From<Session> for SessionFields {
+    fn from(session: Session) -> Self {
+        SessionFields {
+            access_token: Some(session.access_token),
+            access_token_expires_at: Some(session.access_token_expires_at),
+            refresh_token: Some(session.refresh_token),
+            user: Some(User::own(session.user)),
+        }
+    }
+}
+
+#[derive(SimpleObject)]
+pub struct LoginPayload {
+    #[graphql(flatten)]
+    pub session: SessionFields,
+    pub errors: Vec<UserError>,
+}
+
+#[derive(InputObject)]
+pub struct RefreshSessionInput {
+    pub refresh_token: String,
+}
+
+#[derive(SimpleObject)]
+pub struct RefreshSessionPayload {
+    #[graphql(flatten)]
+    pub session: SessionFields,
+    pub errors: Vec<UserError>,
+}
+
+#[derive(InputObject)]
+pub struct LogoutInput {
+    pub refresh_token: String,
+}
+
+#[derive(SimpleObject)]
+pub struct LogoutPayload {
+    pub ok: bool,
+    pub errors: Vec<UserError>,
+}
+
+#[derive(InputObject)]
+pub struct ChangePasswordInput {
+    pub current_password: String,
+    pub new_password: String,
+}
+
+#[derive(SimpleObject)]
+pub struct ChangePasswordPayload {
+    pub user: Option<User>,
+    pub errors: Vec<UserError>,
+}
+
+#[derive(Default)]
+pub struct AuthMutation;
+
+#[Object]
+impl AuthMutation {
+    /// Creates an account and its organization, which waits for an admin's verification.
+    async fn register(
+        &self,
+        ctx: &Context<'_>,
+        input: RegisterInput,
+    ) -> AppResult<RegisterPayload> {
+        let db = ctx.data_unchecked::<Db>();
+        let taxonomy = ctx.data_unchecked::<Arc<Taxonomy>>();
+        Ok(match service::register(db, taxonomy, input).await? {
+            Ok(registered) => RegisterPayload {
+                user: Some(User::own(registered.user)),
+                errors: vec![],
+            },
+            Err(errors) => RegisterPayload { user: None, errors },
+        })
+    }
+
+    /// Signs in with e-mail and password. A wrong e-mail and a wrong password give the same answer.
+    async fn login(&self, ctx: &Context<'_>, input: LoginInput) -> AppResult<LoginPayload> {
+        let db = ctx.data_unchecked::<Db>();
+        let jwt = ctx.data_unchecked::<Arc<JwtKeys>>();
+        Ok(
+            match service::login(db, jwt, &input.email, &input.password).await? {
+                Ok(session) => LoginPayload {
+                    session: session.into(),
+                    errors: vec![],
+                },
+                Err(errors) => LoginPayload {
+                    session: SessionFields::default(),
+                    errors,
+                },
+            },
+        )
+    }
+
+    /// Exchanges a refresh token for new tokens. Each refresh token works once; a reused one ends
+    /// the session (top-level UNAUTHENTICATED).
+    async fn refresh_session(
+        &self,
+        ctx: &Context<'_>,
+        input: RefreshSessionInput,
+    ) -> AppResult<RefreshSessionPayload> {
+        let db = ctx.data_unchecked::<Db>();
+        let jwt = ctx.data_unchecked::<Arc<JwtKeys>>();
+        let session = service::refresh(db, jwt, &input.refresh_token).await?;
+        Ok(RefreshSessionPayload {
+            session: session.into(),
+            errors: vec![],
+        })
+    }
+
+    /// Ends the session the refresh token belongs to.
+    async fn logout(&self, ctx: &Context<'_>, input: LogoutInput) -> AppResult<LogoutPayload> {
+        let db = ctx.data_unchecked::<Db>();
+        service::logout(db, &input.refresh_token).await?;
+        Ok(LogoutPayload {
+            ok: true,
+            errors: vec![],
+        })
+    }
+
+    /// Changes the signed-in user's password and ends all of their sessions.
+    async fn change_password(
+        &self,
+        ctx: &Context<'_>,
+        input: ChangePasswordInput,
+    ) -> AppResult<ChangePasswordPayload> {
+        let claims = Viewer::of(ctx).require_user()?;
+        let db = ctx.data_unchecked::<Db>();
+        Ok(
+            match service::change_password(
+                db,
+                &claims.sub,
+                &input.current_password,
+                &input.new_password,
+            )
+            .await?
+            {
+                Ok(user) => ChangePasswordPayload {
+                    user: Some(User::own(user)),
+                    errors: vec![],
+                },
+                Err(errors) => ChangePasswordPayload { user: None, errors },
+            },
+        )
+    }
+}

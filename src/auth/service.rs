@@ -1,0 +1,569 @@
+//! Registration, sign-in, session rotation and password changes. Each write is one transaction;
+//! a refused input writes nothing.
+
+use async_graphql::InputObject;
+use chrono::Utc;
+use tokio::sync::OnceCell;
+
+use super::Role;
+use super::password;
+use super::tokens::{self, JwtKeys, REFRESH_TTL};
+use crate::db::{self, Db, Tx};
+use crate::error::{AppError, AppResult, ErrorCode, UserError, Validator};
+use crate::events::{self, NewEvent};
+use crate::orgs::{self, NewOrganization, OrganizationKind, OrganizationRow, OrganizationStatus};
+use crate::taxonomy::Taxonomy;
+
+#[derive(sqlx::FromRow, Clone, Debug)]
+pub struct UserRow {
+    pub id: String,
+    pub email: String,
+    pub password_hash: String,
+    pub display_name: String,
+    pub role: String,
+    pub organization_id: String,
+    pub email_verified_at: Option<String>,
+    pub version: i64,
+    pub created_at: String,
+}
+
+impl UserRow {
+    pub fn role(&self) -> Role {
+        Role::parse(&self.role).unwrap_or(Role::Enterprise)
+    }
+}
+
+const USER_COLUMNS: &str = "id, email, password_hash, display_name, role, organization_id, \
+                            email_verified_at, version, created_at";
+
+pub async fn find_user(db: &Db, id: &str) -> Result<Option<UserRow>, sqlx::Error> {
+    sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT {USER_COLUMNS} FROM users WHERE id = $1"
+    )))
+    .bind(id)
+    .fetch_optional(db.pool())
+    .await
+}
+
+async fn find_user_by_email(db: &Db, email: &str) -> Result<Option<UserRow>, sqlx::Error> {
+    sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT {USER_COLUMNS} FROM users WHERE email = $1"
+    )))
+    .bind(email)
+    .fetch_optional(db.pool())
+    .await
+}
+
+async fn insert_user(
+    tx: &mut Tx,
+    email: &str,
+    password_hash: &str,
+    display_name: &str,
+    role: Role,
+    organization_id: &str,
+) -> Result<UserRow, sqlx::Error> {
+    sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "INSERT INTO users (id, email, password_hash, display_name, role, organization_id, \
+         version, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, 1, $7, $7) \
+         RETURNING {USER_COLUMNS}"
+    )))
+    .bind(db::new_id())
+    .bind(email)
+    .bind(password_hash)
+    .bind(display_name)
+    .bind(role.as_str())
+    .bind(organization_id)
+    .bind(db::now())
+    .fetch_one(&mut **tx)
+    .await
+}
+
+/// The canonical form of an e-mail address (trimmed, lower case) if it has a plausible form.
+pub fn normalize_email(input: &str) -> Option<String> {
+    let email = input.trim().to_lowercase();
+    if email.len() > 254 {
+        return None;
+    }
+    let (local, domain) = email.split_once('@')?;
+    let local_ok = !local.is_empty()
+        && local.len() <= 64
+        && !local.starts_with('.')
+        && !local.ends_with('.')
+        && local
+            .chars()
+            .all(|c| !c.is_whitespace() && !c.is_control() && !"@<>()[],;:\"\\".contains(c));
+    let labels: Vec<&str> = domain.split('.').collect();
+    let domain_ok = labels.len() >= 2
+        && labels.iter().all(|l| {
+            !l.is_empty()
+                && !l.starts_with('-')
+                && !l.ends_with('-')
+                && l.chars().all(|c| c.is_alphanumeric() || c == '-')
+        });
+    (local_ok && domain_ok).then_some(email)
+}
+
+#[derive(InputObject, Clone, Debug)]
+pub struct RegisterOrganizationInput {
+    pub name: String,
+    pub kind: OrganizationKind,
+    /// 统一社会信用代码; required for ENTERPRISE and RESEARCH.
+    pub credit_code: Option<String>,
+    pub region_code: String,
+}
+
+#[derive(InputObject, Clone, Debug)]
+pub struct RegisterInput {
+    pub email: String,
+    pub password: String,
+    pub display_name: String,
+    /// The organization the new user registers and belongs to.
+    pub organization: RegisterOrganizationInput,
+}
+
+pub struct Registered {
+    pub user: UserRow,
+    pub organization: OrganizationRow,
+}
+
+/// The checked and normalized parts of a registration.
+struct ValidRegistration {
+    email: String,
+    credit_code: Option<String>,
+}
+
+fn validate_registration(
+    input: &RegisterInput,
+    taxonomy: &Taxonomy,
+) -> Result<ValidRegistration, Vec<UserError>> {
+    let mut v = Validator::default();
+    let email = normalize_email(&input.email);
+    if input.email.trim().is_empty() {
+        v.push(&["email"], ErrorCode::Required, "请填写邮箱");
+    } else if email.is_none() {
+        v.push(&["email"], ErrorCode::Invalid, "邮箱格式不正确");
+    }
+    if let Some(reason) = password::weakness(&input.password) {
+        v.push(&["password"], ErrorCode::PasswordTooWeak, reason);
+    }
+    v.text(&["displayName"], "姓名", &input.display_name, 40);
+    let org = &input.organization;
+    v.text(&["organization", "name"], "组织名称", &org.name, 100);
+    if org.kind == OrganizationKind::Operator {
+        v.push(
+            &["organization", "kind"],
+            ErrorCode::Invalid,
+            "不能注册平台运营方组织",
+        );
+    }
+    let credit_code = match org.credit_code.as_deref().map(str::trim) {
+        None | Some("") => {
+            if org.kind.requires_credit_code() {
+                v.push(
+                    &["organization", "creditCode"],
+                    ErrorCode::Required,
+                    "企业和科研院所须填写统一社会信用代码",
+                );
+            }
+            None
+        }
+        Some(code) => {
+            let normalized = orgs::credit_code::normalize(code);
+            if normalized.is_none() {
+                v.push(
+                    &["organization", "creditCode"],
+                    ErrorCode::InvalidCreditCode,
+                    "统一社会信用代码无效，请核对后重新填写",
+                );
+            }
+            normalized
+        }
+    };
+    if taxonomy.region(org.region_code.trim()).is_none() {
+        v.push(
+            &["organization", "regionCode"],
+            ErrorCode::UnknownRegion,
+            "所在地区不存在",
+        );
+    }
+    v.finish()?;
+    Ok(ValidRegistration {
+        email: email.expect("checked above"),
+        credit_code,
+    })
+}
+
+/// Creates the user and its new (PENDING) organization, or returns every validation failure and
+/// writes nothing.
+pub async fn register(
+    db: &Db,
+    taxonomy: &Taxonomy,
+    input: RegisterInput,
+) -> AppResult<Result<Registered, Vec<UserError>>> {
+    let ValidRegistration { email, credit_code } = match validate_registration(&input, taxonomy) {
+        Ok(valid) => valid,
+        Err(errors) => return Ok(Err(errors)),
+    };
+    let org = &input.organization;
+    let password_hash = password::hash(input.password.clone()).await?;
+    let role = match org.kind {
+        OrganizationKind::Government => Role::Government,
+        _ => Role::Enterprise,
+    };
+    let mut tx = db.begin().await?;
+    let organization = match orgs::insert(
+        &mut tx,
+        NewOrganization {
+            name: org.name.trim(),
+            kind: org.kind,
+            status: OrganizationStatus::Pending,
+            credit_code: credit_code.as_deref(),
+            region_code: org.region_code.trim(),
+        },
+    )
+    .await
+    {
+        Ok(row) => row,
+        Err(e) if db::is_unique_violation(&e, "organizations", "credit_code") => {
+            return Ok(Err(vec![UserError::new(
+                &["organization", "creditCode"],
+                ErrorCode::Duplicate,
+                "该统一社会信用代码已注册，请联系本单位管理员",
+            )]));
+        }
+        Err(e) => return Err(e.into()),
+    };
+    let user = match insert_user(
+        &mut tx,
+        &email,
+        &password_hash,
+        input.display_name.trim(),
+        role,
+        &organization.id,
+    )
+    .await
+    {
+        Ok(row) => row,
+        Err(e) if db::is_unique_violation(&e, "users", "email") => {
+            return Ok(Err(vec![UserError::new(
+                &["email"],
+                ErrorCode::Duplicate,
+                "该邮箱已注册",
+            )]));
+        }
+        Err(e) => return Err(e.into()),
+    };
+    events::record(
+        &mut tx,
+        NewEvent {
+            aggregate_type: "ORGANIZATION",
+            aggregate_id: &organization.id,
+            action: "REGISTER",
+            from_status: None,
+            to_status: Some(OrganizationStatus::Pending.as_str()),
+            actor_id: Some(&user.id),
+            note: None,
+        },
+        &user.created_at,
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(Ok(Registered { user, organization }))
+}
+
+/// A signed-in session: a short-lived access token and the refresh token that renews it.
+pub struct Session {
+    pub access_token: String,
+    pub access_token_expires_at: chrono::DateTime<Utc>,
+    pub refresh_token: String,
+    pub user: UserRow,
+}
+
+/// A hash to check passwords against when the e-mail is unknown, so that a wrong e-mail takes as
+/// long as a wrong password.
+static DUMMY_HASH: OnceCell<String> = OnceCell::const_new();
+
+async fn dummy_hash() -> AppResult<&'static String> {
+    DUMMY_HASH
+        .get_or_try_init(|| password::hash(tokens::random_token(16)))
+        .await
+}
+
+/// Prepares what sign-in needs, so that the first failed sign-in is not slower than the others.
+pub async fn warm_up() -> AppResult<()> {
+    dummy_hash().await.map(|_| ())
+}
+
+fn invalid_credentials() -> Vec<UserError> {
+    vec![UserError::new(
+        &[],
+        ErrorCode::InvalidCredentials,
+        "邮箱或密码错误",
+    )]
+}
+
+pub async fn login(
+    db: &Db,
+    jwt: &JwtKeys,
+    email: &str,
+    password: &str,
+) -> AppResult<Result<Session, Vec<UserError>>> {
+    let user = match normalize_email(email) {
+        Some(email) => find_user_by_email(db, &email).await?,
+        None => None,
+    };
+    let stored_hash = match &user {
+        Some(user) => user.password_hash.clone(),
+        None => dummy_hash().await?.clone(),
+    };
+    let matches = password::verify(password.to_owned(), stored_hash).await?;
+    let Some(user) = user.filter(|_| matches) else {
+        return Ok(Err(invalid_credentials()));
+    };
+    let mut tx = db.begin().await?;
+    let refresh_token = insert_refresh_token(&mut tx, &user.id, &db::new_id()).await?;
+    tx.commit().await?;
+    Ok(Ok(start_session(jwt, user, refresh_token)))
+}
+
+fn start_session(jwt: &JwtKeys, user: UserRow, refresh_token: String) -> Session {
+    let (access_token, access_token_expires_at) =
+        jwt.issue(&user.id, &user.organization_id, user.role(), Utc::now());
+    Session {
+        access_token,
+        access_token_expires_at,
+        refresh_token,
+        user,
+    }
+}
+
+async fn insert_refresh_token(
+    tx: &mut Tx,
+    user_id: &str,
+    family_id: &str,
+) -> Result<String, sqlx::Error> {
+    let token = tokens::random_token(32);
+    let now = Utc::now();
+    sqlx::query(
+        "INSERT INTO refresh_tokens (id, user_id, family_id, token_hash, issued_at, expires_at) \
+         VALUES ($1, $2, $3, $4, $5, $6)",
+    )
+    .bind(db::new_id())
+    .bind(user_id)
+    .bind(family_id)
+    .bind(tokens::token_hash(&token))
+    .bind(db::format_time(now))
+    .bind(db::format_time(now + REFRESH_TTL))
+    .execute(&mut **tx)
+    .await?;
+    Ok(token)
+}
+
+async fn revoke_family(tx: &mut Tx, family_id: &str, now: &str) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "UPDATE refresh_tokens SET revoked_at = $2 WHERE family_id = $1 AND revoked_at IS NULL",
+    )
+    .bind(family_id)
+    .bind(now)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+#[derive(sqlx::FromRow)]
+struct RefreshTokenRow {
+    id: String,
+    user_id: String,
+    family_id: String,
+    expires_at: String,
+    used_at: Option<String>,
+    revoked_at: Option<String>,
+}
+
+/// Exchanges a refresh token for a new session. The presented token is used up; presenting a
+/// used token again means it was stolen or replayed, and ends its whole family.
+pub async fn refresh(db: &Db, jwt: &JwtKeys, refresh_token: &str) -> AppResult<Session> {
+    let now = db::now();
+    let mut tx = db.begin().await?;
+    let row: Option<RefreshTokenRow> = sqlx::query_as(
+        "SELECT id, user_id, family_id, expires_at, used_at, revoked_at FROM refresh_tokens \
+         WHERE token_hash = $1",
+    )
+    .bind(tokens::token_hash(refresh_token))
+    .fetch_optional(&mut *tx)
+    .await?;
+    let Some(row) = row else {
+        return Err(AppError::Unauthenticated);
+    };
+    if row.revoked_at.is_some() || row.expires_at <= now {
+        return Err(AppError::Unauthenticated);
+    }
+    let claimed = if row.used_at.is_none() {
+        sqlx::query(
+            "UPDATE refresh_tokens SET used_at = $2 \
+             WHERE id = $1 AND used_at IS NULL AND revoked_at IS NULL",
+        )
+        .bind(&row.id)
+        .bind(&now)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected()
+            == 1
+    } else {
+        false
+    };
+    if !claimed {
+        tracing::warn!(family = %row.family_id, "refresh token reused; revoking its family");
+        revoke_family(&mut tx, &row.family_id, &now).await?;
+        tx.commit().await?;
+        return Err(AppError::Unauthenticated);
+    }
+    let user: UserRow = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT {USER_COLUMNS} FROM users WHERE id = $1"
+    )))
+    .bind(&row.user_id)
+    .fetch_one(&mut *tx)
+    .await?;
+    let next = insert_refresh_token(&mut tx, &user.id, &row.family_id).await?;
+    tx.commit().await?;
+    Ok(start_session(jwt, user, next))
+}
+
+/// Ends the session the refresh token belongs to. Unknown tokens are ignored, so the answer says
+/// nothing about which tokens exist.
+pub async fn logout(db: &Db, refresh_token: &str) -> AppResult<()> {
+    let mut tx = db.begin().await?;
+    let family: Option<String> =
+        sqlx::query_scalar("SELECT family_id FROM refresh_tokens WHERE token_hash = $1")
+            .bind(tokens::token_hash(refresh_token))
+            .fetch_optional(&mut *tx)
+            .await?;
+    if let Some(family) = family {
+        revoke_family(&mut tx, &family, &db::now()).await?;
+    }
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Changes the password after checking the current one, and ends every session of the user.
+pub async fn change_password(
+    db: &Db,
+    user_id: &str,
+    current_password: &str,
+    new_password: &str,
+) -> AppResult<Result<UserRow, Vec<UserError>>> {
+    let user = find_user(db, user_id)
+        .await?
+        .ok_or(AppError::Unauthenticated)?;
+    if !password::verify(current_password.to_owned(), user.password_hash.clone()).await? {
+        return Ok(Err(vec![UserError::new(
+            &["currentPassword"],
+            ErrorCode::InvalidCredentials,
+            "当前密码错误",
+        )]));
+    }
+    if let Some(reason) = password::weakness(new_password) {
+        return Ok(Err(vec![UserError::new(
+            &["newPassword"],
+            ErrorCode::PasswordTooWeak,
+            reason,
+        )]));
+    }
+    if new_password == current_password {
+        return Ok(Err(vec![UserError::new(
+            &["newPassword"],
+            ErrorCode::Invalid,
+            "新密码不能与当前密码相同",
+        )]));
+    }
+    let new_hash = password::hash(new_password.to_owned()).await?;
+    let now = db::now();
+    let mut tx = db.begin().await?;
+    let updated: Option<UserRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "UPDATE users SET password_hash = $2, updated_at = $3, version = version + 1 \
+         WHERE id = $1 AND version = $4 RETURNING {USER_COLUMNS}"
+    )))
+    .bind(&user.id)
+    .bind(&new_hash)
+    .bind(&now)
+    .bind(user.version)
+    .fetch_optional(&mut *tx)
+    .await?;
+    let updated = updated.ok_or(AppError::Conflict)?;
+    sqlx::query(
+        "UPDATE refresh_tokens SET revoked_at = $2 WHERE user_id = $1 AND revoked_at IS NULL",
+    )
+    .bind(&user.id)
+    .bind(&now)
+    .execute(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    Ok(Ok(updated))
+}
+
+/// Creates an administrator in the operator organization (the command-line `create-admin`).
+pub async fn create_admin(
+    db: &Db,
+    email: &str,
+    password: &str,
+    display_name: &str,
+) -> anyhow::Result<UserRow> {
+    let email = normalize_email(email).ok_or_else(|| anyhow::anyhow!("邮箱格式不正确"))?;
+    if let Some(reason) = password::weakness(password) {
+        anyhow::bail!("{reason}");
+    }
+    let display_name = display_name.trim();
+    anyhow::ensure!(!display_name.is_empty(), "请填写姓名");
+    let password_hash = password::hash(password.to_owned()).await?;
+    let mut tx = db.begin().await?;
+    let operator = orgs::ensure_operator(&mut tx).await?;
+    let user = insert_user(
+        &mut tx,
+        &email,
+        &password_hash,
+        display_name,
+        Role::Admin,
+        &operator.id,
+    )
+    .await
+    .map_err(|e| {
+        if db::is_unique_violation(&e, "users", "email") {
+            anyhow::anyhow!("该邮箱已注册")
+        } else {
+            e.into()
+        }
+    })?;
+    tx.commit().await?;
+    Ok(user)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::normalize_email;
+
+    #[test]
+    fn emails_are_normalized_or_refused() {
+        assert_eq!(
+            normalize_email("  Zhang.San@Example.COM ").as_deref(),
+            Some("zhang.san@example.com")
+        );
+        assert_eq!(
+            normalize_email("张三@晋中.中国").as_deref(),
+            Some("张三@晋中.中国")
+        );
+        for bad in [
+            "",
+            "plain",
+            "@example.com",
+            "a@",
+            "a@b",
+            "a b@c.com",
+            "a@b..com",
+            "a@@b.com",
+            "a@-b.com",
+            ".a@b.com",
+        ] {
+            assert!(normalize_email(bad).is_none(), "{bad}");
+        }
+    }
+}

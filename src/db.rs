@@ -1,0 +1,219 @@
+//! One code path for two databases (DESIGN.md, Storage): SQLite as the embedded default and
+//! PostgreSQL for a province-wide deployment, both through sqlx's `Any` driver.
+//!
+//! What the rest of the code may rely on: `$1…` placeholders, `RETURNING`, `ON CONFLICT`, text ids
+//! and timestamps, BIGINT integers. [`Sql`] builds dynamic queries with numbered placeholders, since
+//! `QueryBuilder::push_bind` writes `?`, which PostgreSQL rejects.
+
+use std::path::Path;
+use std::time::Duration;
+
+use anyhow::Context as _;
+use sqlx::any::{AnyArguments, AnyPoolOptions};
+use sqlx::{Any, AnyPool, Arguments, Encode, Executor, Type};
+
+pub type Tx = sqlx::Transaction<'static, Any>;
+
+static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+#[derive(Clone, Debug)]
+pub struct Db {
+    pool: AnyPool,
+    backend: Backend,
+}
+
+impl Db {
+    /// Connects to `url` (`sqlite://…` or `postgres://…`).
+    pub async fn connect(url: &str) -> anyhow::Result<Db> {
+        sqlx::any::install_default_drivers();
+        let backend = if url.starts_with("sqlite:") {
+            Backend::Sqlite
+        } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
+            Backend::Postgres
+        } else {
+            anyhow::bail!("unsupported database URL: expected sqlite:// or postgres://");
+        };
+        let mut options = AnyPoolOptions::new().acquire_timeout(Duration::from_secs(10));
+        options = match backend {
+            Backend::Sqlite => options.max_connections(8).after_connect(|conn, _meta| {
+                Box::pin(async move {
+                    // WAL lets readers proceed while one writer commits; busy timeout and foreign
+                    // keys are sqlx's defaults for SQLite.
+                    conn.execute("PRAGMA journal_mode = WAL").await?;
+                    conn.execute("PRAGMA synchronous = NORMAL").await?;
+                    Ok(())
+                })
+            }),
+            Backend::Postgres => options.max_connections(16),
+        };
+        let pool = options
+            .connect(url)
+            .await
+            .with_context(|| format!("connecting to the {backend:?} database"))?;
+        Ok(Db { pool, backend })
+    }
+
+    /// The URL of the embedded database inside `data_dir`, created if missing.
+    pub fn sqlite_url(data_dir: &Path) -> String {
+        format!(
+            "sqlite://{}?mode=rwc",
+            data_dir.join("twolists.db").display()
+        )
+    }
+
+    pub fn pool(&self) -> &AnyPool {
+        &self.pool
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    pub async fn migrate(&self) -> anyhow::Result<()> {
+        MIGRATOR
+            .run(&self.pool)
+            .await
+            .context("applying migrations")?;
+        Ok(())
+    }
+
+    /// True when every migration this binary knows is applied.
+    pub async fn migrations_applied(&self) -> Result<bool, sqlx::Error> {
+        let applied: Vec<i64> =
+            sqlx::query_scalar("SELECT version FROM _sqlx_migrations WHERE success = TRUE")
+                .fetch_all(&self.pool)
+                .await?;
+        Ok(MIGRATOR
+            .iter()
+            .filter(|m| m.migration_type.is_up_migration())
+            .all(|m| applied.contains(&m.version)))
+    }
+
+    /// Begins a write transaction. On SQLite it takes the write lock up front (`BEGIN
+    /// IMMEDIATE`), so that a transaction that reads before it writes waits for other writers
+    /// instead of failing when it upgrades its lock.
+    pub async fn begin(&self) -> Result<Tx, sqlx::Error> {
+        match self.backend {
+            Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await,
+            Backend::Postgres => self.pool.begin().await,
+        }
+    }
+
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+}
+
+/// Current UTC time in the stored form: fixed-width RFC 3339 with microseconds, so that text order
+/// is time order on both databases.
+pub fn now() -> String {
+    format_time(chrono::Utc::now())
+}
+
+pub fn format_time(t: chrono::DateTime<chrono::Utc>) -> String {
+    t.format("%Y-%m-%dT%H:%M:%S%.6fZ").to_string()
+}
+
+pub fn parse_time(s: &str) -> Option<chrono::DateTime<chrono::Utc>> {
+    chrono::DateTime::parse_from_rfc3339(s)
+        .ok()
+        .map(|t| t.with_timezone(&chrono::Utc))
+}
+
+/// A new time-ordered id (UUID v7) as text.
+pub fn new_id() -> String {
+    uuid::Uuid::now_v7().to_string()
+}
+
+/// True when `err` is a violation of the unique constraint on `table.column`.
+///
+/// PostgreSQL names the constraint (`<table>_<column>_key` for an inline `UNIQUE`); SQLite names no
+/// constraint, only `table.column` in its message.
+pub fn is_unique_violation(err: &sqlx::Error, table: &str, column: &str) -> bool {
+    let Some(db_err) = err.as_database_error() else {
+        return false;
+    };
+    if !db_err.is_unique_violation() {
+        return false;
+    }
+    match db_err.constraint() {
+        Some(constraint) => constraint == format!("{table}_{column}_key"),
+        None => db_err.message().contains(&format!("{table}.{column}")),
+    }
+}
+
+/// A dynamic SQL statement with numbered placeholders (`$1`, `$2`, …) that both databases accept.
+#[derive(Default)]
+pub struct Sql {
+    text: String,
+    args: AnyArguments,
+    count: usize,
+}
+
+impl Sql {
+    pub fn new(text: &str) -> Self {
+        Sql {
+            text: text.to_owned(),
+            ..Default::default()
+        }
+    }
+
+    pub fn push(&mut self, text: &str) -> &mut Self {
+        self.text.push_str(text);
+        self
+    }
+
+    /// Appends a placeholder bound to `value`.
+    pub fn bind<T>(&mut self, value: T) -> &mut Self
+    where
+        T: for<'q> Encode<'q, Any> + Type<Any> + Send + 'static,
+    {
+        self.count += 1;
+        self.text.push('$');
+        self.text.push_str(&self.count.to_string());
+        // Encoding into the Any buffer only fails for types the driver cannot carry, which the
+        // bound above rules out for the types this project uses.
+        self.args
+            .add(value)
+            .expect("value encodes into the Any argument buffer");
+        self
+    }
+
+    pub fn text(&self) -> &str {
+        &self.text
+    }
+
+    /// The statement and its arguments, ready for `sqlx::query_with` and friends.
+    pub fn build(self) -> (sqlx::AssertSqlSafe<String>, AnyArguments) {
+        (sqlx::AssertSqlSafe(self.text), self.args)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sql_numbers_placeholders() {
+        let mut sql = Sql::new("SELECT 1 FROM t WHERE a = ");
+        sql.bind("x".to_string()).push(" AND b = ").bind(2_i64);
+        assert_eq!(sql.text(), "SELECT 1 FROM t WHERE a = $1 AND b = $2");
+    }
+
+    #[test]
+    fn timestamps_sort_as_text() {
+        let a = chrono::DateTime::parse_from_rfc3339("2026-01-02T03:04:05Z")
+            .unwrap()
+            .with_timezone(&chrono::Utc);
+        let b = a + chrono::Duration::microseconds(1);
+        assert!(format_time(a) < format_time(b));
+        assert_eq!(format_time(a), "2026-01-02T03:04:05.000000Z");
+        assert_eq!(parse_time(&format_time(b)), Some(b));
+    }
+}

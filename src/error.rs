@@ -1,0 +1,182 @@
+//! Errors, in two kinds (DESIGN.md, API conventions):
+//!
+//! - [`AppError`]: authentication, permission, unknown ids, conflicts and internal failures. They
+//!   become top-level GraphQL errors whose `extensions.code` is stable and whose message is a fixed
+//!   Chinese sentence; the cause of an internal failure is logged, never sent.
+//! - [`UserError`]: validation and business-rule failures, returned in a mutation payload's `errors`
+//!   so that a form can show them next to the field they concern.
+
+use std::sync::Arc;
+
+use async_graphql::{Enum, ErrorExtensions, SimpleObject};
+
+/// Clone, because resolvers may return it directly; the sources are shared behind `Arc`.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum AppError {
+    #[error("authentication required or token invalid")]
+    Unauthenticated,
+    #[error("forbidden")]
+    Forbidden,
+    #[error("not found")]
+    NotFound,
+    #[error("conflict: the object was changed by someone else")]
+    Conflict,
+    #[error("too many requests")]
+    RateLimited,
+    /// A request the API cannot make sense of; the message is shown to the client as is and must
+    /// therefore be Chinese and free of internals.
+    #[error("bad request: {0}")]
+    BadRequest(String),
+    #[error("database error: {0}")]
+    Database(Arc<sqlx::Error>),
+    #[error("internal error: {0:#}")]
+    Internal(Arc<anyhow::Error>),
+}
+
+impl From<sqlx::Error> for AppError {
+    fn from(err: sqlx::Error) -> Self {
+        AppError::Database(Arc::new(err))
+    }
+}
+
+impl From<anyhow::Error> for AppError {
+    fn from(err: anyhow::Error) -> Self {
+        AppError::Internal(Arc::new(err))
+    }
+}
+
+impl AppError {
+    pub fn code(&self) -> &'static str {
+        match self {
+            AppError::Unauthenticated => "UNAUTHENTICATED",
+            AppError::Forbidden => "FORBIDDEN",
+            AppError::NotFound => "NOT_FOUND",
+            AppError::Conflict => "CONFLICT",
+            AppError::RateLimited => "RATE_LIMITED",
+            AppError::BadRequest(_) => "BAD_REQUEST",
+            AppError::Database(_) | AppError::Internal(_) => "INTERNAL",
+        }
+    }
+
+    /// The text a client reads.
+    pub fn public_message(&self) -> String {
+        match self {
+            AppError::Unauthenticated => "未登录或登录已失效，请重新登录".into(),
+            AppError::Forbidden => "没有执行此操作的权限".into(),
+            AppError::NotFound => "对象不存在".into(),
+            AppError::Conflict => "数据已被他人修改，请刷新后重试".into(),
+            AppError::RateLimited => "请求过于频繁，请稍后再试".into(),
+            AppError::BadRequest(message) => message.clone(),
+            AppError::Database(_) | AppError::Internal(_) => "服务器内部错误，请稍后再试".into(),
+        }
+    }
+
+    pub fn internal(message: impl std::fmt::Display) -> Self {
+        AppError::Internal(Arc::new(anyhow::anyhow!("{message}")))
+    }
+}
+
+impl From<AppError> for async_graphql::Error {
+    fn from(err: AppError) -> Self {
+        if matches!(err, AppError::Database(_) | AppError::Internal(_)) {
+            tracing::error!(error = %err, "request failed");
+        }
+        let code = err.code();
+        async_graphql::Error::new(err.public_message()).extend_with(|_, ext| ext.set("code", code))
+    }
+}
+
+pub type AppResult<T> = Result<T, AppError>;
+
+/// Stable codes of validation and business-rule failures.
+#[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
+pub enum ErrorCode {
+    /// A required value is missing or empty.
+    Required,
+    /// The value has the wrong form.
+    Invalid,
+    /// The value is too long.
+    TooLong,
+    /// The number is outside the allowed range.
+    OutOfRange,
+    /// Another object already uses this value.
+    Duplicate,
+    /// The password is too short or too common.
+    PasswordTooWeak,
+    /// The unified social credit code fails the GB 32100-2015 check.
+    InvalidCreditCode,
+    /// The region code is not one of the platform's regions.
+    UnknownRegion,
+    /// E-mail or password is wrong.
+    InvalidCredentials,
+    /// The action is not allowed from the object's current state.
+    InvalidTransition,
+}
+
+/// A validation or business-rule failure, returned in a mutation payload.
+#[derive(SimpleObject, Clone, Debug, PartialEq, Eq)]
+pub struct UserError {
+    /// Path to the input field the error concerns, e.g. `["organization", "creditCode"]`; null when
+    /// it concerns the input as a whole.
+    pub field: Option<Vec<String>>,
+    pub code: ErrorCode,
+    /// Chinese text to show the user.
+    pub message: String,
+}
+
+impl UserError {
+    pub fn new(field: &[&str], code: ErrorCode, message: impl Into<String>) -> Self {
+        UserError {
+            field: (!field.is_empty()).then(|| field.iter().map(|s| s.to_string()).collect()),
+            code,
+            message: message.into(),
+        }
+    }
+}
+
+/// Collects the failures of one input before anything is written.
+#[derive(Default, Debug)]
+pub struct Validator {
+    errors: Vec<UserError>,
+}
+
+impl Validator {
+    pub fn push(&mut self, field: &[&str], code: ErrorCode, message: impl Into<String>) {
+        self.errors.push(UserError::new(field, code, message));
+    }
+
+    /// Checks a required text field: trimmed, non-empty, at most `max` characters.
+    pub fn text(&mut self, field: &[&str], label: &str, value: &str, max: usize) -> bool {
+        let value = value.trim();
+        if value.is_empty() {
+            self.push(field, ErrorCode::Required, format!("请填写{label}"));
+            false
+        } else if value.chars().count() > max {
+            self.push(
+                field,
+                ErrorCode::TooLong,
+                format!("{label}不能超过{max}个字符"),
+            );
+            false
+        } else {
+            true
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.errors.is_empty()
+    }
+
+    pub fn into_errors(self) -> Vec<UserError> {
+        self.errors
+    }
+
+    /// `Ok(())` when nothing failed, otherwise the collected errors.
+    pub fn finish(self) -> Result<(), Vec<UserError>> {
+        if self.errors.is_empty() {
+            Ok(())
+        } else {
+            Err(self.errors)
+        }
+    }
+}

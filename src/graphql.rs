@@ -1,0 +1,45 @@
+//! Assembles the GraphQL schema from the slices' query and mutation roots.
+
+use async_graphql::{EmptySubscription, MergedObject, SDLExportOptions, Schema, SchemaBuilder};
+
+use crate::auth::{AuthMutation, AuthQuery};
+use crate::orgs::{OrgMutation, OrgQuery};
+use crate::taxonomy::TaxonomyQuery;
+
+#[derive(MergedObject, Default)]
+pub struct QueryRoot(AuthQuery, TaxonomyQuery, OrgQuery);
+
+#[derive(MergedObject, Default)]
+pub struct MutationRoot(AuthMutation, OrgMutation);
+
+pub type AppSchema = Schema<QueryRoot, MutationRoot, EmptySubscription>;
+
+/// Deepest selection accepted, leaf fields counted. The standard introspection query (graphql-js,
+/// GraphiQL) needs 14.
+pub const MAX_DEPTH: usize = 14;
+/// Most fields a query may select, counted over the document.
+pub const MAX_COMPLEXITY: usize = 1000;
+
+/// The schema with its limits and no data; the application adds its data before `finish`.
+pub fn schema_builder() -> SchemaBuilder<QueryRoot, MutationRoot, EmptySubscription> {
+    Schema::build(
+        QueryRoot::default(),
+        MutationRoot::default(),
+        EmptySubscription,
+    )
+    .limit_depth(MAX_DEPTH)
+    .limit_complexity(MAX_COMPLEXITY)
+    .limit_recursive_depth(32)
+    .limit_directives(10)
+}
+
+/// The schema in SDL, in a stable order: what `twolists export-schema` prints and what
+/// `schema/schema.graphql` holds.
+pub fn sdl() -> String {
+    schema_builder().finish().sdl_with_options(
+        SDLExportOptions::new()
+            .sorted_fields()
+            .sorted_arguments()
+            .sorted_enum_items(),
+    )
+}

@@ -1,0 +1,17 @@
+//! 晋中市场景创新“两张清单”平台: the opportunity list (机会清单) of scenarios published by
+//! government units, the capability list (能力清单) of what enterprises and research institutes
+//! can deliver, and the matching between them. See `README.md`.
+
+pub mod app;
+pub mod auth;
+pub mod config;
+pub mod db;
+pub mod error;
+pub mod events;
+pub mod graphql;
+pub mod orgs;
+pub mod pagination;
+pub mod taxonomy;
+
+pub use app::AppState;
+pub use config::Config;

@@ -1,0 +1,124 @@
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use anyhow::Context as _;
+use clap::{Parser, Subcommand};
+use tracing_subscriber::EnvFilter;
+use twolists::{AppState, Config, auth, db::Db, graphql};
+
+/// 晋中市场景创新“两张清单”平台
+#[derive(Parser)]
+#[command(name = "twolists", version, about)]
+struct Cli {
+    /// Folder for the embedded database, the signing key and outgoing mail.
+    #[arg(
+        long,
+        global = true,
+        env = "TWOLISTS_DATA_DIR",
+        default_value = "./data"
+    )]
+    data_dir: PathBuf,
+    /// postgres://… to run on PostgreSQL; the embedded SQLite file in the data folder otherwise.
+    #[arg(long, global = true, env = "DATABASE_URL")]
+    database_url: Option<String>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Runs the GraphQL service (applies migrations and loads reference data first).
+    Serve {
+        #[arg(long, env = "TWOLISTS_ADDR", default_value = "127.0.0.1:8080")]
+        addr: SocketAddr,
+        /// Answer introspection queries (GraphiQL needs them).
+        #[arg(long, env = "TWOLISTS_INTROSPECTION", default_value_t = true, action = clap::ArgAction::Set)]
+        introspection: bool,
+    },
+    /// Applies pending database migrations and exits.
+    Migrate,
+    /// Creates an administrator account in the operator organization.
+    CreateAdmin {
+        #[arg(long)]
+        email: String,
+        #[arg(long, env = "TWOLISTS_ADMIN_PASSWORD", hide_env_values = true)]
+        password: String,
+        #[arg(long, default_value = "平台管理员")]
+        name: String,
+    },
+    /// Prints the GraphQL schema (SDL).
+    ExportSchema,
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
+        )
+        .init();
+    let cli = Cli::parse();
+    let mut config = Config::new(cli.data_dir);
+    config.database_url = cli.database_url;
+    config.jwt_secret = std::env::var("TWOLISTS_JWT_SECRET")
+        .ok()
+        .filter(|s| !s.is_empty());
+
+    match cli.command {
+        Command::Serve {
+            addr,
+            introspection,
+        } => {
+            config.introspection = introspection;
+            let state = AppState::start(&config).await?;
+            let listener = tokio::net::TcpListener::bind(addr)
+                .await
+                .with_context(|| format!("binding {addr}"))?;
+            tracing::info!(%addr, backend = ?state.db.backend(), "serving GraphQL at /graphql");
+            axum::serve(listener, state.router())
+                .with_graceful_shutdown(shutdown_signal())
+                .await?;
+            state.db.close().await;
+            tracing::info!("stopped");
+        }
+        Command::Migrate => {
+            std::fs::create_dir_all(&config.data_dir)?;
+            let db = Db::connect(&config.database_url()).await?;
+            db.migrate().await?;
+            println!("migrations applied");
+        }
+        Command::CreateAdmin {
+            email,
+            password,
+            name,
+        } => {
+            let state = AppState::start(&config).await?;
+            let user = auth::create_admin(&state.db, &email, &password, &name).await?;
+            println!("created admin {} ({})", user.email, user.id);
+        }
+        Command::ExportSchema => print!("{}", graphql::sdl()),
+    }
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = terminate => {},
+    }
+    tracing::info!("shutting down: finishing requests in flight");
+}

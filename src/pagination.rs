@@ -1,0 +1,134 @@
+//! Relay connections (`first`/`after`, `edges { cursor node }`, `pageInfo`, `totalCount`) over
+//! ordered queries. Cursors are opaque; inside they hold the position after which the next page
+//! starts.
+
+use async_graphql::SimpleObject;
+use async_graphql::connection::{Connection, Edge};
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+
+use crate::error::{AppError, AppResult};
+
+pub const DEFAULT_PAGE: i64 = 20;
+pub const MAX_PAGE: i64 = 100;
+
+/// Fields every connection carries besides `edges` and `pageInfo`.
+#[derive(SimpleObject)]
+pub struct ConnectionFields {
+    /// How many items match the filter, on all pages.
+    pub total_count: i64,
+}
+
+pub type Page<T> = Connection<String, T, ConnectionFields>;
+
+/// The window a `first`/`after` pair asks for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PageRequest {
+    pub offset: i64,
+    pub limit: i64,
+}
+
+impl PageRequest {
+    pub fn new(first: Option<i32>, after: Option<&str>) -> AppResult<PageRequest> {
+        let limit = match first {
+            None => DEFAULT_PAGE,
+            Some(n) if n < 0 => {
+                return Err(AppError::BadRequest("first 不能为负数".into()));
+            }
+            Some(n) if i64::from(n) > MAX_PAGE => {
+                return Err(AppError::BadRequest(format!(
+                    "每页最多返回{MAX_PAGE}条，请减小 first"
+                )));
+            }
+            Some(n) => i64::from(n),
+        };
+        let offset = match after {
+            None => 0,
+            Some(cursor) => decode_cursor(cursor)
+                .ok_or_else(|| AppError::BadRequest("分页游标无效".into()))?
+                .checked_add(1)
+                .ok_or_else(|| AppError::BadRequest("分页游标无效".into()))?,
+        };
+        Ok(PageRequest { offset, limit })
+    }
+
+    /// `LIMIT … OFFSET …` for the page plus one row, which tells whether another page follows.
+    pub fn sql_suffix(&self) -> String {
+        format!(" LIMIT {} OFFSET {}", self.limit + 1, self.offset)
+    }
+
+    /// Builds the connection from the rows fetched with [`PageRequest::sql_suffix`].
+    pub fn connection<T, N>(
+        &self,
+        mut rows: Vec<T>,
+        total: i64,
+        into_node: impl Fn(T) -> N,
+    ) -> Page<N>
+    where
+        N: async_graphql::OutputType,
+    {
+        let has_next = rows.len() as i64 > self.limit;
+        rows.truncate(self.limit as usize);
+        let mut connection = Connection::with_additional_fields(
+            self.offset > 0,
+            has_next,
+            ConnectionFields { total_count: total },
+        );
+        connection.edges.extend(
+            rows.into_iter()
+                .enumerate()
+                .map(|(i, row)| Edge::new(encode_cursor(self.offset + i as i64), into_node(row))),
+        );
+        connection
+    }
+}
+
+fn encode_cursor(position: i64) -> String {
+    URL_SAFE_NO_PAD.encode(format!("p:{position}"))
+}
+
+fn decode_cursor(cursor: &str) -> Option<i64> {
+    let raw = URL_SAFE_NO_PAD.decode(cursor).ok()?;
+    let text = std::str::from_utf8(&raw).ok()?;
+    let position: i64 = text.strip_prefix("p:")?.parse().ok()?;
+    (position >= 0).then_some(position)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cursors_round_trip() {
+        let cursor = encode_cursor(41);
+        let page = PageRequest::new(Some(10), Some(&cursor)).unwrap();
+        assert_eq!(
+            page,
+            PageRequest {
+                offset: 42,
+                limit: 10
+            }
+        );
+        assert_eq!(page.sql_suffix(), " LIMIT 11 OFFSET 42");
+    }
+
+    #[test]
+    fn defaults_and_bounds() {
+        assert_eq!(PageRequest::new(None, None).unwrap().limit, DEFAULT_PAGE);
+        assert!(PageRequest::new(Some(101), None).is_err());
+        assert!(PageRequest::new(Some(-1), None).is_err());
+        assert_eq!(PageRequest::new(Some(0), None).unwrap().limit, 0);
+    }
+
+    #[test]
+    fn forged_cursors_are_refused() {
+        for bad in [
+            "",
+            "xyz",
+            &URL_SAFE_NO_PAD.encode("p:-3"),
+            &URL_SAFE_NO_PAD.encode("q:3"),
+        ] {
+            assert!(PageRequest::new(None, Some(bad)).is_err(), "{bad}");
+        }
+    }
+}

@@ -1,0 +1,155 @@
+use std::sync::Arc;
+
+use async_graphql::{Context, Enum, Object};
+
+use super::{CategoryRow, IndustryRow, RegionRow, Taxonomy};
+
+/// The plan's two groups of counties.
+#[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
+pub enum RegionGroup {
+    /// 平川六县（区）：晋商文化、先进制造
+    Pingchuan,
+    /// 东山五县：太行生态、康养、红色文化
+    Dongshan,
+}
+
+impl RegionGroup {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RegionGroup::Pingchuan => "PINGCHUAN",
+            RegionGroup::Dongshan => "DONGSHAN",
+        }
+    }
+
+    fn parse(s: &str) -> Option<RegionGroup> {
+        match s {
+            "PINGCHUAN" => Some(RegionGroup::Pingchuan),
+            "DONGSHAN" => Some(RegionGroup::Dongshan),
+            _ => None,
+        }
+    }
+}
+
+/// An administrative region of Jinzhong (GB/T 2260 code).
+#[derive(Clone, Debug)]
+pub struct Region(pub RegionRow);
+
+#[Object]
+impl Region {
+    async fn code(&self) -> &str {
+        &self.0.code
+    }
+    async fn name(&self) -> &str {
+        &self.0.name
+    }
+    /// CITY, DISTRICT, COUNTY or COUNTY_CITY.
+    async fn kind(&self) -> &str {
+        &self.0.kind
+    }
+    /// The plan's group; null for the city itself.
+    async fn group(&self) -> Option<RegionGroup> {
+        self.0.group.as_deref().and_then(RegionGroup::parse)
+    }
+    /// The plan's functional cluster, e.g. SMART_MANUFACTURING.
+    async fn cluster(&self) -> Option<&str> {
+        self.0.cluster.as_deref()
+    }
+}
+
+/// An industry: a cluster (level 1) or one of its sub-industries (level 2).
+#[derive(Clone, Debug)]
+pub struct Industry(pub IndustryRow);
+
+#[Object]
+impl Industry {
+    async fn code(&self) -> &str {
+        &self.0.code
+    }
+    async fn name(&self) -> &str {
+        &self.0.name
+    }
+    /// 1 for a cluster, 2 for a sub-industry.
+    async fn level(&self) -> i32 {
+        if self.0.parent.is_some() { 2 } else { 1 }
+    }
+    async fn parent(&self, ctx: &Context<'_>) -> Option<Industry> {
+        let taxonomy = ctx.data_unchecked::<Arc<Taxonomy>>();
+        let parent = self.0.parent.as_deref()?;
+        taxonomy.industry(parent).cloned().map(Industry)
+    }
+    /// Counted as ten items in the query complexity, so that nested lists stay bounded.
+    #[graphql(complexity = "10 * child_complexity")]
+    async fn children(&self, ctx: &Context<'_>) -> Vec<Industry> {
+        let taxonomy = ctx.data_unchecked::<Arc<Taxonomy>>();
+        taxonomy
+            .children(&self.0.code)
+            .cloned()
+            .map(Industry)
+            .collect()
+    }
+}
+
+/// A category of scenario from the plan.
+#[derive(Clone, Debug)]
+pub struct ScenarioCategory(pub CategoryRow);
+
+#[Object]
+impl ScenarioCategory {
+    /// INDUSTRIAL, CITY or COMMUNITY.
+    async fn code(&self) -> &str {
+        &self.0.code
+    }
+    async fn name(&self) -> &str {
+        &self.0.name
+    }
+    async fn about(&self) -> &str {
+        &self.0.about
+    }
+}
+
+#[derive(Default)]
+pub struct TaxonomyQuery;
+
+/// Reference data is small and bounded (12 regions, 45 industries, 3 categories), so these lists
+/// are returned whole rather than as connections.
+#[Object]
+impl TaxonomyQuery {
+    /// The city, its districts and counties.
+    async fn regions(&self, ctx: &Context<'_>, group: Option<RegionGroup>) -> Vec<Region> {
+        let taxonomy = ctx.data_unchecked::<Arc<Taxonomy>>();
+        taxonomy
+            .regions
+            .iter()
+            .filter(|r| group.is_none_or(|g| r.group.as_deref() == Some(g.as_str())))
+            .cloned()
+            .map(Region)
+            .collect()
+    }
+
+    /// Industries in the taxonomy's order; `topLevelOnly` returns the clusters alone.
+    #[graphql(complexity = "50 * child_complexity")]
+    async fn industries(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(default = false)] top_level_only: bool,
+    ) -> Vec<Industry> {
+        let taxonomy = ctx.data_unchecked::<Arc<Taxonomy>>();
+        taxonomy
+            .industries
+            .iter()
+            .filter(|i| !top_level_only || i.parent.is_none())
+            .cloned()
+            .map(Industry)
+            .collect()
+    }
+
+    async fn scenario_categories(&self, ctx: &Context<'_>) -> Vec<ScenarioCategory> {
+        let taxonomy = ctx.data_unchecked::<Arc<Taxonomy>>();
+        taxonomy
+            .categories
+            .iter()
+            .cloned()
+            .map(ScenarioCategory)
+            .collect()
+    }
+}

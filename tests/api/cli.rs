@@ -1,0 +1,68 @@
+//! The binary as an operator runs it.
+
+use std::process::Command;
+
+fn twolists(data_dir: &std::path::Path) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_twolists"));
+    command
+        .env_remove("DATABASE_URL")
+        .env("TWOLISTS_DATA_DIR", data_dir)
+        .env("RUST_LOG", "warn");
+    command
+}
+
+#[test]
+fn export_schema_prints_the_committed_schema() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = twolists(dir.path()).arg("export-schema").output().unwrap();
+    assert!(output.status.success());
+    let committed = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/schema/schema.graphql"
+    ))
+    .unwrap();
+    assert_eq!(String::from_utf8(output.stdout).unwrap(), committed);
+}
+
+#[test]
+fn migrate_and_create_admin_on_the_embedded_database() {
+    let dir = tempfile::tempdir().unwrap();
+    let migrate = twolists(dir.path()).arg("migrate").output().unwrap();
+    assert!(migrate.status.success(), "{migrate:?}");
+    assert!(dir.path().join("twolists.db").exists());
+
+    let create = |password: &str| {
+        twolists(dir.path())
+            .args([
+                "create-admin",
+                "--email",
+                "admin@jzcx.gov.cn",
+                "--password",
+                password,
+            ])
+            .output()
+            .unwrap()
+    };
+    let weak = create("12345");
+    assert!(!weak.status.success());
+    assert!(String::from_utf8_lossy(&weak.stderr).contains("密码至少需要10个字符"));
+
+    let created = create("Jinzhong-Admin-2026");
+    assert!(created.status.success(), "{created:?}");
+    assert!(String::from_utf8_lossy(&created.stdout).contains("admin@jzcx.gov.cn"));
+
+    let duplicate = create("Jinzhong-Admin-2026");
+    assert!(!duplicate.status.success());
+    assert!(String::from_utf8_lossy(&duplicate.stderr).contains("该邮箱已注册"));
+
+    // The generated signing key is private to the service.
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        let mode = std::fs::metadata(dir.path().join("jwt-secret"))
+            .unwrap()
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o600);
+    }
+}

@@ -1,0 +1,11 @@
+//! Integration tests: the real router, GraphQL documents as a client sends them, on SQLite and on
+//! PostgreSQL.
+
+mod util;
+
+mod accounts;
+mod cli;
+mod http;
+mod organizations;
+mod reference_data;
+mod schema;
