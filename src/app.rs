@@ -13,13 +13,17 @@ use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
 use serde_json::json;
 
-use crate::auth::{self, JwtKeys, Viewer};
+use crate::auth::{self, JwtKeys, UserLoader, Viewer};
+use crate::capabilities::CapabilityLoader;
 use crate::config::Config;
 use crate::db::Db;
 use crate::error::AppError;
+use crate::events::TimelineLoader;
 use crate::graphql::{self, AppSchema};
 use crate::orgs::OrganizationLoader;
+use crate::scenarios::ScenarioLoader;
 use crate::taxonomy::Taxonomy;
+use crate::{items, scenarios};
 
 /// Everything a request needs; cheap to clone.
 #[derive(Clone)]
@@ -60,6 +64,24 @@ impl AppState {
             jwt,
             taxonomy,
             body_limit_bytes: config.body_limit_bytes,
+        })
+    }
+
+    /// Work the service does by itself: closing published scenarios whose deadline has passed,
+    /// at start and every ten minutes. Safe with several instances: each close is a guarded
+    /// transition that only one of them can take.
+    pub fn spawn_background(&self) -> tokio::task::JoinHandle<()> {
+        let db = self.db.clone();
+        tokio::spawn(async move {
+            let mut ticker = tokio::time::interval(std::time::Duration::from_secs(600));
+            loop {
+                ticker.tick().await;
+                match scenarios::close_expired(&db, items::today_in_china()).await {
+                    Ok(0) => {}
+                    Ok(n) => tracing::info!(closed = n, "closed scenarios past their deadline"),
+                    Err(e) => tracing::warn!(error = %e, "closing expired scenarios failed"),
+                }
+            }
         })
     }
 
@@ -120,10 +142,27 @@ async fn graphql_post(State(state): State<AppState>, headers: HeaderMap, body: B
         Ok(viewer) => viewer,
         Err(err) => return request_error(StatusCode::UNAUTHORIZED, err),
     };
-    let request = request.data(viewer).data(DataLoader::new(
-        OrganizationLoader::new(state.db.clone()),
-        tokio::spawn,
-    ));
+    // Loaders live for one request, so nothing cached crosses from one viewer to another.
+    let db = &state.db;
+    let request = request
+        .data(viewer)
+        .data(DataLoader::new(
+            OrganizationLoader::new(db.clone()),
+            tokio::spawn,
+        ))
+        .data(DataLoader::new(UserLoader::new(db.clone()), tokio::spawn))
+        .data(DataLoader::new(
+            TimelineLoader::new(db.clone()),
+            tokio::spawn,
+        ))
+        .data(DataLoader::new(
+            ScenarioLoader::new(db.clone()),
+            tokio::spawn,
+        ))
+        .data(DataLoader::new(
+            CapabilityLoader::new(db.clone()),
+            tokio::spawn,
+        ));
     let mut response = state.schema.execute(request).await;
     for error in &mut response.errors {
         label_request_error(error);

@@ -185,6 +185,17 @@ impl Sql {
         self
     }
 
+    /// Appends `$n, $n+1, …` bound to `values` (for `IN (…)`); nothing for an empty slice.
+    pub fn bind_list(&mut self, values: &[String]) -> &mut Self {
+        for (i, value) in values.iter().enumerate() {
+            if i > 0 {
+                self.push(", ");
+            }
+            self.bind(value.clone());
+        }
+        self
+    }
+
     pub fn text(&self) -> &str {
         &self.text
     }

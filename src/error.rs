@@ -111,6 +111,10 @@ pub enum ErrorCode {
     InvalidCredentials,
     /// The action is not allowed from the object's current state.
     InvalidTransition,
+    /// The organization must be verified by an admin first.
+    OrganizationNotVerified,
+    /// Something the step needs is missing or out of date (e.g. a deadline in the past).
+    Incomplete,
 }
 
 /// A validation or business-rule failure, returned in a mutation payload.

@@ -3,14 +3,30 @@
 use async_graphql::{EmptySubscription, MergedObject, SDLExportOptions, Schema, SchemaBuilder};
 
 use crate::auth::{AuthMutation, AuthQuery};
+use crate::capabilities::{CapabilityMutation, CapabilityQuery};
+use crate::lists::{ListsMutation, ListsQuery};
 use crate::orgs::{OrgMutation, OrgQuery};
+use crate::scenarios::{ScenarioMutation, ScenarioQuery};
 use crate::taxonomy::TaxonomyQuery;
 
 #[derive(MergedObject, Default)]
-pub struct QueryRoot(AuthQuery, TaxonomyQuery, OrgQuery);
+pub struct QueryRoot(
+    AuthQuery,
+    TaxonomyQuery,
+    OrgQuery,
+    ScenarioQuery,
+    CapabilityQuery,
+    ListsQuery,
+);
 
 #[derive(MergedObject, Default)]
-pub struct MutationRoot(AuthMutation, OrgMutation);
+pub struct MutationRoot(
+    AuthMutation,
+    OrgMutation,
+    ScenarioMutation,
+    CapabilityMutation,
+    ListsMutation,
+);
 
 pub type AppSchema = Schema<QueryRoot, MutationRoot, EmptySubscription>;
 

@@ -4,13 +4,18 @@
 
 pub mod app;
 pub mod auth;
+pub mod capabilities;
 pub mod config;
 pub mod db;
 pub mod error;
 pub mod events;
 pub mod graphql;
+pub mod items;
+pub mod lists;
+pub mod machine;
 pub mod orgs;
 pub mod pagination;
+pub mod scenarios;
 pub mod taxonomy;
 
 pub use app::AppState;

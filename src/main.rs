@@ -71,6 +71,7 @@ async fn main() -> anyhow::Result<()> {
         } => {
             config.introspection = introspection;
             let state = AppState::start(&config).await?;
+            let background = state.spawn_background();
             let listener = tokio::net::TcpListener::bind(addr)
                 .await
                 .with_context(|| format!("binding {addr}"))?;
@@ -78,6 +79,7 @@ async fn main() -> anyhow::Result<()> {
             axum::serve(listener, state.router())
                 .with_graceful_shutdown(shutdown_signal())
                 .await?;
+            background.abort();
             state.db.close().await;
             tracing::info!("stopped");
         }

@@ -1,7 +1,8 @@
 //! Accounts and sessions: registration, sign-in, access and refresh tokens, roles, and the viewer
 //! every resolver asks "who is this?".
 
-mod graphql;
+pub mod graphql;
+mod loader;
 pub mod password;
 mod service;
 pub mod tokens;
@@ -12,9 +13,10 @@ use serde::{Deserialize, Serialize};
 use crate::error::{AppError, AppResult};
 
 pub use graphql::{AuthMutation, AuthQuery, User};
+pub use loader::UserLoader;
 pub use service::{
     RegisterInput, RegisterOrganizationInput, Registered, Session, UserRow, create_admin, login,
-    register, warm_up,
+    normalize_email, register, warm_up,
 };
 pub use tokens::{Claims, JwtKeys};
 

@@ -8,7 +8,7 @@ use tokio::sync::OnceCell;
 use super::Role;
 use super::password;
 use super::tokens::{self, JwtKeys, REFRESH_TTL};
-use crate::db::{self, Db, Tx};
+use crate::db::{self, Db, Sql, Tx};
 use crate::error::{AppError, AppResult, ErrorCode, UserError, Validator};
 use crate::events::{self, NewEvent};
 use crate::orgs::{self, NewOrganization, OrganizationKind, OrganizationRow, OrganizationStatus};
@@ -43,6 +43,17 @@ pub async fn find_user(db: &Db, id: &str) -> Result<Option<UserRow>, sqlx::Error
     .bind(id)
     .fetch_optional(db.pool())
     .await
+}
+
+pub async fn find_users(db: &Db, ids: &[String]) -> Result<Vec<UserRow>, sqlx::Error> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut sql = Sql::new(&format!("SELECT {USER_COLUMNS} FROM users WHERE id IN ("));
+    sql.bind_list(ids);
+    sql.push(")");
+    let (text, args) = sql.build();
+    sqlx::query_as_with(text, args).fetch_all(db.pool()).await
 }
 
 async fn find_user_by_email(db: &Db, email: &str) -> Result<Option<UserRow>, sqlx::Error> {

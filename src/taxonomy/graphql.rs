@@ -128,16 +128,12 @@ impl TaxonomyQuery {
 
     /// Industries in the taxonomy's order; `topLevelOnly` returns the clusters alone.
     #[graphql(complexity = "50 * child_complexity")]
-    async fn industries(
-        &self,
-        ctx: &Context<'_>,
-        #[graphql(default = false)] top_level_only: bool,
-    ) -> Vec<Industry> {
+    async fn industries(&self, ctx: &Context<'_>, top_level_only: Option<bool>) -> Vec<Industry> {
         let taxonomy = ctx.data_unchecked::<Arc<Taxonomy>>();
         taxonomy
             .industries
             .iter()
-            .filter(|i| !top_level_only || i.parent.is_none())
+            .filter(|i| !top_level_only.unwrap_or(false) || i.parent.is_none())
             .cloned()
             .map(Industry)
             .collect()

@@ -21,7 +21,10 @@ fn export_schema_prints_the_committed_schema() {
         "/schema/schema.graphql"
     ))
     .unwrap();
-    assert_eq!(String::from_utf8(output.stdout).unwrap(), committed);
+    assert!(
+        String::from_utf8(output.stdout).unwrap() == committed,
+        "export-schema differs from schema/schema.graphql"
+    );
 }
 
 #[test]

@@ -4,8 +4,12 @@
 mod util;
 
 mod accounts;
+mod capabilities;
 mod cli;
+mod editions;
+mod fixtures;
 mod http;
 mod organizations;
 mod reference_data;
+mod scenarios;
 mod schema;

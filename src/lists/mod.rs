@@ -1,0 +1,7 @@
+//! The published lists: numbered editions (批次) of the opportunity and capability lists, and the
+//! admins' review queue over both.
+
+pub mod graphql;
+pub mod store;
+
+pub use graphql::{Edition, ListsMutation, ListsQuery};

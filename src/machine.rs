@@ -1,0 +1,33 @@
+//! State machines as data: each aggregate has one table of (from, action, who) → to. The resolvers
+//! look transitions up here, the tests walk the same table, and `docs` can print it.
+
+/// Who may take a transition.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum By {
+    /// A member of the owning organization, or an admin acting on its behalf.
+    Owner,
+    /// An administrator of the platform.
+    Admin,
+    /// The service itself (deadlines, cascades), never a request.
+    System,
+}
+
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub struct Rule<S, A> {
+    pub from: S,
+    pub action: A,
+    pub by: By,
+    pub to: S,
+}
+
+/// The rule for taking `action` from `from`, if there is one.
+pub fn lookup<S: PartialEq + Copy, A: PartialEq + Copy>(
+    rules: &[Rule<S, A>],
+    from: S,
+    action: A,
+) -> Option<Rule<S, A>> {
+    rules
+        .iter()
+        .find(|r| r.from == from && r.action == action)
+        .copied()
+}

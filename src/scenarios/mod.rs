@@ -1,0 +1,12 @@
+//! Scenarios: the opportunity list (机会清单). Government units record, plan and submit them;
+//! admins review; published ones are open to everyone.
+
+pub mod graphql;
+pub mod machine;
+pub mod store;
+
+pub use graphql::{Scenario, ScenarioMutation, ScenarioQuery};
+pub use machine::{RULES, ScenarioStatus};
+pub use store::{ScenarioRow, close_expired};
+mod loader;
+pub use loader::ScenarioLoader;

@@ -1,0 +1,518 @@
+//! Scenario rows and their SQL. Every write is one transaction that also writes its event.
+
+use chrono::{Datelike as _, NaiveDate};
+
+use super::machine::{ScenarioStatus, Step};
+use crate::db::{self, Db, Sql, Tx};
+use crate::events::{self, NewEvent};
+use crate::items::{self, Contact};
+use crate::machine::Rule;
+use crate::pagination::PageRequest;
+
+pub const AGGREGATE: &str = "SCENARIO";
+pub const CODE_PREFIX: &str = "JZ-JH";
+
+#[derive(sqlx::FromRow, Clone, Debug)]
+pub struct ScenarioRow {
+    pub id: String,
+    pub code: Option<String>,
+    pub org_id: String,
+    pub created_by: String,
+    pub title: String,
+    pub summary: String,
+    pub description: String,
+    pub category: String,
+    pub industry_codes: String,
+    pub tags: String,
+    pub region_code: String,
+    pub budget_min: Option<i64>,
+    pub budget_max: Option<i64>,
+    pub cooperation_modes: String,
+    pub maturity_required: Option<i64>,
+    pub deadline: Option<String>,
+    pub contact_name: Option<String>,
+    pub contact_phone: Option<String>,
+    pub contact_email: Option<String>,
+    pub status: String,
+    pub version: i64,
+    pub created_at: String,
+    pub updated_at: String,
+    pub submitted_at: Option<String>,
+    pub published_at: Option<String>,
+}
+
+pub const COLUMNS: &str = "id, code, org_id, created_by, title, summary, description, category, \
+    industry_codes, tags, region_code, budget_min, budget_max, cooperation_modes, \
+    maturity_required, deadline, contact_name, contact_phone, contact_email, status, version, \
+    created_at, updated_at, submitted_at, published_at";
+
+impl ScenarioRow {
+    pub fn status(&self) -> ScenarioStatus {
+        ScenarioStatus::parse(&self.status).unwrap_or(ScenarioStatus::Discovered)
+    }
+
+    pub fn industry_codes(&self) -> Vec<String> {
+        items::split_codes(&self.industry_codes)
+    }
+
+    pub fn tags(&self) -> Vec<String> {
+        serde_json::from_str(&self.tags).unwrap_or_default()
+    }
+
+    pub fn deadline(&self) -> Option<NaiveDate> {
+        self.deadline.as_deref().and_then(|d| d.parse().ok())
+    }
+
+    pub fn contact(&self) -> Option<Contact> {
+        Some(Contact {
+            name: self.contact_name.clone()?,
+            phone: self.contact_phone.clone()?,
+            email: self.contact_email.clone(),
+        })
+    }
+}
+
+/// The owner-editable content of a scenario, validated.
+#[derive(Clone, Debug)]
+pub struct ScenarioContent {
+    pub title: String,
+    pub summary: String,
+    pub description: String,
+    pub category: String,
+    pub industry_codes: Vec<String>,
+    pub tags: Vec<String>,
+    pub region_code: String,
+    pub budget_min: Option<i64>,
+    pub budget_max: Option<i64>,
+    pub cooperation_modes: Vec<String>,
+    pub maturity_required: Option<i64>,
+    pub deadline: Option<NaiveDate>,
+    pub contact: Option<Contact>,
+}
+
+async fn replace_industries(tx: &mut Tx, id: &str, codes: &[String]) -> Result<(), sqlx::Error> {
+    sqlx::query("DELETE FROM scenario_industries WHERE scenario_id = $1")
+        .bind(id)
+        .execute(&mut **tx)
+        .await?;
+    for code in codes {
+        sqlx::query("INSERT INTO scenario_industries (scenario_id, industry_code) VALUES ($1, $2)")
+            .bind(id)
+            .bind(code)
+            .execute(&mut **tx)
+            .await?;
+    }
+    Ok(())
+}
+
+pub async fn insert(
+    db: &Db,
+    org_id: &str,
+    actor_id: &str,
+    content: &ScenarioContent,
+) -> Result<ScenarioRow, sqlx::Error> {
+    let now = db::now();
+    let id = db::new_id();
+    let contact = content.contact.as_ref();
+    let mut tx = db.begin().await?;
+    let row: ScenarioRow = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "INSERT INTO scenarios (id, org_id, created_by, title, summary, description, category, \
+         industry_codes, tags, region_code, budget_min, budget_max, cooperation_modes, \
+         maturity_required, deadline, contact_name, contact_phone, contact_email, status, \
+         version, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, \
+         $12, $13, $14, $15, $16, $17, $18, $19, 1, $20, $20) RETURNING {COLUMNS}"
+    )))
+    .bind(&id)
+    .bind(org_id)
+    .bind(actor_id)
+    .bind(&content.title)
+    .bind(&content.summary)
+    .bind(&content.description)
+    .bind(&content.category)
+    .bind(items::join_codes(&content.industry_codes))
+    .bind(serde_json::to_string(&content.tags).expect("tags serialize"))
+    .bind(&content.region_code)
+    .bind(content.budget_min)
+    .bind(content.budget_max)
+    .bind(content.cooperation_modes.join(","))
+    .bind(content.maturity_required)
+    .bind(content.deadline.map(|d| d.to_string()))
+    .bind(contact.map(|c| c.name.clone()))
+    .bind(contact.map(|c| c.phone.clone()))
+    .bind(contact.and_then(|c| c.email.clone()))
+    .bind(ScenarioStatus::Discovered.as_str())
+    .bind(&now)
+    .fetch_one(&mut *tx)
+    .await?;
+    replace_industries(&mut tx, &id, &content.industry_codes).await?;
+    events::record(
+        &mut tx,
+        NewEvent {
+            aggregate_type: AGGREGATE,
+            aggregate_id: &id,
+            action: "CREATE",
+            from_status: None,
+            to_status: Some(ScenarioStatus::Discovered.as_str()),
+            actor_id: Some(actor_id),
+            note: None,
+        },
+        &now,
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(row)
+}
+
+/// Replaces the content if the scenario is still at `version` and in `status`; `None` otherwise.
+pub async fn update_content(
+    db: &Db,
+    current: &ScenarioRow,
+    content: &ScenarioContent,
+    actor_id: &str,
+    action: &str,
+) -> Result<Option<ScenarioRow>, sqlx::Error> {
+    let now = db::now();
+    let contact = content.contact.as_ref();
+    let mut tx = db.begin().await?;
+    let row: Option<ScenarioRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "UPDATE scenarios SET title = $3, summary = $4, description = $5, category = $6, \
+         industry_codes = $7, tags = $8, region_code = $9, budget_min = $10, budget_max = $11, \
+         cooperation_modes = $12, maturity_required = $13, deadline = $14, contact_name = $15, \
+         contact_phone = $16, contact_email = $17, updated_at = $18, version = version + 1 \
+         WHERE id = $1 AND version = $2 AND status = $19 RETURNING {COLUMNS}"
+    )))
+    .bind(&current.id)
+    .bind(current.version)
+    .bind(&content.title)
+    .bind(&content.summary)
+    .bind(&content.description)
+    .bind(&content.category)
+    .bind(items::join_codes(&content.industry_codes))
+    .bind(serde_json::to_string(&content.tags).expect("tags serialize"))
+    .bind(&content.region_code)
+    .bind(content.budget_min)
+    .bind(content.budget_max)
+    .bind(content.cooperation_modes.join(","))
+    .bind(content.maturity_required)
+    .bind(content.deadline.map(|d| d.to_string()))
+    .bind(contact.map(|c| c.name.clone()))
+    .bind(contact.map(|c| c.phone.clone()))
+    .bind(contact.and_then(|c| c.email.clone()))
+    .bind(&now)
+    .bind(&current.status)
+    .fetch_optional(&mut *tx)
+    .await?;
+    let Some(row) = row else {
+        return Ok(None);
+    };
+    if current.industry_codes != row.industry_codes {
+        replace_industries(&mut tx, &row.id, &row.industry_codes()).await?;
+    }
+    events::record(
+        &mut tx,
+        NewEvent {
+            aggregate_type: AGGREGATE,
+            aggregate_id: &row.id,
+            action,
+            from_status: Some(&row.status),
+            to_status: Some(&row.status),
+            actor_id: Some(actor_id),
+            note: None,
+        },
+        &now,
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(Some(row))
+}
+
+/// Takes `rule` from the scenario's current state and version, with its event, in one
+/// transaction. `None` when the row moved on meanwhile (nothing is written then).
+pub async fn transition(
+    db: &Db,
+    current: &ScenarioRow,
+    rule: Rule<ScenarioStatus, Step>,
+    actor_id: Option<&str>,
+    note: Option<&str>,
+) -> Result<Option<ScenarioRow>, sqlx::Error> {
+    let now = db::now();
+    let mut tx = db.begin().await?;
+    let mut sql = Sql::new("UPDATE scenarios SET status = ");
+    sql.bind(rule.to.as_str().to_owned())
+        .push(", version = version + 1, updated_at = ")
+        .bind(now.clone());
+    match rule.action {
+        Step::Submit => {
+            sql.push(", submitted_at = ").bind(now.clone());
+        }
+        Step::Approve => {
+            sql.push(", published_at = COALESCE(published_at, ")
+                .bind(now.clone())
+                .push(")");
+            if current.code.is_none() {
+                let year = items::today_in_china().year();
+                let code = items::next_code(&mut tx, CODE_PREFIX, year).await?;
+                sql.push(", code = ").bind(code);
+            }
+        }
+        _ => {}
+    }
+    sql.push(" WHERE id = ")
+        .bind(current.id.clone())
+        .push(" AND status = ")
+        .bind(rule.from.as_str().to_owned())
+        .push(" AND version = ")
+        .bind(current.version)
+        .push(&format!(" RETURNING {COLUMNS}"));
+    let (text, args) = sql.build();
+    let row: Option<ScenarioRow> = sqlx::query_as_with(text, args)
+        .fetch_optional(&mut *tx)
+        .await?;
+    let Some(row) = row else {
+        return Ok(None);
+    };
+    events::record(
+        &mut tx,
+        NewEvent {
+            aggregate_type: AGGREGATE,
+            aggregate_id: &row.id,
+            action: rule.action.as_str(),
+            from_status: Some(rule.from.as_str()),
+            to_status: Some(rule.to.as_str()),
+            actor_id,
+            note,
+        },
+        &now,
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(Some(row))
+}
+
+/// Changes the deadline or the contact of a published scenario (no review needed).
+pub async fn update_published(
+    db: &Db,
+    current: &ScenarioRow,
+    deadline: Option<NaiveDate>,
+    contact: Option<&Contact>,
+    actor_id: &str,
+    action: &str,
+    note: Option<&str>,
+) -> Result<Option<ScenarioRow>, sqlx::Error> {
+    let now = db::now();
+    let mut tx = db.begin().await?;
+    let row: Option<ScenarioRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "UPDATE scenarios SET deadline = COALESCE($3, deadline), \
+         contact_name = COALESCE($4, contact_name), contact_phone = COALESCE($5, contact_phone), \
+         contact_email = CASE WHEN $6 = 1 THEN $7 ELSE contact_email END, \
+         updated_at = $8, version = version + 1 \
+         WHERE id = $1 AND version = $2 AND status = $9 RETURNING {COLUMNS}"
+    )))
+    .bind(&current.id)
+    .bind(current.version)
+    .bind(deadline.map(|d| d.to_string()))
+    .bind(contact.map(|c| c.name.clone()))
+    .bind(contact.map(|c| c.phone.clone()))
+    .bind(i64::from(contact.is_some()))
+    .bind(contact.and_then(|c| c.email.clone()))
+    .bind(&now)
+    .bind(&current.status)
+    .fetch_optional(&mut *tx)
+    .await?;
+    let Some(row) = row else {
+        return Ok(None);
+    };
+    events::record(
+        &mut tx,
+        NewEvent {
+            aggregate_type: AGGREGATE,
+            aggregate_id: &row.id,
+            action,
+            from_status: Some(&row.status),
+            to_status: Some(&row.status),
+            actor_id: Some(actor_id),
+            note,
+        },
+        &now,
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(Some(row))
+}
+
+pub async fn find(db: &Db, id: &str) -> Result<Option<ScenarioRow>, sqlx::Error> {
+    sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT {COLUMNS} FROM scenarios WHERE id = $1"
+    )))
+    .bind(id)
+    .fetch_optional(db.pool())
+    .await
+}
+
+pub async fn find_by_code(db: &Db, code: &str) -> Result<Option<ScenarioRow>, sqlx::Error> {
+    sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT {COLUMNS} FROM scenarios WHERE code = $1"
+    )))
+    .bind(code)
+    .fetch_optional(db.pool())
+    .await
+}
+
+pub async fn find_many(db: &Db, ids: &[String]) -> Result<Vec<ScenarioRow>, sqlx::Error> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut sql = Sql::new(&format!("SELECT {COLUMNS} FROM scenarios WHERE id IN ("));
+    sql.bind_list(ids);
+    sql.push(")");
+    let (text, args) = sql.build();
+    sqlx::query_as_with(text, args).fetch_all(db.pool()).await
+}
+
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum Order {
+    /// Newest publication first.
+    PublishedAt,
+    /// Soonest deadline first.
+    Deadline,
+    /// Largest budget first.
+    Budget,
+    /// Most recently changed first (the owner's own list).
+    UpdatedAt,
+    /// Oldest submission first (the review queue).
+    SubmittedAt,
+}
+
+/// What a list of scenarios is narrowed to; every field is optional. Codes are already expanded
+/// (a cluster to its sub-industries, a group to its counties).
+#[derive(Default, Debug, Clone)]
+pub struct ListQuery {
+    pub statuses: Vec<ScenarioStatus>,
+    pub org_id: Option<String>,
+    pub category: Option<String>,
+    pub industry_codes: Option<Vec<String>>,
+    pub region_codes: Option<Vec<String>>,
+    pub budget_min: Option<i64>,
+    pub budget_max: Option<i64>,
+    pub maturity_at_least: Option<i64>,
+    pub deadline_after: Option<NaiveDate>,
+    pub ids: Option<Vec<String>>,
+}
+
+fn push_where(sql: &mut Sql, q: &ListQuery) {
+    sql.push(" WHERE 1 = 1");
+    if !q.statuses.is_empty() {
+        let statuses: Vec<String> = q.statuses.iter().map(|s| s.as_str().to_owned()).collect();
+        sql.push(" AND status IN (").bind_list(&statuses).push(")");
+    }
+    if let Some(org) = &q.org_id {
+        sql.push(" AND org_id = ").bind(org.clone());
+    }
+    if let Some(category) = &q.category {
+        sql.push(" AND category = ").bind(category.clone());
+    }
+    if let Some(codes) = &q.industry_codes {
+        if codes.is_empty() {
+            sql.push(" AND 1 = 0");
+        } else {
+            sql.push(
+                " AND EXISTS (SELECT 1 FROM scenario_industries si \
+                 WHERE si.scenario_id = scenarios.id AND si.industry_code IN (",
+            )
+            .bind_list(codes)
+            .push("))");
+        }
+    }
+    if let Some(regions) = &q.region_codes {
+        if regions.is_empty() {
+            sql.push(" AND 1 = 0");
+        } else {
+            sql.push(" AND region_code IN (")
+                .bind_list(regions)
+                .push(")");
+        }
+    }
+    // Budget overlap: the scenario's range meets the asked one (open ends count as unbounded).
+    if let Some(min) = q.budget_min {
+        sql.push(" AND (budget_max IS NULL OR budget_max >= ")
+            .bind(min)
+            .push(")");
+    }
+    if let Some(max) = q.budget_max {
+        sql.push(" AND (budget_min IS NULL OR budget_min <= ")
+            .bind(max)
+            .push(")");
+    }
+    if let Some(trl) = q.maturity_at_least {
+        sql.push(" AND maturity_required >= ").bind(trl);
+    }
+    if let Some(date) = q.deadline_after {
+        sql.push(" AND deadline > ").bind(date.to_string());
+    }
+    if let Some(ids) = &q.ids {
+        if ids.is_empty() {
+            sql.push(" AND 1 = 0");
+        } else {
+            sql.push(" AND id IN (").bind_list(ids).push(")");
+        }
+    }
+}
+
+pub async fn list(
+    db: &Db,
+    q: &ListQuery,
+    order: Order,
+    page: PageRequest,
+) -> Result<(Vec<ScenarioRow>, i64), sqlx::Error> {
+    let mut count = Sql::new("SELECT COUNT(*) FROM scenarios");
+    push_where(&mut count, q);
+    let (text, args) = count.build();
+    let total: i64 = sqlx::query_scalar_with(text, args)
+        .fetch_one(db.pool())
+        .await?;
+
+    let mut select = Sql::new(&format!("SELECT {COLUMNS} FROM scenarios"));
+    push_where(&mut select, q);
+    select.push(match order {
+        Order::PublishedAt => " ORDER BY published_at DESC, id DESC",
+        Order::Deadline => " ORDER BY CASE WHEN deadline IS NULL THEN 1 ELSE 0 END, deadline, id",
+        Order::Budget => {
+            " ORDER BY CASE WHEN budget_max IS NULL THEN 1 ELSE 0 END, budget_max DESC, id DESC"
+        }
+        Order::UpdatedAt => " ORDER BY updated_at DESC, id DESC",
+        Order::SubmittedAt => " ORDER BY submitted_at, id",
+    });
+    select.push(&page.sql_suffix());
+    let (text, args) = select.build();
+    let rows = sqlx::query_as_with(text, args).fetch_all(db.pool()).await?;
+    Ok((rows, total))
+}
+
+/// Closes every PUBLISHED scenario whose deadline is before `today`, each with an event that has
+/// no human actor. Scenarios in MATCHING stay open. Returns how many were closed.
+pub async fn close_expired(db: &Db, today: NaiveDate) -> Result<usize, sqlx::Error> {
+    let rule = crate::machine::lookup(
+        super::machine::RULES,
+        ScenarioStatus::Published,
+        Step::Expire,
+    )
+    .expect("the lifecycle closes expired scenarios");
+    let expired: Vec<ScenarioRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT {COLUMNS} FROM scenarios WHERE status = $1 AND deadline < $2 ORDER BY deadline"
+    )))
+    .bind(ScenarioStatus::Published.as_str())
+    .bind(today.to_string())
+    .fetch_all(db.pool())
+    .await?;
+    let mut closed = 0;
+    for row in &expired {
+        // A row that changed meanwhile (an approved match, an extension) is left alone.
+        if transition(db, row, rule, None, Some("截止日期已过，系统自动关闭"))
+            .await?
+            .is_some()
+        {
+            closed += 1;
+        }
+    }
+    Ok(closed)
+}
