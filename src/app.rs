@@ -3,7 +3,6 @@
 use std::sync::Arc;
 
 use anyhow::Context as _;
-use async_graphql::dataloader::DataLoader;
 use async_graphql::http::GraphiQLSource;
 use axum::Router;
 use axum::body::Bytes;
@@ -23,7 +22,7 @@ use crate::graphql::{self, AppSchema};
 use crate::orgs::OrganizationLoader;
 use crate::scenarios::ScenarioLoader;
 use crate::taxonomy::Taxonomy;
-use crate::{items, scenarios};
+use crate::{items, loaders, scenarios};
 
 /// Everything a request needs; cheap to clone.
 #[derive(Clone)]
@@ -142,27 +141,14 @@ async fn graphql_post(State(state): State<AppState>, headers: HeaderMap, body: B
         Ok(viewer) => viewer,
         Err(err) => return request_error(StatusCode::UNAUTHORIZED, err),
     };
-    // Loaders live for one request, so nothing cached crosses from one viewer to another.
     let db = &state.db;
     let request = request
         .data(viewer)
-        .data(DataLoader::new(
-            OrganizationLoader::new(db.clone()),
-            tokio::spawn,
-        ))
-        .data(DataLoader::new(UserLoader::new(db.clone()), tokio::spawn))
-        .data(DataLoader::new(
-            TimelineLoader::new(db.clone()),
-            tokio::spawn,
-        ))
-        .data(DataLoader::new(
-            ScenarioLoader::new(db.clone()),
-            tokio::spawn,
-        ))
-        .data(DataLoader::new(
-            CapabilityLoader::new(db.clone()),
-            tokio::spawn,
-        ));
+        .data(loaders::new(OrganizationLoader::new(db.clone())))
+        .data(loaders::new(UserLoader::new(db.clone())))
+        .data(loaders::new(TimelineLoader::new(db.clone())))
+        .data(loaders::new(ScenarioLoader::new(db.clone())))
+        .data(loaders::new(CapabilityLoader::new(db.clone())));
     let mut response = state.schema.execute(request).await;
     for error in &mut response.errors {
         label_request_error(error);

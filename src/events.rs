@@ -4,13 +4,14 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use async_graphql::dataloader::{DataLoader, Loader};
+use async_graphql::dataloader::Loader;
 use async_graphql::{Context, Object};
 use chrono::{DateTime, Utc};
 
 use crate::auth::{User, UserLoader};
 use crate::db::{self, Db, Sql, Tx};
-use crate::error::{AppError, AppResult};
+use crate::error::AppResult;
+use crate::loaders;
 
 pub struct NewEvent<'a> {
     pub aggregate_type: &'static str,
@@ -115,22 +116,14 @@ impl TimelineEvent {
         let Some(actor_id) = &self.0.actor_id else {
             return Ok(None);
         };
-        let loader = ctx.data_unchecked::<DataLoader<UserLoader>>();
-        let row = loader
-            .load_one(actor_id.clone())
-            .await
-            .map_err(|e| AppError::internal(format!("loading user: {e}")))?;
+        let row = loaders::load_one::<UserLoader>(ctx, actor_id).await?;
         Ok(row.map(User::new))
     }
 }
 
 /// The timeline of an aggregate, oldest first.
 pub async fn timeline(ctx: &Context<'_>, aggregate_id: &str) -> AppResult<Vec<TimelineEvent>> {
-    let loader = ctx.data_unchecked::<DataLoader<TimelineLoader>>();
-    let rows = loader
-        .load_one(aggregate_id.to_owned())
-        .await
-        .map_err(|e| AppError::internal(format!("loading timeline: {e}")))?;
+    let rows = loaders::load_one::<TimelineLoader>(ctx, aggregate_id).await?;
     Ok(rows
         .unwrap_or_default()
         .into_iter()

@@ -12,6 +12,7 @@ pub mod events;
 pub mod graphql;
 pub mod items;
 pub mod lists;
+pub mod loaders;
 pub mod machine;
 pub mod orgs;
 pub mod pagination;

@@ -1,4 +1,3 @@
-use async_graphql::dataloader::DataLoader;
 use async_graphql::{Context, Enum, ID, InputObject, Object, SimpleObject, Union};
 use chrono::{DateTime, Utc};
 
@@ -9,6 +8,7 @@ use crate::capabilities::{Capability, CapabilityLoader, CapabilityStatus};
 use crate::db::{self, Db};
 use crate::error::{AppError, AppResult, ErrorCode, UserError, Validator};
 use crate::events::{TimelineEvent, timeline};
+use crate::loaders;
 use crate::pagination::{Page, PageRequest};
 use crate::scenarios::graphql::can_manage as can_manage_scenario;
 use crate::scenarios::{Scenario, ScenarioLoader, ScenarioStatus};
@@ -124,11 +124,7 @@ impl EditionItem {
         if self.kind != EditionKind::Opportunity {
             return Ok(None);
         }
-        let loader = ctx.data_unchecked::<DataLoader<ScenarioLoader>>();
-        let row = loader
-            .load_one(self.row.item_id.clone())
-            .await
-            .map_err(|e| AppError::internal(format!("loading scenario: {e}")))?;
+        let row = loaders::load_one::<ScenarioLoader>(ctx, &self.row.item_id).await?;
         let viewer = Viewer::of(ctx);
         Ok(row
             .filter(|r| r.status().is_public() || can_manage_scenario(viewer, r))
@@ -139,11 +135,7 @@ impl EditionItem {
         if self.kind != EditionKind::Capability {
             return Ok(None);
         }
-        let loader = ctx.data_unchecked::<DataLoader<CapabilityLoader>>();
-        let row = loader
-            .load_one(self.row.item_id.clone())
-            .await
-            .map_err(|e| AppError::internal(format!("loading capability: {e}")))?;
+        let row = loaders::load_one::<CapabilityLoader>(ctx, &self.row.item_id).await?;
         let viewer = Viewer::of(ctx);
         Ok(row
             .filter(|r| r.status().is_public() || can_manage_capability(viewer, r))

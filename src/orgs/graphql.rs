@@ -1,6 +1,5 @@
 use std::sync::Arc;
 
-use async_graphql::dataloader::DataLoader;
 use async_graphql::{Context, ID, InputObject, Object, SimpleObject};
 use chrono::{DateTime, Utc};
 
@@ -11,6 +10,7 @@ use super::{
 use crate::auth::Viewer;
 use crate::db::{self, Db};
 use crate::error::{AppError, AppResult, ErrorCode, UserError, Validator};
+use crate::loaders;
 use crate::pagination::{Page, PageRequest};
 use crate::taxonomy::{Region, Taxonomy};
 
@@ -53,11 +53,7 @@ impl Organization {
 
 /// Loads an organization through the request's DataLoader.
 pub async fn load_organization(ctx: &Context<'_>, id: &str) -> AppResult<Option<Organization>> {
-    let loader = ctx.data_unchecked::<DataLoader<OrganizationLoader>>();
-    let row = loader
-        .load_one(id.to_owned())
-        .await
-        .map_err(|e| AppError::internal(format!("loading organization: {e}")))?;
+    let row = loaders::load_one::<OrganizationLoader>(ctx, id).await?;
     Ok(row.map(Organization))
 }
 

@@ -1,0 +1,104 @@
+//! A page of items costs a fixed number of queries, however many items it holds: nested
+//! organizations, actors and timelines load through per-request DataLoaders.
+//!
+//! Its own test binary, because it counts every statement sqlx runs in the process.
+
+#[path = "api/util.rs"]
+#[allow(dead_code)]
+mod util;
+
+#[path = "api/fixtures.rs"]
+#[allow(dead_code)]
+mod fixtures;
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use serde_json::json;
+use tracing_subscriber::layer::SubscriberExt as _;
+
+use fixtures::{act, create_scenario, review, scenario_input};
+use util::{Backend, TestApp};
+
+static STATEMENTS: AtomicUsize = AtomicUsize::new(0);
+
+struct CountStatements;
+
+impl<S: tracing::Subscriber> tracing_subscriber::Layer<S> for CountStatements {
+    fn on_event(&self, event: &tracing::Event<'_>, _: tracing_subscriber::layer::Context<'_, S>) {
+        if event.metadata().target() == "sqlx::query" {
+            STATEMENTS.fetch_add(1, Ordering::SeqCst);
+            if std::env::var_os("SHOW_SQL").is_some() {
+                struct V;
+                impl tracing::field::Visit for V {
+                    fn record_debug(&mut self, f: &tracing::field::Field, v: &dyn std::fmt::Debug) {
+                        if f.name() == "db.statement" || f.name() == "summary" {
+                            eprintln!("SQL {}: {:?}", f.name(), v);
+                        }
+                    }
+                }
+                event.record(&mut V);
+            }
+        }
+    }
+}
+
+const PAGE: &str = r#"
+query($first: Int) {
+  opportunityList(first: $first) {
+    totalCount
+    edges { node {
+      title region { name } industries { name parent { name } }
+      publishingUnit { name region { name } }
+      timeline { action actor { displayName organization { name } } }
+    } }
+  }
+}"#;
+
+async fn statements_for_page(app: &TestApp, first: i32) -> usize {
+    let before = STATEMENTS.load(Ordering::SeqCst);
+    let response = app.gql(PAGE, json!({ "first": first })).await;
+    assert!(response.get("errors").is_none(), "{response}");
+    let edges = response["data"]["opportunityList"]["edges"]
+        .as_array()
+        .unwrap();
+    assert_eq!(edges.len(), first as usize);
+    STATEMENTS.load(Ordering::SeqCst) - before
+}
+
+async fn check(backend: Backend) {
+    let Some(app) = TestApp::new(backend).await else {
+        eprintln!("TEST_DATABASE_URL is not set: PostgreSQL variant not run");
+        return;
+    };
+    let admin = app.admin().await;
+    let units = [
+        app.gov_user().await,
+        app.gov_user().await,
+        app.gov_user().await,
+    ];
+    for i in 0..50 {
+        let owner = &units[i % units.len()];
+        let scenario = create_scenario(&app, owner, scenario_input()).await;
+        act(&app, owner, &scenario["id"], "PLAN").await;
+        act(&app, owner, &scenario["id"], "SUBMIT").await;
+        review(&app, &admin, &scenario["id"], "APPROVE", None).await;
+    }
+    let small = statements_for_page(&app, 5).await;
+    let full = statements_for_page(&app, 50).await;
+    assert_eq!(small, full, "a page of 50 costs what a page of 5 costs");
+    // count + page + organizations + timelines + actors + the actors' organizations
+    assert!(full <= 6, "{full} statements for one page");
+}
+
+#[test]
+fn a_page_of_fifty_costs_a_fixed_number_of_queries() {
+    let subscriber = tracing_subscriber::registry().with(CountStatements);
+    tracing::subscriber::set_global_default(subscriber).unwrap();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    runtime.block_on(check(Backend::Sqlite));
+    runtime.block_on(check(Backend::Postgres));
+}
