@@ -7,6 +7,7 @@ pub mod auth;
 pub mod capabilities;
 pub mod config;
 pub mod db;
+pub mod demo;
 pub mod error;
 pub mod events;
 pub mod graphql;

@@ -34,6 +34,14 @@ enum Command {
         /// Answer introspection queries (GraphiQL needs them).
         #[arg(long, env = "TWOLISTS_INTROSPECTION", default_value_t = true, action = clap::ArgAction::Set)]
         introspection: bool,
+        /// Load the Jinzhong demo data when the database is empty.
+        #[arg(long)]
+        demo: bool,
+    },
+    /// Applies migrations and loads reference data; with --demo also the Jinzhong demo data.
+    Seed {
+        #[arg(long)]
+        demo: bool,
     },
     /// Applies pending database migrations and exits.
     Migrate,
@@ -68,9 +76,16 @@ async fn main() -> anyhow::Result<()> {
         Command::Serve {
             addr,
             introspection,
+            demo,
         } => {
             config.introspection = introspection;
             let state = AppState::start(&config).await?;
+            if demo
+                && let Some(loaded) =
+                    twolists::demo::load_into_empty(&state.db, &state.taxonomy).await?
+            {
+                tracing::info!(?loaded, "loaded the demo data");
+            }
             let background = state.spawn_background();
             let listener = tokio::net::TcpListener::bind(addr)
                 .await
@@ -82,6 +97,22 @@ async fn main() -> anyhow::Result<()> {
             background.abort();
             state.db.close().await;
             tracing::info!("stopped");
+        }
+        Command::Seed { demo } => {
+            let state = AppState::start(&config).await?;
+            println!("reference data loaded");
+            if demo {
+                match twolists::demo::load(&state.db, &state.taxonomy).await? {
+                    Some(loaded) => println!(
+                        "demo data loaded: {} organizations, {} scenarios, {} capabilities, {} editions",
+                        loaded.organizations,
+                        loaded.scenarios,
+                        loaded.capabilities,
+                        loaded.editions
+                    ),
+                    None => println!("demo data already present"),
+                }
+            }
         }
         Command::Migrate => {
             std::fs::create_dir_all(&config.data_dir)?;

@@ -15,8 +15,8 @@ use crate::error::{AppError, AppResult};
 pub use graphql::{AuthMutation, AuthQuery, User};
 pub use loader::UserLoader;
 pub use service::{
-    RegisterInput, RegisterOrganizationInput, Registered, Session, UserRow, create_admin, login,
-    normalize_email, register, warm_up,
+    RegisterInput, RegisterOrganizationInput, Registered, Session, UserRow, create_admin,
+    find_user_by_email, insert_user, login, normalize_email, register, warm_up,
 };
 pub use tokens::{Claims, JwtKeys};
 

@@ -56,7 +56,7 @@ pub async fn find_users(db: &Db, ids: &[String]) -> Result<Vec<UserRow>, sqlx::E
     sqlx::query_as_with(text, args).fetch_all(db.pool()).await
 }
 
-async fn find_user_by_email(db: &Db, email: &str) -> Result<Option<UserRow>, sqlx::Error> {
+pub async fn find_user_by_email(db: &Db, email: &str) -> Result<Option<UserRow>, sqlx::Error> {
     sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "SELECT {USER_COLUMNS} FROM users WHERE email = $1"
     )))
@@ -65,7 +65,7 @@ async fn find_user_by_email(db: &Db, email: &str) -> Result<Option<UserRow>, sql
     .await
 }
 
-async fn insert_user(
+pub async fn insert_user(
     tx: &mut Tx,
     email: &str,
     password_hash: &str,

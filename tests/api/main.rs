@@ -6,6 +6,7 @@ mod util;
 mod accounts;
 mod capabilities;
 mod cli;
+mod demo;
 mod editions;
 mod fixtures;
 mod http;

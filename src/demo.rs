@@ -1,0 +1,517 @@
+//! Demo data for Jinzhong (`twolists seed --demo`, `twolists serve --demo`): government units of
+//! every county and city bureaus, enterprises and research institutes, scenarios in every state
+//! the lists reach, capabilities, and one published edition of each list. The content is in
+//! `seeds/demo.json`; it goes in through the same store functions the API uses, so timelines,
+//! codes and events are what real use would leave.
+
+use anyhow::Context as _;
+use chrono::Datelike as _;
+use serde::Deserialize;
+
+use crate::auth::{self, Role, password};
+use crate::capabilities::machine::{CapabilityStatus, Step as CapabilityStep};
+use crate::capabilities::store::{self as capability_store, CapabilityContent, DeliveredCase};
+use crate::db::Db;
+use crate::items::{self, Contact};
+use crate::lists::store as edition_store;
+use crate::machine::lookup;
+use crate::orgs::{self, NewOrganization, OrganizationKind, OrganizationStatus, credit_code};
+use crate::scenarios::machine::{ScenarioStatus, Step as ScenarioStep};
+use crate::scenarios::store::{self as scenario_store, ScenarioContent, ScenarioRow};
+use crate::taxonomy::Taxonomy;
+
+const SEED: &str = include_str!("../seeds/demo.json");
+
+/// Every demo account signs in with this password (listed in the README).
+pub const DEMO_PASSWORD: &str = "Jinzhong-Demo-2026";
+pub const DEMO_ADMIN: &str = "admin@demo.jzcx.cn";
+const DEMO_DOMAIN: &str = "demo.jzcx.cn";
+
+#[derive(Deserialize)]
+struct Seed {
+    units: Vec<Unit>,
+    providers: Vec<Provider>,
+    scenarios: Vec<ScenarioSeed>,
+    capabilities: Vec<CapabilitySeed>,
+}
+
+#[derive(Deserialize)]
+struct Unit {
+    key: String,
+    name: String,
+    region: String,
+}
+
+#[derive(Deserialize)]
+struct Provider {
+    key: String,
+    name: String,
+    kind: String,
+    region: String,
+}
+
+#[derive(Deserialize)]
+struct ScenarioSeed {
+    unit: String,
+    status: String,
+    category: String,
+    industries: Vec<String>,
+    title: String,
+    summary: String,
+    description: String,
+    tags: Vec<String>,
+    budget: Option<[i64; 2]>,
+    trl: Option<i64>,
+    #[serde(default)]
+    modes: Vec<String>,
+    days: i64,
+    review: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct CapabilitySeed {
+    org: String,
+    title: String,
+    summary: String,
+    industries: Vec<String>,
+    tags: Vec<String>,
+    trl: i64,
+    price: [i64; 2],
+    regions: Vec<String>,
+    cases: usize,
+}
+
+/// What a demo load did.
+#[derive(Debug, Default)]
+pub struct Loaded {
+    pub organizations: usize,
+    pub scenarios: usize,
+    pub capabilities: usize,
+    pub editions: usize,
+}
+
+/// Loads the demo data into a database that holds no organization yet but the operator
+/// (`Ok(None)` when it holds some).
+pub async fn load_into_empty(db: &Db, taxonomy: &Taxonomy) -> anyhow::Result<Option<Loaded>> {
+    let organizations: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM organizations WHERE kind <> 'OPERATOR'")
+            .fetch_one(db.pool())
+            .await?;
+    if organizations > 0 {
+        return Ok(None);
+    }
+    load(db, taxonomy).await
+}
+
+/// Loads the demo data unless it is there already (`Ok(None)` then).
+pub async fn load(db: &Db, taxonomy: &Taxonomy) -> anyhow::Result<Option<Loaded>> {
+    if auth::find_user_by_email(db, DEMO_ADMIN).await?.is_some() {
+        return Ok(None);
+    }
+    let seed: Seed = serde_json::from_str(SEED).context("seeds/demo.json")?;
+    let hash = password::hash(DEMO_PASSWORD.to_owned()).await?;
+    let mut loaded = Loaded::default();
+
+    let admin = auth::create_admin(db, DEMO_ADMIN, DEMO_PASSWORD, "场景促进中心管理员").await?;
+    // (key, organization id, user id)
+    let mut members: Vec<(String, String, String)> = Vec::new();
+    let mut tx = db.begin().await?;
+    for (i, unit) in seed.units.iter().enumerate() {
+        let org = orgs::insert(
+            &mut tx,
+            NewOrganization {
+                name: &unit.name,
+                kind: OrganizationKind::Government,
+                status: OrganizationStatus::Verified,
+                credit_code: Some(&demo_credit_code("11", &unit.region, i)),
+                region_code: &unit.region,
+            },
+        )
+        .await?;
+        let email = format!("{}@{DEMO_DOMAIN}", unit.key);
+        let user = auth::insert_user(
+            &mut tx,
+            &email,
+            &hash,
+            &contact_name(i),
+            Role::Government,
+            &org.id,
+        )
+        .await?;
+        members.push((unit.key.clone(), org.id, user.id));
+    }
+    for (i, provider) in seed.providers.iter().enumerate() {
+        let kind = OrganizationKind::parse(&provider.kind).unwrap_or(OrganizationKind::Enterprise);
+        let prefix = if kind == OrganizationKind::Research {
+            "12"
+        } else {
+            "91"
+        };
+        let org = orgs::insert(
+            &mut tx,
+            NewOrganization {
+                name: &provider.name,
+                kind,
+                // A few providers are still waiting for verification.
+                status: if is_pending_provider(i) {
+                    OrganizationStatus::Pending
+                } else {
+                    OrganizationStatus::Verified
+                },
+                credit_code: Some(&demo_credit_code(prefix, &provider.region, i)),
+                region_code: &provider.region,
+            },
+        )
+        .await?;
+        let email = format!("{}@{DEMO_DOMAIN}", provider.key);
+        let user = auth::insert_user(
+            &mut tx,
+            &email,
+            &hash,
+            &contact_name(i + 7),
+            Role::Enterprise,
+            &org.id,
+        )
+        .await?;
+        members.push((provider.key.clone(), org.id, user.id));
+    }
+    tx.commit().await?;
+    loaded.organizations = members.len();
+    let member = |key: &str| {
+        members
+            .iter()
+            .find(|(k, _, _)| k == key)
+            .with_context(|| format!("demo data names an unknown organization {key}"))
+    };
+
+    let today = items::today_in_china();
+    let mut published: Vec<ScenarioRow> = Vec::new();
+    for (i, s) in seed.scenarios.iter().enumerate() {
+        let (_, org_id, user_id) = member(&s.unit)?;
+        let region = seed
+            .units
+            .iter()
+            .find(|u| u.key == s.unit)
+            .map(|u| u.region.clone())
+            .unwrap_or_default();
+        let content = ScenarioContent {
+            title: s.title.clone(),
+            summary: s.summary.clone(),
+            description: s.description.clone(),
+            category: s.category.clone(),
+            industry_codes: s.industries.clone(),
+            tags: s.tags.clone(),
+            region_code: region,
+            budget_min: s.budget.map(|b| b[0]),
+            budget_max: s.budget.map(|b| b[1]),
+            cooperation_modes: s.modes.clone(),
+            maturity_required: s.trl,
+            deadline: Some(today + chrono::Duration::days(s.days)),
+            contact: s.budget.map(|_| contact(i)),
+        };
+        let mut row = scenario_store::insert(db, org_id, user_id, &content).await?;
+        let target = ScenarioStatus::parse(&s.status).context("scenario status")?;
+        for step in scenario_path(target) {
+            let rule = lookup(crate::scenarios::RULES, row.status(), *step)
+                .context("demo path follows the lifecycle")?;
+            let (actor, note) = match step {
+                ScenarioStep::Approve => (&admin.id, None),
+                ScenarioStep::RequestChanges => (&admin.id, s.review.as_deref()),
+                _ => (user_id, None),
+            };
+            row = scenario_store::transition(db, &row, rule, Some(actor), note)
+                .await?
+                .context("demo transition")?;
+        }
+        if row.status() == ScenarioStatus::Published {
+            published.push(row);
+        }
+        loaded.scenarios += 1;
+    }
+
+    let this_year = today.year();
+    let mut listed: Vec<String> = Vec::new();
+    for (i, c) in seed.capabilities.iter().enumerate() {
+        let (_, org_id, user_id) = member(&c.org)?;
+        let regions: Vec<&str> = c
+            .regions
+            .iter()
+            .filter_map(|code| taxonomy.region(code).map(|r| r.name.as_str()))
+            .collect();
+        let provider = seed
+            .providers
+            .iter()
+            .position(|p| p.key == c.org)
+            .context("provider")?;
+        let description = format!(
+            "{}本方案由{}提供，技术成熟度达到{}级，服务范围覆盖{}，可提供方案设计、实施部署、培训和运维一体化服务。",
+            c.summary,
+            seed.providers[provider].name,
+            c.trl,
+            regions.join("、")
+        );
+        let cases = (0..c.cases.min(3))
+            .map(|k| {
+                let unit = &seed.units[(i + k * 5) % seed.units.len()];
+                DeliveredCase {
+                    title: format!(
+                        "{}{}项目",
+                        unit.name.trim_end_matches("人民政府"),
+                        c.tags[0]
+                    ),
+                    client: unit.name.clone(),
+                    year: this_year - 1 - (k as i32 % 4),
+                    summary: format!("为{}交付{}，已稳定运行。", unit.name, c.title),
+                }
+            })
+            .collect();
+        let content = CapabilityContent {
+            title: c.title.clone(),
+            summary: c.summary.clone(),
+            description,
+            industry_codes: c.industries.clone(),
+            tags: c.tags.clone(),
+            maturity: c.trl,
+            price_min: Some(c.price[0]),
+            price_max: Some(c.price[1]),
+            service_region_codes: c.regions.clone(),
+            cases,
+            certifications: if c.trl >= 8 {
+                vec!["ISO 9001质量管理体系认证".into()]
+            } else {
+                vec![]
+            },
+            contact: Some(contact(i + 40)),
+        };
+        let mut row = capability_store::insert(db, org_id, user_id, &content).await?;
+        // Providers still waiting for verification keep their drafts.
+        let target = if is_pending_provider(provider) {
+            CapabilityStatus::Draft
+        } else {
+            capability_target(i)
+        };
+        for step in capability_path(target) {
+            let rule = lookup(crate::capabilities::RULES, row.status(), *step)
+                .context("demo path follows the lifecycle")?;
+            let (actor, note) = match step {
+                CapabilityStep::Approve | CapabilityStep::Feature => (&admin.id, None),
+                CapabilityStep::RequestChanges => {
+                    (&admin.id, Some("请补充已落地案例的验收材料和客户评价。"))
+                }
+                _ => (user_id, None),
+            };
+            row = capability_store::transition(db, &row, rule, Some(actor), note)
+                .await?
+                .context("demo transition")?;
+        }
+        if row.status().is_public() {
+            listed.push(row.id.clone());
+        }
+        loaded.capabilities += 1;
+    }
+
+    let year = i64::from(this_year);
+    let opportunity = edition_store::insert(
+        db,
+        "OPPORTUNITY",
+        year,
+        1,
+        &format!("晋中市{this_year}年第一批场景机会清单"),
+        &admin.id,
+    )
+    .await?;
+    let ids: Vec<String> = published.iter().take(18).map(|r| r.id.clone()).collect();
+    publish_edition(db, &opportunity, &ids, &admin.id).await?;
+    let capability = edition_store::insert(
+        db,
+        "CAPABILITY",
+        year,
+        1,
+        &format!("晋中市{this_year}年第一批能力清单（晋中优秀方案）"),
+        &admin.id,
+    )
+    .await?;
+    let ids: Vec<String> = listed.iter().take(40).cloned().collect();
+    publish_edition(db, &capability, &ids, &admin.id).await?;
+    loaded.editions = 2;
+    Ok(Some(loaded))
+}
+
+async fn publish_edition(
+    db: &Db,
+    edition: &edition_store::EditionRow,
+    ids: &[String],
+    admin_id: &str,
+) -> anyhow::Result<()> {
+    let edition = edition_store::add_items(db, &edition.id, ids)
+        .await?
+        .context("draft edition")?;
+    let mut snapshots = Vec::new();
+    for item in edition_store::all_items(db, &edition.id).await? {
+        let (code, title) = match edition.kind.as_str() {
+            "OPPORTUNITY" => {
+                let row = scenario_store::find(db, &item.item_id)
+                    .await?
+                    .context("item")?;
+                (row.code, row.title)
+            }
+            _ => {
+                let row = capability_store::find(db, &item.item_id)
+                    .await?
+                    .context("item")?;
+                (row.code, row.title)
+            }
+        };
+        snapshots.push(edition_store::Snapshot {
+            item_id: item.item_id,
+            code,
+            title,
+        });
+    }
+    edition_store::publish(db, &edition, &snapshots, admin_id)
+        .await?
+        .context("publishing the demo edition")?;
+    Ok(())
+}
+
+/// A few providers are still waiting for an admin's verification.
+fn is_pending_provider(index: usize) -> bool {
+    index % 14 == 13
+}
+
+/// The steps that bring a new scenario to `target`.
+fn scenario_path(target: ScenarioStatus) -> &'static [ScenarioStep] {
+    use ScenarioStep::*;
+    match target {
+        ScenarioStatus::Discovered => &[],
+        ScenarioStatus::Planned => &[Plan],
+        ScenarioStatus::PendingReview => &[Plan, Submit],
+        ScenarioStatus::ChangesRequested => &[Plan, Submit, RequestChanges],
+        ScenarioStatus::Withdrawn => &[Plan, Submit, Approve, Withdraw],
+        ScenarioStatus::Closed => &[Plan, Submit, Approve, Close],
+        _ => &[Plan, Submit, Approve],
+    }
+}
+
+/// Most capabilities are listed; some are featured, some still in review, some archived.
+fn capability_target(index: usize) -> CapabilityStatus {
+    match index % 12 {
+        0 | 6 => CapabilityStatus::Featured,
+        3 => CapabilityStatus::PendingReview,
+        7 => CapabilityStatus::ChangesRequested,
+        9 if index % 24 == 9 => CapabilityStatus::Draft,
+        10 if index % 36 == 10 => CapabilityStatus::Archived,
+        _ => CapabilityStatus::Listed,
+    }
+}
+
+fn capability_path(target: CapabilityStatus) -> &'static [CapabilityStep] {
+    use CapabilityStep::*;
+    match target {
+        CapabilityStatus::Draft => &[],
+        CapabilityStatus::PendingReview => &[Submit],
+        CapabilityStatus::ChangesRequested => &[Submit, RequestChanges],
+        CapabilityStatus::Listed => &[Submit, Approve],
+        CapabilityStatus::Featured => &[Submit, Approve, Feature],
+        CapabilityStatus::Archived => &[Submit, Approve, Archive],
+    }
+}
+
+const SURNAMES: [&str; 16] = [
+    "王", "李", "张", "刘", "赵", "郭", "武", "杨", "梁", "贾", "常", "乔", "渠", "曹", "孟", "韩",
+];
+const GIVEN: [&str; 12] = [
+    "建华", "晓燕", "志强", "丽娟", "海涛", "文静", "国栋", "雅琴", "振宇", "秀峰", "晋生", "慧敏",
+];
+
+fn contact_name(i: usize) -> String {
+    format!(
+        "{}{}",
+        SURNAMES[i % SURNAMES.len()],
+        GIVEN[(i * 7) % GIVEN.len()]
+    )
+}
+
+fn contact(i: usize) -> Contact {
+    Contact {
+        name: contact_name(i),
+        phone: format!("0354-{}", 3_000_000 + (i * 7919) % 1_000_000),
+        email: None,
+    }
+}
+
+/// A valid, distinct unified social credit code for the i-th demo organization of a region.
+fn demo_credit_code(prefix: &str, region: &str, i: usize) -> String {
+    const ALPHABET: &[u8] = b"0123456789ABCDEFGHJKLMNPQRTUWXY";
+    let mut n = i * 7 + 1_000;
+    let mut tail = String::new();
+    for _ in 0..9 {
+        tail.push(ALPHABET[n % 31] as char);
+        n /= 31;
+    }
+    credit_code::with_check_char(&format!("{prefix}{region}{tail}")).expect("17 valid characters")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn demo_seed_is_complete_and_consistent() {
+        let seed: Seed = serde_json::from_str(SEED).unwrap();
+        let taxonomy = Taxonomy::bundled();
+        assert!(seed.providers.len() >= 40);
+        assert!(seed.scenarios.len() >= 40);
+        assert!(seed.capabilities.len() >= 120);
+        // A government unit in every region.
+        for region in &taxonomy.regions {
+            assert!(
+                seed.units.iter().any(|u| u.region == region.code),
+                "{}",
+                region.name
+            );
+        }
+        let keys: Vec<&str> = seed
+            .units
+            .iter()
+            .map(|u| u.key.as_str())
+            .chain(seed.providers.iter().map(|p| p.key.as_str()))
+            .collect();
+        for s in &seed.scenarios {
+            assert!(keys.contains(&s.unit.as_str()), "{}", s.title);
+            assert!(ScenarioStatus::parse(&s.status).is_some(), "{}", s.status);
+            assert!(s.industries.iter().all(|c| taxonomy.industry(c).is_some()));
+            assert!(s.title.chars().count() <= 60 && s.summary.chars().count() <= 200);
+        }
+        for c in &seed.capabilities {
+            assert!(keys.contains(&c.org.as_str()), "{}", c.title);
+            assert!(
+                c.industries
+                    .iter()
+                    .all(|code| taxonomy.industry(code).is_some())
+            );
+            assert!(c.regions.iter().all(|code| taxonomy.region(code).is_some()));
+            assert!(c.price[0] <= c.price[1] && (1..=9).contains(&c.trl));
+        }
+        let mut titles: Vec<&str> = seed.capabilities.iter().map(|c| c.title.as_str()).collect();
+        titles.sort();
+        titles.dedup();
+        assert_eq!(
+            titles.len(),
+            seed.capabilities.len(),
+            "capability titles are distinct"
+        );
+    }
+
+    #[test]
+    fn demo_credit_codes_are_valid_and_distinct() {
+        let codes: Vec<String> = (0..60)
+            .map(|i| demo_credit_code("91", "140702", i))
+            .collect();
+        assert!(codes.iter().all(|c| credit_code::is_valid(c)));
+        let mut unique = codes.clone();
+        unique.sort();
+        unique.dedup();
+        assert_eq!(unique.len(), codes.len());
+    }
+}
