@@ -31,3 +31,32 @@ pub fn lookup<S: PartialEq + Copy, A: PartialEq + Copy>(
         .find(|r| r.from == from && r.action == action)
         .copied()
 }
+
+impl By {
+    pub fn label(self) -> &'static str {
+        match self {
+            By::Owner => "owner (or an admin on its behalf)",
+            By::Admin => "admin",
+            By::System => "the service",
+        }
+    }
+}
+
+/// The table as Markdown, for the README (a test keeps the two equal).
+pub fn markdown<S: Copy, A: Copy>(
+    rules: &[Rule<S, A>],
+    status: impl Fn(S) -> &'static str,
+    action: impl Fn(A) -> &'static str,
+) -> String {
+    let mut out = String::from("| from | action | by | to |\n|---|---|---|---|\n");
+    for rule in rules {
+        out.push_str(&format!(
+            "| {} | {} | {} | {} |\n",
+            status(rule.from),
+            action(rule.action),
+            rule.by.label(),
+            status(rule.to)
+        ));
+    }
+    out
+}

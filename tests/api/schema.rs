@@ -39,3 +39,20 @@ fn schema_names_the_operations_of_the_contract() {
         assert!(sdl.contains(operation), "missing {operation}");
     }
 }
+
+/// The README's lifecycle tables are the ones the resolvers use.
+#[test]
+fn readme_lifecycle_tables_match_the_code() {
+    use twolists::machine::markdown;
+    use twolists::{capabilities, scenarios};
+    let readme =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
+    let scenario = markdown(scenarios::RULES, |s| s.as_str(), |a| a.as_str());
+    let capability = markdown(capabilities::RULES, |s| s.as_str(), |a| a.as_str());
+    for (name, table) in [("scenario", scenario), ("capability", capability)] {
+        assert!(
+            readme.contains(&table),
+            "README.md lacks the current {name} lifecycle table:\n{table}"
+        );
+    }
+}
