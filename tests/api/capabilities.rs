@@ -382,3 +382,85 @@ db_test!(the_capability_list_filters_and_pages, |app| {
         .await;
     assert_eq!(drafts["data"]["myCapabilities"]["totalCount"], 1);
 });
+
+// Every provider action from every state, for the provider, an admin, another organization and
+// the public: allowed exactly where the lifecycle table says so.
+db_test!(provider_actions_follow_the_lifecycle_table, |app| {
+    use twolists::capabilities::machine::Step;
+    use twolists::capabilities::{CapabilityStatus, RULES};
+    use twolists::machine::lookup;
+    let owner = app.enterprise_user().await;
+    let other = app.enterprise_user().await;
+    let admin = app.admin().await;
+    let status_of = |id: Value| {
+        let pool = app.state.db.pool().clone();
+        async move {
+            sqlx::query_scalar::<_, String>("SELECT status FROM capabilities WHERE id = $1")
+                .bind(id.as_str().unwrap().to_owned())
+                .fetch_one(&pool)
+                .await
+                .unwrap()
+        }
+    };
+    for from in [
+        "DRAFT",
+        "PENDING_REVIEW",
+        "CHANGES_REQUESTED",
+        "LISTED",
+        "FEATURED",
+        "ARCHIVED",
+    ] {
+        let status = CapabilityStatus::parse(from).unwrap();
+        for (action, step) in [("SUBMIT", Step::Submit), ("ARCHIVE", Step::Archive)] {
+            let rule = lookup(RULES, status, step);
+            for user in [&owner, &admin] {
+                let capability = capability_in(&app, &owner, &admin, from).await;
+                let response = app
+                    .gql_as(
+                        user,
+                        &transition_capability_doc(),
+                        json!({ "input": { "id": capability["id"], "action": action } }),
+                    )
+                    .await;
+                let p = &response["data"]["transitionCapability"];
+                match rule {
+                    Some(rule) => assert_eq!(
+                        p["capability"]["status"],
+                        rule.to.as_str(),
+                        "{action} from {from}: {response}"
+                    ),
+                    None => {
+                        assert_eq!(
+                            payload_codes(p),
+                            ["INVALID_TRANSITION"],
+                            "{action} from {from}"
+                        );
+                        assert_eq!(status_of(capability["id"].clone()).await, from);
+                    }
+                }
+            }
+            let capability = capability_in(&app, &owner, &admin, from).await;
+            let vars = json!({ "input": { "id": capability["id"], "action": action } });
+            let foreign = app
+                .gql_as(&other, &transition_capability_doc(), vars.clone())
+                .await;
+            let expected = if status.is_public() {
+                "FORBIDDEN"
+            } else {
+                "NOT_FOUND"
+            };
+            assert_eq!(
+                error_code(&foreign),
+                Some(expected),
+                "{action} from {from} by another organization"
+            );
+            let anonymous = app.gql(&transition_capability_doc(), vars).await;
+            assert_eq!(error_code(&anonymous), Some("UNAUTHENTICATED"));
+            assert_eq!(
+                status_of(capability["id"].clone()).await,
+                from,
+                "nothing written"
+            );
+        }
+    }
+});

@@ -237,3 +237,60 @@ pub fn set(target: &mut Value, pointer: &str, value: Value) {
     }
     *node = value;
 }
+
+/// Creates a capability for `owner` and walks it to `status` through the API.
+pub async fn capability_in(
+    app: &TestApp,
+    owner: &TestUser,
+    admin: &TestUser,
+    status: &str,
+) -> Value {
+    let capability = create_capability(app, owner, capability_input()).await;
+    let id = capability["id"].clone();
+    let steps: &[(&str, &str)] = match status {
+        "DRAFT" => &[],
+        "PENDING_REVIEW" => &[("owner", "SUBMIT")],
+        "CHANGES_REQUESTED" => &[("owner", "SUBMIT"), ("review", "REQUEST_CHANGES")],
+        "LISTED" => &[("owner", "SUBMIT"), ("review", "APPROVE")],
+        "FEATURED" => &[("owner", "SUBMIT"), ("review", "APPROVE"), ("feature", "")],
+        "ARCHIVED" => &[
+            ("owner", "SUBMIT"),
+            ("review", "APPROVE"),
+            ("owner", "ARCHIVE"),
+        ],
+        other => panic!("no path to {other}"),
+    };
+    let mut last = capability;
+    for (kind, step) in steps {
+        let (response, field) = match *kind {
+            "owner" => (
+                app.gql_as(owner, &transition_capability_doc(), json!({ "input": { "id": id, "action": step } }))
+                    .await,
+                "transitionCapability",
+            ),
+            "review" => (
+                app.gql_as(
+                    admin,
+                    &review_capability_doc(),
+                    json!({ "input": { "id": id, "decision": step, "reason": "请补充案例验收材料" } }),
+                )
+                .await,
+                "reviewCapability",
+            ),
+            _ => (
+                app.gql_as(
+                    admin,
+                    &format!("mutation($id: ID!) {{ featureCapability(input: {{ id: $id }}) {{ capability {{ {CAPABILITY_FIELDS} }} errors {{ code }} }} }}"),
+                    json!({ "id": id }),
+                )
+                .await,
+                "featureCapability",
+            ),
+        };
+        let p = payload(&response, field);
+        assert_eq!(p["errors"], json!([]), "{step}: {response}");
+        last = p["capability"].clone();
+    }
+    assert_eq!(last["status"], status);
+    last
+}
