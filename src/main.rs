@@ -56,6 +56,9 @@ enum Command {
     },
     /// Prints the GraphQL schema (SDL).
     ExportSchema,
+    /// Ranks every capability for every scenario of a labelled set (eval format) and prints
+    /// nDCG@10, MRR and recall@20. Needs no database.
+    MatchEval { file: PathBuf },
 }
 
 #[tokio::main]
@@ -130,6 +133,26 @@ async fn main() -> anyhow::Result<()> {
             println!("created admin {} ({})", user.email, user.id);
         }
         Command::ExportSchema => print!("{}", graphql::sdl()),
+        Command::MatchEval { file } => {
+            let text = std::fs::read_to_string(&file)
+                .with_context(|| format!("reading {}", file.display()))?;
+            let set: twolists::matching::eval::EvalSet =
+                serde_json::from_str(&text).context("parsing the evaluation set")?;
+            let started = std::time::Instant::now();
+            let metrics = twolists::matching::eval::evaluate(
+                &set,
+                twolists::taxonomy::Taxonomy::bundled().matching_world(),
+            );
+            println!(
+                "{}: {} scenarios, {} capabilities, {} judgments, {:.1?}",
+                set.name.as_deref().unwrap_or("set"),
+                set.scenarios.len(),
+                set.capabilities.len(),
+                set.judgments.len(),
+                started.elapsed()
+            );
+            println!("{metrics}");
+        }
     }
     Ok(())
 }

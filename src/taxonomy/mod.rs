@@ -154,6 +154,25 @@ impl Taxonomy {
     }
 }
 
+impl Taxonomy {
+    /// What the matching engine needs to know of the city.
+    pub fn matching_world(&self) -> crate::matching::World {
+        crate::matching::World {
+            industries: self
+                .industries
+                .iter()
+                .map(|i| (i.code.clone(), (i.name.clone(), i.parent.clone())))
+                .collect(),
+            regions: self
+                .regions
+                .iter()
+                .map(|r| (r.code.clone(), (r.name.clone(), r.group.clone())))
+                .collect(),
+            city: CITY_REGION.to_owned(),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

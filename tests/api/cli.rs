@@ -69,3 +69,30 @@ fn migrate_and_create_admin_on_the_embedded_database() {
         assert_eq!(mode & 0o777, 0o600);
     }
 }
+
+#[test]
+fn match_eval_scores_a_set_with_known_answers() {
+    let dir = tempfile::tempdir().unwrap();
+    let set = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/tiny_eval.json");
+    let output = twolists(dir.path())
+        .args(["match-eval", set])
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{output:?}");
+    let stdout = String::from_utf8(output.stdout).unwrap();
+    assert_eq!(
+        stdout.lines().last().unwrap(),
+        "nDCG@10 1.0000  MRR 1.0000  recall@20 1.0000",
+        "{stdout}"
+    );
+    assert!(
+        !dir.path().join("twolists.db").exists(),
+        "no database needed"
+    );
+
+    let missing = twolists(dir.path())
+        .args(["match-eval", "/no/such/file.json"])
+        .output()
+        .unwrap();
+    assert!(!missing.status.success());
+}

@@ -1,0 +1,228 @@
+//! Quality measurement on a labelled set (the format of `eval/README.md`): rank every capability
+//! for every scenario and compute nDCG@10 (gain 2^grade − 1, log2 discount), MRR of the first
+//! grade-3 capability and recall@20 of grade ≥ 2, averaged over scenarios — the same figures, the
+//! same way, as the BM25 baseline script.
+
+use std::collections::HashMap;
+
+use serde::Deserialize;
+
+use super::{CapabilityDoc, Engine, ScenarioDoc, World};
+
+#[derive(Debug, Deserialize)]
+pub struct EvalSet {
+    #[serde(default)]
+    pub name: Option<String>,
+    pub scenarios: Vec<EvalScenario>,
+    pub capabilities: Vec<EvalCapability>,
+    pub judgments: Vec<Judgment>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct EvalScenario {
+    pub id: String,
+    pub title: String,
+    #[serde(default)]
+    pub summary: String,
+    #[serde(default)]
+    pub description: String,
+    #[serde(default)]
+    pub industries: Vec<String>,
+    #[serde(default)]
+    pub tags: Vec<String>,
+    #[serde(default)]
+    pub region: String,
+    pub maturity_required: Option<u8>,
+    pub budget_min: Option<f64>,
+    pub budget_max: Option<f64>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct EvalCapability {
+    pub id: String,
+    pub title: String,
+    #[serde(default)]
+    pub summary: String,
+    #[serde(default)]
+    pub description: String,
+    #[serde(default)]
+    pub industries: Vec<String>,
+    #[serde(default)]
+    pub tags: Vec<String>,
+    #[serde(default)]
+    pub region: String,
+    #[serde(default)]
+    pub service_regions: Vec<String>,
+    pub maturity: Option<u8>,
+    pub price_min: Option<f64>,
+    pub price_max: Option<f64>,
+    #[serde(default)]
+    pub landed_cases: u32,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct Judgment {
+    pub scenario: String,
+    pub capability: String,
+    pub grade: u8,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Metrics {
+    pub ndcg10: f64,
+    pub mrr: f64,
+    pub recall20: f64,
+}
+
+impl std::fmt::Display for Metrics {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "nDCG@10 {:.4}  MRR {:.4}  recall@20 {:.4}",
+            self.ndcg10, self.mrr, self.recall20
+        )
+    }
+}
+
+impl From<&EvalScenario> for ScenarioDoc {
+    fn from(s: &EvalScenario) -> Self {
+        ScenarioDoc {
+            id: s.id.clone(),
+            title: s.title.clone(),
+            summary: s.summary.clone(),
+            description: s.description.clone(),
+            tags: s.tags.clone(),
+            industries: s.industries.clone(),
+            region: s.region.clone(),
+            maturity_required: s.maturity_required,
+            budget_min: s.budget_min,
+            budget_max: s.budget_max,
+        }
+    }
+}
+
+impl From<&EvalCapability> for CapabilityDoc {
+    fn from(c: &EvalCapability) -> Self {
+        CapabilityDoc {
+            id: c.id.clone(),
+            title: c.title.clone(),
+            summary: c.summary.clone(),
+            description: c.description.clone(),
+            tags: c.tags.clone(),
+            industries: c.industries.clone(),
+            region: c.region.clone(),
+            service_regions: c.service_regions.clone(),
+            maturity: c.maturity,
+            price_min: c.price_min,
+            price_max: c.price_max,
+            landed_cases: c.landed_cases,
+        }
+    }
+}
+
+fn ndcg_at(ranked: &[String], grades: &HashMap<&str, u8>, k: usize) -> f64 {
+    let gain = |g: u8| f64::from((1u32 << g) - 1);
+    let dcg: f64 = ranked
+        .iter()
+        .take(k)
+        .enumerate()
+        .map(|(i, id)| {
+            gain(grades.get(id.as_str()).copied().unwrap_or(0)) / ((i + 2) as f64).log2()
+        })
+        .sum();
+    let mut ideal: Vec<u8> = grades.values().copied().collect();
+    ideal.sort_unstable_by(|a, b| b.cmp(a));
+    let idcg: f64 = ideal
+        .iter()
+        .take(k)
+        .enumerate()
+        .map(|(i, &g)| gain(g) / ((i + 2) as f64).log2())
+        .sum();
+    if idcg > 0.0 { dcg / idcg } else { 0.0 }
+}
+
+/// Ranks every capability for every scenario with a fresh engine and scores the rankings.
+pub fn evaluate(set: &EvalSet, world: World) -> Metrics {
+    let mut engine = Engine::new(world);
+    for c in &set.capabilities {
+        engine.upsert_capability(&c.into());
+    }
+    evaluate_with(set, &engine)
+}
+
+pub fn evaluate_with(set: &EvalSet, engine: &Engine) -> Metrics {
+    let mut qrels: HashMap<&str, HashMap<&str, u8>> = HashMap::new();
+    for j in &set.judgments {
+        qrels
+            .entry(j.scenario.as_str())
+            .or_default()
+            .insert(j.capability.as_str(), j.grade);
+    }
+    let all = set.capabilities.len();
+    let (mut ndcg, mut mrr, mut recall) = (0.0, 0.0, 0.0);
+    let empty = HashMap::new();
+    for s in &set.scenarios {
+        let grades = qrels.get(s.id.as_str()).unwrap_or(&empty);
+        let mut ranked: Vec<String> = engine
+            .rank_capabilities(&s.into(), all)
+            .into_iter()
+            .map(|r| r.id)
+            .collect();
+        // Capabilities the engine found no reason for come last, in input order.
+        for c in &set.capabilities {
+            if !ranked.contains(&c.id) {
+                ranked.push(c.id.clone());
+            }
+        }
+        ndcg += ndcg_at(&ranked, grades, 10);
+        if let Some(first) = ranked
+            .iter()
+            .position(|id| grades.get(id.as_str()) == Some(&3))
+        {
+            mrr += 1.0 / (first + 1) as f64;
+        }
+        let relevant: Vec<&str> = grades
+            .iter()
+            .filter(|(_, g)| **g >= 2)
+            .map(|(id, _)| *id)
+            .collect();
+        if !relevant.is_empty() {
+            let top: Vec<&str> = ranked.iter().take(20).map(String::as_str).collect();
+            let found = relevant.iter().filter(|id| top.contains(id)).count();
+            recall += found as f64 / relevant.len() as f64;
+        }
+    }
+    let n = set.scenarios.len().max(1) as f64;
+    Metrics {
+        ndcg10: ndcg / n,
+        mrr: mrr / n,
+        recall20: recall / n,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ndcg_of_the_ideal_order_is_one_and_of_nothing_zero() {
+        let grades: HashMap<&str, u8> = [("a", 3), ("b", 2), ("c", 1)].into_iter().collect();
+        let ideal = ["a", "b", "c", "d"].map(String::from);
+        assert!((ndcg_at(&ideal, &grades, 10) - 1.0).abs() < 1e-12);
+        let reversed = ["d", "c", "b", "a"].map(String::from);
+        assert!(ndcg_at(&reversed, &grades, 10) < 0.7);
+        assert_eq!(ndcg_at(&ideal, &HashMap::new(), 10), 0.0);
+    }
+
+    #[test]
+    fn ndcg_matches_a_hand_computation() {
+        // gains 7, 0, 3 at ranks 1..3; ideal 7, 3
+        let grades: HashMap<&str, u8> = [("a", 3), ("c", 2)].into_iter().collect();
+        let ranked = ["a", "b", "c"].map(String::from);
+        let dcg = 7.0 + 3.0 / 4f64.log2();
+        let idcg = 7.0 + 3.0 / 3f64.log2();
+        assert!((ndcg_at(&ranked, &grades, 10) - dcg / idcg).abs() < 1e-12);
+    }
+}

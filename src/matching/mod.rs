@@ -1,0 +1,809 @@
+//! The matching engine: pure Rust, no I/O. Given a scenario it ranks listed capabilities (and,
+//! the other way, open scenarios for a capability), each with a score and the reasons for it.
+//!
+//! A score adds up weighted signals: text relevance (BM25 over title, tags, summary and
+//! description, with field boosts, normalized per query), industry fit over the two-level
+//! taxonomy, region fit, maturity against the required level, budget against the price range,
+//! and track record. Callers apply the hard filters (only listed capabilities of verified
+//! organizations, only published scenarios) by what they put in; the engine ranks what it holds.
+
+pub mod eval;
+mod index;
+mod text;
+
+use std::collections::HashMap;
+
+use index::TextIndex;
+pub use text::Tokenizer;
+
+/// What the engine needs to know about the city: industries with their cluster, regions with
+/// their group. Built by the caller from the taxonomy.
+#[derive(Debug, Clone, Default)]
+pub struct World {
+    /// code → (name, parent code)
+    pub industries: HashMap<String, (String, Option<String>)>,
+    /// code → (name, group)
+    pub regions: HashMap<String, (String, Option<String>)>,
+    /// The code that stands for the whole city.
+    pub city: String,
+}
+
+impl World {
+    fn cluster<'a>(&'a self, code: &'a str) -> &'a str {
+        match self.industries.get(code) {
+            Some((_, Some(parent))) => parent,
+            _ => code,
+        }
+    }
+
+    fn industry_name<'a>(&'a self, code: &'a str) -> &'a str {
+        self.industries.get(code).map_or(code, |(name, _)| name)
+    }
+
+    fn region_name<'a>(&'a self, code: &'a str) -> &'a str {
+        self.regions.get(code).map_or(code, |(name, _)| name)
+    }
+
+    fn group(&self, code: &str) -> Option<&str> {
+        self.regions.get(code).and_then(|(_, g)| g.as_deref())
+    }
+}
+
+/// A capability as the engine sees it.
+#[derive(Debug, Clone, Default)]
+pub struct CapabilityDoc {
+    pub id: String,
+    pub title: String,
+    pub summary: String,
+    pub description: String,
+    pub tags: Vec<String>,
+    pub industries: Vec<String>,
+    /// Where the provider is based.
+    pub region: String,
+    /// Where it delivers; the city code means everywhere.
+    pub service_regions: Vec<String>,
+    pub maturity: Option<u8>,
+    pub price_min: Option<f64>,
+    pub price_max: Option<f64>,
+    pub landed_cases: u32,
+}
+
+/// A scenario as the engine sees it.
+#[derive(Debug, Clone, Default)]
+pub struct ScenarioDoc {
+    pub id: String,
+    pub title: String,
+    pub summary: String,
+    pub description: String,
+    pub tags: Vec<String>,
+    pub industries: Vec<String>,
+    pub region: String,
+    pub maturity_required: Option<u8>,
+    pub budget_min: Option<f64>,
+    pub budget_max: Option<f64>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ReasonKind {
+    Text,
+    Industry,
+    Region,
+    Maturity,
+    Budget,
+    TrackRecord,
+}
+
+/// One part of a score, and why.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Reason {
+    pub kind: ReasonKind,
+    /// What it added to the score (negative for a shortfall).
+    pub contribution: f32,
+    /// A short Chinese sentence.
+    pub detail: String,
+    /// For TEXT: the terms both sides share, most telling first.
+    pub terms: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Ranked {
+    pub id: String,
+    pub score: f32,
+    pub reasons: Vec<Reason>,
+}
+
+/// How much each signal weighs. Tuned on the labelled development set; see `eval`.
+#[derive(Debug, Clone, Copy)]
+pub struct Weights {
+    /// BM25 of the whole item, normalized by the best of the query.
+    pub text: f32,
+    pub industry_exact: f32,
+    pub industry_cluster: f32,
+    pub region: f32,
+    pub region_group: f32,
+    pub maturity: f32,
+    pub maturity_gap: f32,
+    pub budget: f32,
+    pub budget_over: f32,
+    pub track_record: f32,
+}
+
+impl Default for Weights {
+    fn default() -> Self {
+        Weights {
+            text: 1.0,
+            industry_exact: 0.10,
+            industry_cluster: 0.0,
+            region: 0.02,
+            region_group: 0.005,
+            maturity: 0.10,
+            maturity_gap: 0.03,
+            budget: 0.10,
+            budget_over: 0.03,
+            track_record: 0.01,
+        }
+    }
+}
+
+/// Field boosts of BM25F.
+/// (Measured on the development set, the detailed description carries the need best.)
+const TITLE: f32 = 2.0;
+const TAGS: f32 = 2.5;
+const SUMMARY: f32 = 1.0;
+const DESCRIPTION: f32 = 3.0;
+/// Pseudo-relevance feedback: the best few first-pass hits lend their most telling terms to
+/// the query, at a fraction of the weight, to catch what the query item says in other words.
+const FEEDBACK_DOCS: usize = 5;
+const FEEDBACK_TERMS: usize = 10;
+const FEEDBACK_WEIGHT: f32 = 0.4;
+/// How many text hits, best first, get the full score (besides industry matches).
+const TEXT_CANDIDATES: usize = 400;
+
+#[derive(Debug, Clone)]
+struct CapabilityMeta {
+    id: String,
+    industries: Vec<String>,
+    region: String,
+    service_regions: Vec<String>,
+    maturity: Option<u8>,
+    price_min: Option<f64>,
+    price_max: Option<f64>,
+    landed_cases: u32,
+}
+
+#[derive(Debug, Clone)]
+struct ScenarioMeta {
+    id: String,
+    industries: Vec<String>,
+    region: String,
+    maturity_required: Option<u8>,
+    budget_min: Option<f64>,
+    budget_max: Option<f64>,
+}
+
+/// One searchable collection: the text index, the structured fields per slot, and lookups.
+#[derive(Debug)]
+struct Collection<M> {
+    text: TextIndex,
+    meta: Vec<Option<M>>,
+    by_id: HashMap<String, u32>,
+    by_cluster: HashMap<String, Vec<u32>>,
+}
+
+impl<M> Default for Collection<M> {
+    fn default() -> Self {
+        Collection {
+            text: TextIndex::default(),
+            meta: Vec::new(),
+            by_id: HashMap::new(),
+            by_cluster: HashMap::new(),
+        }
+    }
+}
+
+impl<M> Collection<M> {
+    fn insert(&mut self, id: &str, terms: &HashMap<String, f32>, clusters: Vec<String>, meta: M) {
+        self.remove(id);
+        let slot = self.text.add(terms);
+        debug_assert_eq!(slot as usize, self.meta.len());
+        self.meta.push(Some(meta));
+        self.by_id.insert(id.to_owned(), slot);
+        for cluster in clusters {
+            self.by_cluster.entry(cluster).or_default().push(slot);
+        }
+    }
+
+    fn remove(&mut self, id: &str) -> bool {
+        match self.by_id.remove(id) {
+            Some(slot) => {
+                self.text.remove(slot);
+                self.meta[slot as usize] = None;
+                true
+            }
+            None => false,
+        }
+    }
+
+    fn get(&self, slot: u32) -> Option<&M> {
+        self.meta.get(slot as usize).and_then(Option::as_ref)
+    }
+}
+
+pub struct Engine {
+    tokenizer: Tokenizer,
+    world: World,
+    weights: Weights,
+    capabilities: Collection<CapabilityMeta>,
+    scenarios: Collection<ScenarioMeta>,
+}
+
+impl std::fmt::Debug for Engine {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Engine")
+            .field("capabilities", &self.capabilities.text.live())
+            .field("scenarios", &self.scenarios.text.live())
+            .finish()
+    }
+}
+
+/// The signals of one scenario × capability pair, each in its own unit.
+struct Pair<'a> {
+    scenario: &'a ScenarioMeta,
+    capability: &'a CapabilityMeta,
+}
+
+impl Engine {
+    pub fn new(world: World) -> Engine {
+        let names: Vec<String> = world
+            .industries
+            .values()
+            .map(|(name, _)| name.clone())
+            .chain(world.regions.values().map(|(name, _)| name.clone()))
+            .collect();
+        let tokenizer = Tokenizer::new(names.iter().flat_map(|n| {
+            n.split(|c: char| !c.is_alphanumeric())
+                .filter(|p| !p.is_empty())
+        }));
+        Engine {
+            tokenizer,
+            world,
+            weights: Weights::default(),
+            capabilities: Collection::default(),
+            scenarios: Collection::default(),
+        }
+    }
+
+    pub fn with_weights(mut self, weights: Weights) -> Engine {
+        self.weights = weights;
+        self
+    }
+
+    pub fn set_weights(&mut self, weights: Weights) {
+        self.weights = weights;
+    }
+
+    pub fn tokenizer(&self) -> &Tokenizer {
+        &self.tokenizer
+    }
+
+    pub fn capability_count(&self) -> usize {
+        self.capabilities.text.live()
+    }
+
+    pub fn scenario_count(&self) -> usize {
+        self.scenarios.text.live()
+    }
+
+    /// Approximate heap memory of both indexes, in bytes.
+    pub fn memory_bytes(&self) -> usize {
+        let meta = (self.capabilities.meta.len() + self.scenarios.meta.len()) * 160;
+        self.capabilities.text.memory_bytes() + self.scenarios.text.memory_bytes() + meta
+    }
+
+    fn weighted_terms(
+        &self,
+        title: &str,
+        tags: &[String],
+        summary: &str,
+        description: &str,
+    ) -> HashMap<String, f32> {
+        let mut terms: HashMap<String, f32> = HashMap::new();
+        let mut add = |text: &str, boost: f32| {
+            for term in self.tokenizer.tokens(text) {
+                *terms.entry(term).or_default() += boost;
+            }
+        };
+        add(title, TITLE);
+        for tag in tags {
+            add(tag, TAGS);
+        }
+        add(summary, SUMMARY);
+        add(description, DESCRIPTION);
+        terms
+    }
+
+    fn clusters(&self, industries: &[String]) -> Vec<String> {
+        let mut out: Vec<String> = industries
+            .iter()
+            .map(|c| self.world.cluster(c).to_owned())
+            .collect();
+        out.sort();
+        out.dedup();
+        out
+    }
+
+    /// Adds or replaces a capability (in place: other entries are untouched).
+    pub fn upsert_capability(&mut self, doc: &CapabilityDoc) {
+        let terms = self.weighted_terms(&doc.title, &doc.tags, &doc.summary, &doc.description);
+        let clusters = self.clusters(&doc.industries);
+        let meta = CapabilityMeta {
+            id: doc.id.clone(),
+            industries: doc.industries.clone(),
+            region: doc.region.clone(),
+            service_regions: doc.service_regions.clone(),
+            maturity: doc.maturity,
+            price_min: doc.price_min,
+            price_max: doc.price_max,
+            landed_cases: doc.landed_cases,
+        };
+        self.capabilities.insert(&doc.id, &terms, clusters, meta);
+    }
+
+    pub fn remove_capability(&mut self, id: &str) -> bool {
+        self.capabilities.remove(id)
+    }
+
+    pub fn upsert_scenario(&mut self, doc: &ScenarioDoc) {
+        let terms = self.weighted_terms(&doc.title, &doc.tags, &doc.summary, &doc.description);
+        let clusters = self.clusters(&doc.industries);
+        let meta = ScenarioMeta {
+            id: doc.id.clone(),
+            industries: doc.industries.clone(),
+            region: doc.region.clone(),
+            maturity_required: doc.maturity_required,
+            budget_min: doc.budget_min,
+            budget_max: doc.budget_max,
+        };
+        self.scenarios.insert(&doc.id, &terms, clusters, meta);
+    }
+
+    pub fn remove_scenario(&mut self, id: &str) -> bool {
+        self.scenarios.remove(id)
+    }
+
+    pub fn has_capability(&self, id: &str) -> bool {
+        self.capabilities.by_id.contains_key(id)
+    }
+
+    pub fn has_scenario(&self, id: &str) -> bool {
+        self.scenarios.by_id.contains_key(id)
+    }
+
+    /// Query terms with their weights (field boosts, damped), known to `index`.
+    fn query(&self, index: &TextIndex, terms: &HashMap<String, f32>) -> Vec<(u32, f32)> {
+        terms
+            .iter()
+            .filter_map(|(term, &w)| index.term_id(term).map(|id| (id, w.sqrt())))
+            .collect()
+    }
+
+    /// The best `limit` capabilities for a scenario, with reasons.
+    pub fn rank_capabilities(&self, scenario: &ScenarioDoc, limit: usize) -> Vec<Ranked> {
+        let terms = self.weighted_terms(
+            &scenario.title,
+            &scenario.tags,
+            &scenario.summary,
+            &scenario.description,
+        );
+        let meta = ScenarioMeta {
+            id: scenario.id.clone(),
+            industries: scenario.industries.clone(),
+            region: scenario.region.clone(),
+            maturity_required: scenario.maturity_required,
+            budget_min: scenario.budget_min,
+            budget_max: scenario.budget_max,
+        };
+        let query = self.query(&self.capabilities.text, &terms);
+        let clusters = self.clusters(&scenario.industries);
+        self.rank(
+            &self.capabilities,
+            &query,
+            &clusters,
+            limit,
+            |cap| Pair {
+                scenario: &meta,
+                capability: cap,
+            },
+            |cap| cap.id.clone(),
+        )
+    }
+
+    /// The best `limit` open scenarios for a capability, with reasons.
+    pub fn rank_scenarios(&self, capability: &CapabilityDoc, limit: usize) -> Vec<Ranked> {
+        let terms = self.weighted_terms(
+            &capability.title,
+            &capability.tags,
+            &capability.summary,
+            &capability.description,
+        );
+        let meta = CapabilityMeta {
+            id: capability.id.clone(),
+            industries: capability.industries.clone(),
+            region: capability.region.clone(),
+            service_regions: capability.service_regions.clone(),
+            maturity: capability.maturity,
+            price_min: capability.price_min,
+            price_max: capability.price_max,
+            landed_cases: capability.landed_cases,
+        };
+        let query = self.query(&self.scenarios.text, &terms);
+        let clusters = self.clusters(&capability.industries);
+        self.rank(
+            &self.scenarios,
+            &query,
+            &clusters,
+            limit,
+            |scen| Pair {
+                scenario: scen,
+                capability: &meta,
+            },
+            |scen| scen.id.clone(),
+        )
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn rank<'a, M>(
+        &'a self,
+        collection: &'a Collection<M>,
+        query: &[(u32, f32)],
+        clusters: &[String],
+        limit: usize,
+        pair: impl Fn(&'a M) -> Pair<'a>,
+        id: impl Fn(&M) -> String,
+    ) -> Vec<Ranked> {
+        let index = &collection.text;
+        let (mut scores, mut touched) = (Vec::new(), Vec::new());
+        index.score(query, &mut scores, &mut touched);
+        let expanded = expand_query(index, query, &scores, &touched);
+        index.score(&expanded, &mut scores, &mut touched);
+        let best = touched
+            .iter()
+            .map(|&s| scores[s as usize])
+            .fold(0.0_f32, f32::max);
+        // The strongest text hits, and everything in the same industry clusters.
+        if touched.len() > TEXT_CANDIDATES {
+            touched.select_nth_unstable_by(TEXT_CANDIDATES, |a, b| {
+                scores[*b as usize].total_cmp(&scores[*a as usize])
+            });
+            touched.truncate(TEXT_CANDIDATES);
+        }
+        let mut candidates = touched;
+        for cluster in clusters {
+            if let Some(slots) = collection.by_cluster.get(cluster) {
+                candidates.extend(slots.iter().copied().filter(|&s| index.is_alive(s)));
+            }
+        }
+        candidates.sort_unstable();
+        candidates.dedup();
+
+        let w = &self.weights;
+        let text_of = |slot: u32| {
+            let full = if best > 0.0 {
+                scores[slot as usize] / best
+            } else {
+                0.0
+            };
+            w.text * full
+        };
+        let mut scored: Vec<(u32, f32)> = candidates
+            .into_iter()
+            .filter_map(|slot| {
+                let m = collection.get(slot)?;
+                Some((slot, self.total(&pair(m), text_of(slot))))
+            })
+            .collect();
+        scored.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+        scored.truncate(limit);
+        scored
+            .into_iter()
+            .filter_map(|(slot, score)| {
+                let m = collection.get(slot)?;
+                let mut reasons = self.reasons(&pair(m), text_of(slot));
+                if let Some(text_reason) = reasons.iter_mut().find(|r| r.kind == ReasonKind::Text) {
+                    text_reason.terms = shared_terms(index, query, slot);
+                    if !text_reason.terms.is_empty() {
+                        text_reason.detail = format!("内容相关：{}", text_reason.terms.join("、"));
+                    }
+                }
+                Some(Ranked {
+                    id: id(m),
+                    score,
+                    reasons,
+                })
+            })
+            .collect()
+    }
+
+    /// Free-text search over capabilities: ids with their BM25 score, best first.
+    pub fn search_capabilities(&self, query: &str, limit: usize) -> Vec<(String, f32)> {
+        self.search(&self.capabilities, query, limit, |m| m.id.clone())
+    }
+
+    /// Free-text search over scenarios.
+    pub fn search_scenarios(&self, query: &str, limit: usize) -> Vec<(String, f32)> {
+        self.search(&self.scenarios, query, limit, |m| m.id.clone())
+    }
+
+    fn search<M>(
+        &self,
+        collection: &Collection<M>,
+        text: &str,
+        limit: usize,
+        id: impl Fn(&M) -> String,
+    ) -> Vec<(String, f32)> {
+        let mut weights: HashMap<u32, f32> = HashMap::new();
+        for term in self.tokenizer.tokens(text) {
+            if let Some(tid) = collection.text.term_id(&term) {
+                *weights.entry(tid).or_default() += 1.0;
+            }
+        }
+        let query: Vec<(u32, f32)> = weights.into_iter().collect();
+        let (mut scores, mut touched) = (Vec::new(), Vec::new());
+        collection.text.score(&query, &mut scores, &mut touched);
+        touched.sort_by(|a, b| scores[*b as usize].total_cmp(&scores[*a as usize]));
+        touched
+            .into_iter()
+            .take(limit)
+            .filter_map(|slot| Some((id(collection.get(slot)?), scores[slot as usize])))
+            .collect()
+    }
+
+    fn signals(&self, p: &Pair<'_>) -> Signals {
+        let s = p.scenario;
+        let c = p.capability;
+        let exact: Vec<&String> = s
+            .industries
+            .iter()
+            .filter(|i| c.industries.contains(i))
+            .collect();
+        let cluster = exact.is_empty()
+            && s.industries.iter().any(|i| {
+                c.industries
+                    .iter()
+                    .any(|j| self.world.cluster(i) == self.world.cluster(j))
+            });
+        let covers = c
+            .service_regions
+            .iter()
+            .any(|r| *r == s.region || *r == self.world.city)
+            || c.region == s.region;
+        let group = !covers
+            && self.world.group(&s.region).is_some_and(|g| {
+                std::iter::once(&c.region)
+                    .chain(c.service_regions.iter())
+                    .any(|r| self.world.group(r) == Some(g))
+            });
+        let maturity_gap = match (s.maturity_required, c.maturity) {
+            (Some(req), Some(m)) => Some(i32::from(req) - i32::from(m)),
+            _ => None,
+        };
+        let budget = match (s.budget_min, s.budget_max, c.price_min, c.price_max) {
+            (None, None, _, _) | (_, _, None, None) => Budget::Unknown,
+            (_, Some(bmax), Some(pmin), _) if pmin > bmax => Budget::Over,
+            (Some(bmin), _, _, Some(pmax)) if pmax < bmin => Budget::Below,
+            _ => Budget::Fits,
+        };
+        Signals {
+            exact: exact.into_iter().cloned().collect(),
+            cluster,
+            covers,
+            group,
+            maturity_gap,
+            budget,
+            cases: c.landed_cases,
+        }
+    }
+
+    fn contributions(&self, sig: &Signals, text: f32) -> [f32; 6] {
+        let w = &self.weights;
+        let industry = if !sig.exact.is_empty() {
+            w.industry_exact
+        } else if sig.cluster {
+            w.industry_cluster
+        } else {
+            0.0
+        };
+        let region = if sig.covers {
+            w.region
+        } else if sig.group {
+            w.region_group
+        } else {
+            0.0
+        };
+        // A shortfall weakens a match without burying it: at most two levels count.
+        let maturity = match sig.maturity_gap {
+            Some(gap) if gap <= 0 => w.maturity,
+            Some(gap) => -w.maturity_gap * gap.min(2) as f32,
+            None => 0.0,
+        };
+        let budget = match sig.budget {
+            Budget::Fits => w.budget,
+            Budget::Below => w.budget / 2.0,
+            Budget::Over => -w.budget_over,
+            Budget::Unknown => 0.0,
+        };
+        let track = w.track_record * ((1.0 + sig.cases as f32).ln() / 11f32.ln()).min(1.0);
+        [text, industry, region, maturity, budget, track]
+    }
+
+    fn total(&self, p: &Pair<'_>, text: f32) -> f32 {
+        self.contributions(&self.signals(p), text).iter().sum()
+    }
+
+    fn reasons(&self, p: &Pair<'_>, text: f32) -> Vec<Reason> {
+        let sig = self.signals(p);
+        let [t, industry, region, maturity, budget, track] = self.contributions(&sig, text);
+        let s = p.scenario;
+        let c = p.capability;
+        let mut out = Vec::new();
+        let mut push = |kind, contribution: f32, detail: String| {
+            if contribution != 0.0 {
+                out.push(Reason {
+                    kind,
+                    contribution,
+                    detail,
+                    terms: Vec::new(),
+                });
+            }
+        };
+        push(ReasonKind::Text, t, "内容相关".to_owned());
+        let industry_detail = if let Some(code) = sig.exact.first() {
+            format!("行业匹配：{}", self.world.industry_name(code))
+        } else {
+            let cluster = s
+                .industries
+                .first()
+                .map(|i| self.world.cluster(i))
+                .unwrap_or_default();
+            format!("同属{}", self.world.industry_name(cluster))
+        };
+        push(ReasonKind::Industry, industry, industry_detail);
+        let region_name = self.world.region_name(&s.region);
+        let region_detail = if sig.covers {
+            if c.service_regions.contains(&self.world.city) {
+                format!("服务范围覆盖全市，含{region_name}")
+            } else {
+                format!("服务范围覆盖{region_name}")
+            }
+        } else {
+            let group = match self.world.group(&s.region) {
+                Some("PINGCHUAN") => "平川",
+                Some("DONGSHAN") => "东山",
+                _ => "同一",
+            };
+            format!("与{region_name}同属{group}片区")
+        };
+        push(ReasonKind::Region, region, region_detail);
+        if let (Some(req), Some(m)) = (s.maturity_required, c.maturity) {
+            let detail = if m >= req {
+                format!("技术成熟度{m}级，满足{req}级要求")
+            } else {
+                format!("技术成熟度{m}级，低于要求的{req}级")
+            };
+            push(ReasonKind::Maturity, maturity, detail);
+        }
+        let range = |lo: Option<f64>, hi: Option<f64>| match (lo, hi) {
+            (Some(lo), Some(hi)) => format!("{lo}–{hi}万元"),
+            (Some(lo), None) => format!("{lo}万元以上"),
+            (None, Some(hi)) => format!("{hi}万元以内"),
+            (None, None) => "面议".to_owned(),
+        };
+        let budget_detail = match sig.budget {
+            Budget::Fits => format!(
+                "报价{}，在预算{}范围内",
+                range(c.price_min, c.price_max),
+                range(s.budget_min, s.budget_max)
+            ),
+            Budget::Below => format!(
+                "报价{}，低于预算{}",
+                range(c.price_min, c.price_max),
+                range(s.budget_min, s.budget_max)
+            ),
+            _ => format!(
+                "报价{}，高于预算{}",
+                range(c.price_min, c.price_max),
+                range(s.budget_min, s.budget_max)
+            ),
+        };
+        push(ReasonKind::Budget, budget, budget_detail);
+        push(
+            ReasonKind::TrackRecord,
+            track,
+            format!("已有{}个落地案例", c.landed_cases),
+        );
+        out
+    }
+}
+
+#[derive(Debug, Clone, Copy)]
+enum Budget {
+    /// The price range meets the budget range.
+    Fits,
+    /// Even the highest price is under the lowest budget: affordable, maybe too small.
+    Below,
+    /// Even the lowest price is over the highest budget.
+    Over,
+    Unknown,
+}
+
+struct Signals {
+    exact: Vec<String>,
+    cluster: bool,
+    covers: bool,
+    group: bool,
+    maturity_gap: Option<i32>,
+    budget: Budget,
+    cases: u32,
+}
+
+/// The query plus the most telling terms of the best first-pass hits (pseudo-relevance
+/// feedback), weighted down to at most `FEEDBACK_WEIGHT`.
+fn expand_query(
+    index: &TextIndex,
+    query: &[(u32, f32)],
+    scores: &[f32],
+    touched: &[u32],
+) -> Vec<(u32, f32)> {
+    let mut top = touched.to_vec();
+    top.sort_by(|a, b| {
+        scores[*b as usize]
+            .total_cmp(&scores[*a as usize])
+            .then(a.cmp(b))
+    });
+    top.truncate(FEEDBACK_DOCS);
+    let mut weights: HashMap<u32, f32> = HashMap::new();
+    for &slot in &top {
+        let len: f32 = index.doc_terms(slot).map(|(_, tf)| tf).sum();
+        for (id, tf) in index.doc_terms(slot) {
+            *weights.entry(id).or_default() += tf / len * index.idf(id);
+        }
+    }
+    let mut extra: Vec<(u32, f32)> = weights
+        .into_iter()
+        .filter(|(id, _)| !query.iter().any(|(q, _)| q == id))
+        .collect();
+    extra.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+    extra.truncate(FEEDBACK_TERMS);
+    let max = extra.first().map_or(1.0, |e| e.1);
+    let mut out = query.to_vec();
+    out.extend(
+        extra
+            .into_iter()
+            .map(|(id, w)| (id, FEEDBACK_WEIGHT * w / max)),
+    );
+    out
+}
+
+/// The query terms found in `slot`, most telling (idf × weight) first, at most six.
+fn shared_terms(index: &TextIndex, query: &[(u32, f32)], slot: u32) -> Vec<String> {
+    let mut shared: Vec<(f32, &str)> = query
+        .iter()
+        .filter(|(id, _)| index.tf(*id, slot) > 0.0)
+        .map(|&(id, w)| (w * index.idf(id), index.word(id)))
+        .collect();
+    shared.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(b.1)));
+    let mut out: Vec<String> = Vec::new();
+    for (_, word) in shared {
+        // Skip a part when the whole word is already listed (煤矿 after 煤矿智能化).
+        if !out.iter().any(|w| w.contains(word)) {
+            out.push(word.to_owned());
+        }
+        if out.len() == 6 {
+            break;
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,236 @@
+use super::*;
+
+fn world() -> World {
+    let industries = [
+        ("MT", "“煤炭+”产业集群", None),
+        ("MT04", "煤矿智能化", Some("MT")),
+        ("MT01", "焦化和冶金", Some("MT")),
+        ("XN", "“新能源+”产业集群", None),
+        ("XN01", "光伏风电储能生物质能", Some("XN")),
+    ];
+    let regions = [
+        ("140700", "晋中市", None),
+        ("140781", "介休市", Some("PINGCHUAN")),
+        ("140729", "灵石县", Some("PINGCHUAN")),
+        ("140722", "左权县", Some("DONGSHAN")),
+    ];
+    World {
+        industries: industries
+            .iter()
+            .map(|(c, n, p)| (c.to_string(), (n.to_string(), p.map(str::to_owned))))
+            .collect(),
+        regions: regions
+            .iter()
+            .map(|(c, n, g)| (c.to_string(), (n.to_string(), g.map(str::to_owned))))
+            .collect(),
+        city: "140700".into(),
+    }
+}
+
+fn capability(id: &str, title: &str, industries: &[&str]) -> CapabilityDoc {
+    CapabilityDoc {
+        id: id.into(),
+        title: title.into(),
+        summary: title.into(),
+        description: title.into(),
+        tags: vec![],
+        industries: industries.iter().map(|s| s.to_string()).collect(),
+        region: "140781".into(),
+        service_regions: vec!["140781".into()],
+        maturity: Some(8),
+        price_min: Some(50.0),
+        price_max: Some(150.0),
+        landed_cases: 2,
+    }
+}
+
+fn scenario() -> ScenarioDoc {
+    ScenarioDoc {
+        id: "S1".into(),
+        title: "煤矿井下巡检机器人".into(),
+        summary: "主运输皮带沿线无人化巡检".into(),
+        description: "要求防爆巡检机器人监测皮带跑偏和托辊异响".into(),
+        tags: vec!["井下巡检".into(), "防爆".into()],
+        industries: vec!["MT04".into()],
+        region: "140781".into(),
+        maturity_required: Some(7),
+        budget_min: Some(80.0),
+        budget_max: Some(200.0),
+    }
+}
+
+fn engine(caps: &[CapabilityDoc]) -> Engine {
+    let mut e = Engine::new(world());
+    for c in caps {
+        e.upsert_capability(c);
+    }
+    e
+}
+
+fn reason(r: &Ranked, kind: ReasonKind) -> Option<&Reason> {
+    r.reasons.iter().find(|x| x.kind == kind)
+}
+
+#[test]
+fn the_relevant_capability_ranks_first_with_text_reasons() {
+    let e = engine(&[
+        capability("C1", "光伏电站清洗机器人", &["XN01"]),
+        capability("C2", "矿用防爆巡检机器人 皮带跑偏识别", &["MT04"]),
+        capability("C3", "焦炉测温系统", &["MT01"]),
+    ]);
+    let ranked = e.rank_capabilities(&scenario(), 10);
+    assert_eq!(ranked[0].id, "C2");
+    let text = reason(&ranked[0], ReasonKind::Text).unwrap();
+    assert!(text.contribution > 0.0);
+    assert!(text.terms.iter().any(|t| t == "防爆"), "{:?}", text.terms);
+    assert!(text.detail.starts_with("内容相关："));
+    assert!(ranked.windows(2).all(|w| w[0].score >= w[1].score));
+    // The contributions add up to the score.
+    for r in &ranked {
+        let sum: f32 = r.reasons.iter().map(|x| x.contribution).sum();
+        assert!((sum - r.score).abs() < 1e-4, "{r:?}");
+    }
+}
+
+#[test]
+fn industry_fit_counts_exact_matches() {
+    let e = engine(&[
+        capability("EXACT", "巡检平台", &["MT04"]),
+        capability("OTHER", "巡检平台", &["XN01"]),
+    ]);
+    let ranked = e.rank_capabilities(&scenario(), 10);
+    assert_eq!(ranked[0].id, "EXACT");
+    let industry = reason(&ranked[0], ReasonKind::Industry).unwrap();
+    assert_eq!(industry.detail, "行业匹配：煤矿智能化");
+    assert!(reason(&ranked[1], ReasonKind::Industry).is_none());
+}
+
+#[test]
+fn region_fit_prefers_coverage_and_the_whole_city() {
+    let mut near = capability("NEAR", "巡检平台", &["MT04"]);
+    near.region = "140722".into();
+    near.service_regions = vec!["140722".into()];
+    let mut city = near.clone();
+    city.id = "CITY".into();
+    city.service_regions = vec!["140700".into()];
+    let e = engine(&[near, city]);
+    let ranked = e.rank_capabilities(&scenario(), 10);
+    assert_eq!(ranked[0].id, "CITY");
+    let region = reason(&ranked[0], ReasonKind::Region).unwrap();
+    assert_eq!(region.detail, "服务范围覆盖全市，含介休市");
+    assert!(
+        reason(&ranked[1], ReasonKind::Region).is_none(),
+        "东山 does not serve 介休"
+    );
+}
+
+#[test]
+fn maturity_below_the_requirement_costs() {
+    let mature = capability("MATURE", "巡检平台", &["MT04"]);
+    let mut young = mature.clone();
+    young.id = "YOUNG".into();
+    young.maturity = Some(5);
+    let e = engine(&[young, mature]);
+    let ranked = e.rank_capabilities(&scenario(), 10);
+    assert_eq!(ranked[0].id, "MATURE");
+    let short = reason(&ranked[1], ReasonKind::Maturity).unwrap();
+    assert!(short.contribution < 0.0);
+    assert_eq!(short.detail, "技术成熟度5级，低于要求的7级");
+    assert_eq!(
+        reason(&ranked[0], ReasonKind::Maturity).unwrap().detail,
+        "技术成熟度8级，满足7级要求"
+    );
+}
+
+#[test]
+fn budget_over_the_scenario_costs_and_a_fit_counts() {
+    let fits = capability("FITS", "巡检平台", &["MT04"]);
+    let mut dear = fits.clone();
+    dear.id = "DEAR".into();
+    dear.price_min = Some(500.0);
+    dear.price_max = Some(900.0);
+    let e = engine(&[dear, fits]);
+    let ranked = e.rank_capabilities(&scenario(), 10);
+    assert_eq!(ranked[0].id, "FITS");
+    assert_eq!(
+        reason(&ranked[0], ReasonKind::Budget).unwrap().detail,
+        "报价50–150万元，在预算80–200万元范围内"
+    );
+    let over = reason(&ranked[1], ReasonKind::Budget).unwrap();
+    assert!(over.contribution < 0.0);
+    assert!(over.detail.contains("高于预算"));
+}
+
+#[test]
+fn track_record_breaks_ties() {
+    let proven = capability("PROVEN", "巡检平台", &["MT04"]);
+    let mut new = proven.clone();
+    new.id = "NEW".into();
+    new.landed_cases = 0;
+    let e = engine(&[new, proven]);
+    let ranked = e.rank_capabilities(&scenario(), 10);
+    assert_eq!(ranked[0].id, "PROVEN");
+    assert_eq!(
+        reason(&ranked[0], ReasonKind::TrackRecord).unwrap().detail,
+        "已有2个落地案例"
+    );
+}
+
+#[test]
+fn updates_and_removals_apply_in_place() {
+    let mut e = engine(&[
+        capability("C1", "矿用防爆巡检机器人", &["MT04"]),
+        capability("C2", "光伏清洗", &["XN01"]),
+    ]);
+    assert_eq!(e.capability_count(), 2);
+    assert_eq!(e.rank_capabilities(&scenario(), 1)[0].id, "C1");
+    assert!(e.remove_capability("C1"));
+    assert!(!e.remove_capability("C1"));
+    assert!(!e.has_capability("C1"));
+    assert!(
+        e.rank_capabilities(&scenario(), 10)
+            .iter()
+            .all(|r| r.id != "C1")
+    );
+    // Changing C2 into an inspection robot makes it the best match.
+    e.upsert_capability(&capability("C2", "矿用防爆巡检机器人", &["MT04"]));
+    assert_eq!(e.capability_count(), 1);
+    assert_eq!(e.rank_capabilities(&scenario(), 1)[0].id, "C2");
+}
+
+#[test]
+fn scenarios_rank_for_a_capability_too() {
+    let mut e = Engine::new(world());
+    e.upsert_scenario(&scenario());
+    let mut other = scenario();
+    other.id = "S2".into();
+    other.title = "光伏电站运维".into();
+    other.summary = "光伏组件清洗与热斑检测".into();
+    other.description = "光伏电站智能运维".into();
+    other.tags = vec!["光伏".into()];
+    other.industries = vec!["XN01".into()];
+    e.upsert_scenario(&other);
+    let ranked = e.rank_scenarios(&capability("C", "矿用防爆巡检机器人", &["MT04"]), 5);
+    assert_eq!(ranked[0].id, "S1");
+    assert!(reason(&ranked[0], ReasonKind::Text).is_some());
+}
+
+#[test]
+fn free_text_search_finds_chinese_phrases() {
+    let e = engine(&[
+        capability("C1", "矿用防爆巡检机器人", &["MT04"]),
+        capability("C2", "光伏电站清洗机器人", &["XN01"]),
+    ]);
+    let hits = e.search_capabilities("防爆巡检", 10);
+    assert_eq!(hits[0].0, "C1");
+    assert!(hits.iter().all(|(id, _)| id != "C2"));
+    assert_eq!(e.search_capabilities("机器人", 10).len(), 2);
+    assert!(e.search_capabilities("醇氢重卡", 10).is_empty());
+}
+
+#[test]
+fn an_empty_engine_ranks_nothing() {
+    let e = Engine::new(world());
+    assert!(e.rank_capabilities(&scenario(), 10).is_empty());
+    assert!(e.search_scenarios("巡检", 10).is_empty());
+}
