@@ -19,6 +19,7 @@ use crate::db::Db;
 use crate::error::AppError;
 use crate::events::TimelineLoader;
 use crate::graphql::{self, AppSchema};
+use crate::matches::LiveIndex;
 use crate::orgs::OrganizationLoader;
 use crate::scenarios::ScenarioLoader;
 use crate::taxonomy::Taxonomy;
@@ -31,6 +32,7 @@ pub struct AppState {
     pub schema: AppSchema,
     pub jwt: Arc<JwtKeys>,
     pub taxonomy: Arc<Taxonomy>,
+    pub index: Arc<LiveIndex>,
     body_limit_bytes: usize,
 }
 
@@ -49,11 +51,17 @@ impl AppState {
             &config.data_dir,
         )?);
         auth::warm_up().await?;
+        let index = Arc::new(
+            LiveIndex::load(&db, taxonomy.clone())
+                .await
+                .context("loading the matching index")?,
+        );
 
         let mut builder = graphql::schema_builder()
             .data(db.clone())
             .data(jwt.clone())
-            .data(taxonomy.clone());
+            .data(taxonomy.clone())
+            .data(index.clone());
         if !config.introspection {
             builder = builder.disable_introspection();
         }
@@ -62,6 +70,7 @@ impl AppState {
             schema: builder.finish(),
             jwt,
             taxonomy,
+            index,
             body_limit_bytes: config.body_limit_bytes,
         })
     }
@@ -71,13 +80,22 @@ impl AppState {
     /// transition that only one of them can take.
     pub fn spawn_background(&self) -> tokio::task::JoinHandle<()> {
         let db = self.db.clone();
+        let index = self.index.clone();
         tokio::spawn(async move {
             let mut ticker = tokio::time::interval(std::time::Duration::from_secs(600));
             loop {
                 ticker.tick().await;
                 match scenarios::close_expired(&db, items::today_in_china()).await {
-                    Ok(0) => {}
-                    Ok(n) => tracing::info!(closed = n, "closed scenarios past their deadline"),
+                    Ok(closed) if closed.is_empty() => {}
+                    Ok(closed) => {
+                        for row in &closed {
+                            index.sync_scenario(row);
+                        }
+                        tracing::info!(
+                            closed = closed.len(),
+                            "closed scenarios past their deadline"
+                        );
+                    }
                     Err(e) => tracing::warn!(error = %e, "closing expired scenarios failed"),
                 }
             }

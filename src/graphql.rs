@@ -5,6 +5,7 @@ use async_graphql::{EmptySubscription, MergedObject, SDLExportOptions, Schema, S
 use crate::auth::{AuthMutation, AuthQuery};
 use crate::capabilities::{CapabilityMutation, CapabilityQuery};
 use crate::lists::{ListsMutation, ListsQuery};
+use crate::matches::MatchQuery;
 use crate::orgs::{OrgMutation, OrgQuery};
 use crate::scenarios::{ScenarioMutation, ScenarioQuery};
 use crate::taxonomy::TaxonomyQuery;
@@ -17,6 +18,7 @@ pub struct QueryRoot(
     ScenarioQuery,
     CapabilityQuery,
     ListsQuery,
+    MatchQuery,
 );
 
 #[derive(MergedObject, Default)]

@@ -15,6 +15,7 @@ pub mod items;
 pub mod lists;
 pub mod loaders;
 pub mod machine;
+pub mod matches;
 pub mod matching;
 pub mod orgs;
 pub mod pagination;

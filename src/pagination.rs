@@ -57,6 +57,20 @@ impl PageRequest {
         format!(" LIMIT {} OFFSET {}", self.limit + 1, self.offset)
     }
 
+    /// The page of `all`, a complete list ordered in memory (e.g. by relevance).
+    pub fn connection_from_all<T, N>(&self, all: Vec<T>, into_node: impl Fn(T) -> N) -> Page<N>
+    where
+        N: async_graphql::OutputType,
+    {
+        let total = all.len() as i64;
+        let rows: Vec<T> = all
+            .into_iter()
+            .skip(self.offset as usize)
+            .take(self.limit as usize + 1)
+            .collect();
+        self.connection(rows, total, into_node)
+    }
+
     /// Builds the connection from the rows fetched with [`PageRequest::sql_suffix`].
     pub fn connection<T, N>(
         &self,

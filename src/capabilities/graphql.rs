@@ -11,10 +11,11 @@ use crate::error::{AppError, AppResult, ErrorCode, UserError, Validator};
 use crate::events::{TimelineEvent, timeline};
 use crate::items::{self, Contact, ContactInput, ReviewDecision};
 use crate::machine;
+use crate::matches::LiveIndex;
 use crate::orgs::graphql::load_organization;
 use crate::orgs::{self, Organization, OrganizationKind, OrganizationStatus};
 use crate::pagination::{Page, PageRequest};
-use crate::scenarios::graphql::{expand_industries, expand_regions};
+use crate::scenarios::graphql::{MAX_TEXT_HITS, expand_industries, expand_regions};
 use crate::taxonomy::{CITY_REGION, Industry, Region, RegionGroup, Taxonomy};
 
 const MAX_CASES: usize = 20;
@@ -219,6 +220,8 @@ impl CapabilityPayload {
 
 #[derive(InputObject, Default)]
 pub struct CapabilityFilter {
+    /// Free text in Chinese (words or phrases); combine with `orderBy: RELEVANCE`.
+    pub query: Option<String>,
     /// A cluster code (e.g. MT) matches all of its sub-industries.
     pub industry_codes: Option<Vec<String>>,
     /// Capabilities serving any of these regions.
@@ -239,6 +242,8 @@ pub enum CapabilityOrderBy {
     Maturity,
     /// Lowest price first.
     Price,
+    /// Best match of `filter.query` first (newest first without a query).
+    Relevance,
 }
 
 #[derive(Default)]
@@ -287,14 +292,35 @@ impl CapabilityQuery {
             maturity_at_least: f.maturity_at_least.map(i64::from),
             ..Default::default()
         };
-        let order = match order_by.unwrap_or_default() {
-            CapabilityOrderBy::ListedAt => Order::ListedAt,
+        let order_by = order_by.unwrap_or_default();
+        let order = match order_by {
+            CapabilityOrderBy::ListedAt | CapabilityOrderBy::Relevance => Order::ListedAt,
             CapabilityOrderBy::Maturity => Order::Maturity,
             CapabilityOrderBy::Price => Order::Price,
         };
         let db = ctx.data_unchecked::<Db>();
-        let (rows, total) = store::list(db, &query, order, page).await?;
-        Ok(page.connection(rows, total, Capability))
+        let Some(text) = f.query.as_deref().map(str::trim).filter(|q| !q.is_empty()) else {
+            let (rows, total) = store::list(db, &query, order, page).await?;
+            return Ok(page.connection(rows, total, Capability));
+        };
+        let hits = ctx
+            .data_unchecked::<Arc<LiveIndex>>()
+            .search_capabilities(text, MAX_TEXT_HITS);
+        let query = ListQuery {
+            ids: Some(hits.iter().map(|(id, _)| id.clone()).collect()),
+            ..query
+        };
+        if order_by != CapabilityOrderBy::Relevance {
+            let (rows, total) = store::list(db, &query, order, page).await?;
+            return Ok(page.connection(rows, total, Capability));
+        }
+        let everything = PageRequest {
+            offset: 0,
+            limit: MAX_TEXT_HITS as i64,
+        };
+        let (mut rows, _) = store::list(db, &query, order, everything).await?;
+        rows.sort_by_key(|row| hits.iter().position(|(id, _)| *id == row.id));
+        Ok(page.connection_from_all(rows, Capability))
     }
 
     /// The signed-in organization's capabilities in every status, most recently changed first.
@@ -588,6 +614,9 @@ impl CapabilityMutation {
         let row = store::update_content(db, &current, &content, to, &claims.sub)
             .await?
             .ok_or(AppError::Conflict)?;
+        ctx.data_unchecked::<Arc<LiveIndex>>()
+            .sync_capability(db, &row.id)
+            .await;
         Ok(CapabilityPayload::ok(row))
     }
 
@@ -635,6 +664,9 @@ impl CapabilityMutation {
         )
         .await?
         .ok_or(AppError::Conflict)?;
+        ctx.data_unchecked::<Arc<LiveIndex>>()
+            .sync_capability(db, &row.id)
+            .await;
         Ok(CapabilityPayload::ok(row))
     }
 
@@ -671,6 +703,9 @@ impl CapabilityMutation {
         let row = store::transition(db, &current, rule, Some(&admin.sub), reason)
             .await?
             .ok_or(AppError::Conflict)?;
+        ctx.data_unchecked::<Arc<LiveIndex>>()
+            .sync_capability(db, &row.id)
+            .await;
         Ok(CapabilityPayload::ok(row))
     }
 
@@ -701,6 +736,9 @@ impl CapabilityMutation {
         )
         .await?
         .ok_or(AppError::Conflict)?;
+        ctx.data_unchecked::<Arc<LiveIndex>>()
+            .sync_capability(db, &row.id)
+            .await;
         Ok(CapabilityPayload::ok(row))
     }
 }

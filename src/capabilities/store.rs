@@ -373,6 +373,7 @@ pub struct ListQuery {
     pub price_min: Option<i64>,
     pub price_max: Option<i64>,
     pub maturity_at_least: Option<i64>,
+    pub ids: Option<Vec<String>>,
 }
 
 fn push_where(sql: &mut Sql, q: &ListQuery) {
@@ -418,6 +419,13 @@ fn push_where(sql: &mut Sql, q: &ListQuery) {
     }
     if let Some(trl) = q.maturity_at_least {
         sql.push(" AND maturity >= ").bind(trl);
+    }
+    if let Some(ids) = &q.ids {
+        if ids.is_empty() {
+            sql.push(" AND 1 = 0");
+        } else {
+            sql.push(" AND id IN (").bind_list(ids).push(")");
+        }
     }
 }
 

@@ -11,6 +11,7 @@ use crate::auth::Viewer;
 use crate::db::{self, Db};
 use crate::error::{AppError, AppResult, ErrorCode, UserError, Validator};
 use crate::loaders;
+use crate::matches::LiveIndex;
 use crate::pagination::{Page, PageRequest};
 use crate::taxonomy::{Region, Taxonomy};
 
@@ -158,10 +159,16 @@ impl OrgMutation {
             .map(str::trim)
             .filter(|n| !n.is_empty());
         match super::verify(db, &input.id, &admin.sub, note).await? {
-            VerifyOutcome::Verified(org) => Ok(VerifyOrganizationPayload {
-                organization: Some(Organization(*org)),
-                errors: vec![],
-            }),
+            VerifyOutcome::Verified(org) => {
+                // Its listed capabilities become candidates for matching.
+                ctx.data_unchecked::<Arc<LiveIndex>>()
+                    .sync_organization(db, &org.id)
+                    .await;
+                Ok(VerifyOrganizationPayload {
+                    organization: Some(Organization(*org)),
+                    errors: vec![],
+                })
+            }
             VerifyOutcome::NotFound => Err(AppError::NotFound),
             VerifyOutcome::NotPending(status) => Ok(VerifyOrganizationPayload {
                 organization: None,

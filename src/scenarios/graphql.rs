@@ -11,6 +11,7 @@ use crate::error::{AppError, AppResult, ErrorCode, UserError, Validator};
 use crate::events::{TimelineEvent, timeline};
 use crate::items::{self, Contact, ContactInput, ReviewDecision};
 use crate::machine::{self, By};
+use crate::matches::LiveIndex;
 use crate::orgs::graphql::load_organization;
 use crate::orgs::{self, Organization, OrganizationKind, OrganizationStatus};
 use crate::pagination::{Page, PageRequest};
@@ -285,6 +286,9 @@ impl ScenarioPayload {
 
 #[derive(InputObject, Default)]
 pub struct OpportunityFilter {
+    /// Free text in Chinese (words or phrases), matched with the same tokenizer as the
+    /// recommendations; combine with `orderBy: RELEVANCE`.
+    pub query: Option<String>,
     pub category: Option<ScenarioCategoryCode>,
     /// A cluster code (e.g. MT) matches all of its sub-industries.
     pub industry_codes: Option<Vec<String>>,
@@ -308,7 +312,12 @@ pub enum ScenarioOrderBy {
     Deadline,
     /// Largest budget first.
     Budget,
+    /// Best match of `filter.query` first (newest first without a query).
+    Relevance,
 }
+
+/// Most items a free-text query considers.
+pub const MAX_TEXT_HITS: usize = 1000;
 
 /// Expands industry codes (a cluster to itself and its children) and regions (a group to its
 /// counties) for list filters.
@@ -400,14 +409,35 @@ impl ScenarioQuery {
             deadline_after: f.deadline_after,
             ..Default::default()
         };
-        let order = match order_by.unwrap_or_default() {
-            ScenarioOrderBy::PublishedAt => Order::PublishedAt,
+        let order_by = order_by.unwrap_or_default();
+        let order = match order_by {
+            ScenarioOrderBy::PublishedAt | ScenarioOrderBy::Relevance => Order::PublishedAt,
             ScenarioOrderBy::Deadline => Order::Deadline,
             ScenarioOrderBy::Budget => Order::Budget,
         };
         let db = ctx.data_unchecked::<Db>();
-        let (rows, total) = store::list(db, &query, order, page).await?;
-        Ok(page.connection(rows, total, Scenario))
+        let Some(text) = f.query.as_deref().map(str::trim).filter(|q| !q.is_empty()) else {
+            let (rows, total) = store::list(db, &query, order, page).await?;
+            return Ok(page.connection(rows, total, Scenario));
+        };
+        let hits = ctx
+            .data_unchecked::<Arc<LiveIndex>>()
+            .search_scenarios(text, MAX_TEXT_HITS);
+        let query = ListQuery {
+            ids: Some(hits.iter().map(|(id, _)| id.clone()).collect()),
+            ..query
+        };
+        if order_by != ScenarioOrderBy::Relevance {
+            let (rows, total) = store::list(db, &query, order, page).await?;
+            return Ok(page.connection(rows, total, Scenario));
+        }
+        let everything = PageRequest {
+            offset: 0,
+            limit: MAX_TEXT_HITS as i64,
+        };
+        let (mut rows, _) = store::list(db, &query, order, everything).await?;
+        rows.sort_by_key(|row| hits.iter().position(|(id, _)| *id == row.id));
+        Ok(page.connection_from_all(rows, Scenario))
     }
 
     /// The signed-in unit's scenarios in every status, most recently changed first.
@@ -716,6 +746,7 @@ impl ScenarioMutation {
         let row = store::transition(db, &current, rule, Some(&claims.sub), note)
             .await?
             .ok_or(AppError::Conflict)?;
+        ctx.data_unchecked::<Arc<LiveIndex>>().sync_scenario(&row);
         Ok(ScenarioPayload::ok(row))
     }
 
@@ -752,6 +783,7 @@ impl ScenarioMutation {
         let row = store::transition(db, &current, rule, Some(&admin.sub), reason)
             .await?
             .ok_or(AppError::Conflict)?;
+        ctx.data_unchecked::<Arc<LiveIndex>>().sync_scenario(&row);
         Ok(ScenarioPayload::ok(row))
     }
 

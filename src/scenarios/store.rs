@@ -489,8 +489,8 @@ pub async fn list(
 }
 
 /// Closes every PUBLISHED scenario whose deadline is before `today`, each with an event that has
-/// no human actor. Scenarios in MATCHING stay open. Returns how many were closed.
-pub async fn close_expired(db: &Db, today: NaiveDate) -> Result<usize, sqlx::Error> {
+/// no human actor. Scenarios in MATCHING stay open. Returns the closed scenarios.
+pub async fn close_expired(db: &Db, today: NaiveDate) -> Result<Vec<ScenarioRow>, sqlx::Error> {
     let rule = crate::machine::lookup(
         super::machine::RULES,
         ScenarioStatus::Published,
@@ -504,14 +504,13 @@ pub async fn close_expired(db: &Db, today: NaiveDate) -> Result<usize, sqlx::Err
     .bind(today.to_string())
     .fetch_all(db.pool())
     .await?;
-    let mut closed = 0;
+    let mut closed = Vec::new();
     for row in &expired {
         // A row that changed meanwhile (an approved match, an extension) is left alone.
-        if transition(db, row, rule, None, Some("截止日期已过，系统自动关闭"))
-            .await?
-            .is_some()
+        if let Some(row) =
+            transition(db, row, rule, None, Some("截止日期已过，系统自动关闭")).await?
         {
-            closed += 1;
+            closed.push(row);
         }
     }
     Ok(closed)

@@ -555,7 +555,7 @@ db_test!(
         let closed = twolists::scenarios::close_expired(&app.state.db, today)
             .await
             .unwrap();
-        assert_eq!(closed, 1);
+        assert_eq!(closed.len(), 1);
         assert_eq!(status_in_db(&app, &expired["id"]).await, "CLOSED");
         assert_eq!(status_in_db(&app, &matching["id"]).await, "MATCHING");
         assert_eq!(status_in_db(&app, &open["id"]).await, "PUBLISHED");
@@ -571,11 +571,11 @@ db_test!(
         assert_eq!(last["action"], "EXPIRE");
         assert_eq!(last["actor"], Value::Null, "closed by the service itself");
         // Running it again changes nothing.
-        assert_eq!(
+        assert!(
             twolists::scenarios::close_expired(&app.state.db, today)
                 .await
-                .unwrap(),
-            0
+                .unwrap()
+                .is_empty()
         );
     }
 );
