@@ -2,17 +2,27 @@
 //! capability of a verified organization, kept current as items change (in place, one item at
 //! a time).
 
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, OnceLock, RwLock};
 
 use crate::capabilities::{CapabilityRow, CapabilityStatus};
 use crate::db::Db;
-use crate::matching::{CapabilityDoc, Engine, Ranked, ScenarioDoc};
+use crate::matching::{CapabilityDoc, Engine, Ranked, ScenarioDoc, Tokenizer};
 use crate::scenarios::{ScenarioRow, ScenarioStatus};
 use crate::taxonomy::Taxonomy;
 
 pub struct LiveIndex {
     engine: RwLock<Engine>,
     taxonomy: Arc<Taxonomy>,
+    tokenizer: Arc<Tokenizer>,
+}
+
+/// The tokenizer of the bundled taxonomy, built once per process (loading jieba's dictionary
+/// takes a moment) and shared by every index.
+fn shared_tokenizer(taxonomy: &Taxonomy) -> Arc<Tokenizer> {
+    static TOKENIZER: OnceLock<Arc<Tokenizer>> = OnceLock::new();
+    TOKENIZER
+        .get_or_init(|| Arc::new(Engine::tokenizer_for(&taxonomy.matching_world())))
+        .clone()
 }
 
 impl std::fmt::Debug for LiveIndex {
@@ -64,9 +74,14 @@ struct IndexedCapability {
 
 impl LiveIndex {
     pub fn empty(taxonomy: Arc<Taxonomy>) -> LiveIndex {
+        let tokenizer = shared_tokenizer(&taxonomy);
         LiveIndex {
-            engine: RwLock::new(Engine::new(taxonomy.matching_world())),
+            engine: RwLock::new(Engine::with_tokenizer(
+                taxonomy.matching_world(),
+                tokenizer.clone(),
+            )),
             taxonomy,
+            tokenizer,
         }
     }
 
@@ -88,7 +103,8 @@ impl LiveIndex {
         let capabilities = self
             .capabilities_where(db, "c.status IN ('LISTED', 'FEATURED')", None)
             .await?;
-        let mut engine = Engine::new(self.taxonomy.matching_world());
+        let mut engine =
+            Engine::with_tokenizer(self.taxonomy.matching_world(), self.tokenizer.clone());
         for row in &scenarios {
             engine.upsert_scenario(&scenario_doc(row));
         }

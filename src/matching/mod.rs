@@ -12,6 +12,7 @@ mod index;
 mod text;
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use index::TextIndex;
 pub use text::Tokenizer;
@@ -230,7 +231,7 @@ impl<M> Collection<M> {
 }
 
 pub struct Engine {
-    tokenizer: Tokenizer,
+    tokenizer: Arc<Tokenizer>,
     world: World,
     weights: Weights,
     capabilities: Collection<CapabilityMeta>,
@@ -253,17 +254,28 @@ struct Pair<'a> {
 }
 
 impl Engine {
+    /// An engine with a tokenizer of its own (which takes a moment: it loads the dictionary).
     pub fn new(world: World) -> Engine {
+        let tokenizer = Arc::new(Engine::tokenizer_for(&world));
+        Engine::with_tokenizer(world, tokenizer)
+    }
+
+    /// The tokenizer for `world`: the built-in dictionary plus its industry and region names.
+    pub fn tokenizer_for(world: &World) -> Tokenizer {
         let names: Vec<String> = world
             .industries
             .values()
             .map(|(name, _)| name.clone())
             .chain(world.regions.values().map(|(name, _)| name.clone()))
             .collect();
-        let tokenizer = Tokenizer::new(names.iter().flat_map(|n| {
+        Tokenizer::new(names.iter().flat_map(|n| {
             n.split(|c: char| !c.is_alphanumeric())
                 .filter(|p| !p.is_empty())
-        }));
+        }))
+    }
+
+    /// An engine sharing an existing tokenizer (rebuilding an index need not reload it).
+    pub fn with_tokenizer(world: World, tokenizer: Arc<Tokenizer>) -> Engine {
         Engine {
             tokenizer,
             world,
