@@ -59,6 +59,16 @@ enum Command {
     /// Ranks every capability for every scenario of a labelled set (eval format) and prints
     /// nDCG@10, MRR and recall@20. Needs no database.
     MatchEval { file: PathBuf },
+    /// Measures the matching engine on a synthetic city: index build time, memory, and the
+    /// latency of one ranking (top 20). Run it in a release build.
+    BenchMatch {
+        #[arg(long, default_value_t = 100_000)]
+        capabilities: usize,
+        #[arg(long, default_value_t = 10_000)]
+        scenarios: usize,
+        #[arg(long, default_value_t = 500)]
+        queries: usize,
+    },
 }
 
 #[tokio::main]
@@ -134,6 +144,11 @@ async fn main() -> anyhow::Result<()> {
             println!("created admin {} ({})", user.email, user.id);
         }
         Command::ExportSchema => print!("{}", graphql::sdl()),
+        Command::BenchMatch {
+            capabilities,
+            scenarios,
+            queries,
+        } => bench_match(capabilities, scenarios, queries)?,
         Command::MatchEval { file } => {
             let text = std::fs::read_to_string(&file)
                 .with_context(|| format!("reading {}", file.display()))?;
@@ -178,4 +193,80 @@ async fn shutdown_signal() {
         _ = terminate => {},
     }
     tracing::info!("shutting down: finishing requests in flight");
+}
+
+/// Resident memory of this process in bytes (Linux), for the benchmark's memory figure.
+fn resident_bytes() -> Option<u64> {
+    let statm = std::fs::read_to_string("/proc/self/statm").ok()?;
+    let pages: u64 = statm.split_whitespace().nth(1)?.parse().ok()?;
+    Some(pages * 4096)
+}
+
+fn bench_match(capabilities: usize, scenarios: usize, queries: usize) -> anyhow::Result<()> {
+    use twolists::matching::bench::{self, Corpus};
+    let taxonomy = twolists::taxonomy::Taxonomy::bundled();
+    let demo: serde_json::Value = serde_json::from_str(include_str!("../seeds/demo.json"))?;
+    let items: Vec<(String, String, Vec<String>)> = ["scenarios", "capabilities"]
+        .iter()
+        .flat_map(|list| demo[*list].as_array().cloned().unwrap_or_default())
+        .map(|item| {
+            let text = format!(
+                "{}。{}",
+                item["summary"].as_str().unwrap_or_default(),
+                item["description"].as_str().unwrap_or_default()
+            );
+            let tags = item["tags"]
+                .as_array()
+                .map(|t| {
+                    t.iter()
+                        .filter_map(|v| v.as_str().map(str::to_owned))
+                        .collect()
+                })
+                .unwrap_or_default();
+            (
+                item["title"].as_str().unwrap_or_default().to_owned(),
+                text,
+                tags,
+            )
+        })
+        .collect();
+    let corpus = Corpus::from_items(
+        items
+            .iter()
+            .map(|(title, text, tags)| (title.as_str(), text.as_str(), tags.as_slice())),
+    );
+    let before = resident_bytes();
+    let report = bench::run(
+        taxonomy.matching_world(),
+        &corpus,
+        capabilities,
+        scenarios,
+        queries,
+    );
+    let after = resident_bytes();
+    println!(
+        "synthetic city: {} capabilities, {} scenarios",
+        report.capabilities, report.scenarios
+    );
+    println!("index build: {:.2?}", report.build);
+    println!(
+        "index memory: {:.0} MiB (estimated){}",
+        report.index_bytes as f64 / 1_048_576.0,
+        match (before, after) {
+            (Some(b), Some(a)) => format!(
+                ", process resident {:.0} MiB",
+                a.max(b) as f64 / 1_048_576.0
+            ),
+            _ => String::new(),
+        }
+    );
+    println!(
+        "rank capabilities for a scenario, top 20, {} queries: p50 {:.2?}  p95 {:.2?}  max {:.2?}",
+        report.queries, report.p50, report.p95, report.max
+    );
+    println!(
+        "rank scenarios for a capability, top 20: p50 {:.2?}  p95 {:.2?}",
+        report.reverse_p50, report.reverse_p95
+    );
+    Ok(())
 }

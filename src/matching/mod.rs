@@ -7,6 +7,7 @@
 //! and track record. Callers apply the hard filters (only listed capabilities of verified
 //! organizations, only published scenarios) by what they put in; the engine ranks what it holds.
 
+pub mod bench;
 pub mod eval;
 mod index;
 mod text;
@@ -157,6 +158,8 @@ const DESCRIPTION: f32 = 3.0;
 const FEEDBACK_DOCS: usize = 5;
 const FEEDBACK_TERMS: usize = 10;
 const FEEDBACK_WEIGHT: f32 = 0.4;
+/// How many query terms are looked up at most.
+const QUERY_TERMS: usize = 64;
 /// How many text hits, best first, get the full score (besides industry matches).
 const TEXT_CANDIDATES: usize = 400;
 
@@ -391,12 +394,20 @@ impl Engine {
         self.scenarios.by_id.contains_key(id)
     }
 
-    /// Query terms with their weights (field boosts, damped), known to `index`.
+    /// Query terms with their weights (field boosts, damped), known to `index`: the
+    /// `QUERY_TERMS` most telling ones (weight × idf), which carry nearly all of the score.
     fn query(&self, index: &TextIndex, terms: &HashMap<String, f32>) -> Vec<(u32, f32)> {
-        terms
+        let mut query: Vec<(u32, f32)> = terms
             .iter()
             .filter_map(|(term, &w)| index.term_id(term).map(|id| (id, w.sqrt())))
-            .collect()
+            .collect();
+        query.sort_by(|a, b| {
+            (b.1 * index.idf(b.0))
+                .total_cmp(&(a.1 * index.idf(a.0)))
+                .then(a.0.cmp(&b.0))
+        });
+        query.truncate(QUERY_TERMS);
+        query
     }
 
     /// The best `limit` capabilities for a scenario, with reasons.
@@ -489,10 +500,21 @@ impl Engine {
             });
             touched.truncate(TEXT_CANDIDATES);
         }
+        // Too few text hits: fill up with items of the same industry clusters.
         let mut candidates = touched;
         for cluster in clusters {
+            if candidates.len() >= TEXT_CANDIDATES {
+                break;
+            }
             if let Some(slots) = collection.by_cluster.get(cluster) {
-                candidates.extend(slots.iter().copied().filter(|&s| index.is_alive(s)));
+                let room = TEXT_CANDIDATES - candidates.len();
+                candidates.extend(
+                    slots
+                        .iter()
+                        .copied()
+                        .filter(|&s| index.is_alive(s))
+                        .take(room),
+                );
             }
         }
         candidates.sort_unstable();
