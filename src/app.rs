@@ -19,7 +19,7 @@ use crate::db::Db;
 use crate::error::AppError;
 use crate::events::TimelineLoader;
 use crate::graphql::{self, AppSchema};
-use crate::matches::LiveIndex;
+use crate::matches::{ContactPartnersLoader, LiveIndex};
 use crate::orgs::OrganizationLoader;
 use crate::scenarios::ScenarioLoader;
 use crate::taxonomy::Taxonomy;
@@ -166,7 +166,8 @@ async fn graphql_post(State(state): State<AppState>, headers: HeaderMap, body: B
         .data(loaders::new(UserLoader::new(db.clone())))
         .data(loaders::new(TimelineLoader::new(db.clone())))
         .data(loaders::new(ScenarioLoader::new(db.clone())))
-        .data(loaders::new(CapabilityLoader::new(db.clone())));
+        .data(loaders::new(CapabilityLoader::new(db.clone())))
+        .data(loaders::new(ContactPartnersLoader::new(db.clone())));
     let mut response = state.schema.execute(request).await;
     for error in &mut response.errors {
         label_request_error(error);

@@ -5,7 +5,7 @@ use async_graphql::{EmptySubscription, MergedObject, SDLExportOptions, Schema, S
 use crate::auth::{AuthMutation, AuthQuery};
 use crate::capabilities::{CapabilityMutation, CapabilityQuery};
 use crate::lists::{ListsMutation, ListsQuery};
-use crate::matches::MatchQuery;
+use crate::matches::{MatchListQuery, MatchMutation, MatchQuery};
 use crate::orgs::{OrgMutation, OrgQuery};
 use crate::scenarios::{ScenarioMutation, ScenarioQuery};
 use crate::taxonomy::TaxonomyQuery;
@@ -19,6 +19,7 @@ pub struct QueryRoot(
     CapabilityQuery,
     ListsQuery,
     MatchQuery,
+    MatchListQuery,
 );
 
 #[derive(MergedObject, Default)]
@@ -28,6 +29,7 @@ pub struct MutationRoot(
     ScenarioMutation,
     CapabilityMutation,
     ListsMutation,
+    MatchMutation,
 );
 
 pub type AppSchema = Schema<QueryRoot, MutationRoot, EmptySubscription>;

@@ -10,6 +10,12 @@ pub enum By {
     Admin,
     /// The service itself (deadlines, cascades), never a request.
     System,
+    /// Of a match: the organization that started it.
+    Initiator,
+    /// Of a match: the party that did not start it.
+    Counterparty,
+    /// Of a match: the unit that owns its scenario.
+    ScenarioOwner,
 }
 
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
@@ -38,6 +44,9 @@ impl By {
             By::Owner => "owner (or an admin on its behalf)",
             By::Admin => "admin",
             By::System => "the service",
+            By::Initiator => "initiator",
+            By::Counterparty => "the other party",
+            By::ScenarioOwner => "scenario owner",
         }
     }
 }

@@ -267,8 +267,23 @@ pub async fn transition(
     actor_id: Option<&str>,
     note: Option<&str>,
 ) -> Result<Option<CapabilityRow>, sqlx::Error> {
-    let now = db::now();
     let mut tx = db.begin().await?;
+    let row = transition_in(&mut tx, current, rule, actor_id, note).await?;
+    if row.is_some() {
+        tx.commit().await?;
+    }
+    Ok(row)
+}
+
+/// [`transition`] inside a transaction of the caller's.
+pub async fn transition_in(
+    tx: &mut Tx,
+    current: &CapabilityRow,
+    rule: Rule<CapabilityStatus, Step>,
+    actor_id: Option<&str>,
+    note: Option<&str>,
+) -> Result<Option<CapabilityRow>, sqlx::Error> {
+    let now = db::now();
     let mut sql = Sql::new("UPDATE capabilities SET status = ");
     sql.bind(rule.to.as_str().to_owned())
         .push(", version = version + 1, updated_at = ")
@@ -283,7 +298,7 @@ pub async fn transition(
                 .push(")");
             if current.code.is_none() {
                 let year = items::today_in_china().year();
-                let code = items::next_code(&mut tx, CODE_PREFIX, year).await?;
+                let code = items::next_code(tx, CODE_PREFIX, year).await?;
                 sql.push(", code = ").bind(code);
             }
         }
@@ -298,13 +313,13 @@ pub async fn transition(
         .push(&format!(" RETURNING {COLUMNS}"));
     let (text, args) = sql.build();
     let row: Option<CapabilityRow> = sqlx::query_as_with(text, args)
-        .fetch_optional(&mut *tx)
+        .fetch_optional(&mut **tx)
         .await?;
     let Some(row) = row else {
         return Ok(None);
     };
     events::record(
-        &mut tx,
+        tx,
         NewEvent {
             aggregate_type: AGGREGATE,
             aggregate_id: &row.id,
@@ -317,7 +332,6 @@ pub async fn transition(
         &now,
     )
     .await?;
-    tx.commit().await?;
     Ok(Some(row))
 }
 

@@ -203,6 +203,13 @@ impl LiveIndex {
             .rank_capabilities(scenario, limit)
     }
 
+    pub fn explain(&self, scenario: &ScenarioDoc, capability_id: &str) -> Option<Ranked> {
+        self.engine
+            .read()
+            .expect("index lock")
+            .explain(scenario, capability_id)
+    }
+
     pub fn rank_scenarios(&self, capability: &CapabilityDoc, limit: usize) -> Vec<Ranked> {
         self.engine
             .read()

@@ -433,12 +433,48 @@ impl Engine {
             &query,
             &clusters,
             limit,
+            None,
             |cap| Pair {
                 scenario: &meta,
                 capability: cap,
             },
             |cap| cap.id.clone(),
         )
+    }
+
+    /// The score and reasons of one capability for a scenario, as the ranking would give them;
+    /// `None` when the capability is not in the index.
+    pub fn explain(&self, scenario: &ScenarioDoc, capability_id: &str) -> Option<Ranked> {
+        let slot = *self.capabilities.by_id.get(capability_id)?;
+        let terms = self.weighted_terms(
+            &scenario.title,
+            &scenario.tags,
+            &scenario.summary,
+            &scenario.description,
+        );
+        let meta = ScenarioMeta {
+            id: scenario.id.clone(),
+            industries: scenario.industries.clone(),
+            region: scenario.region.clone(),
+            maturity_required: scenario.maturity_required,
+            budget_min: scenario.budget_min,
+            budget_max: scenario.budget_max,
+        };
+        let query = self.query(&self.capabilities.text, &terms);
+        self.rank(
+            &self.capabilities,
+            &query,
+            &[],
+            1,
+            Some(slot),
+            |cap| Pair {
+                scenario: &meta,
+                capability: cap,
+            },
+            |cap| cap.id.clone(),
+        )
+        .into_iter()
+        .next()
     }
 
     /// The best `limit` open scenarios for a capability, with reasons.
@@ -466,6 +502,7 @@ impl Engine {
             &query,
             &clusters,
             limit,
+            None,
             |scen| Pair {
                 scenario: scen,
                 capability: &meta,
@@ -481,6 +518,7 @@ impl Engine {
         query: &[(u32, f32)],
         clusters: &[String],
         limit: usize,
+        only: Option<u32>,
         pair: impl Fn(&'a M) -> Pair<'a>,
         id: impl Fn(&M) -> String,
     ) -> Vec<Ranked> {
@@ -501,8 +539,11 @@ impl Engine {
             touched.truncate(TEXT_CANDIDATES);
         }
         // Too few text hits: fill up with items of the same industry clusters.
-        let mut candidates = touched;
-        for cluster in clusters {
+        let mut candidates = match only {
+            Some(slot) => vec![slot],
+            None => touched,
+        };
+        for cluster in clusters.iter().filter(|_| only.is_none()) {
             if candidates.len() >= TEXT_CANDIDATES {
                 break;
             }

@@ -234,3 +234,24 @@ fn an_empty_engine_ranks_nothing() {
     assert!(e.rank_capabilities(&scenario(), 10).is_empty());
     assert!(e.search_scenarios("巡检", 10).is_empty());
 }
+
+#[test]
+fn explain_scores_one_pair_as_the_ranking_does() {
+    let e = engine(&[
+        capability("C1", "矿用防爆巡检机器人", &["MT04"]),
+        capability("C2", "光伏电站清洗", &["XN01"]),
+    ]);
+    let ranked = e.rank_capabilities(&scenario(), 10);
+    for r in &ranked {
+        let one = e.explain(&scenario(), &r.id).unwrap();
+        assert!(
+            (one.score - r.score).abs() < 1e-5,
+            "{} {} {}",
+            r.id,
+            one.score,
+            r.score
+        );
+        assert_eq!(one.reasons.len(), r.reasons.len());
+    }
+    assert!(e.explain(&scenario(), "NOPE").is_none());
+}

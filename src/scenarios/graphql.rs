@@ -11,7 +11,7 @@ use crate::error::{AppError, AppResult, ErrorCode, UserError, Validator};
 use crate::events::{TimelineEvent, timeline};
 use crate::items::{self, Contact, ContactInput, ReviewDecision};
 use crate::machine::{self, By};
-use crate::matches::LiveIndex;
+use crate::matches::{ContactPartnersLoader, LiveIndex};
 use crate::orgs::graphql::load_organization;
 use crate::orgs::{self, Organization, OrganizationKind, OrganizationStatus};
 use crate::pagination::{Page, PageRequest};
@@ -155,12 +155,22 @@ impl Scenario {
         self.0.deadline()
     }
     /// Shown to the publishing unit and admins only.
-    async fn contact(&self, ctx: &Context<'_>) -> Option<Contact> {
-        if can_manage(Viewer::of(ctx), &self.0) {
-            self.0.contact()
-        } else {
-            None
+    /// Shown to the owner and admins, and to the other party of a match from CONNECTED on.
+    async fn contact(&self, ctx: &Context<'_>) -> AppResult<Option<Contact>> {
+        let viewer = Viewer::of(ctx);
+        if can_manage(viewer, &self.0) {
+            return Ok(self.0.contact());
         }
+        let Some(org) = viewer.org_id() else {
+            return Ok(None);
+        };
+        let partners = crate::loaders::load_one::<ContactPartnersLoader>(ctx, &self.0.id)
+            .await?
+            .unwrap_or_default();
+        Ok(self
+            .0
+            .contact()
+            .filter(|_| partners.iter().any(|p| p == org)))
     }
     async fn status(&self) -> ScenarioStatus {
         self.0.status()

@@ -120,6 +120,14 @@ pub enum Step {
     Close,
     /// The deadline passed with no partner.
     Expire,
+    /// The first match was approved.
+    StartMatching,
+    /// The unit selected its partner.
+    SelectPartner,
+    /// The unit recorded the outcome.
+    RecordOutcome,
+    /// An admin promotes the landed case.
+    Promote,
 }
 
 impl Step {
@@ -132,6 +140,10 @@ impl Step {
             Step::Withdraw => "WITHDRAW",
             Step::Close => "CLOSE",
             Step::Expire => "EXPIRE",
+            Step::StartMatching => "START_MATCHING",
+            Step::SelectPartner => "SELECT_PARTNER",
+            Step::RecordOutcome => "RECORD_OUTCOME",
+            Step::Promote => "PROMOTE",
         }
     }
 
@@ -144,6 +156,10 @@ impl Step {
             Step::Withdraw => "撤回",
             Step::Close => "关闭",
             Step::Expire => "到期关闭",
+            Step::StartMatching => "进入对接",
+            Step::SelectPartner => "选定合作方",
+            Step::RecordOutcome => "登记落地成效",
+            Step::Promote => "推广",
         }
     }
 }
@@ -204,4 +220,8 @@ pub const RULES: &[Rule<S, Step>] = &[
     rule(S::Published, Step::Close, By::Owner, S::Closed),
     rule(S::Matching, Step::Close, By::Owner, S::Closed),
     rule(S::Published, Step::Expire, By::System, S::Closed),
+    rule(S::Published, Step::StartMatching, By::System, S::Matching),
+    rule(S::Matching, Step::SelectPartner, By::Owner, S::Implementing),
+    rule(S::Implementing, Step::RecordOutcome, By::Owner, S::Landed),
+    rule(S::Landed, Step::Promote, By::Admin, S::Promoted),
 ];

@@ -39,12 +39,16 @@ pub struct ScenarioRow {
     pub updated_at: String,
     pub submitted_at: Option<String>,
     pub published_at: Option<String>,
+    pub outcome_summary: Option<String>,
+    pub outcome_investment: Option<i64>,
+    pub completed_on: Option<String>,
 }
 
 pub const COLUMNS: &str = "id, code, org_id, created_by, title, summary, description, category, \
     industry_codes, tags, region_code, budget_min, budget_max, cooperation_modes, \
     maturity_required, deadline, contact_name, contact_phone, contact_email, status, version, \
-    created_at, updated_at, submitted_at, published_at";
+    created_at, updated_at, submitted_at, published_at, outcome_summary, outcome_investment, \
+    completed_on";
 
 impl ScenarioRow {
     pub fn status(&self) -> ScenarioStatus {
@@ -235,8 +239,24 @@ pub async fn transition(
     actor_id: Option<&str>,
     note: Option<&str>,
 ) -> Result<Option<ScenarioRow>, sqlx::Error> {
-    let now = db::now();
     let mut tx = db.begin().await?;
+    let row = transition_in(&mut tx, current, rule, actor_id, note).await?;
+    if row.is_some() {
+        tx.commit().await?;
+    }
+    Ok(row)
+}
+
+/// [`transition`] inside a transaction of the caller's (for cascades that change several
+/// aggregates at once). `None` when the row moved on; the caller then rolls back.
+pub async fn transition_in(
+    tx: &mut Tx,
+    current: &ScenarioRow,
+    rule: Rule<ScenarioStatus, Step>,
+    actor_id: Option<&str>,
+    note: Option<&str>,
+) -> Result<Option<ScenarioRow>, sqlx::Error> {
+    let now = db::now();
     let mut sql = Sql::new("UPDATE scenarios SET status = ");
     sql.bind(rule.to.as_str().to_owned())
         .push(", version = version + 1, updated_at = ")
@@ -251,7 +271,7 @@ pub async fn transition(
                 .push(")");
             if current.code.is_none() {
                 let year = items::today_in_china().year();
-                let code = items::next_code(&mut tx, CODE_PREFIX, year).await?;
+                let code = items::next_code(tx, CODE_PREFIX, year).await?;
                 sql.push(", code = ").bind(code);
             }
         }
@@ -266,13 +286,13 @@ pub async fn transition(
         .push(&format!(" RETURNING {COLUMNS}"));
     let (text, args) = sql.build();
     let row: Option<ScenarioRow> = sqlx::query_as_with(text, args)
-        .fetch_optional(&mut *tx)
+        .fetch_optional(&mut **tx)
         .await?;
     let Some(row) = row else {
         return Ok(None);
     };
     events::record(
-        &mut tx,
+        tx,
         NewEvent {
             aggregate_type: AGGREGATE,
             aggregate_id: &row.id,
@@ -285,8 +305,28 @@ pub async fn transition(
         &now,
     )
     .await?;
-    tx.commit().await?;
     Ok(Some(row))
+}
+
+/// Records the outcome of an implemented scenario on its row (inside the landing transaction).
+pub async fn set_outcome(
+    tx: &mut Tx,
+    id: &str,
+    summary: &str,
+    investment: Option<i64>,
+    completed_on: NaiveDate,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "UPDATE scenarios SET outcome_summary = $2, outcome_investment = $3, completed_on = $4 \
+         WHERE id = $1",
+    )
+    .bind(id)
+    .bind(summary)
+    .bind(investment)
+    .bind(completed_on.to_string())
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
 }
 
 /// Changes the deadline or the contact of a published scenario (no review needed).

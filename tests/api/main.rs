@@ -10,6 +10,7 @@ mod demo;
 mod editions;
 mod fixtures;
 mod http;
+mod matches;
 mod matching;
 mod organizations;
 mod reference_data;

@@ -49,7 +49,12 @@ fn readme_lifecycle_tables_match_the_code() {
         std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
     let scenario = markdown(scenarios::RULES, |s| s.as_str(), |a| a.as_str());
     let capability = markdown(capabilities::RULES, |s| s.as_str(), |a| a.as_str());
-    for (name, table) in [("scenario", scenario), ("capability", capability)] {
+    let matching = markdown(twolists::matches::RULES, |s| s.as_str(), |a| a.as_str());
+    for (name, table) in [
+        ("scenario", scenario),
+        ("capability", capability),
+        ("match", matching),
+    ] {
         assert!(
             readme.contains(&table),
             "README.md lacks the current {name} lifecycle table:\n{table}"

@@ -1,0 +1,339 @@
+//! Match rows, messages and their SQL.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use async_graphql::dataloader::Loader;
+
+use super::machine::{MatchStatus, Step};
+use crate::db::{self, Db, Sql, Tx};
+use crate::events::{self, NewEvent};
+use crate::machine::Rule;
+use crate::pagination::PageRequest;
+
+pub const AGGREGATE: &str = "MATCH";
+
+#[derive(sqlx::FromRow, Clone, Debug)]
+pub struct MatchRow {
+    pub id: String,
+    pub scenario_id: String,
+    pub capability_id: String,
+    pub origin: String,
+    pub initiator_org_id: String,
+    pub initiator_id: String,
+    pub status: String,
+    pub live: i64,
+    pub score: f64,
+    pub reasons: String,
+    pub pitch: String,
+    pub version: i64,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+pub const COLUMNS: &str = "id, scenario_id, capability_id, origin, initiator_org_id, \
+    initiator_id, status, live, score, reasons, pitch, version, created_at, updated_at";
+
+impl MatchRow {
+    pub fn status(&self) -> MatchStatus {
+        MatchStatus::parse(&self.status).unwrap_or(MatchStatus::Proposed)
+    }
+}
+
+pub struct NewMatch<'a> {
+    pub scenario_id: &'a str,
+    pub capability_id: &'a str,
+    pub origin: &'a str,
+    pub initiator_org_id: &'a str,
+    pub initiator_id: &'a str,
+    pub score: f64,
+    pub reasons: String,
+    pub pitch: &'a str,
+}
+
+/// Inserts a PROPOSED match with its event, unless the pair already has a live match (`None`).
+pub async fn insert(db: &Db, m: NewMatch<'_>) -> Result<Option<MatchRow>, sqlx::Error> {
+    let now = db::now();
+    let mut tx = db.begin().await?;
+    let existing: Option<String> = sqlx::query_scalar(
+        "SELECT id FROM matches WHERE scenario_id = $1 AND capability_id = $2 AND live = 1",
+    )
+    .bind(m.scenario_id)
+    .bind(m.capability_id)
+    .fetch_optional(&mut *tx)
+    .await?;
+    if existing.is_some() {
+        return Ok(None);
+    }
+    let inserted = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "INSERT INTO matches (id, scenario_id, capability_id, origin, initiator_org_id, \
+         initiator_id, status, live, score, reasons, pitch, version, created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, 'PROPOSED', 1, $7, $8, $9, 1, $10, $10) \
+         RETURNING {COLUMNS}"
+    )))
+    .bind(db::new_id())
+    .bind(m.scenario_id)
+    .bind(m.capability_id)
+    .bind(m.origin)
+    .bind(m.initiator_org_id)
+    .bind(m.initiator_id)
+    .bind(m.score)
+    .bind(&m.reasons)
+    .bind(m.pitch)
+    .bind(&now)
+    .fetch_one(&mut *tx)
+    .await;
+    let row: MatchRow = match inserted {
+        Ok(row) => row,
+        // Two proposals of the same pair at once: the unique index lets one through.
+        Err(e)
+            if e.as_database_error()
+                .is_some_and(|d| d.is_unique_violation()) =>
+        {
+            return Ok(None);
+        }
+        Err(e) => return Err(e),
+    };
+    events::record(
+        &mut tx,
+        NewEvent {
+            aggregate_type: AGGREGATE,
+            aggregate_id: &row.id,
+            action: "PROPOSE",
+            from_status: None,
+            to_status: Some("PROPOSED"),
+            actor_id: Some(m.initiator_id),
+            note: None,
+        },
+        &now,
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(Some(row))
+}
+
+pub async fn find(db: &Db, id: &str) -> Result<Option<MatchRow>, sqlx::Error> {
+    sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT {COLUMNS} FROM matches WHERE id = $1"
+    )))
+    .bind(id)
+    .fetch_optional(db.pool())
+    .await
+}
+
+/// Takes `rule` inside the caller's transaction; `None` when the row moved on.
+pub async fn transition_in(
+    tx: &mut Tx,
+    current: &MatchRow,
+    rule: Rule<MatchStatus, Step>,
+    actor_id: Option<&str>,
+    note: Option<&str>,
+) -> Result<Option<MatchRow>, sqlx::Error> {
+    let now = db::now();
+    let row: Option<MatchRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "UPDATE matches SET status = $4, live = $5, version = version + 1, updated_at = $6 \
+         WHERE id = $1 AND status = $2 AND version = $3 RETURNING {COLUMNS}"
+    )))
+    .bind(&current.id)
+    .bind(rule.from.as_str())
+    .bind(current.version)
+    .bind(rule.to.as_str())
+    .bind(i64::from(rule.to.is_live()))
+    .bind(&now)
+    .fetch_optional(&mut **tx)
+    .await?;
+    let Some(row) = row else {
+        return Ok(None);
+    };
+    events::record(
+        tx,
+        NewEvent {
+            aggregate_type: AGGREGATE,
+            aggregate_id: &row.id,
+            action: rule.action.as_str(),
+            from_status: Some(rule.from.as_str()),
+            to_status: Some(rule.to.as_str()),
+            actor_id,
+            note,
+        },
+        &now,
+    )
+    .await?;
+    Ok(Some(row))
+}
+
+/// The matches of a scenario in the given states, inside a transaction.
+pub async fn of_scenario(
+    tx: &mut Tx,
+    scenario_id: &str,
+    statuses: &[MatchStatus],
+) -> Result<Vec<MatchRow>, sqlx::Error> {
+    let statuses: Vec<String> = statuses.iter().map(|s| s.as_str().to_owned()).collect();
+    let mut sql = Sql::new(&format!(
+        "SELECT {COLUMNS} FROM matches WHERE scenario_id = "
+    ));
+    sql.bind(scenario_id.to_owned())
+        .push(" AND status IN (")
+        .bind_list(&statuses)
+        .push(") ORDER BY created_at");
+    let (text, args) = sql.build();
+    sqlx::query_as_with(text, args).fetch_all(&mut **tx).await
+}
+
+#[derive(Default, Debug, Clone)]
+pub struct ListFilter {
+    /// Only matches this organization is a party to (None for admins: all).
+    pub party_org: Option<String>,
+    pub status: Option<MatchStatus>,
+    pub scenario_id: Option<String>,
+    pub capability_id: Option<String>,
+}
+
+fn push_where(sql: &mut Sql, f: &ListFilter) {
+    sql.push(" WHERE 1 = 1");
+    if let Some(org) = &f.party_org {
+        sql.push(" AND (m.initiator_org_id = ")
+            .bind(org.clone())
+            .push(" OR s.org_id = ")
+            .bind(org.clone())
+            .push(" OR c.org_id = ")
+            .bind(org.clone())
+            .push(")");
+    }
+    if let Some(status) = f.status {
+        sql.push(" AND m.status = ")
+            .bind(status.as_str().to_owned());
+    }
+    if let Some(id) = &f.scenario_id {
+        sql.push(" AND m.scenario_id = ").bind(id.clone());
+    }
+    if let Some(id) = &f.capability_id {
+        sql.push(" AND m.capability_id = ").bind(id.clone());
+    }
+}
+
+const FROM: &str = " FROM matches m JOIN scenarios s ON s.id = m.scenario_id \
+                    JOIN capabilities c ON c.id = m.capability_id";
+
+pub async fn list(
+    db: &Db,
+    f: &ListFilter,
+    page: PageRequest,
+) -> Result<(Vec<MatchRow>, i64), sqlx::Error> {
+    let mut count = Sql::new(&format!("SELECT COUNT(*){FROM}"));
+    push_where(&mut count, f);
+    let (text, args) = count.build();
+    let total: i64 = sqlx::query_scalar_with(text, args)
+        .fetch_one(db.pool())
+        .await?;
+    let columns: Vec<String> = COLUMNS.split(", ").map(|c| format!("m.{c}")).collect();
+    let mut select = Sql::new(&format!("SELECT {}{FROM}", columns.join(", ")));
+    push_where(&mut select, f);
+    select.push(" ORDER BY m.updated_at DESC, m.id DESC");
+    select.push(&page.sql_suffix());
+    let (text, args) = select.build();
+    let rows = sqlx::query_as_with(text, args).fetch_all(db.pool()).await?;
+    Ok((rows, total))
+}
+
+#[derive(sqlx::FromRow, Clone, Debug)]
+pub struct MessageRow {
+    pub id: String,
+    pub match_id: String,
+    pub author_id: String,
+    pub body: String,
+    pub created_at: String,
+}
+
+pub async fn insert_message(
+    db: &Db,
+    match_id: &str,
+    author_id: &str,
+    body: &str,
+) -> Result<MessageRow, sqlx::Error> {
+    let mut tx = db.begin().await?;
+    let row = sqlx::query_as(
+        "INSERT INTO match_messages (id, match_id, author_id, body, created_at) \
+         VALUES ($1, $2, $3, $4, $5) RETURNING id, match_id, author_id, body, created_at",
+    )
+    .bind(db::new_id())
+    .bind(match_id)
+    .bind(author_id)
+    .bind(body)
+    .bind(db::now())
+    .fetch_one(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    Ok(row)
+}
+
+pub async fn messages(
+    db: &Db,
+    match_id: &str,
+    page: PageRequest,
+) -> Result<(Vec<MessageRow>, i64), sqlx::Error> {
+    let total: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM match_messages WHERE match_id = $1")
+        .bind(match_id)
+        .fetch_one(db.pool())
+        .await?;
+    let rows = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT id, match_id, author_id, body, created_at FROM match_messages \
+         WHERE match_id = $1 ORDER BY created_at, id{}",
+        page.sql_suffix()
+    )))
+    .bind(match_id)
+    .fetch_all(db.pool())
+    .await?;
+    Ok((rows, total))
+}
+
+/// For each scenario or capability id: the organizations on the other side of a match that
+/// shares contacts (CONNECTED, SELECTED, LANDED). Batches one request's lookups into a query.
+pub struct ContactPartnersLoader {
+    db: Db,
+}
+
+impl ContactPartnersLoader {
+    pub fn new(db: Db) -> Self {
+        ContactPartnersLoader { db }
+    }
+}
+
+#[derive(sqlx::FromRow)]
+struct PartnerRow {
+    scenario_id: String,
+    capability_id: String,
+    scenario_org: String,
+    capability_org: String,
+}
+
+impl Loader<String> for ContactPartnersLoader {
+    type Value = Vec<String>;
+    type Error = Arc<sqlx::Error>;
+
+    async fn load(&self, keys: &[String]) -> Result<HashMap<String, Vec<String>>, Self::Error> {
+        let mut sql = Sql::new(
+            "SELECT m.scenario_id, m.capability_id, s.org_id AS scenario_org, \
+             c.org_id AS capability_org FROM matches m \
+             JOIN scenarios s ON s.id = m.scenario_id JOIN capabilities c ON c.id = m.capability_id \
+             WHERE m.status IN ('CONNECTED', 'SELECTED', 'LANDED') AND (m.scenario_id IN (",
+        );
+        sql.bind_list(keys).push(") OR m.capability_id IN (");
+        sql.bind_list(keys).push("))");
+        let (text, args) = sql.build();
+        let rows: Vec<PartnerRow> = sqlx::query_as_with(text, args)
+            .fetch_all(self.db.pool())
+            .await
+            .map_err(Arc::new)?;
+        let mut out: HashMap<String, Vec<String>> = HashMap::new();
+        for row in rows {
+            out.entry(row.scenario_id)
+                .or_default()
+                .push(row.capability_org);
+            out.entry(row.capability_id)
+                .or_default()
+                .push(row.scenario_org);
+        }
+        Ok(out)
+    }
+}
