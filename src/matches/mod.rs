@@ -5,6 +5,7 @@ pub mod graphql;
 pub mod index;
 pub mod machine;
 mod mutations;
+pub mod service;
 pub mod store;
 
 pub use graphql::{MatchListQuery, MatchQuery};

@@ -6,13 +6,12 @@ use std::sync::Arc;
 use async_graphql::{Context, Enum, ID, InputObject, Object, SimpleObject};
 use chrono::NaiveDate;
 
-use super::graphql::{Match, MatchOrigin, Sides, StoredReason};
-use super::index::{LiveIndex, scenario_doc};
-use super::machine::{MatchStatus, RULES, Step};
-use super::store::{self, MatchRow, NewMatch};
+use super::graphql::{Match, MatchOrigin, Sides};
+use super::index::LiveIndex;
+use super::machine::{RULES, Step};
+use super::service;
+use super::store::{self, MatchRow};
 use crate::auth::{Role, Viewer};
-use crate::capabilities::CapabilityStatus;
-use crate::capabilities::machine::Step as CapabilityStep;
 use crate::db::Db;
 use crate::error::{AppError, AppResult, ErrorCode, UserError, Validator};
 use crate::items;
@@ -181,7 +180,7 @@ async fn open_pair(
     Ok(Ok((scenario, capability)))
 }
 
-/// Proposes the pair with the engine's score and reasons.
+/// Proposes the pair; a pair with a live match is refused as a duplicate.
 async fn propose(
     ctx: &Context<'_>,
     scenario: &ScenarioRow,
@@ -193,29 +192,18 @@ async fn propose(
 ) -> AppResult<MatchPayload> {
     let db = ctx.data_unchecked::<Db>();
     let index = ctx.data_unchecked::<Arc<LiveIndex>>();
-    let explained = index.explain(&scenario_doc(scenario), capability_id);
-    let (score, reasons) = match &explained {
-        Some(r) => (
-            f64::from(r.score),
-            r.reasons.iter().map(StoredReason::from).collect::<Vec<_>>(),
-        ),
-        None => (0.0, Vec::new()),
-    };
-    let inserted = store::insert(
+    let proposed = service::propose(
         db,
-        NewMatch {
-            scenario_id: &scenario.id,
-            capability_id,
-            origin: origin.as_str(),
-            initiator_org_id: initiator_org,
-            initiator_id: initiator,
-            score,
-            reasons: serde_json::to_string(&reasons).expect("reasons serialize"),
-            pitch,
-        },
+        index,
+        scenario,
+        capability_id,
+        origin,
+        initiator_org,
+        initiator,
+        pitch,
     )
     .await?;
-    Ok(match inserted {
+    Ok(match proposed {
         Some(row) => MatchPayload::ok(row),
         None => MatchPayload::refused(
             ErrorCode::Duplicate,
@@ -366,34 +354,11 @@ impl MatchMutation {
                 "不通过时请说明原因",
             ));
         }
-        let mut tx = db.begin().await?;
-        let row = store::transition_in(&mut tx, &current, rule, Some(&admin.sub), reason)
-            .await?
-            .ok_or(AppError::Conflict)?;
-        let mut started = None;
-        if step == Step::Approve {
-            let scenario = scenarios::store::find(db, &row.scenario_id)
-                .await?
-                .ok_or(AppError::NotFound)?;
-            if let Some(start) = lookup(
-                scenarios::RULES,
-                scenario.status(),
-                ScenarioStep::StartMatching,
-            ) {
-                started = Some(
-                    scenarios::store::transition_in(
-                        &mut tx,
-                        &scenario,
-                        start,
-                        Some(&admin.sub),
-                        Some("首个对接通过审核"),
-                    )
-                    .await?
-                    .ok_or(AppError::Conflict)?,
-                );
-            }
+        if step == Step::Reject {
+            let row = service::step(db, &current, rule, &admin.sub, reason).await?;
+            return Ok(MatchPayload::ok(row));
         }
-        tx.commit().await?;
+        let (row, started) = service::approve(db, &current, rule, &admin.sub).await?;
         if let Some(scenario) = &started {
             ctx.data_unchecked::<Arc<LiveIndex>>()
                 .sync_scenario(scenario);
@@ -429,17 +394,8 @@ impl MatchMutation {
         let Some(rule) = lookup(RULES, current.status(), step) else {
             return Ok(invalid_match_transition(&current, step));
         };
-        let mut tx = db.begin().await?;
-        let row = store::transition_in(
-            &mut tx,
-            &current,
-            rule,
-            Some(&claims.sub),
-            clean(input.note.as_deref()),
-        )
-        .await?
-        .ok_or(AppError::Conflict)?;
-        tx.commit().await?;
+        let note = clean(input.note.as_deref());
+        let row = service::step(db, &current, rule, &claims.sub, note).await?;
         Ok(MatchPayload::ok(row))
     }
 
@@ -466,11 +422,9 @@ impl MatchMutation {
         let Some(rule) = lookup(RULES, current.status(), Step::Select) else {
             return Ok(invalid_match_transition(&current, Step::Select));
         };
-        let Some(implement) = lookup(
-            scenarios::RULES,
-            sides.scenario.status(),
-            ScenarioStep::SelectPartner,
-        ) else {
+        let Some((row, scenario)) =
+            service::select(db, &current, rule, &sides.scenario, &claims.sub).await?
+        else {
             return Ok(MatchPayload::refused(
                 ErrorCode::InvalidTransition,
                 &[],
@@ -480,37 +434,6 @@ impl MatchMutation {
                 ),
             ));
         };
-        let mut tx = db.begin().await?;
-        let row = store::transition_in(&mut tx, &current, rule, Some(&claims.sub), None)
-            .await?
-            .ok_or(AppError::Conflict)?;
-        let scenario = scenarios::store::transition_in(
-            &mut tx,
-            &sides.scenario,
-            implement,
-            Some(&claims.sub),
-            None,
-        )
-        .await?
-        .ok_or(AppError::Conflict)?;
-        let others = store::of_scenario(
-            &mut tx,
-            &row.scenario_id,
-            &[
-                MatchStatus::Proposed,
-                MatchStatus::Approved,
-                MatchStatus::Connected,
-            ],
-        )
-        .await?;
-        for other in others.iter().filter(|m| m.id != row.id) {
-            let rule = lookup(RULES, other.status(), Step::NotSelect)
-                .expect("live matches can be not selected");
-            store::transition_in(&mut tx, other, rule, None, Some("场景已选定其他合作方"))
-                .await?
-                .ok_or(AppError::Conflict)?;
-        }
-        tx.commit().await?;
         ctx.data_unchecked::<Arc<LiveIndex>>()
             .sync_scenario(&scenario);
         Ok(MatchPayload::ok(row))
@@ -538,11 +461,7 @@ impl MatchMutation {
         let Some(rule) = lookup(RULES, current.status(), Step::Withdraw) else {
             return Ok(invalid_match_transition(&current, Step::Withdraw));
         };
-        let mut tx = db.begin().await?;
-        let row = store::transition_in(&mut tx, &current, rule, Some(&claims.sub), None)
-            .await?
-            .ok_or(AppError::Conflict)?;
-        tx.commit().await?;
+        let row = service::step(db, &current, rule, &claims.sub, None).await?;
         Ok(MatchPayload::ok(row))
     }
 
@@ -639,29 +558,16 @@ impl MatchMutation {
                 errors,
             });
         }
-        let mut tx = db.begin().await?;
-        let landed =
-            scenarios::store::transition_in(&mut tx, &scenario, rule, Some(&claims.sub), None)
-                .await?
-                .ok_or(AppError::Conflict)?;
-        scenarios::store::set_outcome(
-            &mut tx,
-            &landed.id,
+        let row = service::land(
+            db,
+            &scenario,
+            rule,
+            &claims.sub,
             input.summary.trim(),
             input.investment.map(i64::from),
             input.completed_on,
         )
         .await?;
-        for selected in store::of_scenario(&mut tx, &landed.id, &[MatchStatus::Selected]).await? {
-            let rule = lookup(RULES, selected.status(), Step::Land).expect("selected matches land");
-            store::transition_in(&mut tx, &selected, rule, Some(&claims.sub), None)
-                .await?
-                .ok_or(AppError::Conflict)?;
-        }
-        tx.commit().await?;
-        let row = scenarios::store::find(db, &landed.id)
-            .await?
-            .ok_or(AppError::NotFound)?;
         Ok(PromoteScenarioPayload {
             scenario: Some(Scenario(row)),
             errors: vec![],
@@ -694,38 +600,7 @@ impl MatchMutation {
             });
         };
         let note = clean(input.note.as_deref());
-        let mut tx = db.begin().await?;
-        let promoted =
-            scenarios::store::transition_in(&mut tx, &scenario, rule, Some(&admin.sub), note)
-                .await?
-                .ok_or(AppError::Conflict)?;
-        let mut featured = Vec::new();
-        for landed in store::of_scenario(&mut tx, &promoted.id, &[MatchStatus::Landed]).await? {
-            let Some(capability) = capabilities::store::find(db, &landed.capability_id).await?
-            else {
-                continue;
-            };
-            if capability.status() != CapabilityStatus::Listed {
-                continue;
-            }
-            let rule = lookup(
-                capabilities::RULES,
-                capability.status(),
-                CapabilityStep::Feature,
-            )
-            .expect("listed capabilities can be featured");
-            capabilities::store::transition_in(
-                &mut tx,
-                &capability,
-                rule,
-                Some(&admin.sub),
-                Some("落地场景推广，评为晋中优秀方案"),
-            )
-            .await?
-            .ok_or(AppError::Conflict)?;
-            featured.push(capability.id);
-        }
-        tx.commit().await?;
+        let (promoted, featured) = service::promote(db, &scenario, rule, &admin.sub, note).await?;
         let index = ctx.data_unchecked::<Arc<LiveIndex>>();
         for id in &featured {
             index.sync_capability(db, id).await;
