@@ -4,6 +4,8 @@
 //! `seeds/demo.json`; it goes in through the same store functions the API uses, so timelines,
 //! codes and events are what real use would leave.
 
+use std::sync::Arc;
+
 use anyhow::Context as _;
 use chrono::Datelike as _;
 use serde::Deserialize;
@@ -15,6 +17,10 @@ use crate::db::Db;
 use crate::items::{self, Contact};
 use crate::lists::store as edition_store;
 use crate::machine::lookup;
+use crate::matches::graphql::MatchOrigin;
+use crate::matches::index::scenario_doc;
+use crate::matches::machine::Step as MatchStep;
+use crate::matches::{LiveIndex, service as match_service};
 use crate::orgs::{self, NewOrganization, OrganizationKind, OrganizationStatus, credit_code};
 use crate::scenarios::machine::{ScenarioStatus, Step as ScenarioStep};
 use crate::scenarios::store::{self as scenario_store, ScenarioContent, ScenarioRow};
@@ -87,12 +93,13 @@ pub struct Loaded {
     pub organizations: usize,
     pub scenarios: usize,
     pub capabilities: usize,
+    pub matches: usize,
     pub editions: usize,
 }
 
 /// Loads the demo data into a database that holds no organization yet but the operator
 /// (`Ok(None)` when it holds some).
-pub async fn load_into_empty(db: &Db, taxonomy: &Taxonomy) -> anyhow::Result<Option<Loaded>> {
+pub async fn load_into_empty(db: &Db, taxonomy: &Arc<Taxonomy>) -> anyhow::Result<Option<Loaded>> {
     let organizations: i64 =
         sqlx::query_scalar("SELECT COUNT(*) FROM organizations WHERE kind <> 'OPERATOR'")
             .fetch_one(db.pool())
@@ -104,7 +111,7 @@ pub async fn load_into_empty(db: &Db, taxonomy: &Taxonomy) -> anyhow::Result<Opt
 }
 
 /// Loads the demo data unless it is there already (`Ok(None)` then).
-pub async fn load(db: &Db, taxonomy: &Taxonomy) -> anyhow::Result<Option<Loaded>> {
+pub async fn load(db: &Db, taxonomy: &Arc<Taxonomy>) -> anyhow::Result<Option<Loaded>> {
     if auth::find_user_by_email(db, DEMO_ADMIN).await?.is_some() {
         return Ok(None);
     }
@@ -310,6 +317,8 @@ pub async fn load(db: &Db, taxonomy: &Taxonomy) -> anyhow::Result<Option<Loaded>
         loaded.capabilities += 1;
     }
 
+    loaded.matches = load_matches(db, taxonomy, &published, &members, &admin.id).await?;
+
     let year = i64::from(this_year);
     let opportunity = edition_store::insert(
         db,
@@ -335,6 +344,119 @@ pub async fn load(db: &Db, taxonomy: &Taxonomy) -> anyhow::Result<Option<Loaded>
     publish_edition(db, &capability, &ids, &admin.id).await?;
     loaded.editions = 2;
     Ok(Some(loaded))
+}
+
+/// Takes a few published scenarios further through 对接, with the engine's best capabilities:
+/// into MATCHING, IMPLEMENTING, LANDED and PROMOTED.
+async fn load_matches(
+    db: &Db,
+    taxonomy: &Arc<Taxonomy>,
+    published: &[ScenarioRow],
+    members: &[(String, String, String)],
+    admin_id: &str,
+) -> anyhow::Result<usize> {
+    let index = LiveIndex::load(db, taxonomy.clone()).await?;
+    let user_of = |org_id: &str| {
+        members
+            .iter()
+            .find(|(_, org, _)| org == org_id)
+            .map(|(_, _, user)| user.clone())
+            .context("demo member")
+    };
+    let mut made = 0;
+    // (how far, how many scenarios)
+    let plan = [
+        (ScenarioStatus::Matching, 3),
+        (ScenarioStatus::Implementing, 2),
+        (ScenarioStatus::Landed, 2),
+        (ScenarioStatus::Promoted, 1),
+    ];
+    let mut scenarios = published.iter().rev();
+    for (target, count) in plan {
+        for scenario in scenarios.by_ref().take(count) {
+            let unit_user = user_of(&scenario.org_id)?;
+            let best = index.rank_capabilities(&scenario_doc(scenario), 2);
+            let mut matches = Vec::new();
+            for candidate in &best {
+                let capability = capability_store::find(db, &candidate.id)
+                    .await?
+                    .context("ranked capability")?;
+                let provider = user_of(&capability.org_id)?;
+                if let Some(m) = match_service::propose(
+                    db,
+                    &index,
+                    scenario,
+                    &capability.id,
+                    MatchOrigin::Application,
+                    &capability.org_id,
+                    &provider,
+                    "我们的方案与贵单位场景需求高度契合，已有同类项目落地经验，期待现场对接。",
+                )
+                .await?
+                {
+                    matches.push(m);
+                    made += 1;
+                }
+            }
+            let Some(first) = matches.first() else {
+                continue;
+            };
+            let rule = lookup(crate::matches::RULES, first.status(), MatchStep::Approve)
+                .context("approve")?;
+            let (first, _) = match_service::approve(db, first, rule, admin_id).await?;
+            if target == ScenarioStatus::Matching {
+                continue;
+            }
+            let rule = lookup(crate::matches::RULES, first.status(), MatchStep::Accept)
+                .context("accept")?;
+            let first = match_service::step(db, &first, rule, &unit_user, None).await?;
+            let rule = lookup(crate::matches::RULES, first.status(), MatchStep::Select)
+                .context("select")?;
+            let current = scenario_store::find(db, &scenario.id)
+                .await?
+                .context("scenario")?;
+            let (_, implementing) = match_service::select(db, &first, rule, &current, &unit_user)
+                .await?
+                .context("select")?;
+            if target == ScenarioStatus::Implementing {
+                continue;
+            }
+            let rule = lookup(
+                crate::scenarios::RULES,
+                implementing.status(),
+                ScenarioStep::RecordOutcome,
+            )
+            .context("outcome")?;
+            let landed = match_service::land(
+                db,
+                &implementing,
+                rule,
+                &unit_user,
+                "方案已在示范点稳定运行三个月，效率提升明显，已通过验收。",
+                Some(120),
+                items::today_in_china() - chrono::Duration::days(10),
+            )
+            .await?;
+            if target == ScenarioStatus::Landed {
+                continue;
+            }
+            let rule = lookup(
+                crate::scenarios::RULES,
+                landed.status(),
+                ScenarioStep::Promote,
+            )
+            .context("promote")?;
+            match_service::promote(
+                db,
+                &landed,
+                rule,
+                admin_id,
+                Some("入选晋中市场景创新推广案例"),
+            )
+            .await?;
+        }
+    }
+    Ok(made)
 }
 
 async fn publish_edition(

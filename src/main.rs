@@ -118,10 +118,12 @@ async fn main() -> anyhow::Result<()> {
             if demo {
                 match twolists::demo::load(&state.db, &state.taxonomy).await? {
                     Some(loaded) => println!(
-                        "demo data loaded: {} organizations, {} scenarios, {} capabilities, {} editions",
+                        "demo data loaded: {} organizations, {} scenarios, {} capabilities, \
+                         {} matches, {} editions",
                         loaded.organizations,
                         loaded.scenarios,
                         loaded.capabilities,
+                        loaded.matches,
                         loaded.editions
                     ),
                     None => println!("demo data already present"),
