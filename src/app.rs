@@ -23,7 +23,7 @@ use crate::matches::{ContactPartnersLoader, LiveIndex};
 use crate::orgs::OrganizationLoader;
 use crate::scenarios::ScenarioLoader;
 use crate::taxonomy::Taxonomy;
-use crate::{items, loaders, scenarios};
+use crate::{items, loaders, matches};
 
 /// Everything a request needs; cheap to clone.
 #[derive(Clone)]
@@ -85,12 +85,9 @@ impl AppState {
             let mut ticker = tokio::time::interval(std::time::Duration::from_secs(600));
             loop {
                 ticker.tick().await;
-                match scenarios::close_expired(&db, items::today_in_china()).await {
+                match matches::service::close_expired(&db, &index, items::today_in_china()).await {
                     Ok(closed) if closed.is_empty() => {}
                     Ok(closed) => {
-                        for row in &closed {
-                            index.sync_scenario(row);
-                        }
                         tracing::info!(
                             closed = closed.len(),
                             "closed scenarios past their deadline"

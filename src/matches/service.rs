@@ -218,3 +218,67 @@ pub async fn promote(
     tx.commit().await?;
     Ok((promoted, featured))
 }
+
+/// Ends a scenario (WITHDRAW, CLOSE, EXPIRE) and, in the same transaction, every match of it
+/// that was not selected yet (NOT_SELECTED). `None` when the scenario moved on meanwhile.
+pub async fn end_scenario(
+    db: &Db,
+    scenario: &ScenarioRow,
+    rule: Rule<ScenarioStatus, ScenarioStep>,
+    actor: Option<&str>,
+    note: Option<&str>,
+) -> AppResult<Option<ScenarioRow>> {
+    let mut tx = db.begin().await?;
+    let Some(ended) = scenarios::store::transition_in(&mut tx, scenario, rule, actor, note).await?
+    else {
+        return Ok(None);
+    };
+    let open = store::of_scenario(
+        &mut tx,
+        &ended.id,
+        &[
+            MatchStatus::Proposed,
+            MatchStatus::Approved,
+            MatchStatus::Connected,
+        ],
+    )
+    .await?;
+    for m in &open {
+        let rule = lookup(RULES, m.status(), Step::NotSelect).expect("live matches can be ended");
+        store::transition_in(&mut tx, m, rule, actor, Some("场景已结束征集"))
+            .await?
+            .ok_or(AppError::Conflict)?;
+    }
+    tx.commit().await?;
+    Ok(Some(ended))
+}
+
+/// Closes every PUBLISHED scenario whose deadline is before `today` (the service's own step,
+/// with no human actor), ending its unselected matches. Scenarios in MATCHING stay open.
+/// Takes them out of the matching index and returns them.
+pub async fn close_expired(
+    db: &Db,
+    index: &LiveIndex,
+    today: NaiveDate,
+) -> AppResult<Vec<ScenarioRow>> {
+    let rule = lookup(
+        scenarios::RULES,
+        ScenarioStatus::Published,
+        ScenarioStep::Expire,
+    )
+    .expect("the lifecycle closes expired scenarios");
+    let mut closed = Vec::new();
+    for row in scenarios::store::expired(db, today).await? {
+        // A scenario that changed meanwhile (an approved match, an extension) is left alone.
+        match end_scenario(db, &row, rule, None, Some("截止日期已过，系统自动关闭")).await
+        {
+            Ok(Some(row)) => {
+                index.sync_scenario(&row);
+                closed.push(row);
+            }
+            Ok(None) | Err(AppError::Conflict) => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(closed)
+}

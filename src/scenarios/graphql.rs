@@ -753,9 +753,15 @@ impl ScenarioMutation {
         }
         let claims = Viewer::of(ctx).require_user()?;
         let note = clean_note(input.note.as_deref());
-        let row = store::transition(db, &current, rule, Some(&claims.sub), note)
-            .await?
-            .ok_or(AppError::Conflict)?;
+        let row = match step {
+            // Ending a scenario also ends its matches that were not selected.
+            Step::Withdraw | Step::Close => {
+                crate::matches::service::end_scenario(db, &current, rule, Some(&claims.sub), note)
+                    .await?
+            }
+            _ => store::transition(db, &current, rule, Some(&claims.sub), note).await?,
+        }
+        .ok_or(AppError::Conflict)?;
         ctx.data_unchecked::<Arc<LiveIndex>>().sync_scenario(&row);
         Ok(ScenarioPayload::ok(row))
     }

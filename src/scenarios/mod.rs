@@ -7,6 +7,6 @@ pub mod store;
 
 pub use graphql::{Scenario, ScenarioMutation, ScenarioQuery};
 pub use machine::{RULES, ScenarioStatus};
-pub use store::{ScenarioRow, close_expired};
+pub use store::ScenarioRow;
 mod loader;
 pub use loader::ScenarioLoader;

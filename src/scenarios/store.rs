@@ -528,30 +528,13 @@ pub async fn list(
     Ok((rows, total))
 }
 
-/// Closes every PUBLISHED scenario whose deadline is before `today`, each with an event that has
-/// no human actor. Scenarios in MATCHING stay open. Returns the closed scenarios.
-pub async fn close_expired(db: &Db, today: NaiveDate) -> Result<Vec<ScenarioRow>, sqlx::Error> {
-    let rule = crate::machine::lookup(
-        super::machine::RULES,
-        ScenarioStatus::Published,
-        Step::Expire,
-    )
-    .expect("the lifecycle closes expired scenarios");
-    let expired: Vec<ScenarioRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+/// PUBLISHED scenarios whose deadline is before `today`.
+pub async fn expired(db: &Db, today: NaiveDate) -> Result<Vec<ScenarioRow>, sqlx::Error> {
+    sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "SELECT {COLUMNS} FROM scenarios WHERE status = $1 AND deadline < $2 ORDER BY deadline"
     )))
     .bind(ScenarioStatus::Published.as_str())
     .bind(today.to_string())
     .fetch_all(db.pool())
-    .await?;
-    let mut closed = Vec::new();
-    for row in &expired {
-        // A row that changed meanwhile (an approved match, an extension) is left alone.
-        if let Some(row) =
-            transition(db, row, rule, None, Some("截止日期已过，系统自动关闭")).await?
-        {
-            closed.push(row);
-        }
-    }
-    Ok(closed)
+    .await
 }

@@ -512,3 +512,68 @@ db_test!(match_refusals_write_nothing, |app| {
         .await;
     assert_eq!(all["data"]["matches"]["totalCount"], 1);
 });
+
+db_test!(ending_a_scenario_ends_its_open_matches, |app| {
+    let gov = app.gov_user().await;
+    let enterprise = app.enterprise_user().await;
+    let rival = app.enterprise_user().await;
+    let admin = app.admin().await;
+    let status_of = |id: Value| {
+        let pool = app.state.db.pool().clone();
+        async move {
+            sqlx::query_scalar::<_, String>("SELECT status FROM matches WHERE id = $1")
+                .bind(id.as_str().unwrap().to_owned())
+                .fetch_one(&pool)
+                .await
+                .unwrap()
+        }
+    };
+
+    // Closed by its unit while one match is connected and one only proposed.
+    let scenario = scenario_in(&app, &gov, &admin, "PUBLISHED").await;
+    let capability = listed_capability(&app, &enterprise, &admin, capability_input()).await;
+    let other = listed_capability(&app, &rival, &admin, capability_input()).await;
+    let connected = m(
+        &apply(&app, &enterprise, &scenario, &capability).await,
+        "applyToScenario",
+    )
+    .clone();
+    let proposed = m(
+        &apply(&app, &rival, &scenario, &other).await,
+        "applyToScenario",
+    )
+    .clone();
+    moderate(&app, &admin, &connected["id"], "APPROVE", None).await;
+    respond(&app, &gov, &connected["id"], true).await;
+    let closed = act(&app, &gov, &scenario["id"], "CLOSE").await;
+    assert_eq!(
+        closed["data"]["transitionScenario"]["scenario"]["status"], "CLOSED",
+        "{closed}"
+    );
+    assert_eq!(status_of(connected["id"].clone()).await, "NOT_SELECTED");
+    assert_eq!(status_of(proposed["id"].clone()).await, "NOT_SELECTED");
+
+    // Closed by its deadline with a proposal pending.
+    let expiring = scenario_in(&app, &gov, &admin, "PUBLISHED").await;
+    let pending = m(
+        &apply(&app, &enterprise, &expiring, &capability).await,
+        "applyToScenario",
+    )
+    .clone();
+    sqlx::query("UPDATE scenarios SET deadline = '2026-01-10' WHERE id = $1")
+        .bind(expiring["id"].as_str().unwrap())
+        .execute(app.state.db.pool())
+        .await
+        .unwrap();
+    let today = chrono::NaiveDate::from_ymd_opt(2026, 1, 11).unwrap();
+    let ended = twolists::matches::service::close_expired(&app.state.db, &app.state.index, today)
+        .await
+        .unwrap();
+    assert_eq!(ended.len(), 1);
+    assert_eq!(status_of(pending["id"].clone()).await, "NOT_SELECTED");
+    assert_eq!(
+        app.state.index.counts().0,
+        0,
+        "closed scenarios leave the index on the next sync"
+    );
+});

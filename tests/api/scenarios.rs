@@ -552,9 +552,10 @@ db_test!(
             .await
             .unwrap();
         let today = chrono::NaiveDate::from_ymd_opt(2026, 1, 11).unwrap();
-        let closed = twolists::scenarios::close_expired(&app.state.db, today)
-            .await
-            .unwrap();
+        let closed =
+            twolists::matches::service::close_expired(&app.state.db, &app.state.index, today)
+                .await
+                .unwrap();
         assert_eq!(closed.len(), 1);
         assert_eq!(status_in_db(&app, &expired["id"]).await, "CLOSED");
         assert_eq!(status_in_db(&app, &matching["id"]).await, "MATCHING");
@@ -572,7 +573,7 @@ db_test!(
         assert_eq!(last["actor"], Value::Null, "closed by the service itself");
         // Running it again changes nothing.
         assert!(
-            twolists::scenarios::close_expired(&app.state.db, today)
+            twolists::matches::service::close_expired(&app.state.db, &app.state.index, today)
                 .await
                 .unwrap()
                 .is_empty()
