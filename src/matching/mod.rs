@@ -185,6 +185,34 @@ struct ScenarioMeta {
     budget_max: Option<f64>,
 }
 
+impl From<&CapabilityDoc> for CapabilityMeta {
+    fn from(doc: &CapabilityDoc) -> Self {
+        CapabilityMeta {
+            id: doc.id.clone(),
+            industries: doc.industries.clone(),
+            region: doc.region.clone(),
+            service_regions: doc.service_regions.clone(),
+            maturity: doc.maturity,
+            price_min: doc.price_min,
+            price_max: doc.price_max,
+            landed_cases: doc.landed_cases,
+        }
+    }
+}
+
+impl From<&ScenarioDoc> for ScenarioMeta {
+    fn from(doc: &ScenarioDoc) -> Self {
+        ScenarioMeta {
+            id: doc.id.clone(),
+            industries: doc.industries.clone(),
+            region: doc.region.clone(),
+            maturity_required: doc.maturity_required,
+            budget_min: doc.budget_min,
+            budget_max: doc.budget_max,
+        }
+    }
+}
+
 /// One searchable collection: the text index, the structured fields per slot, and lookups.
 #[derive(Debug)]
 struct Collection<M> {
@@ -351,16 +379,7 @@ impl Engine {
     pub fn upsert_capability(&mut self, doc: &CapabilityDoc) {
         let terms = self.weighted_terms(&doc.title, &doc.tags, &doc.summary, &doc.description);
         let clusters = self.clusters(&doc.industries);
-        let meta = CapabilityMeta {
-            id: doc.id.clone(),
-            industries: doc.industries.clone(),
-            region: doc.region.clone(),
-            service_regions: doc.service_regions.clone(),
-            maturity: doc.maturity,
-            price_min: doc.price_min,
-            price_max: doc.price_max,
-            landed_cases: doc.landed_cases,
-        };
+        let meta = CapabilityMeta::from(doc);
         self.capabilities.insert(&doc.id, &terms, clusters, meta);
     }
 
@@ -371,14 +390,7 @@ impl Engine {
     pub fn upsert_scenario(&mut self, doc: &ScenarioDoc) {
         let terms = self.weighted_terms(&doc.title, &doc.tags, &doc.summary, &doc.description);
         let clusters = self.clusters(&doc.industries);
-        let meta = ScenarioMeta {
-            id: doc.id.clone(),
-            industries: doc.industries.clone(),
-            region: doc.region.clone(),
-            maturity_required: doc.maturity_required,
-            budget_min: doc.budget_min,
-            budget_max: doc.budget_max,
-        };
+        let meta = ScenarioMeta::from(doc);
         self.scenarios.insert(&doc.id, &terms, clusters, meta);
     }
 
@@ -418,14 +430,7 @@ impl Engine {
             &scenario.summary,
             &scenario.description,
         );
-        let meta = ScenarioMeta {
-            id: scenario.id.clone(),
-            industries: scenario.industries.clone(),
-            region: scenario.region.clone(),
-            maturity_required: scenario.maturity_required,
-            budget_min: scenario.budget_min,
-            budget_max: scenario.budget_max,
-        };
+        let meta = ScenarioMeta::from(scenario);
         let query = self.query(&self.capabilities.text, &terms);
         let clusters = self.clusters(&scenario.industries);
         self.rank(
@@ -452,14 +457,7 @@ impl Engine {
             &scenario.summary,
             &scenario.description,
         );
-        let meta = ScenarioMeta {
-            id: scenario.id.clone(),
-            industries: scenario.industries.clone(),
-            region: scenario.region.clone(),
-            maturity_required: scenario.maturity_required,
-            budget_min: scenario.budget_min,
-            budget_max: scenario.budget_max,
-        };
+        let meta = ScenarioMeta::from(scenario);
         let query = self.query(&self.capabilities.text, &terms);
         self.rank(
             &self.capabilities,
@@ -485,16 +483,7 @@ impl Engine {
             &capability.summary,
             &capability.description,
         );
-        let meta = CapabilityMeta {
-            id: capability.id.clone(),
-            industries: capability.industries.clone(),
-            region: capability.region.clone(),
-            service_regions: capability.service_regions.clone(),
-            maturity: capability.maturity,
-            price_min: capability.price_min,
-            price_max: capability.price_max,
-            landed_cases: capability.landed_cases,
-        };
+        let meta = CapabilityMeta::from(capability);
         let query = self.query(&self.scenarios.text, &terms);
         let clusters = self.clusters(&capability.industries);
         self.rank(
