@@ -61,7 +61,7 @@ impl From<&Reason> for MatchReason {
                 ReasonKind::Budget => MatchReasonKind::Budget,
                 ReasonKind::TrackRecord => MatchReasonKind::TrackRecord,
             },
-            contribution: f64::from((r.contribution * 10_000.0).round() / 10_000.0),
+            contribution: round4(r.contribution),
             detail: r.detail.clone(),
             terms: r.terms.clone(),
         }
@@ -97,7 +97,12 @@ fn limit(first: Option<i32>) -> AppResult<usize> {
 }
 
 fn score(r: &Ranked) -> f64 {
-    f64::from((r.score * 10_000.0).round() / 10_000.0)
+    round4(r.score)
+}
+
+/// Four decimals are all a score means; rounding in f64 keeps the JSON free of f32 noise.
+fn round4(x: f32) -> f64 {
+    (f64::from(x) * 10_000.0).round() / 10_000.0
 }
 
 #[derive(Default)]
