@@ -294,3 +294,90 @@ pub fn transition_refusal(current: &str, action: &str, allowed_from: &[&str]) ->
         )
     }
 }
+
+/// How a list item's table takes a lifecycle step.
+pub struct ItemTable {
+    pub table: &'static str,
+    pub columns: &'static str,
+    pub aggregate: &'static str,
+    pub code_prefix: &'static str,
+    /// Set once, on first approval (published_at, listed_at).
+    pub approved_at: &'static str,
+}
+
+/// What a step writes besides the status.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum StepEffect {
+    /// Records the submission time.
+    Submit,
+    /// Records the first approval time and assigns the public code if the item has none.
+    Approve,
+    None,
+}
+
+/// One lifecycle step of a scenario or capability inside the caller's transaction: the guarded
+/// update (`WHERE id, status, version`), the code on first approval, and the event. `None` when
+/// the row moved on meanwhile.
+#[allow(clippy::too_many_arguments)]
+pub async fn take_step<R>(
+    tx: &mut Tx,
+    t: &ItemTable,
+    (id, version, has_code): (&str, i64, bool),
+    (from, action, to): (&str, &str, &str),
+    effect: StepEffect,
+    actor_id: Option<&str>,
+    note: Option<&str>,
+) -> Result<Option<R>, sqlx::Error>
+where
+    R: for<'r> sqlx::FromRow<'r, sqlx::any::AnyRow> + Send + Unpin,
+{
+    use chrono::Datelike as _;
+    let now = crate::db::now();
+    let mut sql = crate::db::Sql::new(&format!("UPDATE {} SET status = ", t.table));
+    sql.bind(to.to_owned())
+        .push(", version = version + 1, updated_at = ")
+        .bind(now.clone());
+    match effect {
+        StepEffect::Submit => {
+            sql.push(", submitted_at = ").bind(now.clone());
+        }
+        StepEffect::Approve => {
+            sql.push(&format!(", {0} = COALESCE({0}, ", t.approved_at))
+                .bind(now.clone())
+                .push(")");
+            if !has_code {
+                let code = next_code(tx, t.code_prefix, today_in_china().year()).await?;
+                sql.push(", code = ").bind(code);
+            }
+        }
+        StepEffect::None => {}
+    }
+    sql.push(" WHERE id = ")
+        .bind(id.to_owned())
+        .push(" AND status = ")
+        .bind(from.to_owned())
+        .push(" AND version = ")
+        .bind(version)
+        .push(&format!(" RETURNING {}", t.columns));
+    let (text, args) = sql.build();
+    let row: Option<R> = sqlx::query_as_with(text, args)
+        .fetch_optional(&mut **tx)
+        .await?;
+    if row.is_some() {
+        crate::events::record(
+            tx,
+            crate::events::NewEvent {
+                aggregate_type: t.aggregate,
+                aggregate_id: id,
+                action,
+                from_status: Some(from),
+                to_status: Some(to),
+                actor_id,
+                note,
+            },
+            &now,
+        )
+        .await?;
+    }
+    Ok(row)
+}

@@ -1,7 +1,6 @@
 //! Capability rows and their SQL. Every write is one transaction that also writes its event.
 
 use async_graphql::SimpleObject;
-use chrono::Datelike as _;
 use serde::{Deserialize, Serialize};
 
 use super::machine::{CapabilityStatus, Step};
@@ -275,6 +274,14 @@ pub async fn transition(
     Ok(row)
 }
 
+const TABLE: items::ItemTable = items::ItemTable {
+    table: "capabilities",
+    columns: COLUMNS,
+    aggregate: AGGREGATE,
+    code_prefix: CODE_PREFIX,
+    approved_at: "listed_at",
+};
+
 /// [`transition`] inside a transaction of the caller's.
 pub async fn transition_in(
     tx: &mut Tx,
@@ -283,56 +290,21 @@ pub async fn transition_in(
     actor_id: Option<&str>,
     note: Option<&str>,
 ) -> Result<Option<CapabilityRow>, sqlx::Error> {
-    let now = db::now();
-    let mut sql = Sql::new("UPDATE capabilities SET status = ");
-    sql.bind(rule.to.as_str().to_owned())
-        .push(", version = version + 1, updated_at = ")
-        .bind(now.clone());
-    match rule.action {
-        Step::Submit => {
-            sql.push(", submitted_at = ").bind(now.clone());
-        }
-        Step::Approve => {
-            sql.push(", listed_at = COALESCE(listed_at, ")
-                .bind(now.clone())
-                .push(")");
-            if current.code.is_none() {
-                let year = items::today_in_china().year();
-                let code = items::next_code(tx, CODE_PREFIX, year).await?;
-                sql.push(", code = ").bind(code);
-            }
-        }
-        _ => {}
-    }
-    sql.push(" WHERE id = ")
-        .bind(current.id.clone())
-        .push(" AND status = ")
-        .bind(rule.from.as_str().to_owned())
-        .push(" AND version = ")
-        .bind(current.version)
-        .push(&format!(" RETURNING {COLUMNS}"));
-    let (text, args) = sql.build();
-    let row: Option<CapabilityRow> = sqlx::query_as_with(text, args)
-        .fetch_optional(&mut **tx)
-        .await?;
-    let Some(row) = row else {
-        return Ok(None);
+    let effect = match rule.action {
+        Step::Submit => items::StepEffect::Submit,
+        Step::Approve => items::StepEffect::Approve,
+        _ => items::StepEffect::None,
     };
-    events::record(
+    items::take_step(
         tx,
-        NewEvent {
-            aggregate_type: AGGREGATE,
-            aggregate_id: &row.id,
-            action: rule.action.as_str(),
-            from_status: Some(rule.from.as_str()),
-            to_status: Some(rule.to.as_str()),
-            actor_id,
-            note,
-        },
-        &now,
+        &TABLE,
+        (&current.id, current.version, current.code.is_some()),
+        (rule.from.as_str(), rule.action.as_str(), rule.to.as_str()),
+        effect,
+        actor_id,
+        note,
     )
-    .await?;
-    Ok(Some(row))
+    .await
 }
 
 pub async fn find(db: &Db, id: &str) -> Result<Option<CapabilityRow>, sqlx::Error> {

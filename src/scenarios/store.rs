@@ -1,6 +1,6 @@
 //! Scenario rows and their SQL. Every write is one transaction that also writes its event.
 
-use chrono::{Datelike as _, NaiveDate};
+use chrono::NaiveDate;
 
 use super::machine::{ScenarioStatus, Step};
 use crate::db::{self, Db, Sql, Tx};
@@ -247,6 +247,14 @@ pub async fn transition(
     Ok(row)
 }
 
+const TABLE: items::ItemTable = items::ItemTable {
+    table: "scenarios",
+    columns: COLUMNS,
+    aggregate: AGGREGATE,
+    code_prefix: CODE_PREFIX,
+    approved_at: "published_at",
+};
+
 /// [`transition`] inside a transaction of the caller's (for cascades that change several
 /// aggregates at once). `None` when the row moved on; the caller then rolls back.
 pub async fn transition_in(
@@ -256,56 +264,21 @@ pub async fn transition_in(
     actor_id: Option<&str>,
     note: Option<&str>,
 ) -> Result<Option<ScenarioRow>, sqlx::Error> {
-    let now = db::now();
-    let mut sql = Sql::new("UPDATE scenarios SET status = ");
-    sql.bind(rule.to.as_str().to_owned())
-        .push(", version = version + 1, updated_at = ")
-        .bind(now.clone());
-    match rule.action {
-        Step::Submit => {
-            sql.push(", submitted_at = ").bind(now.clone());
-        }
-        Step::Approve => {
-            sql.push(", published_at = COALESCE(published_at, ")
-                .bind(now.clone())
-                .push(")");
-            if current.code.is_none() {
-                let year = items::today_in_china().year();
-                let code = items::next_code(tx, CODE_PREFIX, year).await?;
-                sql.push(", code = ").bind(code);
-            }
-        }
-        _ => {}
-    }
-    sql.push(" WHERE id = ")
-        .bind(current.id.clone())
-        .push(" AND status = ")
-        .bind(rule.from.as_str().to_owned())
-        .push(" AND version = ")
-        .bind(current.version)
-        .push(&format!(" RETURNING {COLUMNS}"));
-    let (text, args) = sql.build();
-    let row: Option<ScenarioRow> = sqlx::query_as_with(text, args)
-        .fetch_optional(&mut **tx)
-        .await?;
-    let Some(row) = row else {
-        return Ok(None);
+    let effect = match rule.action {
+        Step::Submit => items::StepEffect::Submit,
+        Step::Approve => items::StepEffect::Approve,
+        _ => items::StepEffect::None,
     };
-    events::record(
+    items::take_step(
         tx,
-        NewEvent {
-            aggregate_type: AGGREGATE,
-            aggregate_id: &row.id,
-            action: rule.action.as_str(),
-            from_status: Some(rule.from.as_str()),
-            to_status: Some(rule.to.as_str()),
-            actor_id,
-            note,
-        },
-        &now,
+        &TABLE,
+        (&current.id, current.version, current.code.is_some()),
+        (rule.from.as_str(), rule.action.as_str(), rule.to.as_str()),
+        effect,
+        actor_id,
+        note,
     )
-    .await?;
-    Ok(Some(row))
+    .await
 }
 
 /// Records the outcome of an implemented scenario on its row (inside the landing transaction).
