@@ -15,6 +15,7 @@ use crate::capabilities::machine::{CapabilityStatus, Step as CapabilityStep};
 use crate::capabilities::store::{self as capability_store, CapabilityContent, DeliveredCase};
 use crate::db::Db;
 use crate::items::{self, Contact};
+use crate::lists::graphql::EditionKind;
 use crate::lists::store as edition_store;
 use crate::machine::lookup;
 use crate::matches::graphql::MatchOrigin;
@@ -468,28 +469,10 @@ async fn publish_edition(
     let edition = edition_store::add_items(db, &edition.id, ids)
         .await?
         .context("draft edition")?;
-    let mut snapshots = Vec::new();
-    for item in edition_store::all_items(db, &edition.id).await? {
-        let (code, title) = match edition.kind.as_str() {
-            "OPPORTUNITY" => {
-                let row = scenario_store::find(db, &item.item_id)
-                    .await?
-                    .context("item")?;
-                (row.code, row.title)
-            }
-            _ => {
-                let row = capability_store::find(db, &item.item_id)
-                    .await?
-                    .context("item")?;
-                (row.code, row.title)
-            }
-        };
-        snapshots.push(edition_store::Snapshot {
-            item_id: item.item_id,
-            code,
-            title,
-        });
-    }
+    let kind = EditionKind::parse(&edition.kind);
+    let snapshots = crate::lists::graphql::snapshots(db, kind, ids)
+        .await?
+        .map_err(|errors| anyhow::anyhow!("demo edition items refused: {errors:?}"))?;
     edition_store::publish(db, &edition, &snapshots, admin_id)
         .await?
         .context("publishing the demo edition")?;

@@ -52,6 +52,14 @@ impl PageRequest {
         Ok(PageRequest { offset, limit })
     }
 
+    /// The first `n` items, for lists that are paged in memory afterwards.
+    pub fn first(n: usize) -> PageRequest {
+        PageRequest {
+            offset: 0,
+            limit: n as i64,
+        }
+    }
+
     /// `LIMIT … OFFSET …` for the page plus one row, which tells whether another page follows.
     pub fn sql_suffix(&self) -> String {
         format!(" LIMIT {} OFFSET {}", self.limit + 1, self.offset)

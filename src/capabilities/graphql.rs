@@ -309,28 +309,33 @@ impl CapabilityQuery {
             CapabilityOrderBy::Price => Order::Price,
         };
         let db = ctx.data_unchecked::<Db>();
-        let Some(text) = f.query.as_deref().map(str::trim).filter(|q| !q.is_empty()) else {
-            let (rows, total) = store::list(db, &query, order, page).await?;
-            return Ok(page.connection(rows, total, Capability));
-        };
-        let hits = ctx
-            .data_unchecked::<Arc<LiveIndex>>()
-            .search_capabilities(text, MAX_TEXT_HITS);
+        let hits = f
+            .query
+            .as_deref()
+            .map(str::trim)
+            .filter(|q| !q.is_empty())
+            .map(|text| {
+                ctx.data_unchecked::<Arc<LiveIndex>>()
+                    .search_capabilities(text, MAX_TEXT_HITS)
+            });
         let query = ListQuery {
-            ids: Some(hits.iter().map(|(id, _)| id.clone()).collect()),
+            ids: hits
+                .as_ref()
+                .map(|hits| hits.iter().map(|(id, _)| id.clone()).collect()),
             ..query
         };
-        if order_by != CapabilityOrderBy::Relevance {
-            let (rows, total) = store::list(db, &query, order, page).await?;
-            return Ok(page.connection(rows, total, Capability));
+        match hits.filter(|_| order_by == CapabilityOrderBy::Relevance) {
+            None => {
+                let (rows, total) = store::list(db, &query, order, page).await?;
+                Ok(page.connection(rows, total, Capability))
+            }
+            Some(hits) => {
+                let (mut rows, _) =
+                    store::list(db, &query, order, PageRequest::first(MAX_TEXT_HITS)).await?;
+                crate::items::order_by_hits(&mut rows, &hits, |row| &row.id);
+                Ok(page.connection_from_all(rows, Capability))
+            }
         }
-        let everything = PageRequest {
-            offset: 0,
-            limit: MAX_TEXT_HITS as i64,
-        };
-        let (mut rows, _) = store::list(db, &query, order, everything).await?;
-        rows.sort_by_key(|row| hits.iter().position(|(id, _)| *id == row.id));
-        Ok(page.connection_from_all(rows, Capability))
     }
 
     /// The signed-in organization's capabilities in every status, most recently changed first.

@@ -29,7 +29,7 @@ impl EditionKind {
         }
     }
 
-    fn parse(s: &str) -> Self {
+    pub fn parse(s: &str) -> Self {
         if s == "CAPABILITY" {
             EditionKind::Capability
         } else {
@@ -300,67 +300,79 @@ fn accepts_scenario(status: ScenarioStatus) -> bool {
     )
 }
 
+/// An item as an edition sees it: its code and title, and why it may not enter, if it may not.
+struct Candidate {
+    id: String,
+    code: Option<String>,
+    title: String,
+    refusal: Option<String>,
+}
+
 /// Code and title of each requested item of the edition's kind, or the errors of the items that
 /// may not enter it.
-async fn snapshots(
+pub async fn snapshots(
     db: &Db,
     kind: EditionKind,
     ids: &[String],
 ) -> AppResult<Result<Vec<Snapshot>, Vec<UserError>>> {
-    let mut errors = Vec::new();
-    let mut out = Vec::new();
-    match kind {
-        EditionKind::Opportunity => {
-            let rows = crate::scenarios::store::find_many(db, ids).await?;
-            for (i, id) in ids.iter().enumerate() {
-                match rows.iter().find(|r| &r.id == id) {
-                    Some(r) if accepts_scenario(r.status()) => out.push(Snapshot {
-                        item_id: r.id.clone(),
-                        code: r.code.clone(),
-                        title: r.title.clone(),
-                    }),
-                    Some(r) => errors.push(UserError::new(
-                        &["itemIds", &i.to_string()],
-                        ErrorCode::Invalid,
+    let (noun, candidates): (&str, Vec<Candidate>) = match kind {
+        EditionKind::Opportunity => (
+            "场景",
+            crate::scenarios::store::find_many(db, ids)
+                .await?
+                .into_iter()
+                .map(|r| Candidate {
+                    refusal: (!accepts_scenario(r.status())).then(|| {
                         format!(
                             "场景“{}”当前状态为「{}」，未经发布不能列入清单",
                             r.title,
                             r.status().label()
-                        ),
-                    )),
-                    None => errors.push(UserError::new(
-                        &["itemIds", &i.to_string()],
-                        ErrorCode::Invalid,
-                        "场景不存在",
-                    )),
-                }
-            }
-        }
-        EditionKind::Capability => {
-            let rows = crate::capabilities::store::find_many(db, ids).await?;
-            for (i, id) in ids.iter().enumerate() {
-                match rows.iter().find(|r| &r.id == id) {
-                    Some(r) if r.status().is_public() => out.push(Snapshot {
-                        item_id: r.id.clone(),
-                        code: r.code.clone(),
-                        title: r.title.clone(),
+                        )
                     }),
-                    Some(r) => errors.push(UserError::new(
-                        &["itemIds", &i.to_string()],
-                        ErrorCode::Invalid,
+                    id: r.id,
+                    code: r.code,
+                    title: r.title,
+                })
+                .collect(),
+        ),
+        EditionKind::Capability => (
+            "能力",
+            crate::capabilities::store::find_many(db, ids)
+                .await?
+                .into_iter()
+                .map(|r| Candidate {
+                    refusal: (!r.status().is_public()).then(|| {
                         format!(
                             "能力“{}”当前状态为「{}」，未经审核入库不能列入清单",
                             r.title,
                             r.status().label()
-                        ),
-                    )),
-                    None => errors.push(UserError::new(
-                        &["itemIds", &i.to_string()],
-                        ErrorCode::Invalid,
-                        "能力不存在",
-                    )),
-                }
-            }
+                        )
+                    }),
+                    id: r.id,
+                    code: r.code,
+                    title: r.title,
+                })
+                .collect(),
+        ),
+    };
+    let mut errors = Vec::new();
+    let mut out = Vec::new();
+    for (i, id) in ids.iter().enumerate() {
+        let field = ["itemIds", &i.to_string()];
+        match candidates.iter().find(|c| &c.id == id) {
+            Some(Candidate {
+                refusal: Some(why), ..
+            }) => errors.push(UserError::new(&field, ErrorCode::Invalid, why.clone())),
+            Some(c) => out.push(Snapshot {
+                item_id: c.id.clone(),
+                code: c.code.clone(),
+                title: c.title.clone(),
+            }),
+            None => errors.push(UserError::new(
+                &field,
+                ErrorCode::Invalid,
+                format!("{noun}不存在"),
+            )),
         }
     }
     Ok(if errors.is_empty() {

@@ -141,6 +141,15 @@ fn invalid_match_transition(row: &MatchRow, step: Step) -> MatchPayload {
     )
 }
 
+/// The refusal of a missing or overlong pitch or message (at most 1000 characters), if any.
+fn text_refusal(field: &str, label: &str, text: &str) -> Option<MatchPayload> {
+    let mut v = Validator::default();
+    (!v.text(&[field], label, text, 1000)).then(|| MatchPayload {
+        match_: None,
+        errors: v.into_errors(),
+    })
+}
+
 fn clean(text: Option<&str>) -> Option<&str> {
     text.map(str::trim).filter(|t| !t.is_empty())
 }
@@ -247,12 +256,8 @@ impl MatchMutation {
                 "本单位尚未通过平台认证，认证后才能申请对接",
             ));
         }
-        let mut v = Validator::default();
-        if !v.text(&["pitch"], "申请说明", &input.pitch, 1000) {
-            return Ok(MatchPayload {
-                match_: None,
-                errors: v.into_errors(),
-            });
+        if let Some(refusal) = text_refusal("pitch", "申请说明", &input.pitch) {
+            return Ok(refusal);
         }
         propose(
             ctx,
@@ -282,12 +287,8 @@ impl MatchMutation {
         if scenario.org_id != claims.org {
             return Err(AppError::Forbidden);
         }
-        let mut v = Validator::default();
-        if !v.text(&["message"], "邀请说明", &input.message, 1000) {
-            return Ok(MatchPayload {
-                match_: None,
-                errors: v.into_errors(),
-            });
+        if let Some(refusal) = text_refusal("message", "邀请说明", &input.message) {
+            return Ok(refusal);
         }
         propose(
             ctx,

@@ -424,6 +424,24 @@ impl Engine {
 
     /// The best `limit` capabilities for a scenario, with reasons.
     pub fn rank_capabilities(&self, scenario: &ScenarioDoc, limit: usize) -> Vec<Ranked> {
+        self.capabilities_for(scenario, limit, None)
+    }
+
+    /// The score and reasons of one capability for a scenario, as the ranking would give them;
+    /// `None` when the capability is not in the index.
+    pub fn explain(&self, scenario: &ScenarioDoc, capability_id: &str) -> Option<Ranked> {
+        let slot = *self.capabilities.by_id.get(capability_id)?;
+        self.capabilities_for(scenario, 1, Some(slot))
+            .into_iter()
+            .next()
+    }
+
+    fn capabilities_for(
+        &self,
+        scenario: &ScenarioDoc,
+        limit: usize,
+        only: Option<u32>,
+    ) -> Vec<Ranked> {
         let terms = self.weighted_terms(
             &scenario.title,
             &scenario.tags,
@@ -438,41 +456,13 @@ impl Engine {
             &query,
             &clusters,
             limit,
-            None,
+            only,
             |cap| Pair {
                 scenario: &meta,
                 capability: cap,
             },
             |cap| cap.id.clone(),
         )
-    }
-
-    /// The score and reasons of one capability for a scenario, as the ranking would give them;
-    /// `None` when the capability is not in the index.
-    pub fn explain(&self, scenario: &ScenarioDoc, capability_id: &str) -> Option<Ranked> {
-        let slot = *self.capabilities.by_id.get(capability_id)?;
-        let terms = self.weighted_terms(
-            &scenario.title,
-            &scenario.tags,
-            &scenario.summary,
-            &scenario.description,
-        );
-        let meta = ScenarioMeta::from(scenario);
-        let query = self.query(&self.capabilities.text, &terms);
-        self.rank(
-            &self.capabilities,
-            &query,
-            &[],
-            1,
-            Some(slot),
-            |cap| Pair {
-                scenario: &meta,
-                capability: cap,
-            },
-            |cap| cap.id.clone(),
-        )
-        .into_iter()
-        .next()
     }
 
     /// The best `limit` open scenarios for a capability, with reasons.

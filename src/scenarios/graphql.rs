@@ -426,28 +426,33 @@ impl ScenarioQuery {
             ScenarioOrderBy::Budget => Order::Budget,
         };
         let db = ctx.data_unchecked::<Db>();
-        let Some(text) = f.query.as_deref().map(str::trim).filter(|q| !q.is_empty()) else {
-            let (rows, total) = store::list(db, &query, order, page).await?;
-            return Ok(page.connection(rows, total, Scenario));
-        };
-        let hits = ctx
-            .data_unchecked::<Arc<LiveIndex>>()
-            .search_scenarios(text, MAX_TEXT_HITS);
+        let hits = f
+            .query
+            .as_deref()
+            .map(str::trim)
+            .filter(|q| !q.is_empty())
+            .map(|text| {
+                ctx.data_unchecked::<Arc<LiveIndex>>()
+                    .search_scenarios(text, MAX_TEXT_HITS)
+            });
         let query = ListQuery {
-            ids: Some(hits.iter().map(|(id, _)| id.clone()).collect()),
+            ids: hits
+                .as_ref()
+                .map(|hits| hits.iter().map(|(id, _)| id.clone()).collect()),
             ..query
         };
-        if order_by != ScenarioOrderBy::Relevance {
-            let (rows, total) = store::list(db, &query, order, page).await?;
-            return Ok(page.connection(rows, total, Scenario));
+        match hits.filter(|_| order_by == ScenarioOrderBy::Relevance) {
+            None => {
+                let (rows, total) = store::list(db, &query, order, page).await?;
+                Ok(page.connection(rows, total, Scenario))
+            }
+            Some(hits) => {
+                let (mut rows, _) =
+                    store::list(db, &query, order, PageRequest::first(MAX_TEXT_HITS)).await?;
+                crate::items::order_by_hits(&mut rows, &hits, |row| &row.id);
+                Ok(page.connection_from_all(rows, Scenario))
+            }
         }
-        let everything = PageRequest {
-            offset: 0,
-            limit: MAX_TEXT_HITS as i64,
-        };
-        let (mut rows, _) = store::list(db, &query, order, everything).await?;
-        rows.sort_by_key(|row| hits.iter().position(|(id, _)| *id == row.id));
-        Ok(page.connection_from_all(rows, Scenario))
     }
 
     /// The signed-in unit's scenarios in every status, most recently changed first.
