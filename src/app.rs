@@ -1,16 +1,22 @@
 //! The application: start-up (database, migrations, reference data, keys) and the HTTP router.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use anyhow::Context as _;
-use async_graphql::http::GraphiQLSource;
+use async_graphql::Data;
+use async_graphql::http::{ALL_WEBSOCKET_PROTOCOLS, GraphiQLSource};
+use async_graphql_axum::{GraphQLProtocol, GraphQLWebSocket};
 use axum::Router;
 use axum::body::Bytes;
+use axum::extract::ws::{CloseFrame, Message, WebSocketUpgrade};
 use axum::extract::{DefaultBodyLimit, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
+use futures_util::{SinkExt as _, StreamExt as _};
 use serde_json::json;
+use tokio::sync::{Notify, watch};
 
 use crate::auth::{self, JwtKeys, UserLoader, Viewer};
 use crate::capabilities::CapabilityLoader;
@@ -19,7 +25,10 @@ use crate::db::Db;
 use crate::error::AppError;
 use crate::events::TimelineLoader;
 use crate::graphql::{self, AppSchema};
+use crate::mail::worker::{MailSettings, MailWorker};
 use crate::matches::{ContactPartnersLoader, LiveIndex};
+use crate::notifications::Feed;
+use crate::notifications::feed::stopped;
 use crate::orgs::OrganizationLoader;
 use crate::scenarios::ScenarioLoader;
 use crate::taxonomy::Taxonomy;
@@ -33,7 +42,35 @@ pub struct AppState {
     pub jwt: Arc<JwtKeys>,
     pub taxonomy: Arc<Taxonomy>,
     pub index: Arc<LiveIndex>,
+    pub feed: Arc<Feed>,
+    /// Wakes the e-mail worker before its next poll.
+    pub mail_wake: Arc<Notify>,
+    mail: MailSettings,
+    database_url: String,
+    shutdown: Arc<watch::Sender<bool>>,
     body_limit_bytes: usize,
+}
+
+/// The service's own tasks, stopped by [`Background::stop`].
+pub struct Background {
+    sweeper: tokio::task::JoinHandle<()>,
+    feed: tokio::task::JoinHandle<()>,
+    mail: tokio::task::JoinHandle<()>,
+}
+
+impl Background {
+    /// Waits for the e-mail batch in progress and the feed to finish (at most `grace`), after
+    /// [`AppState::begin_shutdown`].
+    pub async fn stop(self, grace: Duration) {
+        self.sweeper.abort();
+        let finish = async {
+            let _ = self.mail.await;
+            let _ = self.feed.await;
+        };
+        if tokio::time::timeout(grace, finish).await.is_err() {
+            tracing::warn!("background work did not finish within the grace period");
+        }
+    }
 }
 
 impl AppState {
@@ -57,11 +94,28 @@ impl AppState {
                 .context("loading the matching index")?,
         );
 
+        let (shutdown, stopping) = watch::channel(false);
+        let feed = Feed::new(stopping);
+        let mail_wake = Arc::new(Notify::new());
+        let mail = MailSettings {
+            smtp_url: config.smtp_url.clone(),
+            outbox_dir: config.data_dir.join("outbox"),
+            from: config.mail_from.clone(),
+            public_url: config.public_url.clone(),
+            retry_base: config.mail_retry_base,
+            max_attempts: config.mail_max_attempts,
+            poll_interval: config.mail_poll_interval,
+        };
+        // Refuse a bad SMTP URL or From address at start rather than at the first e-mail.
+        MailWorker::new(db.clone(), mail.clone(), mail_wake.clone())?;
+
         let mut builder = graphql::schema_builder()
             .data(db.clone())
             .data(jwt.clone())
             .data(taxonomy.clone())
-            .data(index.clone());
+            .data(index.clone())
+            .data(feed.clone())
+            .data(mail_wake.clone());
         if !config.introspection {
             builder = builder.disable_introspection();
         }
@@ -71,18 +125,37 @@ impl AppState {
             jwt,
             taxonomy,
             index,
+            feed,
+            mail_wake,
+            mail,
+            database_url: config.database_url(),
+            shutdown: Arc::new(shutdown),
             body_limit_bytes: config.body_limit_bytes,
         })
     }
 
-    /// Work the service does by itself: closing published scenarios whose deadline has passed,
-    /// at start and every ten minutes. Safe with several instances: each close is a guarded
-    /// transition that only one of them can take.
-    pub fn spawn_background(&self) -> tokio::task::JoinHandle<()> {
+    /// Tells the background work and every subscription to end: the first step of a graceful
+    /// shutdown (HTTP requests in flight are finished by the server).
+    pub fn begin_shutdown(&self) {
+        self.shutdown.send_replace(true);
+    }
+
+    /// Work the service does by itself: the e-mail worker, the notification feed, and closing
+    /// published scenarios whose deadline has passed (at start and every ten minutes). Safe with
+    /// several instances: e-mails are leased, and each close is a guarded transition that only
+    /// one of them can take.
+    pub fn spawn_background(&self) -> anyhow::Result<Background> {
+        let worker = MailWorker::new(self.db.clone(), self.mail.clone(), self.mail_wake.clone())?;
+        let mail = tokio::spawn(worker.run(self.shutdown.subscribe()));
+        let feed = self.feed.spawn(
+            self.db.clone(),
+            self.database_url.clone(),
+            self.index.clone(),
+        );
         let db = self.db.clone();
         let index = self.index.clone();
-        tokio::spawn(async move {
-            let mut ticker = tokio::time::interval(std::time::Duration::from_secs(600));
+        let sweeper = tokio::spawn(async move {
+            let mut ticker = tokio::time::interval(Duration::from_secs(600));
             loop {
                 ticker.tick().await;
                 match matches::service::close_expired(&db, &index, items::today_in_china()).await {
@@ -96,12 +169,18 @@ impl AppState {
                     Err(e) => tracing::warn!(error = %e, "closing expired scenarios failed"),
                 }
             }
+        });
+        Ok(Background {
+            sweeper,
+            feed,
+            mail,
         })
     }
 
     pub fn router(&self) -> Router {
         Router::new()
             .route("/graphql", get(graphiql).post(graphql_post))
+            .route("/graphql/ws", get(graphql_ws))
             .route("/healthz", get(healthz))
             .route("/readyz", get(readyz))
             .layer(DefaultBodyLimit::max(self.body_limit_bytes))
@@ -170,6 +249,59 @@ async fn graphql_post(State(state): State<AppState>, headers: HeaderMap, body: B
         label_request_error(error);
     }
     axum::Json(response).into_response()
+}
+
+/// Subscriptions over the graphql-transport-ws protocol (graphql-ws too). The access token goes
+/// in the `connection_init` payload, as `{"token": "…"}` or `{"Authorization": "Bearer …"}`; a
+/// connection without one may connect but subscribes to nothing. At shutdown the server closes
+/// every connection with code 1001.
+async fn graphql_ws(
+    State(state): State<AppState>,
+    protocol: GraphQLProtocol,
+    upgrade: WebSocketUpgrade,
+) -> Response {
+    let schema = state.schema.clone();
+    let jwt = state.jwt.clone();
+    let mut stopping = state.shutdown.subscribe();
+    upgrade
+        .protocols(ALL_WEBSOCKET_PROTOCOLS)
+        .on_upgrade(move |socket| async move {
+            let (mut sink, stream) = socket.split();
+            let stream = stream.take_until(async move { stopped(&mut stopping).await });
+            GraphQLWebSocket::new_with_pair(&mut sink, stream, schema, protocol)
+                .on_connection_init(move |payload| async move {
+                    let viewer = connection_viewer(&payload, &jwt)?;
+                    let mut data = Data::default();
+                    data.insert(viewer);
+                    Ok(data)
+                })
+                .serve()
+                .await;
+            let _ = sink
+                .send(Message::Close(Some(CloseFrame {
+                    code: 1001,
+                    reason: "服务正在停止".into(),
+                })))
+                .await;
+        })
+}
+
+/// The viewer a WebSocket's `connection_init` payload names; a token that is present but not
+/// valid refuses the connection.
+fn connection_viewer(payload: &serde_json::Value, jwt: &JwtKeys) -> async_graphql::Result<Viewer> {
+    let token = payload.get("token").and_then(|t| t.as_str()).or_else(|| {
+        ["Authorization", "authorization"]
+            .iter()
+            .find_map(|k| payload.get(*k).and_then(|v| v.as_str()))
+            .map(|v| v.strip_prefix("Bearer ").unwrap_or(v))
+    });
+    match token {
+        None => Ok(Viewer::Anonymous),
+        Some(token) => jwt
+            .verify(token.trim())
+            .map(Viewer::User)
+            .ok_or_else(|| async_graphql::Error::new("登录已失效，请重新登录")),
+    }
 }
 
 /// Errors that carry no code come from parsing, validation and the query limits, before any

@@ -1,12 +1,13 @@
 //! Run-time configuration, shared by every command.
 
 use std::path::PathBuf;
+use std::time::Duration;
 
 use crate::db::Db;
 
 #[derive(Clone, Debug)]
 pub struct Config {
-    /// Holds the embedded database, the generated signing key and, later, outgoing mail.
+    /// Holds the embedded database, the generated signing key and, without SMTP, outgoing mail.
     pub data_dir: PathBuf,
     /// `postgres://…` or `sqlite://…`; the embedded SQLite file in `data_dir` when absent.
     pub database_url: Option<String>,
@@ -17,6 +18,18 @@ pub struct Config {
     pub introspection: bool,
     /// Largest accepted request body.
     pub body_limit_bytes: usize,
+    /// Outgoing mail: `smtp://…` / `smtps://…`; `.eml` files in `<data_dir>/outbox/` when absent.
+    pub smtp_url: Option<String>,
+    /// The From address of outgoing mail.
+    pub mail_from: String,
+    /// The address users reach the site at; e-mailed links start with it.
+    pub public_url: String,
+    /// The wait before the first retry of a failed e-mail; it doubles with each attempt.
+    pub mail_retry_base: Duration,
+    /// Attempts before an e-mail is marked failed.
+    pub mail_max_attempts: i64,
+    /// How often the e-mail worker looks for due e-mails.
+    pub mail_poll_interval: Duration,
 }
 
 impl Config {
@@ -27,6 +40,12 @@ impl Config {
             jwt_secret: None,
             introspection: true,
             body_limit_bytes: 1024 * 1024,
+            smtp_url: None,
+            mail_from: "晋中市场景创新平台 <noreply@jzcx.cn>".to_owned(),
+            public_url: "http://127.0.0.1:8080".to_owned(),
+            mail_retry_base: Duration::from_secs(30),
+            mail_max_attempts: 8,
+            mail_poll_interval: Duration::from_secs(1),
         }
     }
 

@@ -115,6 +115,8 @@ pub enum ErrorCode {
     OrganizationNotVerified,
     /// Something the step needs is missing or out of date (e.g. a deadline in the past).
     Incomplete,
+    /// The e-mailed token is unknown, already used or expired.
+    InvalidToken,
 }
 
 /// A validation or business-rule failure, returned in a mutation payload.

@@ -1,5 +1,6 @@
 //! The event log: every state change of every aggregate (who, when, from, to, note), written in
-//! the same transaction as the change. Timelines and the audit log read from here.
+//! the same transaction as the change. Timelines and the audit log read from here, and the
+//! notifications an event causes are written with it.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -40,7 +41,14 @@ pub async fn record(tx: &mut Tx, event: NewEvent<'_>, at: &str) -> Result<(), sq
     .bind(at)
     .execute(&mut **tx)
     .await?;
-    Ok(())
+    if matches!(
+        event.aggregate_type,
+        "SCENARIO" | "CAPABILITY" | "ORGANIZATION"
+    ) {
+        crate::notifications::feed::announce_change(tx, event.aggregate_type, event.aggregate_id)
+            .await?;
+    }
+    crate::notifications::on_event(tx, &event).await
 }
 
 #[derive(sqlx::FromRow, Clone, Debug)]

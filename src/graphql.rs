@@ -1,11 +1,13 @@
 //! Assembles the GraphQL schema from the slices' query and mutation roots.
 
-use async_graphql::{EmptySubscription, MergedObject, SDLExportOptions, Schema, SchemaBuilder};
+use async_graphql::{MergedObject, MergedSubscription, SDLExportOptions, Schema, SchemaBuilder};
 
 use crate::auth::{AuthMutation, AuthQuery};
 use crate::capabilities::{CapabilityMutation, CapabilityQuery};
 use crate::lists::{ListsMutation, ListsQuery};
+use crate::mail::{MailMutation, MailQuery};
 use crate::matches::{MatchListQuery, MatchMutation, MatchQuery};
+use crate::notifications::{NotificationMutation, NotificationQuery, NotificationSubscription};
 use crate::orgs::{OrgMutation, OrgQuery};
 use crate::scenarios::{ScenarioMutation, ScenarioQuery};
 use crate::taxonomy::TaxonomyQuery;
@@ -20,6 +22,8 @@ pub struct QueryRoot(
     ListsQuery,
     MatchQuery,
     MatchListQuery,
+    NotificationQuery,
+    MailQuery,
 );
 
 #[derive(MergedObject, Default)]
@@ -30,9 +34,14 @@ pub struct MutationRoot(
     CapabilityMutation,
     ListsMutation,
     MatchMutation,
+    NotificationMutation,
+    MailMutation,
 );
 
-pub type AppSchema = Schema<QueryRoot, MutationRoot, EmptySubscription>;
+#[derive(MergedSubscription, Default)]
+pub struct SubscriptionRoot(NotificationSubscription);
+
+pub type AppSchema = Schema<QueryRoot, MutationRoot, SubscriptionRoot>;
 
 /// Deepest selection accepted, leaf fields counted. The standard introspection query (graphql-js,
 /// GraphiQL) needs 14.
@@ -41,11 +50,11 @@ pub const MAX_DEPTH: usize = 14;
 pub const MAX_COMPLEXITY: usize = 1000;
 
 /// The schema with its limits and no data; the application adds its data before `finish`.
-pub fn schema_builder() -> SchemaBuilder<QueryRoot, MutationRoot, EmptySubscription> {
+pub fn schema_builder() -> SchemaBuilder<QueryRoot, MutationRoot, SubscriptionRoot> {
     Schema::build(
         QueryRoot::default(),
         MutationRoot::default(),
-        EmptySubscription,
+        SubscriptionRoot::default(),
     )
     .limit_depth(MAX_DEPTH)
     .limit_complexity(MAX_COMPLEXITY)

@@ -37,6 +37,8 @@ enum Command {
         /// Load the Jinzhong demo data when the database is empty.
         #[arg(long)]
         demo: bool,
+        #[command(flatten)]
+        mail: MailArgs,
     },
     /// Applies migrations and loads reference data; with --demo also the Jinzhong demo data.
     Seed {
@@ -71,6 +73,41 @@ enum Command {
     },
 }
 
+/// Outgoing e-mail.
+#[derive(clap::Args)]
+struct MailArgs {
+    /// smtp://host:port (plain), smtp://host:port?tls=required (STARTTLS) or smtps://host:port
+    /// (TLS), with user:password@ for credentials. Without it, e-mails are written as .eml files
+    /// into <data-dir>/outbox/.
+    #[arg(long, env = "TWOLISTS_SMTP_URL", hide_env_values = true)]
+    smtp_url: Option<String>,
+    #[arg(
+        long,
+        env = "TWOLISTS_MAIL_FROM",
+        default_value = "晋中市场景创新平台 <noreply@jzcx.cn>"
+    )]
+    mail_from: String,
+    /// The address users reach the site at; links in e-mails start with it.
+    #[arg(
+        long,
+        env = "TWOLISTS_PUBLIC_URL",
+        default_value = "http://127.0.0.1:8080"
+    )]
+    public_url: String,
+    /// Milliseconds before the first retry of a failed e-mail (doubling with each attempt).
+    #[arg(long, env = "TWOLISTS_MAIL_RETRY_BASE_MS", default_value_t = 30_000)]
+    mail_retry_base_ms: u64,
+    /// Attempts before an e-mail is marked failed.
+    #[arg(long, env = "TWOLISTS_MAIL_MAX_ATTEMPTS", default_value_t = 8)]
+    mail_max_attempts: i64,
+    /// Milliseconds between looks at the outbox.
+    #[arg(long, env = "TWOLISTS_MAIL_POLL_MS", default_value_t = 1_000)]
+    mail_poll_ms: u64,
+}
+
+/// How long shutdown waits for the e-mail batch in progress.
+const SHUTDOWN_GRACE: std::time::Duration = std::time::Duration::from_secs(30);
+
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     tracing_subscriber::fmt()
@@ -90,8 +127,15 @@ async fn main() -> anyhow::Result<()> {
             addr,
             introspection,
             demo,
+            mail,
         } => {
             config.introspection = introspection;
+            config.smtp_url = mail.smtp_url.filter(|s| !s.is_empty());
+            config.mail_from = mail.mail_from;
+            config.public_url = mail.public_url;
+            config.mail_retry_base = std::time::Duration::from_millis(mail.mail_retry_base_ms);
+            config.mail_max_attempts = mail.mail_max_attempts.max(1);
+            config.mail_poll_interval = std::time::Duration::from_millis(mail.mail_poll_ms.max(10));
             let state = AppState::start(&config).await?;
             if demo
                 && let Some(loaded) =
@@ -100,15 +144,22 @@ async fn main() -> anyhow::Result<()> {
                 state.index.reload(&state.db).await?;
                 tracing::info!(?loaded, "loaded the demo data");
             }
-            let background = state.spawn_background();
+            let background = state.spawn_background()?;
             let listener = tokio::net::TcpListener::bind(addr)
                 .await
                 .with_context(|| format!("binding {addr}"))?;
             tracing::info!(%addr, backend = ?state.db.backend(), "serving GraphQL at /graphql");
+            // On SIGTERM or Ctrl-C: stop accepting, end subscriptions, finish the requests in
+            // flight and the e-mail batch in progress, then close the database.
+            let stopping = state.clone();
             axum::serve(listener, state.router())
-                .with_graceful_shutdown(shutdown_signal())
+                .with_graceful_shutdown(async move {
+                    shutdown_signal().await;
+                    tracing::info!("shutting down");
+                    stopping.begin_shutdown();
+                })
                 .await?;
-            background.abort();
+            background.stop(SHUTDOWN_GRACE).await;
             state.db.close().await;
             tracing::info!("stopped");
         }

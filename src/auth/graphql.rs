@@ -3,6 +3,7 @@ use std::sync::Arc;
 use async_graphql::{Context, ID, InputObject, Object, SimpleObject};
 use chrono::{DateTime, Utc};
 
+use super::account;
 use super::service::{self, RegisterInput, Session};
 use super::{JwtKeys, Role, Viewer};
 use crate::db::{self, Db};
@@ -155,6 +156,43 @@ pub struct ChangePasswordPayload {
     pub errors: Vec<UserError>,
 }
 
+#[derive(InputObject)]
+pub struct VerifyEmailInput {
+    /// The token from the verification e-mail's link.
+    pub token: String,
+}
+
+#[derive(SimpleObject)]
+pub struct VerifyEmailPayload {
+    pub user: Option<User>,
+    pub errors: Vec<UserError>,
+}
+
+#[derive(InputObject)]
+pub struct RequestPasswordResetInput {
+    pub email: String,
+}
+
+#[derive(SimpleObject)]
+pub struct RequestPasswordResetPayload {
+    /// Always true: the answer does not tell whether the address has an account.
+    pub ok: bool,
+    pub errors: Vec<UserError>,
+}
+
+#[derive(InputObject)]
+pub struct ResetPasswordInput {
+    /// The token from the reset e-mail's link.
+    pub token: String,
+    pub new_password: String,
+}
+
+#[derive(SimpleObject)]
+pub struct ResetPasswordPayload {
+    pub user: Option<User>,
+    pub errors: Vec<UserError>,
+}
+
 #[derive(Default)]
 pub struct AuthMutation;
 
@@ -243,6 +281,54 @@ impl AuthMutation {
                     errors: vec![],
                 },
                 Err(errors) => ChangePasswordPayload { user: None, errors },
+            },
+        )
+    }
+
+    /// Confirms the e-mail address with the token from the verification e-mail.
+    async fn verify_email(
+        &self,
+        ctx: &Context<'_>,
+        input: VerifyEmailInput,
+    ) -> AppResult<VerifyEmailPayload> {
+        let db = ctx.data_unchecked::<Db>();
+        Ok(match account::verify_email(db, input.token.trim()).await? {
+            Ok(user) => VerifyEmailPayload {
+                user: Some(User::own(user)),
+                errors: vec![],
+            },
+            Err(errors) => VerifyEmailPayload { user: None, errors },
+        })
+    }
+
+    /// E-mails a password-reset link (valid for one hour) if the address has an account. The
+    /// answer is the same whether or not it does.
+    async fn request_password_reset(
+        &self,
+        ctx: &Context<'_>,
+        input: RequestPasswordResetInput,
+    ) -> AppResult<RequestPasswordResetPayload> {
+        account::request_password_reset(ctx.data_unchecked::<Db>(), &input.email).await?;
+        Ok(RequestPasswordResetPayload {
+            ok: true,
+            errors: vec![],
+        })
+    }
+
+    /// Sets a new password with the token from the reset e-mail; every session of the user ends.
+    async fn reset_password(
+        &self,
+        ctx: &Context<'_>,
+        input: ResetPasswordInput,
+    ) -> AppResult<ResetPasswordPayload> {
+        let db = ctx.data_unchecked::<Db>();
+        Ok(
+            match account::reset_password(db, input.token.trim(), &input.new_password).await? {
+                Ok(user) => ResetPasswordPayload {
+                    user: Some(User::own(user)),
+                    errors: vec![],
+                },
+                Err(errors) => ResetPasswordPayload { user: None, errors },
             },
         )
     }

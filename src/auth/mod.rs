@@ -1,6 +1,7 @@
 //! Accounts and sessions: registration, sign-in, access and refresh tokens, roles, and the viewer
 //! every resolver asks "who is this?".
 
+pub mod account;
 pub mod graphql;
 mod loader;
 pub mod password;

@@ -33,7 +33,7 @@ impl UserRow {
     }
 }
 
-const USER_COLUMNS: &str = "id, email, password_hash, display_name, role, organization_id, \
+pub(super) const USER_COLUMNS: &str = "id, email, password_hash, display_name, role, organization_id, \
                             email_verified_at, version, created_at";
 
 pub async fn find_user(db: &Db, id: &str) -> Result<Option<UserRow>, sqlx::Error> {
@@ -278,6 +278,7 @@ pub async fn register(
         &user.created_at,
     )
     .await?;
+    super::account::queue_verification(&mut tx, &user).await?;
     tx.commit().await?;
     Ok(Ok(Registered { user, organization }))
 }

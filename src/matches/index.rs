@@ -152,6 +152,17 @@ impl LiveIndex {
         }
     }
 
+    /// Re-reads a scenario changed elsewhere (another instance) and puts it in or takes it out.
+    pub async fn sync_scenario_by_id(&self, db: &Db, id: &str) {
+        match crate::scenarios::store::find(db, id).await {
+            Ok(Some(row)) => self.sync_scenario(&row),
+            Ok(None) => {
+                self.engine.write().expect("index lock").remove_scenario(id);
+            }
+            Err(e) => tracing::warn!(error = %e, scenario = id, "matching index not updated"),
+        }
+    }
+
     /// Puts a capability in or takes it out, after it changed. The change is committed by then;
     /// a failure to read it back is logged and leaves the index a step behind, never the write.
     pub async fn sync_capability(&self, db: &Db, id: &str) {

@@ -263,6 +263,7 @@ pub async fn insert_message(
     .bind(db::now())
     .fetch_one(&mut *tx)
     .await?;
+    crate::notifications::on_match_message(&mut tx, match_id, author_id, body).await?;
     tx.commit().await?;
     Ok(row)
 }

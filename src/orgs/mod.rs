@@ -327,7 +327,7 @@ pub async fn update(
     changes: &OrganizationChanges,
 ) -> Result<Option<OrganizationRow>, sqlx::Error> {
     let mut tx = db.begin().await?;
-    let row = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+    let row: Option<OrganizationRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "UPDATE organizations SET name = COALESCE($3, name), \
          region_code = COALESCE($4, region_code), updated_at = $5, version = version + 1 \
          WHERE id = $1 AND version = $2 RETURNING {COLUMNS}"
@@ -339,6 +339,9 @@ pub async fn update(
     .bind(db::now())
     .fetch_optional(&mut *tx)
     .await?;
+    if row.is_some() {
+        crate::notifications::feed::announce_change(&mut tx, "ORGANIZATION", id).await?;
+    }
     tx.commit().await?;
     Ok(row)
 }

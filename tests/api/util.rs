@@ -81,20 +81,46 @@ pub struct TestUser {
 pub struct TestApp {
     pub state: AppState,
     router: Router,
+    background: Option<twolists::app::Background>,
     _dir: tempfile::TempDir,
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        self.state.begin_shutdown();
+    }
 }
 
 impl TestApp {
     /// A started application on a fresh database; `None` for PostgreSQL when none is configured.
     pub async fn new(backend: Backend) -> Option<TestApp> {
+        TestApp::configured(backend, |_| {}).await
+    }
+
+    /// Like [`TestApp::new`], with changes to the configuration (e.g. an SMTP server). E-mail is
+    /// retried quickly here: 100 ms, doubling.
+    pub async fn configured(backend: Backend, change: impl FnOnce(&mut Config)) -> Option<TestApp> {
         let dir = tempfile::tempdir().unwrap();
         let mut config = Config::new(dir.path());
         config.jwt_secret = Some(JWT_SECRET.into());
+        config.mail_retry_base = std::time::Duration::from_millis(100);
+        config.mail_poll_interval = std::time::Duration::from_millis(50);
+        change(&mut config);
         if backend == Backend::Postgres {
             let base = std::env::var("TEST_DATABASE_URL").ok()?;
             config.database_url = Some(fresh_pg_schema(&base).await);
         }
         Some(TestApp::start(config, dir).await)
+    }
+
+    /// An application on an existing database (e.g. one that server processes share), without
+    /// background work.
+    pub async fn on_url(url: &str) -> TestApp {
+        let dir = tempfile::tempdir().unwrap();
+        let mut config = Config::new(dir.path());
+        config.jwt_secret = Some(JWT_SECRET.into());
+        config.database_url = Some(url.to_owned());
+        TestApp::start(config, dir).await
     }
 
     async fn start(config: Config, dir: tempfile::TempDir) -> TestApp {
@@ -103,8 +129,31 @@ impl TestApp {
         TestApp {
             state,
             router,
+            background: None,
             _dir: dir,
         }
+    }
+
+    /// The data folder (the embedded database, and `.eml` files when there is no SMTP server).
+    pub fn data_dir(&self) -> &std::path::Path {
+        self._dir.path()
+    }
+
+    /// Starts the background work (e-mail worker, notification feed) as `serve` does.
+    pub fn with_background(mut self) -> TestApp {
+        self.background = Some(self.state.spawn_background().expect("background starts"));
+        self
+    }
+
+    /// Serves the real router on a loopback port (for WebSocket clients); its address.
+    pub async fn serve(&self) -> std::net::SocketAddr {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let router = self.router.clone();
+        tokio::spawn(async move {
+            let _ = axum::serve(listener, router).await;
+        });
+        addr
     }
 
     pub async fn request(&self, request: Request<Body>) -> (StatusCode, Vec<u8>) {
@@ -227,9 +276,159 @@ impl TestApp {
     }
 }
 
+/// A real SMTP server on loopback (aiosmtpd, from Debian's python3-aiosmtpd) that keeps what it
+/// receives in a Maildir; stopped when dropped.
+pub struct SmtpServer {
+    pub port: u16,
+    dir: tempfile::TempDir,
+    child: Option<std::process::Child>,
+}
+
+/// A loopback port nobody listens on right now.
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+fn python_with_aiosmtpd() -> String {
+    let candidates = std::env::var("TWOLISTS_TEST_PYTHON")
+        .into_iter()
+        .chain(["/usr/bin/python3".to_owned(), "python3".to_owned()]);
+    for python in candidates {
+        let ok = std::process::Command::new(&python)
+            .args(["-c", "import aiosmtpd"])
+            .stderr(std::process::Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success());
+        if ok {
+            return python;
+        }
+    }
+    panic!("e-mail tests need a real SMTP server: apt-get install python3-aiosmtpd");
+}
+
+impl SmtpServer {
+    /// A server on a free port.
+    pub async fn start() -> SmtpServer {
+        SmtpServer::start_on(free_port()).await
+    }
+
+    pub async fn start_on(port: u16) -> SmtpServer {
+        let dir = tempfile::tempdir().unwrap();
+        let mut server = SmtpServer {
+            port,
+            dir,
+            child: None,
+        };
+        server.resume().await;
+        server
+    }
+
+    /// Stops the server (an outage); what it received stays.
+    pub fn stop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+
+    /// Starts it again on the same port and Maildir.
+    pub async fn resume(&mut self) {
+        let child = std::process::Command::new(python_with_aiosmtpd())
+            .args(["-m", "aiosmtpd", "-n", "-l"])
+            .arg(format!("127.0.0.1:{}", self.port))
+            .args(["-c", "aiosmtpd.handlers.Mailbox"])
+            .arg(self.dir.path().join("maildir"))
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("aiosmtpd starts");
+        self.child = Some(child);
+        for _ in 0..100 {
+            if tokio::net::TcpStream::connect(("127.0.0.1", self.port))
+                .await
+                .is_ok()
+            {
+                return;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        panic!("the SMTP server did not start");
+    }
+
+    pub fn url(&self) -> String {
+        format!("smtp://127.0.0.1:{}", self.port)
+    }
+
+    /// Every message received so far.
+    pub fn messages(&self) -> Vec<ReceivedEmail> {
+        let new = self.dir.path().join("maildir").join("new");
+        let Ok(entries) = std::fs::read_dir(new) else {
+            return vec![];
+        };
+        entries
+            .map(|e| ReceivedEmail::parse(&std::fs::read(e.unwrap().path()).unwrap()))
+            .collect()
+    }
+
+    /// Waits (up to 15 s) until at least `n` messages arrived; then returns them all.
+    pub async fn wait_for(&self, n: usize) -> Vec<ReceivedEmail> {
+        for _ in 0..300 {
+            let messages = self.messages();
+            if messages.len() >= n {
+                return messages;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        panic!("expected {n} e-mails, got {}", self.messages().len());
+    }
+}
+
+impl Drop for SmtpServer {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct ReceivedEmail {
+    pub to: String,
+    pub subject: String,
+    pub message_id: String,
+    pub text: String,
+    pub html: String,
+}
+
+impl ReceivedEmail {
+    fn parse(raw: &[u8]) -> ReceivedEmail {
+        use mailparse::MailHeaderMap as _;
+        let mail = mailparse::parse_mail(raw).expect("a well-formed e-mail");
+        let header = |name: &str| mail.headers.get_first_value(name).unwrap_or_default();
+        let mut text = String::new();
+        let mut html = String::new();
+        for part in &mail.subparts {
+            match part.ctype.mimetype.as_str() {
+                "text/plain" => text = part.get_body().unwrap(),
+                "text/html" => html = part.get_body().unwrap(),
+                _ => {}
+            }
+        }
+        ReceivedEmail {
+            to: header("To"),
+            subject: header("Subject"),
+            message_id: header("Message-ID"),
+            text,
+            html,
+        }
+    }
+}
+
 /// Creates a new schema in the PostgreSQL database at `base` and returns a URL whose connections
 /// use it, so that every test has its own tables and tests run in parallel.
-async fn fresh_pg_schema(base: &str) -> String {
+pub async fn fresh_pg_schema(base: &str) -> String {
     use sqlx::Connection as _;
     sqlx::any::install_default_drivers();
     let schema = format!("t_{}", uuid::Uuid::now_v7().simple());

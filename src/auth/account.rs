@@ -1,0 +1,185 @@
+//! E-mailed account links: verifying the address after registration and resetting a forgotten
+//! password. Tokens are random, stored only as SHA-256 hashes, single use, and expire (24 hours
+//! for verification, 1 hour for a reset). A reset ends every session of the user.
+
+use chrono::{Duration, Utc};
+
+use super::password;
+use super::service::{USER_COLUMNS, UserRow, find_user_by_email, normalize_email};
+use super::tokens;
+use crate::db::{self, Db, Tx};
+use crate::error::{AppError, AppResult, ErrorCode, UserError};
+use crate::mail::{self, templates};
+
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum Purpose {
+    VerifyEmail,
+    ResetPassword,
+}
+
+impl Purpose {
+    fn as_str(self) -> &'static str {
+        match self {
+            Purpose::VerifyEmail => "VERIFY_EMAIL",
+            Purpose::ResetPassword => "RESET_PASSWORD",
+        }
+    }
+
+    pub fn lifetime(self) -> Duration {
+        match self {
+            Purpose::VerifyEmail => Duration::hours(24),
+            Purpose::ResetPassword => Duration::hours(1),
+        }
+    }
+}
+
+/// Stores a new token for `user_id` and returns it (the only time it exists in clear).
+async fn issue(tx: &mut Tx, user_id: &str, purpose: Purpose) -> Result<String, sqlx::Error> {
+    let token = tokens::random_token(32);
+    let now = Utc::now();
+    sqlx::query(
+        "INSERT INTO account_tokens (id, user_id, purpose, token_hash, created_at, expires_at) \
+         VALUES ($1, $2, $3, $4, $5, $6)",
+    )
+    .bind(db::new_id())
+    .bind(user_id)
+    .bind(purpose.as_str())
+    .bind(tokens::token_hash(&token))
+    .bind(db::format_time(now))
+    .bind(db::format_time(now + purpose.lifetime()))
+    .execute(&mut **tx)
+    .await?;
+    Ok(token)
+}
+
+/// Uses up a token: the user it was issued to, if it is known, unused and unexpired.
+async fn consume(
+    tx: &mut Tx,
+    token: &str,
+    purpose: Purpose,
+) -> Result<Option<String>, sqlx::Error> {
+    let now = db::now();
+    sqlx::query_scalar(
+        "UPDATE account_tokens SET used_at = $3 WHERE token_hash = $1 AND purpose = $2 \
+         AND used_at IS NULL AND expires_at > $3 RETURNING user_id",
+    )
+    .bind(tokens::token_hash(token))
+    .bind(purpose.as_str())
+    .bind(&now)
+    .fetch_optional(&mut **tx)
+    .await
+}
+
+fn link(path: &str, token: &str) -> String {
+    format!("{}{path}?token={token}", templates::SITE_URL)
+}
+
+/// Inside the registration: the verification e-mail for the new user.
+pub async fn queue_verification(tx: &mut Tx, user: &UserRow) -> Result<(), sqlx::Error> {
+    let token = issue(tx, &user.id, Purpose::VerifyEmail).await?;
+    let email = templates::email_verification(
+        &user.email,
+        &user.display_name,
+        &link("/verify-email", &token),
+    );
+    mail::enqueue(tx, &email).await
+}
+
+fn invalid_token() -> Vec<UserError> {
+    vec![UserError::new(
+        &["token"],
+        ErrorCode::InvalidToken,
+        "链接无效或已过期，请重新获取",
+    )]
+}
+
+/// Confirms the address the token was sent to.
+pub async fn verify_email(db: &Db, token: &str) -> AppResult<Result<UserRow, Vec<UserError>>> {
+    let mut tx = db.begin().await?;
+    let Some(user_id) = consume(&mut tx, token, Purpose::VerifyEmail).await? else {
+        return Ok(Err(invalid_token()));
+    };
+    let user: UserRow = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "UPDATE users SET email_verified_at = COALESCE(email_verified_at, $2), \
+         version = version + 1, updated_at = $2 WHERE id = $1 RETURNING {USER_COLUMNS}"
+    )))
+    .bind(&user_id)
+    .bind(db::now())
+    .fetch_optional(&mut *tx)
+    .await?
+    .ok_or(AppError::NotFound)?;
+    tx.commit().await?;
+    Ok(Ok(user))
+}
+
+/// Sends a reset link when `email` belongs to an account. The caller answers the same either
+/// way, so the answer tells nobody which addresses are registered.
+pub async fn request_password_reset(db: &Db, email: &str) -> AppResult<()> {
+    let Some(email) = normalize_email(email) else {
+        return Ok(());
+    };
+    let Some(user) = find_user_by_email(db, &email).await? else {
+        return Ok(());
+    };
+    let mut tx = db.begin().await?;
+    let token = issue(&mut tx, &user.id, Purpose::ResetPassword).await?;
+    let email = templates::password_reset(
+        &user.email,
+        &user.display_name,
+        &link("/reset-password", &token),
+    );
+    mail::enqueue(&mut tx, &email).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Sets a new password with a reset token, ends every session of the user and voids their other
+/// reset links. A reset also proves the address, so it counts as verified.
+pub async fn reset_password(
+    db: &Db,
+    token: &str,
+    new_password: &str,
+) -> AppResult<Result<UserRow, Vec<UserError>>> {
+    // A weak password is refused before the token is used, so the link still works.
+    if let Some(reason) = password::weakness(new_password) {
+        return Ok(Err(vec![UserError::new(
+            &["newPassword"],
+            ErrorCode::PasswordTooWeak,
+            reason,
+        )]));
+    }
+    let new_hash = password::hash(new_password.to_owned()).await?;
+    let now = db::now();
+    let mut tx = db.begin().await?;
+    let Some(user_id) = consume(&mut tx, token, Purpose::ResetPassword).await? else {
+        return Ok(Err(invalid_token()));
+    };
+    let user: UserRow = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "UPDATE users SET password_hash = $2, email_verified_at = COALESCE(email_verified_at, $3), \
+         version = version + 1, updated_at = $3 WHERE id = $1 RETURNING {USER_COLUMNS}"
+    )))
+    .bind(&user_id)
+    .bind(&new_hash)
+    .bind(&now)
+    .fetch_optional(&mut *tx)
+    .await?
+    .ok_or(AppError::NotFound)?;
+    sqlx::query(
+        "UPDATE refresh_tokens SET revoked_at = $2 WHERE user_id = $1 AND revoked_at IS NULL",
+    )
+    .bind(&user_id)
+    .bind(&now)
+    .execute(&mut *tx)
+    .await?;
+    sqlx::query(
+        "UPDATE account_tokens SET used_at = $3 WHERE user_id = $1 AND purpose = $2 \
+         AND used_at IS NULL",
+    )
+    .bind(&user_id)
+    .bind(Purpose::ResetPassword.as_str())
+    .bind(&now)
+    .execute(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    Ok(Ok(user))
+}

@@ -1,0 +1,172 @@
+//! The e-mails' words and layout, in Chinese: a subject, a plain-text body and an HTML body that
+//! say the same. Everything a user typed (titles, notes, names) is escaped in the HTML.
+
+use super::Email;
+
+const SITE: &str = "晋中市场景创新两张清单平台";
+
+/// Links are written against this placeholder when the e-mail is queued and resolved to the
+/// configured public address when it is sent, so that queueing needs no configuration.
+pub const SITE_URL: &str = "{site}";
+
+/// Replaces [`SITE_URL`] with `public_url` in a body (escaped for HTML bodies).
+pub fn resolve_links(body: &str, public_url: &str, html: bool) -> String {
+    let base = public_url.trim_end_matches('/');
+    if html {
+        body.replace(SITE_URL, &escape_html(base))
+    } else {
+        body.replace(SITE_URL, base)
+    }
+}
+
+/// Escapes text for HTML element content and attribute values.
+pub fn escape_html(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            _ => out.push(c),
+        }
+    }
+    out
+}
+
+/// What an e-mail says, before layout.
+pub struct Content<'a> {
+    pub kind: &'a str,
+    pub to: &'a str,
+    pub greeting_name: &'a str,
+    pub title: &'a str,
+    pub paragraphs: &'a [String],
+    /// The button: its label and where it goes.
+    pub action: Option<(&'a str, &'a str)>,
+    /// The last line, e.g. why the reader got it.
+    pub footer: &'a str,
+}
+
+/// Lays `content` out as an e-mail with subject `【平台】title`.
+pub fn render(content: &Content<'_>) -> Email {
+    let subject = format!("【晋中场景创新】{}", content.title);
+
+    let mut text = format!("{}\n\n{}，您好：\n\n", content.title, content.greeting_name);
+    for p in content.paragraphs {
+        text.push_str(p);
+        text.push_str("\n\n");
+    }
+    if let Some((label, url)) = content.action {
+        text.push_str(&format!("{label}：{url}\n\n"));
+    }
+    text.push_str(&format!("—— {SITE}\n{}\n", content.footer));
+
+    let mut html = String::from(
+        "<!DOCTYPE html>\n<html lang=\"zh-CN\"><head><meta charset=\"utf-8\"></head>\
+         <body style=\"font-family:sans-serif;line-height:1.6;color:#222\">\n",
+    );
+    html.push_str(&format!(
+        "<h2 style=\"font-size:18px\">{}</h2>\n<p>{}，您好：</p>\n",
+        escape_html(content.title),
+        escape_html(content.greeting_name)
+    ));
+    for p in content.paragraphs {
+        html.push_str(&format!("<p>{}</p>\n", escape_html(p)));
+    }
+    if let Some((label, url)) = content.action {
+        html.push_str(&format!(
+            "<p><a href=\"{}\" style=\"color:#b8342b\">{}</a></p>\n",
+            escape_html(url),
+            escape_html(label)
+        ));
+    }
+    html.push_str(&format!(
+        "<p style=\"color:#888;font-size:12px\">—— {SITE}<br>{}</p>\n</body></html>\n",
+        escape_html(content.footer)
+    ));
+
+    Email {
+        kind: content.kind.to_owned(),
+        to: content.to.to_owned(),
+        subject,
+        text,
+        html,
+    }
+}
+
+/// The e-mail that confirms an address after registration.
+pub fn email_verification(to: &str, name: &str, link: &str) -> Email {
+    render(&Content {
+        kind: "EMAIL_VERIFICATION",
+        to,
+        greeting_name: name,
+        title: "请验证您的邮箱",
+        paragraphs: &[
+            "感谢注册晋中市场景创新两张清单平台。请在 24 小时内点击下方链接完成邮箱验证。"
+                .to_owned(),
+        ],
+        action: Some(("验证邮箱", link)),
+        footer: "如果这不是您本人的操作，请忽略本邮件。",
+    })
+}
+
+/// The e-mail with a password-reset link.
+pub fn password_reset(to: &str, name: &str, link: &str) -> Email {
+    render(&Content {
+        kind: "PASSWORD_RESET",
+        to,
+        greeting_name: name,
+        title: "重置密码",
+        paragraphs: &["我们收到了重置您账号密码的请求。请在 1 小时内点击下方链接设置新密码；链接仅可使用一次。重置后，所有已登录的设备都需要重新登录。".to_owned()],
+        action: Some(("重置密码", link)),
+        footer: "如果这不是您本人的操作，请忽略本邮件，您的密码不会改变。",
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn html_escapes_what_users_typed_and_text_keeps_it() {
+        let email = render(&Content {
+            kind: "MATCH_MESSAGE",
+            to: "a@b.cn",
+            greeting_name: "张<三>",
+            title: "新留言：<script>alert(1)</script>",
+            paragraphs: &["\"引号\" & 'single'".to_owned()],
+            action: Some(("查看", "http://x/?a=1&b=\"2\"")),
+            footer: "页脚",
+        });
+        assert!(email.html.contains("&lt;script&gt;alert(1)&lt;/script&gt;"));
+        assert!(!email.html.contains("<script>"));
+        assert!(email.html.contains("张&lt;三&gt;"));
+        assert!(
+            email
+                .html
+                .contains("&quot;引号&quot; &amp; &#39;single&#39;")
+        );
+        assert!(
+            email
+                .html
+                .contains("href=\"http://x/?a=1&amp;b=&quot;2&quot;\"")
+        );
+        assert!(email.text.contains("新留言") && email.text.contains("\"引号\" & 'single'"));
+        assert_eq!(
+            email.subject,
+            "【晋中场景创新】新留言：<script>alert(1)</script>"
+        );
+    }
+
+    #[test]
+    fn account_emails_carry_their_links() {
+        let v = email_verification("a@b.cn", "李四", "http://h/verify-email?token=T1");
+        assert_eq!(v.kind, "EMAIL_VERIFICATION");
+        assert!(v.text.contains("http://h/verify-email?token=T1"));
+        assert!(v.html.contains("http://h/verify-email?token=T1"));
+        let r = password_reset("a@b.cn", "李四", "http://h/reset-password?token=T2");
+        assert!(r.subject.contains("重置密码"));
+        assert!(r.text.contains("token=T2") && r.text.contains("1 小时"));
+    }
+}

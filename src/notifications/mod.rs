@@ -1,0 +1,413 @@
+//! Notifications (DESIGN.md, Notifications): who hears of which event, in the app and by e-mail.
+//!
+//! Every event goes through [`on_event`] inside the transaction that records it. A row of
+//! [`RULES`] names the notification kind and its audience; each recipient gets an in-app row and,
+//! unless they turned that kind off, an e-mail in the outbox — both committed with the event or
+//! not at all. The [`feed`] then carries new notifications to live subscriptions, across
+//! instances on PostgreSQL.
+
+pub mod feed;
+mod graphql;
+pub mod store;
+
+pub use feed::{Delivery, Feed};
+pub use graphql::{NotificationMutation, NotificationQuery, NotificationSubscription};
+
+use async_graphql::Enum;
+
+use crate::db::Tx;
+use crate::events::NewEvent;
+use crate::mail::{self, templates};
+
+#[derive(Enum, Copy, Clone, Debug, PartialEq, Eq, Hash)]
+pub enum NotificationKind {
+    /// 场景通过审核
+    ScenarioApproved,
+    /// 场景被退回修改
+    ScenarioChangesRequested,
+    /// 能力通过审核
+    CapabilityApproved,
+    /// 能力被退回修改
+    CapabilityChangesRequested,
+    /// 单位通过认证
+    OrganizationVerified,
+    /// 新的对接待审核（管理员）
+    MatchProposed,
+    /// 对接通过审核
+    MatchApproved,
+    /// 对接未通过审核
+    MatchRejected,
+    /// 对接成功
+    MatchConnected,
+    /// 对接被婉拒
+    MatchDeclined,
+    /// 被选定为合作方
+    MatchSelected,
+    /// 对接未入选
+    MatchNotSelected,
+    /// 场景落地
+    MatchLanded,
+    /// 对接留言
+    MatchMessage,
+}
+
+impl NotificationKind {
+    pub const ALL: [NotificationKind; 14] = [
+        NotificationKind::ScenarioApproved,
+        NotificationKind::ScenarioChangesRequested,
+        NotificationKind::CapabilityApproved,
+        NotificationKind::CapabilityChangesRequested,
+        NotificationKind::OrganizationVerified,
+        NotificationKind::MatchProposed,
+        NotificationKind::MatchApproved,
+        NotificationKind::MatchRejected,
+        NotificationKind::MatchConnected,
+        NotificationKind::MatchDeclined,
+        NotificationKind::MatchSelected,
+        NotificationKind::MatchNotSelected,
+        NotificationKind::MatchLanded,
+        NotificationKind::MatchMessage,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            NotificationKind::ScenarioApproved => "SCENARIO_APPROVED",
+            NotificationKind::ScenarioChangesRequested => "SCENARIO_CHANGES_REQUESTED",
+            NotificationKind::CapabilityApproved => "CAPABILITY_APPROVED",
+            NotificationKind::CapabilityChangesRequested => "CAPABILITY_CHANGES_REQUESTED",
+            NotificationKind::OrganizationVerified => "ORGANIZATION_VERIFIED",
+            NotificationKind::MatchProposed => "MATCH_PROPOSED",
+            NotificationKind::MatchApproved => "MATCH_APPROVED",
+            NotificationKind::MatchRejected => "MATCH_REJECTED",
+            NotificationKind::MatchConnected => "MATCH_CONNECTED",
+            NotificationKind::MatchDeclined => "MATCH_DECLINED",
+            NotificationKind::MatchSelected => "MATCH_SELECTED",
+            NotificationKind::MatchNotSelected => "MATCH_NOT_SELECTED",
+            NotificationKind::MatchLanded => "MATCH_LANDED",
+            NotificationKind::MatchMessage => "MATCH_MESSAGE",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|k| k.as_str() == s)
+    }
+
+    /// What users see in their e-mail settings.
+    pub fn label(self) -> &'static str {
+        match self {
+            NotificationKind::ScenarioApproved => "场景通过审核",
+            NotificationKind::ScenarioChangesRequested => "场景被退回修改",
+            NotificationKind::CapabilityApproved => "能力通过审核",
+            NotificationKind::CapabilityChangesRequested => "能力被退回修改",
+            NotificationKind::OrganizationVerified => "单位通过认证",
+            NotificationKind::MatchProposed => "新的对接待审核",
+            NotificationKind::MatchApproved => "对接通过审核",
+            NotificationKind::MatchRejected => "对接未通过审核",
+            NotificationKind::MatchConnected => "对接成功",
+            NotificationKind::MatchDeclined => "对接被婉拒",
+            NotificationKind::MatchSelected => "选定合作方",
+            NotificationKind::MatchNotSelected => "对接未入选",
+            NotificationKind::MatchLanded => "场景落地",
+            NotificationKind::MatchMessage => "对接留言",
+        }
+    }
+}
+
+/// Who hears of an event.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum Audience {
+    /// The users of the organization that owns the scenario, capability or organization.
+    Owner,
+    /// Every administrator.
+    Admins,
+    /// The users of both organizations of a match.
+    Parties,
+    /// The users of the organization that started the match.
+    Initiator,
+    /// The users of the organization whose capability the match offers.
+    CapabilityOwner,
+}
+
+/// One row of the notification table: the event (aggregate and action) and whom it concerns.
+#[derive(Copy, Clone, Debug)]
+pub struct Rule {
+    pub aggregate: &'static str,
+    pub action: &'static str,
+    pub kind: NotificationKind,
+    pub audience: Audience,
+}
+
+const fn rule(
+    aggregate: &'static str,
+    action: &'static str,
+    kind: NotificationKind,
+    audience: Audience,
+) -> Rule {
+    Rule {
+        aggregate,
+        action,
+        kind,
+        audience,
+    }
+}
+
+use Audience::*;
+use NotificationKind as K;
+
+/// Which events notify whom. The one who acted is never notified of their own action.
+pub const RULES: &[Rule] = &[
+    rule("SCENARIO", "APPROVE", K::ScenarioApproved, Owner),
+    rule(
+        "SCENARIO",
+        "REQUEST_CHANGES",
+        K::ScenarioChangesRequested,
+        Owner,
+    ),
+    rule("CAPABILITY", "APPROVE", K::CapabilityApproved, Owner),
+    rule(
+        "CAPABILITY",
+        "REQUEST_CHANGES",
+        K::CapabilityChangesRequested,
+        Owner,
+    ),
+    rule("ORGANIZATION", "VERIFY", K::OrganizationVerified, Owner),
+    rule("MATCH", "PROPOSE", K::MatchProposed, Admins),
+    rule("MATCH", "APPROVE", K::MatchApproved, Parties),
+    rule("MATCH", "REJECT", K::MatchRejected, Initiator),
+    rule("MATCH", "ACCEPT", K::MatchConnected, Parties),
+    rule("MATCH", "DECLINE", K::MatchDeclined, Parties),
+    rule("MATCH", "SELECT", K::MatchSelected, Parties),
+    rule("MATCH", "NOT_SELECT", K::MatchNotSelected, CapabilityOwner),
+    rule("MATCH", "LAND", K::MatchLanded, Parties),
+    rule("MATCH", "MESSAGE", K::MatchMessage, Parties),
+];
+
+pub fn rule_for(aggregate: &str, action: &str) -> Option<&'static Rule> {
+    RULES
+        .iter()
+        .find(|r| r.aggregate == aggregate && r.action == action)
+}
+
+/// A notification about to be written for one recipient.
+struct Message {
+    title: String,
+    body: String,
+    /// Where the e-mail's link points, relative to the site.
+    path: String,
+}
+
+/// Writes the notifications (and e-mails) `event` causes, inside its transaction.
+pub async fn on_event(tx: &mut Tx, event: &NewEvent<'_>) -> Result<(), sqlx::Error> {
+    let Some(rule) = rule_for(event.aggregate_type, event.action) else {
+        return Ok(());
+    };
+    let Some(subject) = store::subject(tx, event.aggregate_type, event.aggregate_id).await? else {
+        return Ok(());
+    };
+    let message = compose(rule.kind, &subject, event.note);
+    let recipients = store::recipients(tx, rule.audience, &subject, rule.kind).await?;
+    deliver(
+        tx,
+        rule.kind,
+        &subject,
+        &message,
+        &recipients,
+        event.actor_id,
+    )
+    .await
+}
+
+/// The notifications of a message posted on a match: to both parties but the author.
+pub async fn on_match_message(
+    tx: &mut Tx,
+    match_id: &str,
+    author_id: &str,
+    body: &str,
+) -> Result<(), sqlx::Error> {
+    let event = NewEvent {
+        aggregate_type: "MATCH",
+        aggregate_id: match_id,
+        action: "MESSAGE",
+        from_status: None,
+        to_status: None,
+        actor_id: Some(author_id),
+        note: Some(body),
+    };
+    on_event(tx, &event).await
+}
+
+async fn deliver(
+    tx: &mut Tx,
+    kind: NotificationKind,
+    subject: &store::Subject,
+    message: &Message,
+    recipients: &[store::Recipient],
+    actor_id: Option<&str>,
+) -> Result<(), sqlx::Error> {
+    for r in recipients
+        .iter()
+        .filter(|r| Some(r.id.as_str()) != actor_id)
+    {
+        let id = store::insert(tx, &r.id, kind, &message.title, &message.body, subject).await?;
+        feed::announce_notification(tx, &r.id, &id).await?;
+        if r.email_enabled {
+            let link = format!("{}{}", templates::SITE_URL, message.path);
+            let email = templates::render(&templates::Content {
+                kind: kind.as_str(),
+                to: &r.email,
+                greeting_name: &r.display_name,
+                title: &message.title,
+                paragraphs: std::slice::from_ref(&message.body),
+                action: Some(("登录平台查看", &link)),
+                footer: "您收到此邮件是因为开启了该类通知的邮件提醒，可在“通知设置”中关闭。",
+            });
+            mail::enqueue(tx, &email).await?;
+        }
+    }
+    Ok(())
+}
+
+/// The longest excerpt of user text a notification quotes.
+const EXCERPT: usize = 200;
+
+fn excerpt(text: &str) -> String {
+    let text = text.trim();
+    if text.chars().count() <= EXCERPT {
+        text.to_owned()
+    } else {
+        let cut: String = text.chars().take(EXCERPT).collect();
+        format!("{cut}…")
+    }
+}
+
+fn compose(kind: NotificationKind, s: &store::Subject, note: Option<&str>) -> Message {
+    let note = note.map(excerpt).filter(|n| !n.is_empty());
+    let reason = |prefix: &str| match &note {
+        Some(n) => format!("{prefix}：{n}"),
+        None => String::new(),
+    };
+    let code = s.code.as_deref().unwrap_or("—");
+    let pair = format!(
+        "「{}」×「{}」",
+        s.title,
+        s.other_title.as_deref().unwrap_or("")
+    );
+    let (title, body) = match kind {
+        K::ScenarioApproved => (
+            format!("场景「{}」已通过审核", s.title),
+            format!("该场景已发布到场景机会清单，编号 {code}。"),
+        ),
+        K::ScenarioChangesRequested => (
+            format!("场景「{}」被退回修改", s.title),
+            format!("请根据审核意见修改后重新提交。{}", reason("审核意见")),
+        ),
+        K::CapabilityApproved => (
+            format!("能力「{}」已通过审核", s.title),
+            format!("该能力已列入能力清单，编号 {code}。"),
+        ),
+        K::CapabilityChangesRequested => (
+            format!("能力「{}」被退回修改", s.title),
+            format!("请根据审核意见修改后重新提交。{}", reason("审核意见")),
+        ),
+        K::OrganizationVerified => (
+            format!("单位「{}」已通过认证", s.title),
+            "贵单位现在可以发布场景和能力，并参与场景对接。".to_owned(),
+        ),
+        K::MatchProposed => (
+            format!("新的对接待审核：{pair}"),
+            "请在对接管理中审核该对接。".to_owned(),
+        ),
+        K::MatchApproved => (
+            format!("对接已通过审核：{pair}"),
+            "对接已通过平台审核，等待对方确认。".to_owned(),
+        ),
+        K::MatchRejected => (
+            format!("对接未通过审核：{pair}"),
+            format!("很遗憾，该对接未通过平台审核。{}", reason("原因")),
+        ),
+        K::MatchConnected => (
+            format!("对接成功：{pair}"),
+            "双方已确认对接，联系方式已对双方可见，请登录平台查看并尽快联系。".to_owned(),
+        ),
+        K::MatchDeclined => (
+            format!("对接被婉拒：{pair}"),
+            format!("对方婉拒了本次对接。{}", reason("说明")),
+        ),
+        K::MatchSelected => (
+            format!("已选定合作方：{pair}"),
+            "场景发布单位已选定该方案，场景进入实施阶段。".to_owned(),
+        ),
+        K::MatchNotSelected => (
+            format!("对接未入选：{pair}"),
+            "场景发布单位已选定其他合作方，感谢参与。".to_owned(),
+        ),
+        K::MatchLanded => (
+            format!("场景已落地：{pair}"),
+            "场景发布单位已登记落地成效。".to_owned(),
+        ),
+        K::MatchMessage => (format!("对接有新留言：{pair}"), note.unwrap_or_default()),
+    };
+    Message {
+        title,
+        body,
+        path: s.path(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_kind_has_exactly_one_rule_and_round_trips() {
+        for kind in NotificationKind::ALL {
+            assert_eq!(
+                RULES.iter().filter(|r| r.kind == kind).count(),
+                1,
+                "{kind:?}"
+            );
+            assert_eq!(NotificationKind::parse(kind.as_str()), Some(kind));
+            assert!(!kind.label().is_empty());
+        }
+    }
+
+    #[test]
+    fn rules_name_actions_the_lifecycles_have() {
+        use crate::matches::machine::RULES as MATCH;
+        use crate::scenarios::RULES as SCENARIO;
+        for rule in RULES {
+            let known = match rule.aggregate {
+                "SCENARIO" => SCENARIO.iter().any(|r| r.action.as_str() == rule.action),
+                "CAPABILITY" => crate::capabilities::RULES
+                    .iter()
+                    .any(|r| r.action.as_str() == rule.action),
+                "MATCH" => {
+                    rule.action == "PROPOSE"
+                        || rule.action == "MESSAGE"
+                        || MATCH.iter().any(|r| r.action.as_str() == rule.action)
+                }
+                "ORGANIZATION" => rule.action == "VERIFY",
+                _ => false,
+            };
+            assert!(
+                known,
+                "{} {} is no action of its lifecycle",
+                rule.aggregate, rule.action
+            );
+        }
+        assert!(rule_for("SCENARIO", "SUBMIT").is_none());
+        assert_eq!(
+            rule_for("MATCH", "NOT_SELECT").map(|r| r.audience),
+            Some(Audience::CapabilityOwner)
+        );
+    }
+
+    #[test]
+    fn excerpts_are_cut_at_a_character_boundary() {
+        let long = "煤".repeat(EXCERPT + 5);
+        let cut = excerpt(&long);
+        assert_eq!(cut.chars().count(), EXCERPT + 1);
+        assert!(cut.ends_with('…'));
+        assert_eq!(excerpt("  短  "), "短");
+    }
+}

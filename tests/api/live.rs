@@ -1,0 +1,422 @@
+//! Live delivery: the `notificationReceived` subscription over /graphql/ws (graphql-transport-ws),
+//! two server processes on one PostgreSQL database, and graceful shutdown of a server process.
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use futures_util::{SinkExt as _, StreamExt as _};
+use serde_json::{Value, json};
+use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest as _;
+
+use crate::db_test;
+use crate::fixtures::*;
+use crate::util::{JWT_SECRET, PASSWORD, SmtpServer, TestApp, free_port, fresh_pg_schema, unique};
+
+const SUBSCRIBE: &str = "subscription { notificationReceived { id kind title subjectId } }";
+
+type Socket =
+    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+/// Connects and sends `connection_init` with `payload`; the socket and the server's first answer.
+async fn connect(addr: SocketAddr, payload: Value) -> (Socket, Option<Value>) {
+    let mut request = format!("ws://{addr}/graphql/ws")
+        .into_client_request()
+        .unwrap();
+    request.headers_mut().insert(
+        "Sec-WebSocket-Protocol",
+        "graphql-transport-ws".parse().unwrap(),
+    );
+    let (mut socket, _) = tokio_tungstenite::connect_async(request).await.unwrap();
+    let init = json!({ "type": "connection_init", "payload": payload });
+    socket
+        .send(Message::Text(init.to_string().into()))
+        .await
+        .unwrap();
+    let answer = next(&mut socket, Duration::from_secs(5)).await;
+    (socket, answer)
+}
+
+/// The next JSON message within `wait`, or None (timeout or close). A close frame comes back as
+/// `{"close": code}`.
+async fn next(socket: &mut Socket, wait: Duration) -> Option<Value> {
+    let deadline = tokio::time::Instant::now() + wait;
+    loop {
+        let message = tokio::time::timeout_at(deadline, socket.next())
+            .await
+            .ok()??;
+        match message.ok()? {
+            Message::Text(text) => return Some(serde_json::from_str(&text).unwrap()),
+            Message::Close(frame) => {
+                return Some(json!({ "close": frame.map(|f| u16::from(f.code)) }));
+            }
+            _ => {}
+        }
+    }
+}
+
+async fn subscribe(socket: &mut Socket) {
+    let message = json!({ "id": "1", "type": "subscribe", "payload": { "query": SUBSCRIBE } });
+    socket
+        .send(Message::Text(message.to_string().into()))
+        .await
+        .unwrap();
+    // The subscription is registered asynchronously; give the server a moment.
+    tokio::time::sleep(Duration::from_millis(400)).await;
+}
+
+db_test!(
+    a_subscriber_receives_their_own_notifications_and_no_one_elses,
+    |app| {
+        let app = app.with_background();
+        let addr = app.serve().await;
+        let admin = app.admin().await;
+        let owner = app.gov_user().await;
+        let other = app.gov_user().await;
+
+        let (mut socket, ack) = connect(addr, json!({ "token": owner.token })).await;
+        assert_eq!(ack.unwrap()["type"], "connection_ack");
+        subscribe(&mut socket).await;
+
+        let theirs = scenario_in(&app, &other, &admin, "PENDING_REVIEW").await;
+        review(
+            &app,
+            &admin,
+            &theirs["id"],
+            "REQUEST_CHANGES",
+            Some("请补充"),
+        )
+        .await;
+        let mine = scenario_in(&app, &owner, &admin, "PENDING_REVIEW").await;
+        review(&app, &admin, &mine["id"], "APPROVE", None).await;
+
+        let received = next(&mut socket, Duration::from_secs(10))
+            .await
+            .expect("a notification");
+        assert_eq!(received["type"], "next", "{received}");
+        let node = &received["payload"]["data"]["notificationReceived"];
+        assert_eq!(node["kind"], "SCENARIO_APPROVED", "{received}");
+        assert_eq!(node["subjectId"], mine["id"]);
+        assert!(
+            next(&mut socket, Duration::from_millis(600))
+                .await
+                .is_none(),
+            "nothing else"
+        );
+    }
+);
+
+db_test!(subscriptions_need_a_valid_token, |app| {
+    let app = app.with_background();
+    let addr = app.serve().await;
+
+    // No token: the connection opens, the subscription is refused.
+    let (mut socket, ack) = connect(addr, json!({})).await;
+    assert_eq!(ack.unwrap()["type"], "connection_ack");
+    let message = json!({ "id": "1", "type": "subscribe", "payload": { "query": SUBSCRIBE } });
+    socket
+        .send(Message::Text(message.to_string().into()))
+        .await
+        .unwrap();
+    let refused = next(&mut socket, Duration::from_secs(5)).await.unwrap();
+    assert!(refused.to_string().contains("UNAUTHENTICATED"), "{refused}");
+
+    // A forged token: the connection is refused.
+    let (_, answer) = connect(addr, json!({ "token": "forged.token.value" })).await;
+    let answer = answer.map(|a| a.to_string()).unwrap_or_default();
+    assert!(
+        answer.contains("close") || answer.contains("error"),
+        "connection_init with a bad token must fail: {answer}"
+    );
+});
+
+/// A `twolists serve` process; killed when dropped.
+struct Instance {
+    addr: SocketAddr,
+    child: std::process::Child,
+    _dir: tempfile::TempDir,
+}
+
+impl Instance {
+    async fn spawn(database_url: &str, smtp_url: &str) -> Instance {
+        let dir = tempfile::tempdir().unwrap();
+        let addr: SocketAddr = format!("127.0.0.1:{}", free_port()).parse().unwrap();
+        let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_twolists"));
+        command
+            .args(["serve", "--addr", &addr.to_string()])
+            .env("TWOLISTS_DATA_DIR", dir.path())
+            .env("TWOLISTS_JWT_SECRET", JWT_SECRET)
+            .env("TWOLISTS_SMTP_URL", smtp_url)
+            .env("TWOLISTS_MAIL_POLL_MS", "50")
+            .env("TWOLISTS_MAIL_RETRY_BASE_MS", "100")
+            .env("RUST_LOG", "warn")
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null());
+        if database_url.is_empty() {
+            command.env_remove("DATABASE_URL");
+        } else {
+            command.env("DATABASE_URL", database_url);
+        }
+        let child = command.spawn().expect("the server starts");
+        let instance = Instance {
+            addr,
+            child,
+            _dir: dir,
+        };
+        for _ in 0..200 {
+            if let Ok((status, _)) = http(addr, "GET", "/readyz", None, "").await
+                && status == 200
+            {
+                return instance;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!("the server did not become ready");
+    }
+
+    async fn gql(&self, token: Option<&str>, query: &str, variables: Value) -> Value {
+        let body = json!({ "query": query, "variables": variables }).to_string();
+        let (_, body) = http(self.addr, "POST", "/graphql", token, &body)
+            .await
+            .unwrap();
+        serde_json::from_str(&body).unwrap()
+    }
+
+    fn terminate(&self) {
+        std::process::Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status()
+            .unwrap();
+    }
+}
+
+impl Drop for Instance {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A minimal HTTP/1.1 exchange (one request per connection): status and body.
+async fn http(
+    addr: SocketAddr,
+    method: &str,
+    path: &str,
+    token: Option<&str>,
+    body: &str,
+) -> std::io::Result<(u16, String)> {
+    let mut stream = tokio::net::TcpStream::connect(addr).await?;
+    let auth = token
+        .map(|t| format!("Authorization: Bearer {t}\r\n"))
+        .unwrap_or_default();
+    let request = format!(
+        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\n\
+         Content-Length: {}\r\n{auth}Connection: close\r\n\r\n{body}",
+        body.len()
+    );
+    stream.write_all(request.as_bytes()).await?;
+    let mut response = Vec::new();
+    stream.read_to_end(&mut response).await?;
+    let text = String::from_utf8_lossy(&response).into_owned();
+    let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
+    let status = head
+        .split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0);
+    Ok((status, body.to_owned()))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_instances_on_one_postgresql_send_each_email_once_and_share_live_events() {
+    let Ok(base) = std::env::var("TEST_DATABASE_URL") else {
+        eprintln!("TEST_DATABASE_URL is not set: the two-instance test needs PostgreSQL");
+        return;
+    };
+    let url = fresh_pg_schema(&base).await;
+    let server = SmtpServer::start().await;
+    let a = Instance::spawn(&url, &server.url()).await;
+    let app = TestApp::on_url(&url).await;
+    let b = Instance::spawn(&url, &server.url()).await;
+
+    let admin = app.admin().await;
+    let owners = [
+        app.gov_user().await,
+        app.gov_user().await,
+        app.gov_user().await,
+    ];
+    let enterprise = app.enterprise_user().await;
+    let mut emails = Vec::new();
+    for user in owners.iter().chain([&enterprise]) {
+        let email: String = sqlx::query_scalar("SELECT email FROM users WHERE id = $1")
+            .bind(&user.id)
+            .fetch_one(app.state.db.pool())
+            .await
+            .unwrap();
+        emails.push(email);
+    }
+
+    // A burst through both instances: 12 reset e-mails, plus the 4 verification e-mails of the
+    // registrations above.
+    const RESET: &str =
+        "mutation($email: String!) { requestPasswordReset(input: { email: $email }) { ok } }";
+    let mut burst = Vec::new();
+    for i in 0..12 {
+        let instance = if i % 2 == 0 { &a } else { &b };
+        let email = emails[i % 3].clone();
+        burst.push(async move { instance.gql(None, RESET, json!({ "email": email })).await });
+    }
+    for answer in futures_util::future::join_all(burst).await {
+        assert_eq!(
+            answer["data"]["requestPasswordReset"]["ok"], true,
+            "{answer}"
+        );
+    }
+    let messages = server.wait_for(16).await;
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let messages_after = server.messages();
+    assert_eq!(
+        messages_after.len(),
+        16,
+        "each e-mail exactly once: {}",
+        messages.len()
+    );
+    let mut ids: Vec<String> = messages_after
+        .iter()
+        .map(|m| m.message_id.clone())
+        .collect();
+    ids.sort();
+    ids.dedup();
+    assert_eq!(ids.len(), 16);
+
+    // A subscriber on B hears of a review made through A.
+    let owner = &owners[0];
+    let (mut socket, ack) = connect(b.addr, json!({ "token": owner.token })).await;
+    assert_eq!(ack.unwrap()["type"], "connection_ack");
+    subscribe(&mut socket).await;
+    let scenario = scenario_in(&app, owner, &admin, "PENDING_REVIEW").await;
+    let reviewed = a
+        .gql(
+            Some(&admin.token),
+            &review_scenario_doc(),
+            json!({ "input": { "id": scenario["id"], "decision": "APPROVE" } }),
+        )
+        .await;
+    assert_eq!(
+        reviewed["data"]["reviewScenario"]["errors"],
+        json!([]),
+        "{reviewed}"
+    );
+    let received = next(&mut socket, Duration::from_secs(10))
+        .await
+        .expect("a notification on B");
+    assert_eq!(
+        received["payload"]["data"]["notificationReceived"]["kind"], "SCENARIO_APPROVED",
+        "{received}"
+    );
+
+    // B's matching index catches up with a capability listed through A.
+    let created = a
+        .gql(
+            Some(&enterprise.token),
+            &create_capability_doc(),
+            json!({ "input": capability_input() }),
+        )
+        .await;
+    let capability = created["data"]["createCapability"]["capability"]["id"].clone();
+    assert!(capability.is_string(), "{created}");
+    a.gql(
+        Some(&enterprise.token),
+        &transition_capability_doc(),
+        json!({ "input": { "id": capability, "action": "SUBMIT" } }),
+    )
+    .await;
+    let approved = a
+        .gql(
+            Some(&admin.token),
+            &review_capability_doc(),
+            json!({ "input": { "id": capability, "decision": "APPROVE" } }),
+        )
+        .await;
+    assert_eq!(
+        approved["data"]["reviewCapability"]["errors"],
+        json!([]),
+        "{approved}"
+    );
+    const RECOMMEND: &str = "query($id: ID!) { recommendedCapabilities(scenarioId: $id, first: 50) { capability { id } } }";
+    let mut found = false;
+    for _ in 0..50 {
+        let recommended = b
+            .gql(
+                Some(&owner.token),
+                RECOMMEND,
+                json!({ "id": scenario["id"] }),
+            )
+            .await;
+        let list = recommended["data"]["recommendedCapabilities"]
+            .as_array()
+            .unwrap_or_else(|| panic!("{recommended}"))
+            .clone();
+        if list.iter().any(|r| r["capability"]["id"] == capability) {
+            found = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(
+        found,
+        "instance B's index never saw the capability listed through A"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigterm_closes_subscriptions_and_stops_cleanly() {
+    let server = SmtpServer::start().await;
+    let instance = Instance::spawn("", &server.url()).await;
+    let email = format!("shutdown{}@example.cn", unique());
+    let status = std::process::Command::new(env!("CARGO_BIN_EXE_twolists"))
+        .args(["create-admin", "--email", &email])
+        .env("TWOLISTS_DATA_DIR", instance._dir.path())
+        .env("TWOLISTS_ADMIN_PASSWORD", PASSWORD)
+        .env_remove("DATABASE_URL")
+        .stdout(std::process::Stdio::null())
+        .status()
+        .unwrap();
+    assert!(status.success());
+    const LOGIN: &str = "mutation($email: String!, $password: String!) { login(input: { email: $email, password: $password }) { accessToken } }";
+    let login = instance
+        .gql(None, LOGIN, json!({ "email": email, "password": PASSWORD }))
+        .await;
+    let token = login["data"]["login"]["accessToken"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let (mut socket, ack) = connect(instance.addr, json!({ "token": token })).await;
+    assert_eq!(ack.unwrap()["type"], "connection_ack");
+    subscribe(&mut socket).await;
+
+    instance.terminate();
+    let mut closed = None;
+    while let Some(message) = next(&mut socket, Duration::from_secs(10)).await {
+        if message.get("close").is_some() {
+            closed = Some(message["close"].clone());
+            break;
+        }
+    }
+    assert_eq!(
+        closed,
+        Some(json!(1001)),
+        "the server closes with 1001 (going away)"
+    );
+    let mut instance = instance;
+    let mut exit = None;
+    for _ in 0..100 {
+        if let Some(status) = instance.child.try_wait().unwrap() {
+            exit = Some(status);
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(exit.expect("the server exits").success());
+}
