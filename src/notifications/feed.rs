@@ -78,10 +78,13 @@ impl Feed {
 
     async fn poll(&self, db: &Db) -> Result<(), sqlx::Error> {
         let mut shutdown = self.shutdown.clone();
-        let mut mark: (String, String) =
-            sqlx::query_as("SELECT COALESCE(MAX(created_at), ''), '' FROM notifications")
-                .fetch_one(db.pool())
-                .await?;
+        // Only what is written from now on: the newest row so far is the watermark.
+        let mut mark: (String, String) = sqlx::query_as(
+            "SELECT created_at, id FROM notifications ORDER BY created_at DESC, id DESC LIMIT 1",
+        )
+        .fetch_optional(db.pool())
+        .await?
+        .unwrap_or_default();
         loop {
             tokio::select! {
                 _ = stopped(&mut shutdown) => return Ok(()),

@@ -15,6 +15,9 @@ pub use graphql::{NotificationMutation, NotificationQuery, NotificationSubscript
 
 use async_graphql::Enum;
 
+use Audience::*;
+use NotificationKind as K;
+
 use crate::db::Tx;
 use crate::events::NewEvent;
 use crate::mail::{self, templates};
@@ -150,9 +153,6 @@ const fn rule(
         audience,
     }
 }
-
-use Audience::*;
-use NotificationKind as K;
 
 /// Which events notify whom. The one who acted is never notified of their own action.
 pub const RULES: &[Rule] = &[

@@ -344,6 +344,16 @@ db_test!(email_preferences_turn_email_off_but_keep_the_inbox, |app| {
     );
     let anonymous = app.gql(PREFERENCES, json!({})).await;
     assert_eq!(error_code(&anonymous), Some("UNAUTHENTICATED"));
+    let anonymous = app
+        .gql(
+            UPDATE_PREFERENCES,
+            json!({ "input": { "preferences": [
+            { "kind": "MATCH_MESSAGE", "enabled": false } ] } }),
+        )
+        .await;
+    assert_eq!(error_code(&anonymous), Some("UNAUTHENTICATED"));
+    // Refusals wrote nothing: only the one setting made above is stored.
+    assert_eq!(app.count("email_preferences").await, 1);
 });
 
 async fn smtp_app(backend: Backend, smtp_url: String, max_attempts: i64) -> Option<TestApp> {
