@@ -126,6 +126,9 @@ pub struct Weights {
     pub maturity: f32,
     pub maturity_gap: f32,
     pub budget: f32,
+    /// For a price range wholly under the budget: it is affordable, but often a smaller thing
+    /// than the one wanted (a service, a part), so it earns less than a fit, or nothing.
+    pub budget_below: f32,
     pub budget_over: f32,
     pub track_record: f32,
 }
@@ -141,6 +144,7 @@ impl Default for Weights {
             maturity: 0.10,
             maturity_gap: 0.03,
             budget: 0.10,
+            budget_below: 0.0,
             budget_over: 0.03,
             track_record: 0.01,
         }
@@ -158,6 +162,9 @@ const DESCRIPTION: f32 = 3.0;
 const FEEDBACK_DOCS: usize = 5;
 const FEEDBACK_TERMS: usize = 10;
 const FEEDBACK_WEIGHT: f32 = 0.4;
+/// A term's relatives in the domain thesaurus (`related.txt`) join the query at this fraction of
+/// its weight: they find what is said in other words, but the item's own words count more.
+const RELATED_WEIGHT: f32 = 0.45;
 /// How many query terms are looked up at most.
 const QUERY_TERMS: usize = 64;
 /// How many text hits, best first, get the full score (besides industry matches).
@@ -407,11 +414,22 @@ impl Engine {
     }
 
     /// Query terms with their weights (field boosts, damped), known to `index`: the
-    /// `QUERY_TERMS` most telling ones (weight × idf), which carry nearly all of the score.
-    fn query(&self, index: &TextIndex, terms: &HashMap<String, f32>) -> Vec<(u32, f32)> {
-        let mut query: Vec<(u32, f32)> = terms
+    /// `QUERY_TERMS` most telling ones (weight × idf), which carry nearly all of the score. The
+    /// thesaurus adds the relatives of each term at `RELATED_WEIGHT` of its weight.
+    fn query(&self, index: &TextIndex, terms: &HashMap<String, f32>) -> Query {
+        let mut weights = terms.clone();
+        for (term, &w) in terms {
+            for other in self.tokenizer.related(term) {
+                let e = weights.entry(other.clone()).or_default();
+                *e = e.max(RELATED_WEIGHT * w);
+            }
+        }
+        let mut query: Vec<(u32, f32, bool)> = weights
             .iter()
-            .filter_map(|(term, &w)| index.term_id(term).map(|id| (id, w.sqrt())))
+            .filter_map(|(term, &w)| {
+                let id = index.term_id(term)?;
+                Some((id, w.sqrt(), terms.contains_key(term)))
+            })
             .collect();
         query.sort_by(|a, b| {
             (b.1 * index.idf(b.0))
@@ -419,7 +437,12 @@ impl Engine {
                 .then(a.0.cmp(&b.0))
         });
         query.truncate(QUERY_TERMS);
-        query
+        // The item's own terms first, then the relatives.
+        query.sort_by_key(|&(_, _, own)| !own);
+        Query {
+            direct: query.iter().filter(|t| t.2).count(),
+            terms: query.into_iter().map(|(id, w, _)| (id, w)).collect(),
+        }
     }
 
     /// The best `limit` capabilities for a scenario, with reasons.
@@ -494,7 +517,7 @@ impl Engine {
     fn rank<'a, M>(
         &'a self,
         collection: &'a Collection<M>,
-        query: &[(u32, f32)],
+        query: &Query,
         clusters: &[String],
         limit: usize,
         only: Option<u32>,
@@ -503,8 +526,8 @@ impl Engine {
     ) -> Vec<Ranked> {
         let index = &collection.text;
         let (mut scores, mut touched) = (Vec::new(), Vec::new());
-        index.score(query, &mut scores, &mut touched);
-        let expanded = expand_query(index, query, &scores, &touched);
+        index.score(&query.terms, &mut scores, &mut touched);
+        let expanded = expand_query(index, &query.terms, &scores, &touched);
         index.score(&expanded, &mut scores, &mut touched);
         let best = touched
             .iter()
@@ -564,10 +587,11 @@ impl Engine {
                 let m = collection.get(slot)?;
                 let mut reasons = self.reasons(&pair(m), text_of(slot));
                 if let Some(text_reason) = reasons.iter_mut().find(|r| r.kind == ReasonKind::Text) {
-                    text_reason.terms = shared_terms(index, query, slot);
-                    if !text_reason.terms.is_empty() {
-                        text_reason.detail = format!("内容相关：{}", text_reason.terms.join("、"));
-                    }
+                    text_reason.terms = shared_terms(index, query.direct(), slot);
+                    text_reason.detail = text_detail(
+                        &text_reason.terms,
+                        &shared_terms(index, query.related(), slot),
+                    );
                 }
                 Some(Ranked {
                     id: id(m),
@@ -595,15 +619,15 @@ impl Engine {
         limit: usize,
         id: impl Fn(&M) -> String,
     ) -> Vec<(String, f32)> {
-        let mut weights: HashMap<u32, f32> = HashMap::new();
+        let mut terms: HashMap<String, f32> = HashMap::new();
         for term in self.tokenizer.tokens(text) {
-            if let Some(tid) = collection.text.term_id(&term) {
-                *weights.entry(tid).or_default() += 1.0;
-            }
+            *terms.entry(term).or_default() += 1.0;
         }
-        let query: Vec<(u32, f32)> = weights.into_iter().collect();
+        let query = self.query(&collection.text, &terms);
         let (mut scores, mut touched) = (Vec::new(), Vec::new());
-        collection.text.score(&query, &mut scores, &mut touched);
+        collection
+            .text
+            .score(&query.terms, &mut scores, &mut touched);
         touched.sort_by(|a, b| scores[*b as usize].total_cmp(&scores[*a as usize]));
         touched
             .into_iter()
@@ -682,7 +706,7 @@ impl Engine {
         };
         let budget = match sig.budget {
             Budget::Fits => w.budget,
-            Budget::Below => w.budget / 2.0,
+            Budget::Below => w.budget_below,
             Budget::Over => -w.budget_over,
             Budget::Unknown => 0.0,
         };
@@ -776,6 +800,37 @@ impl Engine {
             format!("已有{}个落地案例", c.landed_cases),
         );
         out
+    }
+}
+
+/// A ranking query: weighted term ids, the item's own terms first, then their relatives.
+struct Query {
+    terms: Vec<(u32, f32)>,
+    direct: usize,
+}
+
+impl Query {
+    fn direct(&self) -> &[(u32, f32)] {
+        &self.terms[..self.direct]
+    }
+
+    fn related(&self) -> &[(u32, f32)] {
+        &self.terms[self.direct..]
+    }
+}
+
+/// "内容相关：智能仓储、分拣；相近：密集库": the shared terms, then the terms matched through
+/// the thesaurus.
+fn text_detail(shared: &[String], related: &[String]) -> String {
+    match (shared.is_empty(), related.is_empty()) {
+        (false, false) => format!(
+            "内容相关：{}；相近：{}",
+            shared.join("、"),
+            related.join("、")
+        ),
+        (false, true) => format!("内容相关：{}", shared.join("、")),
+        (true, false) => format!("内容相近：{}", related.join("、")),
+        (true, true) => "内容相关".to_owned(),
     }
 }
 

@@ -162,6 +162,54 @@ fn budget_over_the_scenario_costs_and_a_fit_counts() {
 }
 
 #[test]
+fn a_price_wholly_under_the_budget_earns_less_than_a_fit() {
+    let fits = capability("FITS", "巡检平台", &["MT04"]);
+    let mut small = fits.clone();
+    small.id = "SMALL".into();
+    small.price_min = Some(5.0);
+    small.price_max = Some(30.0);
+    let e = engine(&[small, fits]);
+    let ranked = e.rank_capabilities(&scenario(), 10);
+    assert_eq!(ranked[0].id, "FITS");
+    assert_eq!(ranked[1].id, "SMALL");
+    assert!(reason(&ranked[1], ReasonKind::Budget).is_none_or(
+        |r| r.contribution < reason(&ranked[0], ReasonKind::Budget).unwrap().contribution
+    ));
+}
+
+#[test]
+fn the_thesaurus_finds_a_need_said_in_other_words() {
+    let mut need = scenario();
+    need.title = "物流园区立体库改造".into();
+    need.summary = "建设立体库".into();
+    need.description = "建设立体库，提升库容".into();
+    need.tags = vec![];
+    let e = engine(&[
+        capability("DENSE", "托盘密集库系统", &["MT04"]),
+        capability("LITERAL", "托盘立体库系统", &["MT04"]),
+        capability("OTHER", "光伏电站清洗", &["XN01"]),
+    ]);
+    let ranked = e.rank_capabilities(&need, 10);
+    let ids: Vec<&str> = ranked.iter().map(|r| r.id.as_str()).collect();
+    assert_eq!(
+        ids[..2],
+        ["LITERAL", "DENSE"],
+        "own words count more: {ids:?}"
+    );
+    let text = reason(&ranked[1], ReasonKind::Text).unwrap();
+    assert!(text.contribution > 0.0);
+    assert!(
+        !text.terms.contains(&"密集库".to_owned()),
+        "not a shared term"
+    );
+    assert_eq!(text.detail, "内容相近：密集库");
+    // The same thesaurus serves free text.
+    let hits = e.search_capabilities("立体库", 10);
+    let hit_ids: Vec<&str> = hits.iter().map(|(id, _)| id.as_str()).collect();
+    assert_eq!(hit_ids, ["LITERAL", "DENSE"]);
+}
+
+#[test]
 fn track_record_breaks_ties() {
     let proven = capability("PROVEN", "巡检平台", &["MT04"]);
     let mut new = proven.clone();

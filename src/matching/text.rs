@@ -8,11 +8,14 @@ use jieba_rs::Jieba;
 const DOMAIN_WORDS: &str = include_str!("domain_words.txt");
 const STOP_WORDS: &str = include_str!("stopwords.txt");
 const SYNONYMS: &str = include_str!("synonyms.txt");
+const RELATED: &str = include_str!("related.txt");
 
 pub struct Tokenizer {
     jieba: Jieba,
     stop: HashSet<String>,
     synonyms: HashMap<String, String>,
+    /// Term → the other terms of its group in the domain thesaurus.
+    related: HashMap<String, Vec<String>>,
 }
 
 impl std::fmt::Debug for Tokenizer {
@@ -20,6 +23,7 @@ impl std::fmt::Debug for Tokenizer {
         f.debug_struct("Tokenizer")
             .field("stop_words", &self.stop.len())
             .field("synonyms", &self.synonyms.len())
+            .field("related", &self.related.len())
             .finish()
     }
 }
@@ -43,6 +47,32 @@ impl Tokenizer {
             .map(|w| w.trim().to_owned())
             .collect();
         words.extend(synonyms.iter().flat_map(|(a, b)| [a.clone(), b.clone()]));
+        let groups: Vec<Vec<String>> = RELATED
+            .lines()
+            .filter(|l| !l.starts_with('#'))
+            .map(|l| {
+                let mut group: Vec<String> = l
+                    .split_whitespace()
+                    .map(|w| {
+                        let w = w.to_lowercase();
+                        synonyms.get(&w).cloned().unwrap_or(w)
+                    })
+                    .collect();
+                group.dedup();
+                group
+            })
+            .filter(|g| g.len() > 1)
+            .collect();
+        words.extend(groups.iter().flatten().cloned());
+        let mut related: HashMap<String, Vec<String>> = HashMap::new();
+        for group in &groups {
+            for term in group {
+                let others = related.entry(term.clone()).or_default();
+                others.extend(group.iter().filter(|t| *t != term).cloned());
+                others.sort();
+                others.dedup();
+            }
+        }
         for word in words.iter().filter(|w| w.chars().count() >= 2) {
             // A frequency high enough that jieba keeps the word whole.
             jieba.add_word(word, Some(20_000), None);
@@ -57,7 +87,13 @@ impl Tokenizer {
             jieba,
             stop,
             synonyms,
+            related,
         }
+    }
+
+    /// The terms the domain thesaurus relates to `term` (same need, other words).
+    pub fn related(&self, term: &str) -> &[String] {
+        self.related.get(term).map_or(&[], Vec::as_slice)
     }
 
     /// The terms of `text`, in order, with repeats (search mode: compounds and their parts).
@@ -147,5 +183,26 @@ mod tests {
         assert!(t.tokens("井下巡视").contains(&"巡检".to_owned()));
         assert!(t.tokens("带式输送机").contains(&"皮带".to_owned()));
         assert!(t.tokens("太阳能电站").contains(&"光伏".to_owned()));
+    }
+
+    #[test]
+    fn thesaurus_groups_relate_both_ways_in_folded_form() {
+        let t = tokenizer();
+        assert!(t.related("立体库").contains(&"密集库".to_owned()));
+        assert!(t.related("密集库").contains(&"立体库".to_owned()));
+        assert!(!t.related("立体库").contains(&"立体库".to_owned()));
+        // 巡视 is folded to 巡检 before it is looked up, so the group speaks of 巡检.
+        assert!(t.related("巡检").contains(&"点检".to_owned()));
+        assert!(t.related("巡视").is_empty());
+        assert!(t.related("瓦斯").is_empty(), "an object, not a function");
+    }
+
+    #[test]
+    fn every_thesaurus_term_is_a_term_the_tokenizer_yields() {
+        let t = tokenizer();
+        for term in t.related.keys() {
+            let words = t.words(term);
+            assert_eq!(words, vec![term.clone()], "{term} is cut into {words:?}");
+        }
     }
 }
