@@ -2,10 +2,11 @@
 //! the other way, open scenarios for a capability), each with a score and the reasons for it.
 //!
 //! A score adds up weighted signals: text relevance (BM25 over title, tags, summary and
-//! description, with field boosts, normalized per query), industry fit over the two-level
-//! taxonomy, region fit, maturity against the required level, budget against the price range,
-//! and track record. Callers apply the hard filters (only listed capabilities of verified
-//! organizations, only published scenarios) by what they put in; the engine ranks what it holds.
+//! description, with field boosts, the query widened by a domain thesaurus, normalized per
+//! query), industry fit over the two-level taxonomy, region fit, maturity against the required
+//! level, budget against the price range, and track record. Callers apply the hard filters
+//! (only listed capabilities of verified organizations, only published scenarios) by what they
+//! put in; the engine ranks what it holds.
 
 pub mod bench;
 pub mod eval;

@@ -1,5 +1,6 @@
 //! Chinese-aware tokenization: jieba in search mode (compound words and their parts), a domain
-//! dictionary, stop words, and synonyms folded to one form. ASCII is folded to lower case.
+//! dictionary, stop words, synonyms folded to one form, and a thesaurus of terms that name the
+//! same function (`related.txt`). ASCII is folded to lower case.
 
 use std::collections::{HashMap, HashSet};
 
