@@ -14,6 +14,7 @@ use axum::extract::{DefaultBodyLimit, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
+use futures_util::future::BoxFuture;
 use futures_util::{SinkExt as _, StreamExt as _};
 use serde_json::json;
 use tokio::sync::{Notify, watch};
@@ -26,13 +27,23 @@ use crate::error::AppError;
 use crate::events::TimelineLoader;
 use crate::graphql::{self, AppSchema};
 use crate::mail::worker::{MailSettings, MailWorker};
-use crate::matches::{ContactPartnersLoader, LiveIndex};
+use crate::matches::ContactPartnersLoader;
+use crate::matches::documents::ListDocuments;
 use crate::notifications::Feed;
-use crate::notifications::feed::stopped;
+use crate::notifications::feed::{ChangeListener, stopped};
 use crate::orgs::OrganizationLoader;
 use crate::scenarios::ScenarioLoader;
+use crate::search::LiveIndex;
 use crate::taxonomy::Taxonomy;
-use crate::{items, loaders, matches};
+use crate::{events, items, loaders, matches, notifications, scenarios};
+
+/// What every recorded event runs, in order, inside its transaction: the change notice to other
+/// instances, the notifications it causes, and the 对接 cascade when a scenario ends.
+pub const EVENT_HANDLERS: &[events::Handler] = &[
+    notifications::feed::on_event,
+    notifications::on_event,
+    matches::service::on_scenario_event,
+];
 
 /// Everything a request needs; cheap to clone.
 #[derive(Clone)]
@@ -77,6 +88,7 @@ impl AppState {
     /// Connects, migrates, loads the reference data and the signing key: after this the service
     /// can answer every request, on an empty database too.
     pub async fn start(config: &Config) -> anyhow::Result<AppState> {
+        events::install(EVENT_HANDLERS);
         std::fs::create_dir_all(&config.data_dir)
             .with_context(|| format!("creating {}", config.data_dir.display()))?;
         let db = Db::connect(&config.database_url()).await?;
@@ -89,9 +101,12 @@ impl AppState {
         )?);
         auth::warm_up().await?;
         let index = Arc::new(
-            LiveIndex::load(&db, taxonomy.clone())
-                .await
-                .context("loading the matching index")?,
+            LiveIndex::load(
+                taxonomy.matching_world(),
+                Arc::new(ListDocuments::new(db.clone())),
+            )
+            .await
+            .context("loading the matching index")?,
         );
 
         let (shutdown, stopping) = watch::channel(false);
@@ -150,7 +165,7 @@ impl AppState {
         let feed = self.feed.spawn(
             self.db.clone(),
             self.database_url.clone(),
-            self.index.clone(),
+            Arc::new(IndexListener(self.index.clone())),
         );
         let db = self.db.clone();
         let index = self.index.clone();
@@ -158,7 +173,8 @@ impl AppState {
             let mut ticker = tokio::time::interval(Duration::from_secs(600));
             loop {
                 ticker.tick().await;
-                match matches::service::close_expired(&db, &index, items::today_in_china()).await {
+                match scenarios::service::close_expired(&db, &index, items::today_in_china()).await
+                {
                     Ok(closed) if closed.is_empty() => {}
                     Ok(closed) => {
                         tracing::info!(
@@ -185,6 +201,19 @@ impl AppState {
             .route("/readyz", get(readyz))
             .layer(DefaultBodyLimit::max(self.body_limit_bytes))
             .with_state(self.clone())
+    }
+}
+
+/// The matching index hears, through the feed, what other instances changed.
+struct IndexListener(Arc<LiveIndex>);
+
+impl ChangeListener for IndexListener {
+    fn changed<'a>(&'a self, aggregate: &'a str, id: &'a str) -> BoxFuture<'a, ()> {
+        Box::pin(self.0.changed_aggregate(aggregate, id))
+    }
+
+    fn reload(&self) -> BoxFuture<'_, ()> {
+        Box::pin(self.0.reload_or_log())
     }
 }
 

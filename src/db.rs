@@ -110,6 +110,22 @@ impl Db {
     }
 }
 
+/// A row a cascade had to change moved on meanwhile (another transaction changed it). Returned
+/// from inside a transaction, it rolls the whole change back and the request answers CONFLICT.
+#[derive(Debug, thiserror::Error)]
+#[error("a row changed by a cascade moved on meanwhile")]
+pub struct Stale;
+
+/// [`Stale`] as the error a store function or event handler returns.
+pub fn stale() -> sqlx::Error {
+    sqlx::Error::Protocol(Stale.to_string())
+}
+
+/// True for the error of [`stale`].
+pub fn is_stale(err: &sqlx::Error) -> bool {
+    matches!(err, sqlx::Error::Protocol(message) if *message == Stale.to_string())
+}
+
 /// Current UTC time in the stored form: fixed-width RFC 3339 with microseconds, so that text order
 /// is time order on both databases.
 pub fn now() -> String {

@@ -18,13 +18,14 @@ use crate::items::{self, Contact};
 use crate::lists::graphql::EditionKind;
 use crate::lists::store as edition_store;
 use crate::machine::lookup;
+use crate::matches::documents::ListDocuments;
 use crate::matches::graphql::MatchOrigin;
-use crate::matches::index::scenario_doc;
 use crate::matches::machine::Step as MatchStep;
-use crate::matches::{LiveIndex, service as match_service};
+use crate::matches::service as match_service;
 use crate::orgs::{self, NewOrganization, OrganizationKind, OrganizationStatus, credit_code};
 use crate::scenarios::machine::{ScenarioStatus, Step as ScenarioStep};
 use crate::scenarios::store::{self as scenario_store, ScenarioContent, ScenarioRow};
+use crate::search::LiveIndex;
 use crate::taxonomy::Taxonomy;
 
 const SEED: &str = include_str!("../seeds/demo.json");
@@ -362,7 +363,11 @@ async fn load_matches(
     members: &[(String, String, String)],
     admin_id: &str,
 ) -> anyhow::Result<usize> {
-    let index = LiveIndex::load(db, taxonomy.clone()).await?;
+    let index = LiveIndex::load(
+        taxonomy.matching_world(),
+        Arc::new(ListDocuments::new(db.clone())),
+    )
+    .await?;
     let user_of = |org_id: &str| {
         members
             .iter()
@@ -382,7 +387,7 @@ async fn load_matches(
     for (target, count) in plan {
         for scenario in scenarios.by_ref().take(count) {
             let unit_user = user_of(&scenario.org_id)?;
-            let best = index.rank_capabilities(&scenario_doc(scenario), 2);
+            let best = index.rank_capabilities(&scenario.document(), 2);
             let mut matches = Vec::new();
             for candidate in &best {
                 let capability = capability_store::find(db, &candidate.id)

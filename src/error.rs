@@ -35,6 +35,9 @@ pub enum AppError {
 
 impl From<sqlx::Error> for AppError {
     fn from(err: sqlx::Error) -> Self {
+        if crate::db::is_stale(&err) {
+            return AppError::Conflict;
+        }
         AppError::Database(Arc::new(err))
     }
 }

@@ -1,18 +1,20 @@
 //! The event log: every state change of every aggregate (who, when, from, to, note), written in
-//! the same transaction as the change. Timelines and the audit log read from here, and the
-//! notifications an event causes are written with it.
+//! the same transaction as the change. Timelines and the audit log read from here.
+//!
+//! What an event causes elsewhere (notifications, the 对接 cascade when a scenario ends, the
+//! change notice to other instances) is done by the [`Handler`]s the assembly installs at
+//! start-up: [`record`] runs each of them inside the event's transaction, so the change and all
+//! it causes commit together or not at all. This module knows no subscriber.
 
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use async_graphql::dataloader::Loader;
-use async_graphql::{Context, Object};
-use chrono::{DateTime, Utc};
+use std::sync::OnceLock;
 
-use crate::auth::{User, UserLoader};
+use async_graphql::dataloader::Loader;
+use futures_util::future::BoxFuture;
+
 use crate::db::{self, Db, Sql, Tx};
-use crate::error::AppResult;
-use crate::loaders;
 
 pub struct NewEvent<'a> {
     pub aggregate_type: &'static str,
@@ -25,6 +27,20 @@ pub struct NewEvent<'a> {
     pub note: Option<&'a str>,
 }
 
+/// Runs inside the transaction of every recorded event; an error rolls the whole change back.
+/// A handler may record further events (a cascade), which run the handlers in turn.
+pub type Handler =
+    for<'a> fn(&'a mut Tx, &'a NewEvent<'a>) -> BoxFuture<'a, Result<(), sqlx::Error>>;
+
+static HANDLERS: OnceLock<Vec<Handler>> = OnceLock::new();
+
+/// Installs the handlers every event runs, in order. The assembly calls this at start-up; the
+/// first set installed in a process stays (every start installs the same one).
+pub fn install(handlers: &[Handler]) {
+    HANDLERS.get_or_init(|| handlers.to_vec());
+}
+
+/// Records `event` and runs the installed handlers, inside `tx`.
 pub async fn record(tx: &mut Tx, event: NewEvent<'_>, at: &str) -> Result<(), sqlx::Error> {
     sqlx::query(
         "INSERT INTO events (id, aggregate_type, aggregate_id, action, from_status, to_status, \
@@ -41,14 +57,24 @@ pub async fn record(tx: &mut Tx, event: NewEvent<'_>, at: &str) -> Result<(), sq
     .bind(at)
     .execute(&mut **tx)
     .await?;
-    if matches!(
-        event.aggregate_type,
-        "SCENARIO" | "CAPABILITY" | "ORGANIZATION"
-    ) {
-        crate::notifications::feed::announce_change(tx, event.aggregate_type, event.aggregate_id)
-            .await?;
+    dispatch(handlers(), tx, &event).await
+}
+
+fn handlers() -> &'static [Handler] {
+    HANDLERS
+        .get()
+        .expect("event handlers are installed at start-up")
+}
+
+async fn dispatch(
+    handlers: &[Handler],
+    tx: &mut Tx,
+    event: &NewEvent<'_>,
+) -> Result<(), sqlx::Error> {
+    for handler in handlers {
+        handler(tx, event).await?;
     }
-    crate::notifications::on_event(tx, &event).await
+    Ok(())
 }
 
 #[derive(sqlx::FromRow, Clone, Debug)]
@@ -96,45 +122,4 @@ impl Loader<String> for TimelineLoader {
         }
         Ok(out)
     }
-}
-
-/// One entry of an item's timeline.
-pub struct TimelineEvent(pub EventRow);
-
-#[Object]
-impl TimelineEvent {
-    async fn at(&self) -> Option<DateTime<Utc>> {
-        db::parse_time(&self.0.at)
-    }
-    /// What happened, e.g. SUBMIT, APPROVE, CLOSE.
-    async fn action(&self) -> &str {
-        &self.0.action
-    }
-    async fn from_status(&self) -> Option<&str> {
-        self.0.from_status.as_deref()
-    }
-    async fn to_status(&self) -> Option<&str> {
-        self.0.to_status.as_deref()
-    }
-    async fn note(&self) -> Option<&str> {
-        self.0.note.as_deref()
-    }
-    /// Who did it; null when the service did it by itself (e.g. closing at the deadline).
-    async fn actor(&self, ctx: &Context<'_>) -> AppResult<Option<User>> {
-        let Some(actor_id) = &self.0.actor_id else {
-            return Ok(None);
-        };
-        let row = loaders::load_one::<UserLoader>(ctx, actor_id).await?;
-        Ok(row.map(User::new))
-    }
-}
-
-/// The timeline of an aggregate, oldest first.
-pub async fn timeline(ctx: &Context<'_>, aggregate_id: &str) -> AppResult<Vec<TimelineEvent>> {
-    let rows = loaders::load_one::<TimelineLoader>(ctx, aggregate_id).await?;
-    Ok(rows
-        .unwrap_or_default()
-        .into_iter()
-        .map(TimelineEvent)
-        .collect())
 }

@@ -22,7 +22,9 @@ pub mod notifications;
 pub mod orgs;
 pub mod pagination;
 pub mod scenarios;
+pub mod search;
 pub mod taxonomy;
+pub mod viewer;
 
 pub use app::AppState;
 pub use config::Config;

@@ -141,7 +141,7 @@ async fn main() -> anyhow::Result<()> {
                 && let Some(loaded) =
                     twolists::demo::load_into_empty(&state.db, &state.taxonomy).await?
             {
-                state.index.reload(&state.db).await?;
+                state.index.reload().await?;
                 tracing::info!(?loaded, "loaded the demo data");
             }
             let background = state.spawn_background()?;

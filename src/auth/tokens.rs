@@ -8,10 +8,10 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, Duration, Utc};
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use rand::RngCore;
-use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use super::Role;
+pub use crate::viewer::Claims;
+use crate::viewer::Role;
 
 pub const ISSUER: &str = "twolists";
 pub const AUDIENCE: &str = "twolists-api";
@@ -21,20 +21,6 @@ pub const REFRESH_TTL: Duration = Duration::days(30);
 const LEEWAY_SECONDS: u64 = 5;
 const MIN_SECRET_BYTES: usize = 32;
 const SECRET_FILE: &str = "jwt-secret";
-
-/// The claims of an access token.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
-pub struct Claims {
-    /// User id.
-    pub sub: String,
-    /// Organization id.
-    pub org: String,
-    pub role: Role,
-    pub iss: String,
-    pub aud: String,
-    pub iat: i64,
-    pub exp: i64,
-}
 
 pub struct JwtKeys {
     encoding: EncodingKey,

@@ -5,18 +5,19 @@ use chrono::{DateTime, Datelike as _, Utc};
 
 use super::machine::{CapabilityAction, CapabilityStatus, RULES, Step};
 use super::store::{self, CapabilityContent, CapabilityRow, DeliveredCase, ListQuery, Order};
-use crate::auth::{Role, Viewer};
 use crate::db::{self, Db};
 use crate::error::{AppError, AppResult, ErrorCode, UserError, Validator};
-use crate::events::{TimelineEvent, timeline};
 use crate::items::{self, Contact, ContactInput, ReviewDecision};
+use crate::items::{TimelineEvent, timeline};
 use crate::machine;
-use crate::matches::{ContactPartnersLoader, LiveIndex};
+use crate::matches::ContactPartnersLoader;
 use crate::orgs::graphql::load_organization;
 use crate::orgs::{self, Organization, OrganizationKind, OrganizationStatus};
 use crate::pagination::{Page, PageRequest};
 use crate::scenarios::graphql::{MAX_TEXT_HITS, expand_industries, expand_regions};
+use crate::search::{Changed, LiveIndex};
 use crate::taxonomy::{CITY_REGION, Industry, Region, RegionGroup, Taxonomy};
+use crate::viewer::{Role, Viewer};
 
 const MAX_CASES: usize = 20;
 const MAX_CERTIFICATIONS: usize = 20;
@@ -630,7 +631,7 @@ impl CapabilityMutation {
             .await?
             .ok_or(AppError::Conflict)?;
         ctx.data_unchecked::<Arc<LiveIndex>>()
-            .sync_capability(db, &row.id)
+            .changed(Changed::Capability, &row.id)
             .await;
         Ok(CapabilityPayload::ok(row))
     }
@@ -680,7 +681,7 @@ impl CapabilityMutation {
         .await?
         .ok_or(AppError::Conflict)?;
         ctx.data_unchecked::<Arc<LiveIndex>>()
-            .sync_capability(db, &row.id)
+            .changed(Changed::Capability, &row.id)
             .await;
         Ok(CapabilityPayload::ok(row))
     }
@@ -719,7 +720,7 @@ impl CapabilityMutation {
             .await?
             .ok_or(AppError::Conflict)?;
         ctx.data_unchecked::<Arc<LiveIndex>>()
-            .sync_capability(db, &row.id)
+            .changed(Changed::Capability, &row.id)
             .await;
         Ok(CapabilityPayload::ok(row))
     }
@@ -752,7 +753,7 @@ impl CapabilityMutation {
         .await?
         .ok_or(AppError::Conflict)?;
         ctx.data_unchecked::<Arc<LiveIndex>>()
-            .sync_capability(db, &row.id)
+            .changed(Changed::Capability, &row.id)
             .await;
         Ok(CapabilityPayload::ok(row))
     }

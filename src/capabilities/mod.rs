@@ -1,6 +1,7 @@
 //! Capabilities: the capability list (能力清单). Enterprises and research institutes post what
 //! they can deliver; admins review, list and feature the best as 晋中优秀方案.
 
+pub mod documents;
 pub mod graphql;
 pub mod machine;
 pub mod store;

@@ -2,16 +2,16 @@ use async_graphql::{Context, Enum, ID, InputObject, Object, SimpleObject, Union}
 use chrono::{DateTime, Utc};
 
 use super::store::{self, EditionItemRow, EditionRow, Snapshot};
-use crate::auth::Viewer;
 use crate::capabilities::graphql::can_manage as can_manage_capability;
 use crate::capabilities::{Capability, CapabilityLoader, CapabilityStatus};
 use crate::db::{self, Db};
 use crate::error::{AppError, AppResult, ErrorCode, UserError, Validator};
-use crate::events::{TimelineEvent, timeline};
+use crate::items::{TimelineEvent, timeline};
 use crate::loaders;
 use crate::pagination::{Page, PageRequest};
 use crate::scenarios::graphql::can_manage as can_manage_scenario;
 use crate::scenarios::{Scenario, ScenarioLoader, ScenarioStatus};
+use crate::viewer::Viewer;
 
 #[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
 pub enum EditionKind {

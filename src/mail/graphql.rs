@@ -7,10 +7,10 @@ use chrono::{DateTime, Utc};
 use tokio::sync::Notify;
 
 use super::outbox::{self, OutboxRow};
-use crate::auth::Viewer;
 use crate::db::{self, Db};
 use crate::error::{AppResult, ErrorCode, UserError};
 use crate::pagination::{Page, PageRequest};
+use crate::viewer::Viewer;
 
 /// An e-mail that could not be delivered after every attempt.
 pub struct FailedEmail(OutboxRow);

@@ -3,20 +3,20 @@ use std::sync::Arc;
 use async_graphql::{Context, Enum, ID, InputObject, Object, SimpleObject};
 use chrono::{DateTime, Utc};
 
-use super::index::{LiveIndex, capability_doc, scenario_doc};
 use super::machine::MatchStatus;
 use super::store::{self, MatchRow, MessageRow};
-use crate::auth::Viewer;
 use crate::capabilities::Capability;
 use crate::capabilities::{CapabilityLoader, CapabilityRow};
 use crate::db::{self, Db};
 use crate::error::{AppError, AppResult};
-use crate::events::{TimelineEvent, timeline};
+use crate::items::{TimelineEvent, timeline};
 use crate::loaders;
 use crate::matching::{Ranked, Reason, ReasonKind};
 use crate::pagination::{Page, PageRequest};
 use crate::scenarios::Scenario;
 use crate::scenarios::{ScenarioLoader, ScenarioRow};
+use crate::search::LiveIndex;
+use crate::viewer::Viewer;
 use crate::{capabilities, orgs, scenarios};
 
 /// Most recommendations one request may ask for.
@@ -132,7 +132,7 @@ impl MatchQuery {
             });
         }
         let index = ctx.data_unchecked::<Arc<LiveIndex>>();
-        let ranked = index.rank_capabilities(&scenario_doc(&row), limit);
+        let ranked = index.rank_capabilities(&row.document(), limit);
         let ids: Vec<String> = ranked.iter().map(|r| r.id.clone()).collect();
         let rows = capabilities::store::find_many(db, &ids).await?;
         Ok(ranked
@@ -173,7 +173,7 @@ impl MatchQuery {
             .await?
             .ok_or(AppError::NotFound)?;
         let index = ctx.data_unchecked::<Arc<LiveIndex>>();
-        let ranked = index.rank_scenarios(&capability_doc(&row, &org.region_code), limit);
+        let ranked = index.rank_scenarios(&row.document(&org.region_code), limit);
         let ids: Vec<String> = ranked.iter().map(|r| r.id.clone()).collect();
         let rows = scenarios::store::find_many(db, &ids).await?;
         Ok(ranked

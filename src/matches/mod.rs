@@ -1,15 +1,14 @@
 //! Matching in the service and the 对接 lifecycle: the live index over the two lists, the
 //! recommendations it answers, and matches from proposal to a landed, promoted case.
 
+pub mod documents;
 pub mod graphql;
-pub mod index;
 pub mod machine;
 mod mutations;
 pub mod service;
 pub mod store;
 
 pub use graphql::{MatchListQuery, MatchQuery};
-pub use index::LiveIndex;
 pub use machine::{MatchStatus, RULES};
 pub use mutations::MatchMutation;
 pub use store::ContactPartnersLoader;

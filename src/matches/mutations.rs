@@ -7,11 +7,9 @@ use async_graphql::{Context, Enum, ID, InputObject, Object, SimpleObject};
 use chrono::NaiveDate;
 
 use super::graphql::{Match, MatchOrigin, Sides};
-use super::index::LiveIndex;
 use super::machine::{RULES, Step};
 use super::service;
 use super::store::{self, MatchRow};
-use crate::auth::{Role, Viewer};
 use crate::db::Db;
 use crate::error::{AppError, AppResult, ErrorCode, UserError, Validator};
 use crate::items;
@@ -19,6 +17,8 @@ use crate::machine::lookup;
 use crate::orgs::{self, OrganizationStatus};
 use crate::scenarios::machine::Step as ScenarioStep;
 use crate::scenarios::{Scenario, ScenarioRow};
+use crate::search::{Changed, LiveIndex};
+use crate::viewer::{Role, Viewer};
 use crate::{capabilities, scenarios};
 
 #[derive(SimpleObject)]
@@ -362,7 +362,7 @@ impl MatchMutation {
         let (row, started) = service::approve(db, &current, rule, &admin.sub).await?;
         if let Some(scenario) = &started {
             ctx.data_unchecked::<Arc<LiveIndex>>()
-                .sync_scenario(scenario);
+                .put_scenario(&scenario.id, scenario.indexed_document().as_ref());
         }
         Ok(MatchPayload::ok(row))
     }
@@ -436,7 +436,7 @@ impl MatchMutation {
             ));
         };
         ctx.data_unchecked::<Arc<LiveIndex>>()
-            .sync_scenario(&scenario);
+            .put_scenario(&scenario.id, scenario.indexed_document().as_ref());
         Ok(MatchPayload::ok(row))
     }
 
@@ -604,7 +604,7 @@ impl MatchMutation {
         let (promoted, featured) = service::promote(db, &scenario, rule, &admin.sub, note).await?;
         let index = ctx.data_unchecked::<Arc<LiveIndex>>();
         for id in &featured {
-            index.sync_capability(db, id).await;
+            index.changed(Changed::Capability, id).await;
         }
         Ok(PromoteScenarioPayload {
             scenario: Some(Scenario(promoted)),

@@ -2,18 +2,20 @@
 //! The GraphQL mutations check who may act and call these; so does the demo loader.
 
 use chrono::NaiveDate;
+use futures_util::future::BoxFuture;
 
 use super::graphql::{MatchOrigin, StoredReason};
-use super::index::{LiveIndex, scenario_doc};
 use super::machine::{MatchStatus, RULES, Step};
 use super::store::{self, MatchRow, NewMatch};
 use crate::capabilities::CapabilityStatus;
 use crate::capabilities::machine::Step as CapabilityStep;
-use crate::db::Db;
+use crate::db::{self, Db, Tx};
 use crate::error::{AppError, AppResult};
+use crate::events::NewEvent;
 use crate::machine::{Rule, lookup};
 use crate::scenarios::ScenarioRow;
 use crate::scenarios::machine::{ScenarioStatus, Step as ScenarioStep};
+use crate::search::LiveIndex;
 use crate::{capabilities, scenarios};
 
 /// Proposes the pair with the engine's score and reasons; `None` when the pair already has a
@@ -29,7 +31,7 @@ pub async fn propose(
     initiator: &str,
     pitch: &str,
 ) -> AppResult<Option<MatchRow>> {
-    let explained = index.explain(&scenario_doc(scenario), capability_id);
+    let explained = index.explain(&scenario.document(), capability_id);
     let (score, reasons) = match &explained {
         Some(r) => (
             f64::from(r.score),
@@ -219,66 +221,41 @@ pub async fn promote(
     Ok((promoted, featured))
 }
 
-/// Ends a scenario (WITHDRAW, CLOSE, EXPIRE) and, in the same transaction, every match of it
-/// that was not selected yet (NOT_SELECTED). `None` when the scenario moved on meanwhile.
-pub async fn end_scenario(
-    db: &Db,
-    scenario: &ScenarioRow,
-    rule: Rule<ScenarioStatus, ScenarioStep>,
-    actor: Option<&str>,
-    note: Option<&str>,
-) -> AppResult<Option<ScenarioRow>> {
-    let mut tx = db.begin().await?;
-    let Some(ended) = scenarios::store::transition_in(&mut tx, scenario, rule, actor, note).await?
-    else {
-        return Ok(None);
-    };
-    let open = store::of_scenario(
-        &mut tx,
-        &ended.id,
-        &[
-            MatchStatus::Proposed,
-            MatchStatus::Approved,
-            MatchStatus::Connected,
-        ],
-    )
-    .await?;
-    for m in &open {
-        let rule = lookup(RULES, m.status(), Step::NotSelect).expect("live matches can be ended");
-        store::transition_in(&mut tx, m, rule, actor, Some("场景已结束征集"))
-            .await?
-            .ok_or(AppError::Conflict)?;
-    }
-    tx.commit().await?;
-    Ok(Some(ended))
-}
-
-/// Closes every PUBLISHED scenario whose deadline is before `today` (the service's own step,
-/// with no human actor), ending its unselected matches. Scenarios in MATCHING stay open.
-/// Takes them out of the matching index and returns them.
-pub async fn close_expired(
-    db: &Db,
-    index: &LiveIndex,
-    today: NaiveDate,
-) -> AppResult<Vec<ScenarioRow>> {
-    let rule = lookup(
-        scenarios::RULES,
-        ScenarioStatus::Published,
-        ScenarioStep::Expire,
-    )
-    .expect("the lifecycle closes expired scenarios");
-    let mut closed = Vec::new();
-    for row in scenarios::store::expired(db, today).await? {
-        // A scenario that changed meanwhile (an approved match, an extension) is left alone.
-        match end_scenario(db, &row, rule, None, Some("截止日期已过，系统自动关闭")).await
+/// The event handler of the cascade when a scenario ends (WITHDRAW, CLOSE, EXPIRE): in the same
+/// transaction, every match of it that was not selected yet becomes NOT_SELECTED, each with its
+/// own event.
+pub fn on_scenario_event<'a>(
+    tx: &'a mut Tx,
+    event: &'a NewEvent<'a>,
+) -> BoxFuture<'a, Result<(), sqlx::Error>> {
+    Box::pin(async move {
+        let ends = [
+            ScenarioStep::Withdraw,
+            ScenarioStep::Close,
+            ScenarioStep::Expire,
+        ];
+        if event.aggregate_type != scenarios::store::AGGREGATE
+            || !ends.iter().any(|step| step.as_str() == event.action)
         {
-            Ok(Some(row)) => {
-                index.sync_scenario(&row);
-                closed.push(row);
-            }
-            Ok(None) | Err(AppError::Conflict) => {}
-            Err(e) => return Err(e),
+            return Ok(());
         }
-    }
-    Ok(closed)
+        let open = store::of_scenario(
+            tx,
+            event.aggregate_id,
+            &[
+                MatchStatus::Proposed,
+                MatchStatus::Approved,
+                MatchStatus::Connected,
+            ],
+        )
+        .await?;
+        for m in &open {
+            let rule =
+                lookup(RULES, m.status(), Step::NotSelect).expect("live matches can be ended");
+            store::transition_in(tx, m, rule, event.actor_id, Some("场景已结束征集"))
+                .await?
+                .ok_or_else(db::stale)?;
+        }
+        Ok(())
+    })
 }

@@ -3,7 +3,7 @@
 //! On PostgreSQL the transaction that writes a notification also sends `pg_notify` (delivered at
 //! commit, to every instance LISTENing), and each instance's listener puts it on its in-process
 //! channel; the same listener hears of changed scenarios, capabilities and organizations and
-//! updates the instance's matching index. On SQLite (one process) a poller reads notifications
+//! passes them to the [`ChangeListener`] it was started with (the matching index). On SQLite (one process) a poller reads notifications
 //! past its watermark: write transactions are serialized there, so rows appear in `created_at`
 //! order.
 //!
@@ -13,17 +13,26 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use futures_util::future::BoxFuture;
 use sqlx::postgres::PgListener;
 use tokio::sync::{broadcast, watch};
 
 use crate::db::{Backend, Db, Tx};
-use crate::matches::LiveIndex;
+use crate::events::NewEvent;
 
 /// A notification for a user, committed.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Delivery {
     pub user_id: String,
     pub notification_id: String,
+}
+
+/// What hears of items changed on other instances (PostgreSQL only), and when to re-read
+/// everything to make up for notices missed while reconnecting.
+pub trait ChangeListener: Send + Sync {
+    /// An item changed: `aggregate` is SCENARIO, CAPABILITY or ORGANIZATION.
+    fn changed<'a>(&'a self, aggregate: &'a str, id: &'a str) -> BoxFuture<'a, ()>;
+    fn reload(&self) -> BoxFuture<'_, ()>;
 }
 
 pub struct Feed {
@@ -56,18 +65,18 @@ impl Feed {
         let _ = self.sender.send(delivery);
     }
 
-    /// Starts filling the feed (and, on PostgreSQL, keeping `index` in step with other
-    /// instances) until shutdown.
+    /// Starts filling the feed (and, on PostgreSQL, telling `changes` what other instances
+    /// changed) until shutdown.
     pub fn spawn(
         self: &Arc<Self>,
         db: Db,
         database_url: String,
-        index: Arc<LiveIndex>,
+        changes: Arc<dyn ChangeListener>,
     ) -> tokio::task::JoinHandle<()> {
         let feed = self.clone();
         tokio::spawn(async move {
             let result = match db.backend() {
-                Backend::Postgres => feed.listen(&db, &database_url, &index).await,
+                Backend::Postgres => feed.listen(&db, &database_url, changes.as_ref()).await,
                 Backend::Sqlite => feed.poll(&db).await,
             };
             if let Err(e) = result {
@@ -120,7 +129,7 @@ impl Feed {
         &self,
         db: &Db,
         database_url: &str,
-        index: &LiveIndex,
+        changes: &dyn ChangeListener,
     ) -> Result<(), sqlx::Error> {
         let mut shutdown = self.shutdown.clone();
         let schema: String = sqlx::query_scalar("SELECT current_schema()::text")
@@ -139,9 +148,7 @@ impl Feed {
             let notice = tokio::select! {
                 _ = stopped(&mut shutdown) => return Ok(()),
                 _ = reload.tick() => {
-                    if let Err(e) = index.reload(db).await {
-                        tracing::warn!(error = %e, "re-reading the matching index failed");
-                    }
+                    changes.reload().await;
                     continue;
                 }
                 notice = listener.recv() => notice,
@@ -163,12 +170,7 @@ impl Feed {
                     notification_id: id.to_owned(),
                 });
             } else {
-                match head {
-                    "SCENARIO" => index.sync_scenario_by_id(db, id).await,
-                    "CAPABILITY" => index.sync_capability(db, id).await,
-                    "ORGANIZATION" => index.sync_organization(db, id).await,
-                    _ => {}
-                }
+                changes.changed(head, id).await;
             }
         }
     }
@@ -190,6 +192,23 @@ pub async fn announce_notification(
     id: &str,
 ) -> Result<(), sqlx::Error> {
     notify(tx, NOTIFY_PREFIX, &format!("{user_id} {id}")).await
+}
+
+/// The event handler of change notices: an event of a scenario, capability or organization is
+/// announced to every instance at commit.
+pub fn on_event<'a>(
+    tx: &'a mut Tx,
+    event: &'a NewEvent<'a>,
+) -> BoxFuture<'a, Result<(), sqlx::Error>> {
+    Box::pin(async move {
+        if matches!(
+            event.aggregate_type,
+            "SCENARIO" | "CAPABILITY" | "ORGANIZATION"
+        ) {
+            announce_change(tx, event.aggregate_type, event.aggregate_id).await?;
+        }
+        Ok(())
+    })
 }
 
 /// Inside the transaction that changed a scenario, capability or organization: tells every

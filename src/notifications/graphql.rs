@@ -10,10 +10,10 @@ use tokio::sync::broadcast::error::RecvError;
 
 use super::store::{self, NotificationRow};
 use super::{Feed, NotificationKind, feed};
-use crate::auth::Viewer;
 use crate::db::{self, Db};
 use crate::error::{AppError, AppResult, ErrorCode, UserError};
 use crate::pagination::{Page, PageRequest};
+use crate::viewer::Viewer;
 
 pub struct Notification(pub NotificationRow);
 

@@ -1,6 +1,7 @@
 //! Notifications (DESIGN.md, Notifications): who hears of which event, in the app and by e-mail.
 //!
-//! Every event goes through [`on_event`] inside the transaction that records it. A row of
+//! Every event goes through [`on_event`] (an event handler) inside the transaction that records
+//! it. A row of
 //! [`RULES`] names the notification kind and its audience; each recipient gets an in-app row and,
 //! unless they turned that kind off, an e-mail in the outbox — both committed with the event or
 //! not at all. The [`feed`] then carries new notifications to live subscriptions, across
@@ -14,6 +15,7 @@ pub use feed::{Delivery, Feed};
 pub use graphql::{NotificationMutation, NotificationQuery, NotificationSubscription};
 
 use async_graphql::Enum;
+use futures_util::future::BoxFuture;
 
 use Audience::*;
 use NotificationKind as K;
@@ -196,8 +198,16 @@ struct Message {
     path: String,
 }
 
-/// Writes the notifications (and e-mails) `event` causes, inside its transaction.
-pub async fn on_event(tx: &mut Tx, event: &NewEvent<'_>) -> Result<(), sqlx::Error> {
+/// The event handler: writes the notifications (and e-mails) `event` causes, inside its
+/// transaction.
+pub fn on_event<'a>(
+    tx: &'a mut Tx,
+    event: &'a NewEvent<'a>,
+) -> BoxFuture<'a, Result<(), sqlx::Error>> {
+    Box::pin(notify(tx, event))
+}
+
+async fn notify(tx: &mut Tx, event: &NewEvent<'_>) -> Result<(), sqlx::Error> {
     let Some(rule) = rule_for(event.aggregate_type, event.action) else {
         return Ok(());
     };
@@ -233,7 +243,7 @@ pub async fn on_match_message(
         actor_id: Some(author_id),
         note: Some(body),
     };
-    on_event(tx, &event).await
+    notify(tx, &event).await
 }
 
 async fn deliver(

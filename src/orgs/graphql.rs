@@ -7,13 +7,13 @@ use super::{
     ListFilter, OrganizationChanges, OrganizationKind, OrganizationLoader, OrganizationRow,
     OrganizationStatus, VerifyOutcome,
 };
-use crate::auth::Viewer;
 use crate::db::{self, Db};
 use crate::error::{AppError, AppResult, ErrorCode, UserError, Validator};
 use crate::loaders;
-use crate::matches::LiveIndex;
 use crate::pagination::{Page, PageRequest};
+use crate::search::{Changed, LiveIndex};
 use crate::taxonomy::{Region, Taxonomy};
+use crate::viewer::Viewer;
 
 /// A government unit, enterprise, research institute or the platform operator.
 #[derive(Clone, Debug)]
@@ -162,7 +162,7 @@ impl OrgMutation {
             VerifyOutcome::Verified(org) => {
                 // Its listed capabilities become candidates for matching.
                 ctx.data_unchecked::<Arc<LiveIndex>>()
-                    .sync_organization(db, &org.id)
+                    .changed(Changed::Organization, &org.id)
                     .await;
                 Ok(VerifyOrganizationPayload {
                     organization: Some(Organization(*org)),

@@ -5,17 +5,18 @@ use chrono::{DateTime, NaiveDate, Utc};
 
 use super::machine::{RULES, ScenarioAction, ScenarioStatus, Step};
 use super::store::{self, ListQuery, Order, ScenarioContent, ScenarioRow};
-use crate::auth::{Role, Viewer};
 use crate::db::{self, Db};
 use crate::error::{AppError, AppResult, ErrorCode, UserError, Validator};
-use crate::events::{TimelineEvent, timeline};
 use crate::items::{self, Contact, ContactInput, ReviewDecision};
+use crate::items::{TimelineEvent, timeline};
 use crate::machine::{self, By};
-use crate::matches::{ContactPartnersLoader, LiveIndex};
+use crate::matches::ContactPartnersLoader;
 use crate::orgs::graphql::load_organization;
 use crate::orgs::{self, Organization, OrganizationKind, OrganizationStatus};
 use crate::pagination::{Page, PageRequest};
+use crate::search::LiveIndex;
 use crate::taxonomy::{Industry, Region, RegionGroup, Taxonomy};
+use crate::viewer::{Role, Viewer};
 
 #[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
 pub enum ScenarioCategoryCode {
@@ -758,16 +759,11 @@ impl ScenarioMutation {
         }
         let claims = Viewer::of(ctx).require_user()?;
         let note = clean_note(input.note.as_deref());
-        let row = match step {
-            // Ending a scenario also ends its matches that were not selected.
-            Step::Withdraw | Step::Close => {
-                crate::matches::service::end_scenario(db, &current, rule, Some(&claims.sub), note)
-                    .await?
-            }
-            _ => store::transition(db, &current, rule, Some(&claims.sub), note).await?,
-        }
-        .ok_or(AppError::Conflict)?;
-        ctx.data_unchecked::<Arc<LiveIndex>>().sync_scenario(&row);
+        // Ending a scenario also ends its matches that were not selected (an event handler).
+        let row = store::transition(db, &current, rule, Some(&claims.sub), note)
+            .await?
+            .ok_or(AppError::Conflict)?;
+        super::documents::sync(ctx.data_unchecked::<Arc<LiveIndex>>(), &row);
         Ok(ScenarioPayload::ok(row))
     }
 
@@ -804,7 +800,7 @@ impl ScenarioMutation {
         let row = store::transition(db, &current, rule, Some(&admin.sub), reason)
             .await?
             .ok_or(AppError::Conflict)?;
-        ctx.data_unchecked::<Arc<LiveIndex>>().sync_scenario(&row);
+        super::documents::sync(ctx.data_unchecked::<Arc<LiveIndex>>(), &row);
         Ok(ScenarioPayload::ok(row))
     }
 

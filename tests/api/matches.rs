@@ -566,7 +566,7 @@ db_test!(ending_a_scenario_ends_its_open_matches, |app| {
         .await
         .unwrap();
     let today = chrono::NaiveDate::from_ymd_opt(2026, 1, 11).unwrap();
-    let ended = twolists::matches::service::close_expired(&app.state.db, &app.state.index, today)
+    let ended = twolists::scenarios::service::close_expired(&app.state.db, &app.state.index, today)
         .await
         .unwrap();
     assert_eq!(ended.len(), 1);

@@ -243,7 +243,7 @@ db_test!(the_index_follows_changes_in_place, |app| {
         .execute(app.state.db.pool())
         .await
         .unwrap();
-    app.state.index.reload(&app.state.db).await.unwrap();
+    app.state.index.reload().await.unwrap();
     assert_eq!(app.state.index.counts(), (0, 0));
 });
 

@@ -553,7 +553,7 @@ db_test!(
             .unwrap();
         let today = chrono::NaiveDate::from_ymd_opt(2026, 1, 11).unwrap();
         let closed =
-            twolists::matches::service::close_expired(&app.state.db, &app.state.index, today)
+            twolists::scenarios::service::close_expired(&app.state.db, &app.state.index, today)
                 .await
                 .unwrap();
         assert_eq!(closed.len(), 1);
@@ -573,7 +573,7 @@ db_test!(
         assert_eq!(last["actor"], Value::Null, "closed by the service itself");
         // Running it again changes nothing.
         assert!(
-            twolists::matches::service::close_expired(&app.state.db, &app.state.index, today)
+            twolists::scenarios::service::close_expired(&app.state.db, &app.state.index, today)
                 .await
                 .unwrap()
                 .is_empty()

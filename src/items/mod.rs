@@ -1,4 +1,9 @@
-//! What scenarios and capabilities share: contacts, tags, industry lists, and public codes.
+//! What the list items (scenarios, capabilities, and the matches and editions above them) share:
+//! contacts, tags, industry lists, public codes, list filters, the lifecycle step, and timelines.
+
+mod timeline;
+
+pub use timeline::{TimelineEvent, timeline};
 
 use async_graphql::{InputObject, SimpleObject};
 

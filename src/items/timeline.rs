@@ -1,0 +1,51 @@
+//! The timeline of an item, as its GraphQL field shows it: the event log, with the actor.
+
+use async_graphql::{Context, Object};
+use chrono::{DateTime, Utc};
+
+use crate::auth::{User, UserLoader};
+use crate::db;
+use crate::error::AppResult;
+use crate::events::{EventRow, TimelineLoader};
+use crate::loaders;
+
+/// One entry of an item's timeline.
+pub struct TimelineEvent(pub EventRow);
+
+#[Object]
+impl TimelineEvent {
+    async fn at(&self) -> Option<DateTime<Utc>> {
+        db::parse_time(&self.0.at)
+    }
+    /// What happened, e.g. SUBMIT, APPROVE, CLOSE.
+    async fn action(&self) -> &str {
+        &self.0.action
+    }
+    async fn from_status(&self) -> Option<&str> {
+        self.0.from_status.as_deref()
+    }
+    async fn to_status(&self) -> Option<&str> {
+        self.0.to_status.as_deref()
+    }
+    async fn note(&self) -> Option<&str> {
+        self.0.note.as_deref()
+    }
+    /// Who did it; null when the service did it by itself (e.g. closing at the deadline).
+    async fn actor(&self, ctx: &Context<'_>) -> AppResult<Option<User>> {
+        let Some(actor_id) = &self.0.actor_id else {
+            return Ok(None);
+        };
+        let row = loaders::load_one::<UserLoader>(ctx, actor_id).await?;
+        Ok(row.map(User::new))
+    }
+}
+
+/// The timeline of an aggregate, oldest first.
+pub async fn timeline(ctx: &Context<'_>, aggregate_id: &str) -> AppResult<Vec<TimelineEvent>> {
+    let rows = loaders::load_one::<TimelineLoader>(ctx, aggregate_id).await?;
+    Ok(rows
+        .unwrap_or_default()
+        .into_iter()
+        .map(TimelineEvent)
+        .collect())
+}
