@@ -276,122 +276,7 @@ impl TestApp {
     }
 }
 
-/// A real SMTP server on loopback (aiosmtpd, from Debian's python3-aiosmtpd) that keeps what it
-/// receives in a Maildir; stopped when dropped.
-pub struct SmtpServer {
-    pub port: u16,
-    dir: tempfile::TempDir,
-    child: Option<std::process::Child>,
-}
-
-/// A loopback port nobody listens on right now.
-pub fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-fn python_with_aiosmtpd() -> String {
-    let candidates = std::env::var("TWOLISTS_TEST_PYTHON")
-        .into_iter()
-        .chain(["/usr/bin/python3".to_owned(), "python3".to_owned()]);
-    for python in candidates {
-        let ok = std::process::Command::new(&python)
-            .args(["-c", "import aiosmtpd"])
-            .stderr(std::process::Stdio::null())
-            .status()
-            .is_ok_and(|s| s.success());
-        if ok {
-            return python;
-        }
-    }
-    panic!("e-mail tests need a real SMTP server: apt-get install python3-aiosmtpd");
-}
-
-impl SmtpServer {
-    /// A server on a free port.
-    pub async fn start() -> SmtpServer {
-        SmtpServer::start_on(free_port()).await
-    }
-
-    pub async fn start_on(port: u16) -> SmtpServer {
-        let dir = tempfile::tempdir().unwrap();
-        let mut server = SmtpServer {
-            port,
-            dir,
-            child: None,
-        };
-        server.resume().await;
-        server
-    }
-
-    /// Stops the server (an outage); what it received stays.
-    pub fn stop(&mut self) {
-        if let Some(mut child) = self.child.take() {
-            let _ = child.kill();
-            let _ = child.wait();
-        }
-    }
-
-    /// Starts it again on the same port and Maildir.
-    pub async fn resume(&mut self) {
-        let child = std::process::Command::new(python_with_aiosmtpd())
-            .args(["-m", "aiosmtpd", "-n", "-l"])
-            .arg(format!("127.0.0.1:{}", self.port))
-            .args(["-c", "aiosmtpd.handlers.Mailbox"])
-            .arg(self.dir.path().join("maildir"))
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null())
-            .spawn()
-            .expect("aiosmtpd starts");
-        self.child = Some(child);
-        for _ in 0..100 {
-            if tokio::net::TcpStream::connect(("127.0.0.1", self.port))
-                .await
-                .is_ok()
-            {
-                return;
-            }
-            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-        }
-        panic!("the SMTP server did not start");
-    }
-
-    pub fn url(&self) -> String {
-        format!("smtp://127.0.0.1:{}", self.port)
-    }
-
-    /// Every message received so far.
-    pub fn messages(&self) -> Vec<ReceivedEmail> {
-        let new = self.dir.path().join("maildir").join("new");
-        let Ok(entries) = std::fs::read_dir(new) else {
-            return vec![];
-        };
-        entries
-            .map(|e| ReceivedEmail::parse(&std::fs::read(e.unwrap().path()).unwrap()))
-            .collect()
-    }
-
-    /// Waits (up to 15 s) until at least `n` messages arrived; then returns them all.
-    pub async fn wait_for(&self, n: usize) -> Vec<ReceivedEmail> {
-        for _ in 0..300 {
-            let messages = self.messages();
-            if messages.len() >= n {
-                return messages;
-            }
-            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-        }
-        panic!("expected {n} e-mails, got {}", self.messages().len());
-    }
-}
-
-impl Drop for SmtpServer {
-    fn drop(&mut self) {
-        self.stop();
-    }
-}
+pub use crate::smtp::{SmtpServer, free_port};
 
 #[derive(Debug, Clone)]
 pub struct ReceivedEmail {
@@ -403,7 +288,7 @@ pub struct ReceivedEmail {
 }
 
 impl ReceivedEmail {
-    fn parse(raw: &[u8]) -> ReceivedEmail {
+    pub fn parse(raw: &[u8]) -> ReceivedEmail {
         use mailparse::MailHeaderMap as _;
         let mail = mailparse::parse_mail(raw).expect("a well-formed e-mail");
         let header = |name: &str| mail.headers.get_first_value(name).unwrap_or_default();
