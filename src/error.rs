@@ -91,6 +91,15 @@ impl From<AppError> for async_graphql::Error {
 
 pub type AppResult<T> = Result<T, AppError>;
 
+/// What a service answers for a write: the changed object, or the refusals to show next to the
+/// fields they concern (nothing was written then).
+pub type Outcome<T> = Result<T, Vec<UserError>>;
+
+/// One refusal as an [`Outcome`].
+pub fn refuse<T>(field: &[&str], code: ErrorCode, message: impl Into<String>) -> Outcome<T> {
+    Err(vec![UserError::new(field, code, message)])
+}
+
 /// Stable codes of validation and business-rule failures.
 #[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
 pub enum ErrorCode {

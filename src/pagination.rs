@@ -65,6 +65,17 @@ impl PageRequest {
         format!(" LIMIT {} OFFSET {}", self.limit + 1, self.offset)
     }
 
+    /// The connection of what a service listed.
+    pub fn connection_of<T, N>(&self, rows: Rows<T>, into_node: impl Fn(T) -> N) -> Page<N>
+    where
+        N: async_graphql::OutputType,
+    {
+        match rows {
+            Rows::Page { rows, total } => self.connection(rows, total, into_node),
+            Rows::All(all) => self.connection_from_all(all, into_node),
+        }
+    }
+
     /// The page of `all`, a complete list ordered in memory (e.g. by relevance).
     pub fn connection_from_all<T, N>(&self, all: Vec<T>, into_node: impl Fn(T) -> N) -> Page<N>
     where
@@ -102,6 +113,21 @@ impl PageRequest {
                 .map(|(i, row)| Edge::new(encode_cursor(self.offset + i as i64), into_node(row))),
         );
         connection
+    }
+}
+
+/// What a service answers for a list: the rows of one page fetched with
+/// [`PageRequest::sql_suffix`] and the total, or every row, ordered in memory (by relevance), from
+/// which the page is cut.
+#[derive(Debug)]
+pub enum Rows<T> {
+    Page { rows: Vec<T>, total: i64 },
+    All(Vec<T>),
+}
+
+impl<T> Rows<T> {
+    pub fn page((rows, total): (Vec<T>, i64)) -> Rows<T> {
+        Rows::Page { rows, total }
     }
 }
 

@@ -1,8 +1,12 @@
 //! What the list items (scenarios, capabilities, and the matches and editions above them) share:
 //! contacts, tags, industry lists, public codes, list filters, the lifecycle step, and timelines.
 
+mod contacts;
+mod filters;
 mod timeline;
 
+pub use contacts::{CONTACT_SHARING_STATUSES, ContactPartnersLoader};
+pub use filters::{MAX_TEXT_HITS, expand_industries, expand_regions};
 pub use timeline::{TimelineEvent, timeline};
 
 use async_graphql::{InputObject, SimpleObject};
@@ -62,6 +66,11 @@ impl ContactInput {
             email,
         })
     }
+}
+
+/// A note or reason as stored: trimmed, and `None` when nothing is left.
+pub fn clean_note(note: Option<&str>) -> Option<&str> {
+    note.map(str::trim).filter(|n| !n.is_empty())
 }
 
 /// A Chinese mobile number (1[3-9] and 9 digits) or a landline with area code (0 and 2–3 digits,

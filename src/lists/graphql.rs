@@ -9,7 +9,7 @@ use crate::error::{AppError, AppResult, ErrorCode, UserError, Validator};
 use crate::items::{TimelineEvent, timeline};
 use crate::loaders;
 use crate::pagination::{Page, PageRequest};
-use crate::scenarios::graphql::can_manage as can_manage_scenario;
+use crate::scenarios::service::can_manage as can_manage_scenario;
 use crate::scenarios::{Scenario, ScenarioLoader, ScenarioStatus};
 use crate::viewer::Viewer;
 

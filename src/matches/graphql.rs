@@ -124,7 +124,7 @@ impl MatchQuery {
         let row = scenarios::store::find(db, &scenario_id)
             .await?
             .ok_or(AppError::NotFound)?;
-        if !scenarios::graphql::can_manage(viewer, &row) {
+        if !scenarios::service::can_manage(viewer, &row) {
             return Err(if row.status().is_public() {
                 AppError::Forbidden
             } else {

@@ -158,3 +158,18 @@ pub const RULES: &[Rule<S, Step>] = &[
     rule(S::Approved, Step::Withdraw, By::Initiator, S::Withdrawn),
     rule(S::Connected, Step::Withdraw, By::Initiator, S::Withdrawn),
 ];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_contact_sharing_statuses_are_those_the_lifecycle_says() {
+        let sharing: Vec<&str> = MatchStatus::ALL
+            .into_iter()
+            .filter(|s| s.shares_contacts())
+            .map(MatchStatus::as_str)
+            .collect();
+        assert_eq!(sharing, crate::items::CONTACT_SHARING_STATUSES);
+    }
+}

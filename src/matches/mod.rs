@@ -11,4 +11,3 @@ pub mod store;
 pub use graphql::{MatchListQuery, MatchQuery};
 pub use machine::{MatchStatus, RULES};
 pub use mutations::MatchMutation;
-pub use store::ContactPartnersLoader;

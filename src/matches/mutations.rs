@@ -522,7 +522,7 @@ impl MatchMutation {
         let db = ctx.data_unchecked::<Db>();
         let scenario = scenarios::store::find(db, &input.id)
             .await?
-            .filter(|s| s.status().is_public() || scenarios::graphql::can_manage(viewer, s))
+            .filter(|s| scenarios::service::can_read(viewer, s))
             .ok_or(AppError::NotFound)?;
         if !(viewer.is_admin() || scenario.org_id == claims.org) {
             return Err(AppError::Forbidden);

@@ -1,15 +1,383 @@
 //! The scenario rules every door calls: who may see and change a scenario, what a valid one is,
-//! and which lifecycle step is allowed for whom. Each write is one transaction.
+//! and which lifecycle step is allowed for whom. Each write is one transaction; a refusal writes
+//! nothing and comes back as [`Outcome`]'s errors, a permission failure as an [`AppError`].
 
 use chrono::NaiveDate;
 
 use super::documents;
-use super::machine::{RULES, ScenarioStatus, Step};
-use super::store::{self, ScenarioRow};
-use crate::db::Db;
-use crate::error::AppResult;
-use crate::machine::lookup;
+use super::machine::{RULES, ScenarioAction, ScenarioStatus, Step};
+use super::model::{OpportunityFilter, ScenarioCategoryCode, ScenarioFields, ScenarioOrderBy};
+use super::store::{self, ListQuery, Order, ScenarioContent, ScenarioRow};
+use crate::db::{self, Db};
+use crate::error::{AppError, AppResult, ErrorCode, Outcome, UserError, Validator, refuse};
+use crate::items::{self, Contact, ContactInput, ReviewDecision, clean_note};
+use crate::machine::{By, lookup};
+use crate::orgs::{self, OrganizationKind, OrganizationStatus};
+use crate::pagination::{PageRequest, Rows};
 use crate::search::LiveIndex;
+use crate::taxonomy::Taxonomy;
+use crate::viewer::{Role, Viewer};
+
+// ---- Visibility -------------------------------------------------------------------------------
+
+/// The viewer manages the scenario: a member of its unit, or an admin.
+pub fn can_manage(viewer: &Viewer, row: &ScenarioRow) -> bool {
+    viewer.is_admin() || viewer.org_id() == Some(row.org_id.as_str())
+}
+
+/// The viewer may read the scenario: it has been public, or they manage it. Everyone else is
+/// told it does not exist.
+pub fn can_read(viewer: &Viewer, row: &ScenarioRow) -> bool {
+    row.status().is_public() || can_manage(viewer, row)
+}
+
+/// The scenario's contact as the viewer may see it: to its unit and admins, and to the other
+/// party of a match that shares contacts (`partners`, the organizations of such matches).
+pub fn visible_contact(viewer: &Viewer, row: &ScenarioRow, partners: &[String]) -> Option<Contact> {
+    let shared = viewer
+        .org_id()
+        .is_some_and(|org| partners.iter().any(|p| p == org));
+    if can_manage(viewer, row) || shared {
+        row.contact()
+    } else {
+        None
+    }
+}
+
+/// How a scenario is named in a request.
+pub enum Key<'a> {
+    Id(&'a str),
+    Code(&'a str),
+}
+
+/// The scenario, if the viewer may read it (NOT_FOUND otherwise).
+pub async fn find(db: &Db, viewer: &Viewer, key: Key<'_>) -> AppResult<ScenarioRow> {
+    let row = match key {
+        Key::Id(id) => store::find(db, id).await?,
+        Key::Code(code) => store::find_by_code(db, code.trim()).await?,
+    };
+    row.filter(|row| can_read(viewer, row))
+        .ok_or(AppError::NotFound)
+}
+
+/// A scenario the viewer may change: NOT_FOUND when they may not even see it, FORBIDDEN when
+/// they see it but it is not theirs.
+pub async fn find_managed(db: &Db, viewer: &Viewer, id: &str) -> AppResult<ScenarioRow> {
+    viewer.require_user()?;
+    let row = find(db, viewer, Key::Id(id)).await?;
+    if !can_manage(viewer, &row) {
+        return Err(AppError::Forbidden);
+    }
+    Ok(row)
+}
+
+// ---- Lists ------------------------------------------------------------------------------------
+
+/// The live opportunity list: PUBLISHED and MATCHING scenarios, for anyone.
+pub async fn opportunity_list(
+    db: &Db,
+    taxonomy: &Taxonomy,
+    index: &LiveIndex,
+    filter: OpportunityFilter,
+    order_by: ScenarioOrderBy,
+    page: PageRequest,
+) -> AppResult<Rows<ScenarioRow>> {
+    let f = filter;
+    let order = match order_by {
+        ScenarioOrderBy::PublishedAt | ScenarioOrderBy::Relevance => Order::PublishedAt,
+        ScenarioOrderBy::Deadline => Order::Deadline,
+        ScenarioOrderBy::Budget => Order::Budget,
+    };
+    let hits = f
+        .query
+        .as_deref()
+        .map(str::trim)
+        .filter(|q| !q.is_empty())
+        .map(|text| index.search_scenarios(text, items::MAX_TEXT_HITS));
+    let query = ListQuery {
+        statuses: vec![ScenarioStatus::Published, ScenarioStatus::Matching],
+        category: f.category.map(|c| c.as_str().to_owned()),
+        industry_codes: f
+            .industry_codes
+            .map(|c| items::expand_industries(taxonomy, &c)),
+        region_codes: items::expand_regions(taxonomy, f.region_codes.as_deref(), f.region_group),
+        budget_min: f.budget_min.map(i64::from),
+        budget_max: f.budget_max.map(i64::from),
+        maturity_at_least: f.maturity_at_least.map(i64::from),
+        deadline_after: f.deadline_after,
+        ids: hits
+            .as_ref()
+            .map(|hits| hits.iter().map(|(id, _)| id.clone()).collect()),
+        ..Default::default()
+    };
+    match hits.filter(|_| order_by == ScenarioOrderBy::Relevance) {
+        None => Ok(Rows::page(store::list(db, &query, order, page).await?)),
+        Some(hits) => {
+            let (mut rows, _) =
+                store::list(db, &query, order, PageRequest::first(items::MAX_TEXT_HITS)).await?;
+            items::order_by_hits(&mut rows, &hits, |row| &row.id);
+            Ok(Rows::All(rows))
+        }
+    }
+}
+
+/// The signed-in viewer's organization's scenarios in every status, most recently changed first.
+pub async fn of_viewer(
+    db: &Db,
+    viewer: &Viewer,
+    status: Option<ScenarioStatus>,
+    page: PageRequest,
+) -> AppResult<Rows<ScenarioRow>> {
+    let claims = viewer.require_user()?;
+    let query = ListQuery {
+        statuses: status.into_iter().collect(),
+        org_id: Some(claims.org.clone()),
+        ..Default::default()
+    };
+    Ok(Rows::page(
+        store::list(db, &query, Order::UpdatedAt, page).await?,
+    ))
+}
+
+// ---- Writes -----------------------------------------------------------------------------------
+
+/// A government unit records a scenario (挖掘); an admin may record one for a unit.
+pub async fn create(
+    db: &Db,
+    taxonomy: &Taxonomy,
+    viewer: &Viewer,
+    organization_id: Option<&str>,
+    fields: ScenarioFields,
+) -> AppResult<Outcome<ScenarioRow>> {
+    let claims = viewer.require_user()?;
+    let org_id = match (claims.role, organization_id) {
+        (Role::Government, None) => claims.org.clone(),
+        (Role::Government, Some(id)) if id == claims.org => claims.org.clone(),
+        (Role::Admin, Some(id)) => id.to_owned(),
+        (Role::Admin, None) => {
+            return Ok(refuse(
+                &["organizationId"],
+                ErrorCode::Required,
+                "请选择发布场景的政府单位",
+            ));
+        }
+        _ => return Err(AppError::Forbidden),
+    };
+    let org = orgs::find(db, &org_id).await?.ok_or(AppError::NotFound)?;
+    if org.kind() != OrganizationKind::Government {
+        return Ok(refuse(
+            &["organizationId"],
+            ErrorCode::Invalid,
+            "场景只能由政府单位发布",
+        ));
+    }
+    let content = match validate_content(taxonomy, None, &org.region_code, fields) {
+        Ok(content) => content,
+        Err(errors) => return Ok(Err(errors)),
+    };
+    Ok(Ok(store::insert(db, &org.id, &claims.sub, &content).await?))
+}
+
+/// Changes a scenario's content; only in DISCOVERED, PLANNED and CHANGES_REQUESTED.
+pub async fn update(
+    db: &Db,
+    taxonomy: &Taxonomy,
+    viewer: &Viewer,
+    id: &str,
+    expected_version: i64,
+    fields: ScenarioFields,
+) -> AppResult<Outcome<ScenarioRow>> {
+    let current = find_managed(db, viewer, id).await?;
+    check_version(&current, Some(expected_version))?;
+    if !current.status().is_editable() {
+        return Ok(refuse(
+            &[],
+            ErrorCode::InvalidTransition,
+            format!(
+                "当前状态为「{}」，不能修改场景内容；仅「挖掘」「策划」「退回修改」状态可修改",
+                current.status().label()
+            ),
+        ));
+    }
+    let content = match validate_content(taxonomy, Some(&current), &current.region_code, fields) {
+        Ok(content) => content,
+        Err(errors) => return Ok(Err(errors)),
+    };
+    let claims = viewer.require_user()?;
+    let row = store::update_content(db, &current, &content, &claims.sub, "EDIT")
+        .await?
+        .ok_or(AppError::Conflict)?;
+    Ok(Ok(row))
+}
+
+/// The owner's lifecycle actions: PLAN, SUBMIT, WITHDRAW, CLOSE. Ending a scenario also ends its
+/// unselected matches (an event handler, in the same transaction).
+pub async fn transition(
+    db: &Db,
+    index: &LiveIndex,
+    viewer: &Viewer,
+    id: &str,
+    action: ScenarioAction,
+    note: Option<&str>,
+    expected_version: Option<i64>,
+) -> AppResult<Outcome<ScenarioRow>> {
+    let current = find_managed(db, viewer, id).await?;
+    check_version(&current, expected_version)?;
+    let step = Step::from(action);
+    let Some(rule) = lookup(RULES, current.status(), step) else {
+        return Ok(Err(vec![invalid_transition(&current, step)]));
+    };
+    debug_assert_eq!(rule.by, By::Owner);
+    match step {
+        Step::Plan => {
+            if let Err(errors) = check_plan_complete(&current) {
+                return Ok(Err(errors));
+            }
+        }
+        Step::Submit => {
+            let org = orgs::find(db, &current.org_id)
+                .await?
+                .ok_or(AppError::NotFound)?;
+            if org.status() != OrganizationStatus::Verified {
+                return Ok(refuse(
+                    &[],
+                    ErrorCode::OrganizationNotVerified,
+                    "本单位尚未通过平台认证，认证后才能提交审核",
+                ));
+            }
+            if let Err(errors) = check_plan_complete(&current) {
+                return Ok(Err(errors));
+            }
+        }
+        _ => {}
+    }
+    let claims = viewer.require_user()?;
+    let row = store::transition(db, &current, rule, Some(&claims.sub), clean_note(note))
+        .await?
+        .ok_or(AppError::Conflict)?;
+    documents::sync(index, &row);
+    Ok(Ok(row))
+}
+
+/// Admin: approves a submitted scenario (PUBLISHED, with its public code on first approval) or
+/// sends it back with a reason.
+pub async fn review(
+    db: &Db,
+    index: &LiveIndex,
+    viewer: &Viewer,
+    id: &str,
+    decision: ReviewDecision,
+    reason: Option<&str>,
+    expected_version: Option<i64>,
+) -> AppResult<Outcome<ScenarioRow>> {
+    let admin = viewer.require_admin()?;
+    let current = store::find(db, id).await?.ok_or(AppError::NotFound)?;
+    check_version(&current, expected_version)?;
+    let reason = clean_note(reason);
+    let step = match decision {
+        ReviewDecision::Approve => Step::Approve,
+        ReviewDecision::RequestChanges => Step::RequestChanges,
+    };
+    let Some(rule) = lookup(RULES, current.status(), step) else {
+        return Ok(Err(vec![invalid_transition(&current, step)]));
+    };
+    if step == Step::RequestChanges && reason.is_none() {
+        return Ok(refuse(
+            &["reason"],
+            ErrorCode::Required,
+            "退回修改时请说明原因",
+        ));
+    }
+    let row = store::transition(db, &current, rule, Some(&admin.sub), reason)
+        .await?
+        .ok_or(AppError::Conflict)?;
+    documents::sync(index, &row);
+    Ok(Ok(row))
+}
+
+/// Moves the deadline of a published scenario later.
+pub async fn extend_deadline(
+    db: &Db,
+    viewer: &Viewer,
+    id: &str,
+    deadline: NaiveDate,
+    expected_version: Option<i64>,
+) -> AppResult<Outcome<ScenarioRow>> {
+    let current = find_managed(db, viewer, id).await?;
+    check_version(&current, expected_version)?;
+    if !current.status().is_open() {
+        return Ok(refuse(
+            &[],
+            ErrorCode::InvalidTransition,
+            format!(
+                "当前状态为「{}」，仅「已发布」「对接中」的场景可以延长截止日期",
+                current.status().label()
+            ),
+        ));
+    }
+    let later_than_now =
+        current.deadline().is_none_or(|d| deadline > d) && deadline > items::today_in_china();
+    if !later_than_now {
+        return Ok(refuse(
+            &["deadline"],
+            ErrorCode::Invalid,
+            "新的截止日期须晚于原截止日期和今天",
+        ));
+    }
+    let claims = viewer.require_user()?;
+    let note = format!("截止日期延长至{}", deadline.format("%Y年%m月%d日"));
+    let row = store::update_published(
+        db,
+        &current,
+        Some(deadline),
+        None,
+        &claims.sub,
+        "EXTEND_DEADLINE",
+        Some(&note),
+    )
+    .await?
+    .ok_or(AppError::Conflict)?;
+    Ok(Ok(row))
+}
+
+/// Changes the contact of a published scenario.
+pub async fn update_contact(
+    db: &Db,
+    viewer: &Viewer,
+    id: &str,
+    contact: &ContactInput,
+    expected_version: Option<i64>,
+) -> AppResult<Outcome<ScenarioRow>> {
+    let current = find_managed(db, viewer, id).await?;
+    check_version(&current, expected_version)?;
+    if !current.status().is_open() {
+        return Ok(refuse(
+            &[],
+            ErrorCode::InvalidTransition,
+            format!(
+                "当前状态为「{}」，仅「已发布」「对接中」的场景可以更换联系人；其他状态请修改场景",
+                current.status().label()
+            ),
+        ));
+    }
+    let mut v = Validator::default();
+    let Some(contact) = contact.validate(&mut v, "contact") else {
+        return Ok(Err(v.into_errors()));
+    };
+    let claims = viewer.require_user()?;
+    let row = store::update_published(
+        db,
+        &current,
+        None,
+        Some(&contact),
+        &claims.sub,
+        "CHANGE_CONTACT",
+        None,
+    )
+    .await?
+    .ok_or(AppError::Conflict)?;
+    Ok(Ok(row))
+}
 
 /// Closes every PUBLISHED scenario whose deadline is before `today` (the service's own step,
 /// with no human actor); the event handlers end its unselected matches in the same
@@ -32,9 +400,161 @@ pub async fn close_expired(
                 closed.push(row);
             }
             Ok(None) => {}
-            Err(e) if crate::db::is_stale(&e) => {}
+            Err(e) if db::is_stale(&e) => {}
             Err(e) => return Err(e.into()),
         }
     }
     Ok(closed)
+}
+
+// ---- Rules ------------------------------------------------------------------------------------
+
+/// CONFLICT when the caller saw another version than the stored one.
+fn check_version(row: &ScenarioRow, expected: Option<i64>) -> AppResult<()> {
+    match expected {
+        Some(v) if v != row.version => Err(AppError::Conflict),
+        _ => Ok(()),
+    }
+}
+
+fn invalid_transition(row: &ScenarioRow, step: Step) -> UserError {
+    let allowed: Vec<&str> = RULES
+        .iter()
+        .filter(|r| r.action == step)
+        .map(|r| r.from.label())
+        .collect();
+    UserError::new(
+        &["action"],
+        ErrorCode::InvalidTransition,
+        items::transition_refusal(row.status().label(), step.label(), &allowed),
+    )
+}
+
+/// Merges `fields` over `base` (or defaults) and validates the whole.
+fn validate_content(
+    taxonomy: &Taxonomy,
+    base: Option<&ScenarioRow>,
+    default_region: &str,
+    fields: ScenarioFields,
+) -> Result<ScenarioContent, Vec<UserError>> {
+    let mut v = Validator::default();
+    let title = fields
+        .title
+        .or_else(|| base.map(|b| b.title.clone()))
+        .unwrap_or_default();
+    let summary = fields
+        .summary
+        .or_else(|| base.map(|b| b.summary.clone()))
+        .unwrap_or_default();
+    let description = fields
+        .description
+        .or_else(|| base.map(|b| b.description.clone()))
+        .unwrap_or_default();
+    v.text(&["title"], "场景名称", &title, 60);
+    v.text(&["summary"], "场景简介", &summary, 200);
+    v.text(&["description"], "场景描述", &description, 5000);
+    let category = fields
+        .category
+        .or_else(|| base.and_then(|b| ScenarioCategoryCode::parse(&b.category)));
+    if category.is_none() {
+        v.push(&["category"], ErrorCode::Required, "请选择场景类别");
+    }
+    let industry_codes = fields
+        .industry_codes
+        .unwrap_or_else(|| base.map(|b| b.industry_codes()).unwrap_or_default());
+    let industry_codes = items::validate_industries(&mut v, taxonomy, &industry_codes);
+    let tags = fields
+        .tags
+        .unwrap_or_else(|| base.map(|b| b.tags()).unwrap_or_default());
+    let tags = items::validate_tags(&mut v, &tags);
+    let region_code = fields
+        .region_code
+        .map(|r| r.trim().to_owned())
+        .or_else(|| base.map(|b| b.region_code.clone()))
+        .unwrap_or_else(|| default_region.to_owned());
+    if taxonomy.region(&region_code).is_none() {
+        v.push(&["regionCode"], ErrorCode::UnknownRegion, "所在地区不存在");
+    }
+    let budget_min = fields
+        .budget_min
+        .or_else(|| base.and_then(|b| b.budget_min.map(|x| x as i32)));
+    let budget_max = fields
+        .budget_max
+        .or_else(|| base.and_then(|b| b.budget_max.map(|x| x as i32)));
+    items::validate_range(
+        &mut v,
+        ("budgetMin", "budgetMax"),
+        "预算",
+        budget_min,
+        budget_max,
+    );
+    let cooperation_modes: Vec<String> = match fields.cooperation_modes {
+        Some(modes) => {
+            let mut out: Vec<String> = modes.iter().map(|m| m.as_str().to_owned()).collect();
+            out.dedup();
+            out
+        }
+        None => base
+            .map(|b| {
+                b.cooperation_modes
+                    .split(',')
+                    .filter(|s| !s.is_empty())
+                    .map(str::to_owned)
+                    .collect()
+            })
+            .unwrap_or_default(),
+    };
+    let maturity_required = fields
+        .maturity_required
+        .or_else(|| base.and_then(|b| b.maturity_required.map(|x| x as i32)));
+    items::validate_trl(&mut v, "maturityRequired", maturity_required);
+    let deadline = fields.deadline.or_else(|| base.and_then(|b| b.deadline()));
+    let contact = match fields.contact {
+        Some(contact) => contact.validate(&mut v, "contact"),
+        None => base.and_then(|b| b.contact()),
+    };
+    v.finish()?;
+    Ok(ScenarioContent {
+        title: title.trim().to_owned(),
+        summary: summary.trim().to_owned(),
+        description: description.trim().to_owned(),
+        category: category.expect("checked").as_str().to_owned(),
+        industry_codes,
+        tags,
+        region_code,
+        budget_min: budget_min.map(i64::from),
+        budget_max: budget_max.map(i64::from),
+        cooperation_modes,
+        maturity_required: maturity_required.map(i64::from),
+        deadline,
+        contact,
+    })
+}
+
+/// What planning needs: budget, maturity, a deadline after today, a contact.
+fn check_plan_complete(row: &ScenarioRow) -> Result<(), Vec<UserError>> {
+    let mut v = Validator::default();
+    if row.budget_min.is_none() || row.budget_max.is_none() {
+        v.push(&["budgetMin"], ErrorCode::Incomplete, "请填写预算范围");
+    }
+    if row.maturity_required.is_none() {
+        v.push(
+            &["maturityRequired"],
+            ErrorCode::Incomplete,
+            "请填写要求的技术成熟度",
+        );
+    }
+    match row.deadline() {
+        None => v.push(&["deadline"], ErrorCode::Incomplete, "请填写征集截止日期"),
+        Some(d) if d <= items::today_in_china() => v.push(
+            &["deadline"],
+            ErrorCode::Incomplete,
+            "征集截止日期须晚于今天",
+        ),
+        Some(_) => {}
+    }
+    if row.contact().is_none() {
+        v.push(&["contact"], ErrorCode::Incomplete, "请填写联系人");
+    }
+    v.finish()
 }

@@ -1,5 +1,5 @@
 //! Notifications: who hears of what in the app, e-mail through the outbox to a real SMTP server
-//! (aiosmtpd on loopback), outages and failures, preferences, and account e-mails.
+//! (on loopback, started by the test), outages and failures, preferences, and account e-mails.
 
 use serde_json::{Value, json};
 

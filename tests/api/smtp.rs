@@ -125,7 +125,9 @@ impl Drop for SmtpServer {
 async fn serve(stream: TcpStream, received: Received) -> std::io::Result<()> {
     let (read, mut write) = stream.into_split();
     let mut read = BufReader::new(read);
-    write.write_all(b"220 127.0.0.1 ESMTP test server\r\n").await?;
+    write
+        .write_all(b"220 127.0.0.1 ESMTP test server\r\n")
+        .await?;
     let mut line = Vec::new();
     let mut has_sender = false;
     let mut recipients = 0usize;
@@ -164,7 +166,9 @@ async fn serve(stream: TcpStream, received: Received) -> std::io::Result<()> {
                 b"250 OK\r\n"
             }
             "DATA" if has_sender && recipients > 0 => {
-                write.write_all(b"354 End data with <CR><LF>.<CR><LF>\r\n").await?;
+                write
+                    .write_all(b"354 End data with <CR><LF>.<CR><LF>\r\n")
+                    .await?;
                 let message = read_data(&mut read).await?;
                 received.lock().unwrap().push(message);
                 has_sender = false;
@@ -207,7 +211,9 @@ async fn read_data(
 #[tokio::test]
 async fn the_test_server_speaks_smtp_and_unstuffs_dots() {
     let server = SmtpServer::start().await;
-    let stream = TcpStream::connect(("127.0.0.1", server.port)).await.unwrap();
+    let stream = TcpStream::connect(("127.0.0.1", server.port))
+        .await
+        .unwrap();
     let (read, mut write) = stream.into_split();
     let mut read = BufReader::new(read);
     let mut reply = String::new();

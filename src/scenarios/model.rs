@@ -1,0 +1,129 @@
+//! The scenario's own vocabulary: its category and cooperation modes, the fields an owner writes,
+//! and what the opportunity list is filtered and ordered by.
+
+use async_graphql::{Enum, InputObject};
+use chrono::NaiveDate;
+
+use crate::items::ContactInput;
+use crate::taxonomy::RegionGroup;
+
+#[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
+pub enum ScenarioCategoryCode {
+    /// 智慧应用新兴场景
+    Industrial,
+    /// 智慧城市场景
+    City,
+    /// 智慧社区场景
+    Community,
+}
+
+impl ScenarioCategoryCode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ScenarioCategoryCode::Industrial => "INDUSTRIAL",
+            ScenarioCategoryCode::City => "CITY",
+            ScenarioCategoryCode::Community => "COMMUNITY",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        [Self::Industrial, Self::City, Self::Community]
+            .into_iter()
+            .find(|c| c.as_str() == s)
+    }
+}
+
+#[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
+pub enum CooperationMode {
+    /// 采购
+    Procurement,
+    /// 联合研发
+    JointRd,
+    /// 场景开放（免费试用、试点）
+    SiteOpen,
+    /// 投资合作
+    Investment,
+    Other,
+}
+
+impl CooperationMode {
+    const ALL: [CooperationMode; 5] = [
+        CooperationMode::Procurement,
+        CooperationMode::JointRd,
+        CooperationMode::SiteOpen,
+        CooperationMode::Investment,
+        CooperationMode::Other,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CooperationMode::Procurement => "PROCUREMENT",
+            CooperationMode::JointRd => "JOINT_RD",
+            CooperationMode::SiteOpen => "SITE_OPEN",
+            CooperationMode::Investment => "INVESTMENT",
+            CooperationMode::Other => "OTHER",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|m| m.as_str() == s)
+    }
+}
+
+/// The fields of a scenario as the owner writes them; in an update, a missing field keeps its
+/// current value.
+#[derive(InputObject, Default)]
+pub struct ScenarioFields {
+    /// At most 60 characters.
+    pub title: Option<String>,
+    /// At most 200 characters.
+    pub summary: Option<String>,
+    /// At most 5000 characters.
+    pub description: Option<String>,
+    pub category: Option<ScenarioCategoryCode>,
+    /// At least one industry code of the taxonomy.
+    pub industry_codes: Option<Vec<String>>,
+    /// At most 10 tags of at most 20 characters.
+    pub tags: Option<Vec<String>>,
+    /// Defaults to the publishing unit's region.
+    pub region_code: Option<String>,
+    pub budget_min: Option<i32>,
+    pub budget_max: Option<i32>,
+    pub cooperation_modes: Option<Vec<CooperationMode>>,
+    /// Technology readiness level 1–9.
+    pub maturity_required: Option<i32>,
+    pub deadline: Option<NaiveDate>,
+    pub contact: Option<ContactInput>,
+}
+
+#[derive(InputObject, Default)]
+pub struct OpportunityFilter {
+    /// Free text in Chinese (words or phrases), matched with the same tokenizer as the
+    /// recommendations; combine with `orderBy: RELEVANCE`.
+    pub query: Option<String>,
+    pub category: Option<ScenarioCategoryCode>,
+    /// A cluster code (e.g. MT) matches all of its sub-industries.
+    pub industry_codes: Option<Vec<String>>,
+    pub region_codes: Option<Vec<String>>,
+    pub region_group: Option<RegionGroup>,
+    /// Scenarios whose budget range meets [budgetMin, budgetMax] (万元).
+    pub budget_min: Option<i32>,
+    pub budget_max: Option<i32>,
+    /// Scenarios asking for at least this readiness level.
+    pub maturity_at_least: Option<i32>,
+    /// Scenarios whose deadline is after this date.
+    pub deadline_after: Option<NaiveDate>,
+}
+
+#[derive(Enum, Copy, Clone, Debug, PartialEq, Eq, Default)]
+pub enum ScenarioOrderBy {
+    /// Newest first.
+    #[default]
+    PublishedAt,
+    /// Soonest deadline first.
+    Deadline,
+    /// Largest budget first.
+    Budget,
+    /// Best match of `filter.query` first (newest first without a query).
+    Relevance,
+}
