@@ -1,38 +1,29 @@
+//! The GraphQL door of the capabilities: reads the input, calls [`super::service`], and maps the
+//! answer to the payload. No rule lives here.
+
 use std::sync::Arc;
 
-use async_graphql::{Context, Enum, ID, InputObject, Object, SimpleObject};
-use chrono::{DateTime, Datelike as _, Utc};
+use async_graphql::{Context, ID, InputObject, Object, SimpleObject};
+use chrono::{DateTime, Utc};
 
-use super::machine::{CapabilityAction, CapabilityStatus, RULES, Step};
-use super::store::{self, CapabilityContent, CapabilityRow, DeliveredCase, ListQuery, Order};
+use super::machine::{CapabilityAction, CapabilityStatus};
+use super::model::{CapabilityFields, CapabilityFilter, CapabilityOrderBy};
+use super::service::{self, Key};
+use super::store::{CapabilityRow, DeliveredCase};
 use crate::db::{self, Db};
-use crate::error::{AppError, AppResult, ErrorCode, UserError, Validator};
-use crate::items::ContactPartnersLoader;
-use crate::items::{self, Contact, ContactInput, ReviewDecision};
-use crate::items::{MAX_TEXT_HITS, expand_industries, expand_regions};
-use crate::items::{TimelineEvent, timeline};
-use crate::machine;
+use crate::error::{AppError, AppResult, Outcome, UserError};
+use crate::items::{Contact, ContactPartnersLoader, ReviewDecision, TimelineEvent, timeline};
+use crate::loaders;
+use crate::orgs::Organization;
 use crate::orgs::graphql::load_organization;
-use crate::orgs::{self, Organization, OrganizationKind, OrganizationStatus};
 use crate::pagination::{Page, PageRequest};
-use crate::search::{Changed, LiveIndex};
-use crate::taxonomy::{CITY_REGION, Industry, Region, RegionGroup, Taxonomy};
-use crate::viewer::{Role, Viewer};
-
-const MAX_CASES: usize = 20;
-const MAX_CERTIFICATIONS: usize = 20;
+use crate::search::LiveIndex;
+use crate::taxonomy::{Industry, Region, Taxonomy};
+use crate::viewer::Viewer;
 
 /// An entry of the capability list (能力清单).
 #[derive(Clone, Debug)]
 pub struct Capability(pub CapabilityRow);
-
-pub fn can_manage(viewer: &Viewer, row: &CapabilityRow) -> bool {
-    viewer.is_admin() || viewer.org_id() == Some(row.org_id.as_str())
-}
-
-fn can_read(viewer: &Viewer, row: &CapabilityRow) -> bool {
-    row.status().is_public() || can_manage(viewer, row)
-}
 
 #[Object]
 impl Capability {
@@ -100,19 +91,14 @@ impl Capability {
     /// Shown to the owner and admins, and to the other party of a match from CONNECTED on.
     async fn contact(&self, ctx: &Context<'_>) -> AppResult<Option<Contact>> {
         let viewer = Viewer::of(ctx);
-        if can_manage(viewer, &self.0) {
-            return Ok(self.0.contact());
-        }
-        let Some(org) = viewer.org_id() else {
-            return Ok(None);
+        let partners = if viewer.org_id().is_some() && !service::can_manage(viewer, &self.0) {
+            loaders::load_one::<ContactPartnersLoader>(ctx, &self.0.id)
+                .await?
+                .unwrap_or_default()
+        } else {
+            Vec::new()
         };
-        let partners = crate::loaders::load_one::<ContactPartnersLoader>(ctx, &self.0.id)
-            .await?
-            .unwrap_or_default();
-        Ok(self
-            .0
-            .contact()
-            .filter(|_| partners.iter().any(|p| p == org)))
+        Ok(service::visible_contact(viewer, &self.0, &partners))
     }
     async fn status(&self) -> CapabilityStatus {
         self.0.status()
@@ -138,34 +124,6 @@ impl Capability {
     async fn timeline(&self, ctx: &Context<'_>) -> AppResult<Vec<TimelineEvent>> {
         timeline(ctx, &self.0.id).await
     }
-}
-
-#[derive(InputObject, Clone)]
-pub struct DeliveredCaseInput {
-    pub title: String,
-    pub client: String,
-    pub year: i32,
-    pub summary: String,
-}
-
-/// The fields of a capability as the provider writes them; in an update, a missing field keeps
-/// its current value.
-#[derive(InputObject, Default)]
-pub struct CapabilityFields {
-    pub title: Option<String>,
-    pub summary: Option<String>,
-    pub description: Option<String>,
-    pub industry_codes: Option<Vec<String>>,
-    pub tags: Option<Vec<String>>,
-    /// Technology readiness level 1–9.
-    pub maturity: Option<i32>,
-    pub price_min: Option<i32>,
-    pub price_max: Option<i32>,
-    /// Defaults to the provider's region; 140700 serves the whole city.
-    pub service_region_codes: Option<Vec<String>>,
-    pub cases: Option<Vec<DeliveredCaseInput>>,
-    pub certifications: Option<Vec<String>>,
-    pub contact: Option<ContactInput>,
 }
 
 #[derive(InputObject)]
@@ -213,48 +171,19 @@ pub struct CapabilityPayload {
     pub errors: Vec<UserError>,
 }
 
-impl CapabilityPayload {
-    fn ok(row: CapabilityRow) -> Self {
-        CapabilityPayload {
-            capability: Some(Capability(row)),
-            errors: vec![],
+impl From<Outcome<CapabilityRow>> for CapabilityPayload {
+    fn from(outcome: Outcome<CapabilityRow>) -> Self {
+        match outcome {
+            Ok(row) => CapabilityPayload {
+                capability: Some(Capability(row)),
+                errors: vec![],
+            },
+            Err(errors) => CapabilityPayload {
+                capability: None,
+                errors,
+            },
         }
     }
-
-    fn refused(errors: Vec<UserError>) -> Self {
-        CapabilityPayload {
-            capability: None,
-            errors,
-        }
-    }
-}
-
-#[derive(InputObject, Default)]
-pub struct CapabilityFilter {
-    /// Free text in Chinese (words or phrases); combine with `orderBy: RELEVANCE`.
-    pub query: Option<String>,
-    /// A cluster code (e.g. MT) matches all of its sub-industries.
-    pub industry_codes: Option<Vec<String>>,
-    /// Capabilities serving any of these regions.
-    pub region_codes: Option<Vec<String>>,
-    pub region_group: Option<RegionGroup>,
-    /// Capabilities whose price range meets [budgetMin, budgetMax] (万元).
-    pub budget_min: Option<i32>,
-    pub budget_max: Option<i32>,
-    pub maturity_at_least: Option<i32>,
-}
-
-#[derive(Enum, Copy, Clone, Debug, PartialEq, Eq, Default)]
-pub enum CapabilityOrderBy {
-    /// Newest first.
-    #[default]
-    ListedAt,
-    /// Most mature first.
-    Maturity,
-    /// Lowest price first.
-    Price,
-    /// Best match of `filter.query` first (newest first without a query).
-    Relevance,
 }
 
 #[derive(Default)]
@@ -270,15 +199,12 @@ impl CapabilityQuery {
         id: Option<ID>,
         code: Option<String>,
     ) -> AppResult<Option<Capability>> {
-        let db = ctx.data_unchecked::<Db>();
-        let row = match (id, code) {
-            (Some(id), None) => store::find(db, &id).await?,
-            (None, Some(code)) => store::find_by_code(db, code.trim()).await?,
+        let key = match (&id, &code) {
+            (Some(id), None) => Key::Id(id),
+            (None, Some(code)) => Key::Code(code),
             _ => return Err(AppError::BadRequest("请提供 id 或 code 之一".into())),
         };
-        let row = row
-            .filter(|row| can_read(Viewer::of(ctx), row))
-            .ok_or(AppError::NotFound)?;
+        let row = service::find(ctx.data_unchecked::<Db>(), Viewer::of(ctx), key).await?;
         Ok(Some(Capability(row)))
     }
 
@@ -292,51 +218,16 @@ impl CapabilityQuery {
         after: Option<String>,
     ) -> AppResult<Page<Capability>> {
         let page = PageRequest::new(first, after.as_deref())?;
-        let taxonomy = ctx.data_unchecked::<Arc<Taxonomy>>();
-        let f = filter.unwrap_or_default();
-        let query = ListQuery {
-            statuses: vec![CapabilityStatus::Listed, CapabilityStatus::Featured],
-            industry_codes: f.industry_codes.map(|c| expand_industries(taxonomy, &c)),
-            region_codes: expand_regions(taxonomy, f.region_codes.as_deref(), f.region_group),
-            price_min: f.budget_min.map(i64::from),
-            price_max: f.budget_max.map(i64::from),
-            maturity_at_least: f.maturity_at_least.map(i64::from),
-            ..Default::default()
-        };
-        let order_by = order_by.unwrap_or_default();
-        let order = match order_by {
-            CapabilityOrderBy::ListedAt | CapabilityOrderBy::Relevance => Order::ListedAt,
-            CapabilityOrderBy::Maturity => Order::Maturity,
-            CapabilityOrderBy::Price => Order::Price,
-        };
-        let db = ctx.data_unchecked::<Db>();
-        let hits = f
-            .query
-            .as_deref()
-            .map(str::trim)
-            .filter(|q| !q.is_empty())
-            .map(|text| {
-                ctx.data_unchecked::<Arc<LiveIndex>>()
-                    .search_capabilities(text, MAX_TEXT_HITS)
-            });
-        let query = ListQuery {
-            ids: hits
-                .as_ref()
-                .map(|hits| hits.iter().map(|(id, _)| id.clone()).collect()),
-            ..query
-        };
-        match hits.filter(|_| order_by == CapabilityOrderBy::Relevance) {
-            None => {
-                let (rows, total) = store::list(db, &query, order, page).await?;
-                Ok(page.connection(rows, total, Capability))
-            }
-            Some(hits) => {
-                let (mut rows, _) =
-                    store::list(db, &query, order, PageRequest::first(MAX_TEXT_HITS)).await?;
-                crate::items::order_by_hits(&mut rows, &hits, |row| &row.id);
-                Ok(page.connection_from_all(rows, Capability))
-            }
-        }
+        let rows = service::capability_list(
+            ctx.data_unchecked::<Db>(),
+            ctx.data_unchecked::<Arc<Taxonomy>>(),
+            ctx.data_unchecked::<Arc<LiveIndex>>(),
+            filter.unwrap_or_default(),
+            order_by.unwrap_or_default(),
+            page,
+        )
+        .await?;
+        Ok(page.connection_of(rows, Capability))
     }
 
     /// The signed-in organization's capabilities in every status, most recently changed first.
@@ -347,205 +238,11 @@ impl CapabilityQuery {
         first: Option<i32>,
         after: Option<String>,
     ) -> AppResult<Page<Capability>> {
-        let claims = Viewer::of(ctx).require_user()?;
         let page = PageRequest::new(first, after.as_deref())?;
-        let query = ListQuery {
-            statuses: status.into_iter().collect(),
-            org_id: Some(claims.org.clone()),
-            ..Default::default()
-        };
-        let db = ctx.data_unchecked::<Db>();
-        let (rows, total) = store::list(db, &query, Order::UpdatedAt, page).await?;
-        Ok(page.connection(rows, total, Capability))
+        let rows =
+            service::of_viewer(ctx.data_unchecked::<Db>(), Viewer::of(ctx), status, page).await?;
+        Ok(page.connection_of(rows, Capability))
     }
-}
-
-async fn load_managed(ctx: &Context<'_>, id: &str) -> AppResult<CapabilityRow> {
-    let viewer = Viewer::of(ctx);
-    viewer.require_user()?;
-    let db = ctx.data_unchecked::<Db>();
-    let row = store::find(db, id)
-        .await?
-        .filter(|row| can_read(viewer, row))
-        .ok_or(AppError::NotFound)?;
-    if !can_manage(viewer, &row) {
-        return Err(AppError::Forbidden);
-    }
-    Ok(row)
-}
-
-fn invalid_transition(row: &CapabilityRow, step: Step) -> UserError {
-    let allowed: Vec<&str> = RULES
-        .iter()
-        .filter(|r| r.action == step)
-        .map(|r| r.from.label())
-        .collect();
-    UserError::new(
-        &["action"],
-        ErrorCode::InvalidTransition,
-        items::transition_refusal(row.status().label(), step.label(), &allowed),
-    )
-}
-
-fn validate_content(
-    taxonomy: &Taxonomy,
-    base: Option<&CapabilityRow>,
-    default_region: &str,
-    fields: CapabilityFields,
-) -> Result<CapabilityContent, Vec<UserError>> {
-    let mut v = Validator::default();
-    let pick = |new: Option<String>, old: fn(&CapabilityRow) -> &String| {
-        new.or_else(|| base.map(|b| old(b).clone()))
-            .unwrap_or_default()
-    };
-    let title = pick(fields.title, |b| &b.title);
-    let summary = pick(fields.summary, |b| &b.summary);
-    let description = pick(fields.description, |b| &b.description);
-    v.text(&["title"], "能力名称", &title, 60);
-    v.text(&["summary"], "能力简介", &summary, 200);
-    v.text(&["description"], "能力描述", &description, 5000);
-    let industry_codes = fields
-        .industry_codes
-        .unwrap_or_else(|| base.map(|b| b.industry_codes()).unwrap_or_default());
-    let industry_codes = items::validate_industries(&mut v, taxonomy, &industry_codes);
-    let tags = fields
-        .tags
-        .unwrap_or_else(|| base.map(|b| b.tags()).unwrap_or_default());
-    let tags = items::validate_tags(&mut v, &tags);
-    let maturity = fields.maturity.or_else(|| base.map(|b| b.maturity as i32));
-    if maturity.is_none() {
-        v.push(&["maturity"], ErrorCode::Required, "请填写技术成熟度");
-    }
-    items::validate_trl(&mut v, "maturity", maturity);
-    let price_min = fields
-        .price_min
-        .or_else(|| base.and_then(|b| b.price_min.map(|x| x as i32)));
-    let price_max = fields
-        .price_max
-        .or_else(|| base.and_then(|b| b.price_max.map(|x| x as i32)));
-    items::validate_range(
-        &mut v,
-        ("priceMin", "priceMax"),
-        "报价",
-        price_min,
-        price_max,
-    );
-    let mut regions: Vec<String> = fields
-        .service_region_codes
-        .map(|codes| codes.iter().map(|c| c.trim().to_owned()).collect())
-        .or_else(|| base.map(|b| b.service_region_codes()))
-        .unwrap_or_else(|| vec![default_region.to_owned()]);
-    regions.dedup();
-    if regions.is_empty() {
-        v.push(
-            &["serviceRegionCodes"],
-            ErrorCode::Required,
-            "请选择服务地区",
-        );
-    }
-    for code in &regions {
-        if taxonomy.region(code).is_none() {
-            v.push(
-                &["serviceRegionCodes"],
-                ErrorCode::UnknownRegion,
-                format!("服务地区“{code}”不存在"),
-            );
-        }
-    }
-    if regions.iter().any(|r| r == CITY_REGION) {
-        regions = vec![CITY_REGION.to_owned()];
-    }
-    let cases: Vec<DeliveredCase> = match fields.cases {
-        Some(cases) => cases
-            .into_iter()
-            .map(|c| DeliveredCase {
-                title: c.title.trim().to_owned(),
-                client: c.client.trim().to_owned(),
-                year: c.year,
-                summary: c.summary.trim().to_owned(),
-            })
-            .collect(),
-        None => base.map(|b| b.cases()).unwrap_or_default(),
-    };
-    if cases.len() > MAX_CASES {
-        v.push(
-            &["cases"],
-            ErrorCode::OutOfRange,
-            format!("落地案例最多{MAX_CASES}个"),
-        );
-    }
-    let this_year = items::today_in_china().year();
-    for (i, case) in cases.iter().enumerate() {
-        let index = i.to_string();
-        v.text(&["cases", &index, "title"], "案例名称", &case.title, 60);
-        v.text(&["cases", &index, "client"], "客户单位", &case.client, 100);
-        v.text(
-            &["cases", &index, "summary"],
-            "案例简介",
-            &case.summary,
-            500,
-        );
-        if !(1990..=this_year).contains(&case.year) {
-            v.push(
-                &["cases", &index, "year"],
-                ErrorCode::OutOfRange,
-                format!("案例年份应在1990年到{this_year}年之间"),
-            );
-        }
-    }
-    let certifications: Vec<String> = fields
-        .certifications
-        .map(|c| {
-            c.iter()
-                .map(|s| s.trim().to_owned())
-                .filter(|s| !s.is_empty())
-                .collect()
-        })
-        .unwrap_or_else(|| base.map(|b| b.certifications()).unwrap_or_default());
-    if certifications.len() > MAX_CERTIFICATIONS {
-        v.push(
-            &["certifications"],
-            ErrorCode::OutOfRange,
-            format!("资质认证最多{MAX_CERTIFICATIONS}项"),
-        );
-    }
-    if certifications.iter().any(|c| c.chars().count() > 60) {
-        v.push(
-            &["certifications"],
-            ErrorCode::TooLong,
-            "每项资质认证不能超过60个字符",
-        );
-    }
-    let contact = match fields.contact {
-        Some(contact) => contact.validate(&mut v, "contact"),
-        None => base.and_then(|b| b.contact()),
-    };
-    v.finish()?;
-    Ok(CapabilityContent {
-        title: title.trim().to_owned(),
-        summary: summary.trim().to_owned(),
-        description: description.trim().to_owned(),
-        industry_codes,
-        tags,
-        maturity: i64::from(maturity.expect("checked")),
-        price_min: price_min.map(i64::from),
-        price_max: price_max.map(i64::from),
-        service_region_codes: regions,
-        cases,
-        certifications,
-        contact,
-    })
-}
-
-fn check_version(row: &CapabilityRow, expected: Option<i64>) -> AppResult<()> {
-    match expected {
-        Some(v) if v != row.version => Err(AppError::Conflict),
-        _ => Ok(()),
-    }
-}
-
-fn clean_note(note: Option<&str>) -> Option<&str> {
-    note.map(str::trim).filter(|n| !n.is_empty())
 }
 
 #[derive(Default)]
@@ -559,39 +256,15 @@ impl CapabilityMutation {
         ctx: &Context<'_>,
         input: CreateCapabilityInput,
     ) -> AppResult<CapabilityPayload> {
-        let claims = Viewer::of(ctx).require_user()?;
-        let db = ctx.data_unchecked::<Db>();
-        let org_id = match (claims.role, input.organization_id) {
-            (Role::Enterprise, None) => claims.org.clone(),
-            (Role::Enterprise, Some(id)) if *id == claims.org => claims.org.clone(),
-            (Role::Admin, Some(id)) => id.to_string(),
-            (Role::Admin, None) => {
-                return Ok(CapabilityPayload::refused(vec![UserError::new(
-                    &["organizationId"],
-                    ErrorCode::Required,
-                    "请选择提供能力的企业或科研院所",
-                )]));
-            }
-            _ => return Err(AppError::Forbidden),
-        };
-        let org = orgs::find(db, &org_id).await?.ok_or(AppError::NotFound)?;
-        if !matches!(
-            org.kind(),
-            OrganizationKind::Enterprise | OrganizationKind::Research
-        ) {
-            return Ok(CapabilityPayload::refused(vec![UserError::new(
-                &["organizationId"],
-                ErrorCode::Invalid,
-                "能力只能由企业或科研院所发布",
-            )]));
-        }
-        let taxonomy = ctx.data_unchecked::<Arc<Taxonomy>>();
-        let content = match validate_content(taxonomy, None, &org.region_code, input.fields) {
-            Ok(content) => content,
-            Err(errors) => return Ok(CapabilityPayload::refused(errors)),
-        };
-        let row = store::insert(db, &org.id, &claims.sub, &content).await?;
-        Ok(CapabilityPayload::ok(row))
+        service::create(
+            ctx.data_unchecked::<Db>(),
+            ctx.data_unchecked::<Arc<Taxonomy>>(),
+            Viewer::of(ctx),
+            input.organization_id.as_ref().map(|id| id.as_str()),
+            input.fields,
+        )
+        .await
+        .map(CapabilityPayload::from)
     }
 
     /// Changes a capability's content. A LISTED capability goes back to PENDING_REVIEW.
@@ -600,40 +273,17 @@ impl CapabilityMutation {
         ctx: &Context<'_>,
         input: UpdateCapabilityInput,
     ) -> AppResult<CapabilityPayload> {
-        let current = load_managed(ctx, &input.id).await?;
-        check_version(&current, Some(input.expected_version))?;
-        let status = current.status();
-        if !status.is_editable() {
-            return Ok(CapabilityPayload::refused(vec![UserError::new(
-                &[],
-                ErrorCode::InvalidTransition,
-                format!(
-                    "当前状态为「{}」，不能修改；仅「草稿」「退回修改」「已入库」状态可修改",
-                    status.label()
-                ),
-            )]));
-        }
-        let to = machine::lookup(RULES, status, Step::Edit).map_or(status, |rule| rule.to);
-        let taxonomy = ctx.data_unchecked::<Arc<Taxonomy>>();
-        let default_region = current
-            .service_region_codes()
-            .first()
-            .cloned()
-            .unwrap_or_else(|| CITY_REGION.to_owned());
-        let content =
-            match validate_content(taxonomy, Some(&current), &default_region, input.fields) {
-                Ok(content) => content,
-                Err(errors) => return Ok(CapabilityPayload::refused(errors)),
-            };
-        let claims = Viewer::of(ctx).require_user()?;
-        let db = ctx.data_unchecked::<Db>();
-        let row = store::update_content(db, &current, &content, to, &claims.sub)
-            .await?
-            .ok_or(AppError::Conflict)?;
-        ctx.data_unchecked::<Arc<LiveIndex>>()
-            .changed(Changed::Capability, &row.id)
-            .await;
-        Ok(CapabilityPayload::ok(row))
+        service::update(
+            ctx.data_unchecked::<Db>(),
+            ctx.data_unchecked::<Arc<Taxonomy>>(),
+            ctx.data_unchecked::<Arc<LiveIndex>>(),
+            Viewer::of(ctx),
+            &input.id,
+            input.expected_version,
+            input.fields,
+        )
+        .await
+        .map(CapabilityPayload::from)
     }
 
     /// The provider's lifecycle actions: SUBMIT, ARCHIVE.
@@ -642,48 +292,17 @@ impl CapabilityMutation {
         ctx: &Context<'_>,
         input: TransitionCapabilityInput,
     ) -> AppResult<CapabilityPayload> {
-        let current = load_managed(ctx, &input.id).await?;
-        check_version(&current, input.expected_version)?;
-        let step = Step::from(input.action);
-        let Some(rule) = machine::lookup(RULES, current.status(), step) else {
-            return Ok(CapabilityPayload::refused(vec![invalid_transition(
-                &current, step,
-            )]));
-        };
-        let db = ctx.data_unchecked::<Db>();
-        if step == Step::Submit {
-            let org = orgs::find(db, &current.org_id)
-                .await?
-                .ok_or(AppError::NotFound)?;
-            if org.status() != OrganizationStatus::Verified {
-                return Ok(CapabilityPayload::refused(vec![UserError::new(
-                    &[],
-                    ErrorCode::OrganizationNotVerified,
-                    "本单位尚未通过平台认证，认证后才能提交审核",
-                )]));
-            }
-            if current.contact().is_none() {
-                return Ok(CapabilityPayload::refused(vec![UserError::new(
-                    &["contact"],
-                    ErrorCode::Incomplete,
-                    "请填写联系人",
-                )]));
-            }
-        }
-        let claims = Viewer::of(ctx).require_user()?;
-        let row = store::transition(
-            db,
-            &current,
-            rule,
-            Some(&claims.sub),
-            clean_note(input.note.as_deref()),
+        service::transition(
+            ctx.data_unchecked::<Db>(),
+            ctx.data_unchecked::<Arc<LiveIndex>>(),
+            Viewer::of(ctx),
+            &input.id,
+            input.action,
+            input.note.as_deref(),
+            input.expected_version,
         )
-        .await?
-        .ok_or(AppError::Conflict)?;
-        ctx.data_unchecked::<Arc<LiveIndex>>()
-            .changed(Changed::Capability, &row.id)
-            .await;
-        Ok(CapabilityPayload::ok(row))
+        .await
+        .map(CapabilityPayload::from)
     }
 
     /// Admin: lists a submitted capability (with its public code on first approval) or sends it
@@ -693,36 +312,17 @@ impl CapabilityMutation {
         ctx: &Context<'_>,
         input: ReviewCapabilityInput,
     ) -> AppResult<CapabilityPayload> {
-        let admin = Viewer::of(ctx).require_admin()?;
-        let db = ctx.data_unchecked::<Db>();
-        let current = store::find(db, &input.id)
-            .await?
-            .ok_or(AppError::NotFound)?;
-        check_version(&current, input.expected_version)?;
-        let reason = clean_note(input.reason.as_deref());
-        let step = match input.decision {
-            ReviewDecision::Approve => Step::Approve,
-            ReviewDecision::RequestChanges => Step::RequestChanges,
-        };
-        let Some(rule) = machine::lookup(RULES, current.status(), step) else {
-            return Ok(CapabilityPayload::refused(vec![invalid_transition(
-                &current, step,
-            )]));
-        };
-        if step == Step::RequestChanges && reason.is_none() {
-            return Ok(CapabilityPayload::refused(vec![UserError::new(
-                &["reason"],
-                ErrorCode::Required,
-                "退回修改时请说明原因",
-            )]));
-        }
-        let row = store::transition(db, &current, rule, Some(&admin.sub), reason)
-            .await?
-            .ok_or(AppError::Conflict)?;
-        ctx.data_unchecked::<Arc<LiveIndex>>()
-            .changed(Changed::Capability, &row.id)
-            .await;
-        Ok(CapabilityPayload::ok(row))
+        service::review(
+            ctx.data_unchecked::<Db>(),
+            ctx.data_unchecked::<Arc<LiveIndex>>(),
+            Viewer::of(ctx),
+            &input.id,
+            input.decision,
+            input.reason.as_deref(),
+            input.expected_version,
+        )
+        .await
+        .map(CapabilityPayload::from)
     }
 
     /// Admin: names a listed capability a 晋中优秀方案 (FEATURED).
@@ -731,30 +331,15 @@ impl CapabilityMutation {
         ctx: &Context<'_>,
         input: FeatureCapabilityInput,
     ) -> AppResult<CapabilityPayload> {
-        let admin = Viewer::of(ctx).require_admin()?;
-        let db = ctx.data_unchecked::<Db>();
-        let current = store::find(db, &input.id)
-            .await?
-            .ok_or(AppError::NotFound)?;
-        check_version(&current, input.expected_version)?;
-        let Some(rule) = machine::lookup(RULES, current.status(), Step::Feature) else {
-            return Ok(CapabilityPayload::refused(vec![invalid_transition(
-                &current,
-                Step::Feature,
-            )]));
-        };
-        let row = store::transition(
-            db,
-            &current,
-            rule,
-            Some(&admin.sub),
-            clean_note(input.note.as_deref()),
+        service::feature(
+            ctx.data_unchecked::<Db>(),
+            ctx.data_unchecked::<Arc<LiveIndex>>(),
+            Viewer::of(ctx),
+            &input.id,
+            input.note.as_deref(),
+            input.expected_version,
         )
-        .await?
-        .ok_or(AppError::Conflict)?;
-        ctx.data_unchecked::<Arc<LiveIndex>>()
-            .changed(Changed::Capability, &row.id)
-            .await;
-        Ok(CapabilityPayload::ok(row))
+        .await
+        .map(CapabilityPayload::from)
     }
 }

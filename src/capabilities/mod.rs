@@ -4,6 +4,8 @@
 pub mod documents;
 pub mod graphql;
 pub mod machine;
+pub mod model;
+pub mod service;
 pub mod store;
 
 pub use graphql::{Capability, CapabilityMutation, CapabilityQuery};

@@ -2,7 +2,7 @@ use async_graphql::{Context, Enum, ID, InputObject, Object, SimpleObject, Union}
 use chrono::{DateTime, Utc};
 
 use super::store::{self, EditionItemRow, EditionRow, Snapshot};
-use crate::capabilities::graphql::can_manage as can_manage_capability;
+use crate::capabilities::service::can_manage as can_manage_capability;
 use crate::capabilities::{Capability, CapabilityLoader, CapabilityStatus};
 use crate::db::{self, Db};
 use crate::error::{AppError, AppResult, ErrorCode, UserError, Validator};

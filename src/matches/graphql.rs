@@ -162,7 +162,7 @@ impl MatchQuery {
         let row = capabilities::store::find(db, &capability_id)
             .await?
             .ok_or(AppError::NotFound)?;
-        if !capabilities::graphql::can_manage(viewer, &row) {
+        if !capabilities::service::can_manage(viewer, &row) {
             return Err(if row.status().is_public() {
                 AppError::Forbidden
             } else {

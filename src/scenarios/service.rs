@@ -10,7 +10,7 @@ use super::model::{OpportunityFilter, ScenarioCategoryCode, ScenarioFields, Scen
 use super::store::{self, ListQuery, Order, ScenarioContent, ScenarioRow};
 use crate::db::{self, Db};
 use crate::error::{AppError, AppResult, ErrorCode, Outcome, UserError, Validator, refuse};
-use crate::items::{self, Contact, ContactInput, ReviewDecision, clean_note};
+use crate::items::{self, Contact, ContactInput, OwnedItem, ReviewDecision, clean_note};
 use crate::machine::{By, lookup};
 use crate::orgs::{self, OrganizationKind, OrganizationStatus};
 use crate::pagination::{PageRequest, Rows};
@@ -20,28 +20,33 @@ use crate::viewer::{Role, Viewer};
 
 // ---- Visibility -------------------------------------------------------------------------------
 
-/// The viewer manages the scenario: a member of its unit, or an admin.
-pub fn can_manage(viewer: &Viewer, row: &ScenarioRow) -> bool {
-    viewer.is_admin() || viewer.org_id() == Some(row.org_id.as_str())
+impl OwnedItem for ScenarioRow {
+    fn owner_org(&self) -> &str {
+        &self.org_id
+    }
+    fn is_public(&self) -> bool {
+        self.status().is_public()
+    }
+    fn stored_contact(&self) -> Option<Contact> {
+        self.contact()
+    }
 }
 
-/// The viewer may read the scenario: it has been public, or they manage it. Everyone else is
-/// told it does not exist.
+/// The viewer manages the scenario: a member of its unit, or an admin.
+pub fn can_manage(viewer: &Viewer, row: &ScenarioRow) -> bool {
+    items::can_manage(viewer, row)
+}
+
+/// The viewer may read the scenario: it has been public (approved once), or they manage it.
+/// Everyone else is told it does not exist.
 pub fn can_read(viewer: &Viewer, row: &ScenarioRow) -> bool {
-    row.status().is_public() || can_manage(viewer, row)
+    items::can_read(viewer, row)
 }
 
 /// The scenario's contact as the viewer may see it: to its unit and admins, and to the other
-/// party of a match that shares contacts (`partners`, the organizations of such matches).
+/// party of a match from CONNECTED on (`partners`, the organizations of such matches).
 pub fn visible_contact(viewer: &Viewer, row: &ScenarioRow, partners: &[String]) -> Option<Contact> {
-    let shared = viewer
-        .org_id()
-        .is_some_and(|org| partners.iter().any(|p| p == org));
-    if can_manage(viewer, row) || shared {
-        row.contact()
-    } else {
-        None
-    }
+    items::visible_contact(viewer, row, partners)
 }
 
 /// How a scenario is named in a request.
@@ -94,7 +99,7 @@ pub async fn opportunity_list(
         .map(str::trim)
         .filter(|q| !q.is_empty())
         .map(|text| index.search_scenarios(text, items::MAX_TEXT_HITS));
-    let query = ListQuery {
+    let query = &ListQuery {
         statuses: vec![ScenarioStatus::Published, ScenarioStatus::Matching],
         category: f.category.map(|c| c.as_str().to_owned()),
         industry_codes: f
@@ -105,20 +110,28 @@ pub async fn opportunity_list(
         budget_max: f.budget_max.map(i64::from),
         maturity_at_least: f.maturity_at_least.map(i64::from),
         deadline_after: f.deadline_after,
-        ids: hits
-            .as_ref()
-            .map(|hits| hits.iter().map(|(id, _)| id.clone()).collect()),
         ..Default::default()
     };
-    match hits.filter(|_| order_by == ScenarioOrderBy::Relevance) {
-        None => Ok(Rows::page(store::list(db, &query, order, page).await?)),
-        Some(hits) => {
-            let (mut rows, _) =
-                store::list(db, &query, order, PageRequest::first(items::MAX_TEXT_HITS)).await?;
-            items::order_by_hits(&mut rows, &hits, |row| &row.id);
-            Ok(Rows::All(rows))
-        }
-    }
+    let by_relevance = order_by == ScenarioOrderBy::Relevance;
+    items::ranked_list(
+        hits,
+        by_relevance,
+        page,
+        |row: &ScenarioRow| &row.id,
+        |ids, page| async move {
+            store::list(
+                db,
+                &ListQuery {
+                    ids,
+                    ..query.clone()
+                },
+                order,
+                page,
+            )
+            .await
+        },
+    )
+    .await
 }
 
 /// The signed-in viewer's organization's scenarios in every status, most recently changed first.
@@ -150,18 +163,10 @@ pub async fn create(
     fields: ScenarioFields,
 ) -> AppResult<Outcome<ScenarioRow>> {
     let claims = viewer.require_user()?;
-    let org_id = match (claims.role, organization_id) {
-        (Role::Government, None) => claims.org.clone(),
-        (Role::Government, Some(id)) if id == claims.org => claims.org.clone(),
-        (Role::Admin, Some(id)) => id.to_owned(),
-        (Role::Admin, None) => {
-            return Ok(refuse(
-                &["organizationId"],
-                ErrorCode::Required,
-                "请选择发布场景的政府单位",
-            ));
-        }
-        _ => return Err(AppError::Forbidden),
+    let missing = "请选择发布场景的政府单位";
+    let org_id = match items::owner_of_new(viewer, Role::Government, organization_id, missing)? {
+        Ok(org_id) => org_id,
+        Err(errors) => return Ok(Err(errors)),
     };
     let org = orgs::find(db, &org_id).await?.ok_or(AppError::NotFound)?;
     if org.kind() != OrganizationKind::Government {
@@ -411,22 +416,16 @@ pub async fn close_expired(
 
 /// CONFLICT when the caller saw another version than the stored one.
 fn check_version(row: &ScenarioRow, expected: Option<i64>) -> AppResult<()> {
-    match expected {
-        Some(v) if v != row.version => Err(AppError::Conflict),
-        _ => Ok(()),
-    }
+    items::check_version(row.version, expected)
 }
 
 fn invalid_transition(row: &ScenarioRow, step: Step) -> UserError {
-    let allowed: Vec<&str> = RULES
-        .iter()
-        .filter(|r| r.action == step)
-        .map(|r| r.from.label())
-        .collect();
-    UserError::new(
-        &["action"],
-        ErrorCode::InvalidTransition,
-        items::transition_refusal(row.status().label(), step.label(), &allowed),
+    items::invalid_transition(
+        RULES,
+        row.status(),
+        step,
+        ScenarioStatus::label,
+        Step::label,
     )
 }
 

@@ -1,0 +1,120 @@
+//! The rules scenarios and capabilities share: who owns and who may read an item and its
+//! contact, stale versions, refused steps, the owner of a new item, and free-text ranked lists.
+//! Each slice's service names its own functions and calls these.
+
+use std::future::Future;
+
+use super::{Contact, order_by_hits, transition_refusal};
+use crate::error::{AppError, AppResult, ErrorCode, Outcome, UserError, refuse};
+use crate::machine::Rule;
+use crate::pagination::{PageRequest, Rows};
+use crate::viewer::{Role, Viewer};
+
+/// A list item: owned by an organization, public once approved.
+pub trait OwnedItem {
+    fn owner_org(&self) -> &str;
+    /// Approved at some point: anyone may read it.
+    fn is_public(&self) -> bool;
+    fn stored_contact(&self) -> Option<Contact>;
+}
+
+/// The viewer manages the item: a member of its organization, or an admin.
+pub fn can_manage(viewer: &Viewer, item: &impl OwnedItem) -> bool {
+    viewer.is_admin() || viewer.org_id() == Some(item.owner_org())
+}
+
+/// The viewer may read the item: it has been public, or they manage it. Everyone else is told
+/// it does not exist.
+pub fn can_read(viewer: &Viewer, item: &impl OwnedItem) -> bool {
+    item.is_public() || can_manage(viewer, item)
+}
+
+/// The item's contact as the viewer may see it: to its organization and admins, and to the
+/// other party of a match that shares contacts (`partners`, the organizations of such matches).
+pub fn visible_contact(
+    viewer: &Viewer,
+    item: &impl OwnedItem,
+    partners: &[String],
+) -> Option<Contact> {
+    let shared = viewer
+        .org_id()
+        .is_some_and(|org| partners.iter().any(|p| p == org));
+    (can_manage(viewer, item) || shared)
+        .then(|| item.stored_contact())
+        .flatten()
+}
+
+/// CONFLICT when the caller saw another version than the stored one.
+pub fn check_version(stored: i64, expected: Option<i64>) -> AppResult<()> {
+    match expected {
+        Some(v) if v != stored => Err(AppError::Conflict),
+        _ => Ok(()),
+    }
+}
+
+/// The refusal of a step not allowed from `current`: names the current state and the states the
+/// step is allowed from.
+pub fn invalid_transition<S: Copy, A: Copy + PartialEq>(
+    rules: &[Rule<S, A>],
+    current: S,
+    step: A,
+    status_label: impl Fn(S) -> &'static str,
+    step_label: impl Fn(A) -> &'static str,
+) -> UserError {
+    let allowed: Vec<&str> = rules
+        .iter()
+        .filter(|r| r.action == step)
+        .map(|r| status_label(r.from))
+        .collect();
+    UserError::new(
+        &["action"],
+        ErrorCode::InvalidTransition,
+        transition_refusal(status_label(current), step_label(step), &allowed),
+    )
+}
+
+/// The organization a new item is recorded for: a member of an organization of `own_role`
+/// records for their own; an admin names one (`missing` when they did not); anyone else is
+/// FORBIDDEN.
+pub fn owner_of_new(
+    viewer: &Viewer,
+    own_role: Role,
+    named: Option<&str>,
+    missing: &str,
+) -> AppResult<Outcome<String>> {
+    let claims = viewer.require_user()?;
+    match (claims.role, named) {
+        (role, None) if role == own_role => Ok(Ok(claims.org.clone())),
+        (role, Some(id)) if role == own_role && id == claims.org => Ok(Ok(claims.org.clone())),
+        (Role::Admin, Some(id)) => Ok(Ok(id.to_owned())),
+        (Role::Admin, None) => Ok(refuse(&["organizationId"], ErrorCode::Required, missing)),
+        _ => Err(AppError::Forbidden),
+    }
+}
+
+/// A list narrowed by free text: `list` is asked for the rows among the engine's `hits` (all rows
+/// when there was no text), a page of them, or — ordered by relevance — every one of them,
+/// ranked here.
+pub async fn ranked_list<R, F, Fut>(
+    hits: Option<Vec<(String, f32)>>,
+    by_relevance: bool,
+    page: PageRequest,
+    id: impl Fn(&R) -> &String,
+    list: F,
+) -> AppResult<Rows<R>>
+where
+    F: FnOnce(Option<Vec<String>>, PageRequest) -> Fut,
+    Fut: Future<Output = Result<(Vec<R>, i64), sqlx::Error>>,
+{
+    let ids = hits
+        .as_ref()
+        .map(|hits| hits.iter().map(|(id, _)| id.clone()).collect());
+    match hits.filter(|_| by_relevance) {
+        None => Ok(Rows::page(list(ids, page).await?)),
+        Some(hits) => {
+            let (mut rows, _) = list(ids, PageRequest::first(super::MAX_TEXT_HITS)).await?;
+            order_by_hits(&mut rows, &hits, id);
+            Ok(Rows::All(rows))
+        }
+    }
+}
