@@ -42,7 +42,7 @@ use crate::{events, items, loaders, matches, notifications, scenarios};
 pub const EVENT_HANDLERS: &[events::Handler] = &[
     notifications::feed::on_event,
     notifications::on_event,
-    matches::service::on_scenario_event,
+    matches::steps::on_scenario_event,
 ];
 
 /// Everything a request needs; cheap to clone.

@@ -1,26 +1,26 @@
+//! The GraphQL door of matching and 对接 reads: recommendations with reasons, matches and their
+//! conversation. Rules live in [`super::service`].
+
 use std::sync::Arc;
 
 use async_graphql::{Context, Enum, ID, InputObject, Object, SimpleObject};
 use chrono::{DateTime, Utc};
 
 use super::machine::MatchStatus;
+use super::model::{MatchOrigin, StoredReason, round4};
+use super::service;
 use super::store::{self, MatchRow, MessageRow};
-use crate::capabilities::Capability;
-use crate::capabilities::{CapabilityLoader, CapabilityRow};
+use crate::capabilities::{Capability, CapabilityLoader};
 use crate::db::{self, Db};
-use crate::error::{AppError, AppResult};
+use crate::error::AppResult;
 use crate::items::{TimelineEvent, timeline};
 use crate::loaders;
 use crate::matching::{Ranked, Reason, ReasonKind};
+use crate::orgs;
 use crate::pagination::{Page, PageRequest};
-use crate::scenarios::Scenario;
-use crate::scenarios::{ScenarioLoader, ScenarioRow};
+use crate::scenarios::{Scenario, ScenarioLoader};
 use crate::search::LiveIndex;
 use crate::viewer::Viewer;
-use crate::{capabilities, orgs, scenarios};
-
-/// Most recommendations one request may ask for.
-pub const MAX_RECOMMENDATIONS: i32 = 50;
 
 #[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
 pub enum MatchReasonKind {
@@ -82,27 +82,8 @@ pub struct RecommendedScenario {
     pub reasons: Vec<MatchReason>,
 }
 
-/// How many recommendations come back when `first` is not given.
-pub const DEFAULT_RECOMMENDATIONS: i32 = 10;
-
-fn limit(first: Option<i32>) -> AppResult<usize> {
-    let first = first.unwrap_or(DEFAULT_RECOMMENDATIONS);
-    if (1..=MAX_RECOMMENDATIONS).contains(&first) {
-        Ok(first as usize)
-    } else {
-        Err(AppError::BadRequest(format!(
-            "first 应在1到{MAX_RECOMMENDATIONS}之间"
-        )))
-    }
-}
-
 fn score(r: &Ranked) -> f64 {
     round4(r.score)
-}
-
-/// Four decimals are all a score means; rounding in f64 keeps the JSON free of f32 noise.
-fn round4(x: f32) -> f64 {
-    (f64::from(x) * 10_000.0).round() / 10_000.0
 }
 
 #[derive(Default)]
@@ -117,33 +98,20 @@ impl MatchQuery {
         scenario_id: ID,
         #[graphql(desc = "How many, 1–50; 10 when not given.")] first: Option<i32>,
     ) -> AppResult<Vec<RecommendedCapability>> {
-        let viewer = Viewer::of(ctx);
-        viewer.require_user()?;
-        let limit = limit(first)?;
-        let db = ctx.data_unchecked::<Db>();
-        let row = scenarios::store::find(db, &scenario_id)
-            .await?
-            .ok_or(AppError::NotFound)?;
-        if !scenarios::service::can_manage(viewer, &row) {
-            return Err(if row.status().is_public() {
-                AppError::Forbidden
-            } else {
-                AppError::NotFound
-            });
-        }
-        let index = ctx.data_unchecked::<Arc<LiveIndex>>();
-        let ranked = index.rank_capabilities(&row.document(), limit);
-        let ids: Vec<String> = ranked.iter().map(|r| r.id.clone()).collect();
-        let rows = capabilities::store::find_many(db, &ids).await?;
+        let ranked = service::recommended_capabilities(
+            ctx.data_unchecked::<Db>(),
+            ctx.data_unchecked::<Arc<LiveIndex>>(),
+            Viewer::of(ctx),
+            &scenario_id,
+            first,
+        )
+        .await?;
         Ok(ranked
-            .iter()
-            .filter_map(|r| {
-                let row = rows.iter().find(|c| c.id == r.id)?.clone();
-                Some(RecommendedCapability {
-                    capability: Capability(row),
-                    score: score(r),
-                    reasons: r.reasons.iter().map(MatchReason::from).collect(),
-                })
+            .into_iter()
+            .map(|(row, r)| RecommendedCapability {
+                capability: Capability(row),
+                score: score(&r),
+                reasons: r.reasons.iter().map(MatchReason::from).collect(),
             })
             .collect())
     }
@@ -155,108 +123,27 @@ impl MatchQuery {
         capability_id: ID,
         #[graphql(desc = "How many, 1–50; 10 when not given.")] first: Option<i32>,
     ) -> AppResult<Vec<RecommendedScenario>> {
-        let viewer = Viewer::of(ctx);
-        viewer.require_user()?;
-        let limit = limit(first)?;
-        let db = ctx.data_unchecked::<Db>();
-        let row = capabilities::store::find(db, &capability_id)
-            .await?
-            .ok_or(AppError::NotFound)?;
-        if !capabilities::service::can_manage(viewer, &row) {
-            return Err(if row.status().is_public() {
-                AppError::Forbidden
-            } else {
-                AppError::NotFound
-            });
-        }
-        let org = orgs::find(db, &row.org_id)
-            .await?
-            .ok_or(AppError::NotFound)?;
-        let index = ctx.data_unchecked::<Arc<LiveIndex>>();
-        let ranked = index.rank_scenarios(&row.document(&org.region_code), limit);
-        let ids: Vec<String> = ranked.iter().map(|r| r.id.clone()).collect();
-        let rows = scenarios::store::find_many(db, &ids).await?;
+        let ranked = service::recommended_scenarios(
+            ctx.data_unchecked::<Db>(),
+            ctx.data_unchecked::<Arc<LiveIndex>>(),
+            Viewer::of(ctx),
+            &capability_id,
+            first,
+        )
+        .await?;
         Ok(ranked
-            .iter()
-            .filter_map(|r| {
-                let row = rows.iter().find(|s| s.id == r.id)?.clone();
-                Some(RecommendedScenario {
-                    scenario: Scenario(row),
-                    score: score(r),
-                    reasons: r.reasons.iter().map(MatchReason::from).collect(),
-                })
+            .into_iter()
+            .map(|(row, r)| RecommendedScenario {
+                scenario: Scenario(row),
+                score: score(&r),
+                reasons: r.reasons.iter().map(MatchReason::from).collect(),
             })
             .collect())
     }
 }
 
-/// How a match started.
-#[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
-pub enum MatchOrigin {
-    /// An enterprise applied with a pitch.
-    Application,
-    /// The scenario's unit invited a capability.
-    Invitation,
-    /// An admin proposed an engine result.
-    Recommendation,
-}
-
-impl MatchOrigin {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            MatchOrigin::Application => "APPLICATION",
-            MatchOrigin::Invitation => "INVITATION",
-            MatchOrigin::Recommendation => "RECOMMENDATION",
-        }
-    }
-
-    fn parse(s: &str) -> MatchOrigin {
-        match s {
-            "APPLICATION" => MatchOrigin::Application,
-            "INVITATION" => MatchOrigin::Invitation,
-            _ => MatchOrigin::Recommendation,
-        }
-    }
-}
-
 /// A scenario × capability pairing (对接).
 pub struct Match(pub MatchRow);
-
-/// The organizations on each side of a match.
-pub struct Sides {
-    pub scenario: ScenarioRow,
-    pub capability: CapabilityRow,
-}
-
-impl Sides {
-    pub async fn load(db: &Db, m: &MatchRow) -> AppResult<Sides> {
-        let scenario = scenarios::store::find(db, &m.scenario_id)
-            .await?
-            .ok_or_else(|| AppError::internal("match without scenario"))?;
-        let capability = capabilities::store::find(db, &m.capability_id)
-            .await?
-            .ok_or_else(|| AppError::internal("match without capability"))?;
-        Ok(Sides {
-            scenario,
-            capability,
-        })
-    }
-
-    pub fn is_party(&self, viewer: &Viewer) -> bool {
-        viewer
-            .org_id()
-            .is_some_and(|org| org == self.scenario.org_id || org == self.capability.org_id)
-    }
-
-    /// The organization that answers a proposal: the side that did not start it. An admin's
-    /// recommendation is answered by the capability's provider.
-    pub fn counterparty(&self, m: &MatchRow) -> &str {
-        match MatchOrigin::parse(&m.origin) {
-            MatchOrigin::Application => &self.scenario.org_id,
-            MatchOrigin::Invitation | MatchOrigin::Recommendation => &self.capability.org_id,
-        }
-    }
-}
 
 #[Object]
 impl Match {
@@ -328,27 +215,7 @@ impl Match {
     }
 }
 
-/// A reason as stored with the match.
-#[derive(serde::Serialize, serde::Deserialize)]
-pub struct StoredReason {
-    kind: String,
-    contribution: f64,
-    detail: String,
-    terms: Vec<String>,
-}
-
-impl From<&Reason> for StoredReason {
-    fn from(r: &Reason) -> Self {
-        let m = MatchReason::from(r);
-        StoredReason {
-            kind: format!("{:?}", m.kind),
-            contribution: m.contribution,
-            detail: m.detail,
-            terms: m.terms,
-        }
-    }
-}
-
+/// Why the engine proposed a match, as stored with it.
 impl From<StoredReason> for MatchReason {
     fn from(r: StoredReason) -> Self {
         MatchReason {
@@ -404,14 +271,7 @@ impl MatchListQuery {
     /// A match; visible to its two parties and admins (NOT_FOUND for anyone else).
     #[graphql(name = "match")]
     async fn match_(&self, ctx: &Context<'_>, id: ID) -> AppResult<Option<Match>> {
-        let viewer = Viewer::of(ctx);
-        viewer.require_user()?;
-        let db = ctx.data_unchecked::<Db>();
-        let row = store::find(db, &id).await?.ok_or(AppError::NotFound)?;
-        let sides = Sides::load(db, &row).await?;
-        if !(viewer.is_admin() || sides.is_party(viewer)) {
-            return Err(AppError::NotFound);
-        }
+        let (row, _) = service::find(ctx.data_unchecked::<Db>(), Viewer::of(ctx), &id).await?;
         Ok(Some(Match(row)))
     }
 
@@ -423,18 +283,17 @@ impl MatchListQuery {
         first: Option<i32>,
         after: Option<String>,
     ) -> AppResult<Page<Match>> {
-        let viewer = Viewer::of(ctx);
-        let claims = viewer.require_user()?;
         let page = PageRequest::new(first, after.as_deref())?;
         let f = filter.unwrap_or_default();
-        let list = store::ListFilter {
-            party_org: (!viewer.is_admin()).then(|| claims.org.clone()),
-            status: f.status,
-            scenario_id: f.scenario_id.map(|id| id.to_string()),
-            capability_id: f.capability_id.map(|id| id.to_string()),
-        };
-        let db = ctx.data_unchecked::<Db>();
-        let (rows, total) = store::list(db, &list, page).await?;
-        Ok(page.connection(rows, total, Match))
+        let rows = service::list(
+            ctx.data_unchecked::<Db>(),
+            Viewer::of(ctx),
+            f.status,
+            f.scenario_id.map(|id| id.to_string()),
+            f.capability_id.map(|id| id.to_string()),
+            page,
+        )
+        .await?;
+        Ok(page.connection_of(rows, Match))
     }
 }

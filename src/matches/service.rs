@@ -1,261 +1,567 @@
-//! The 对接 steps and their cascades, each one transaction with an event per object changed.
-//! The GraphQL mutations check who may act and call these; so does the demo loader.
+//! The 对接 rules every door calls: who may see a match and take each step, what a valid
+//! proposal, message or outcome is, and the recommendations a unit or provider may ask for. The
+//! transactions and cascades themselves are in [`super::steps`].
 
 use chrono::NaiveDate;
-use futures_util::future::BoxFuture;
 
-use super::graphql::{MatchOrigin, StoredReason};
 use super::machine::{MatchStatus, RULES, Step};
-use super::store::{self, MatchRow, NewMatch};
-use crate::capabilities::CapabilityStatus;
-use crate::capabilities::machine::Step as CapabilityStep;
-use crate::db::{self, Db, Tx};
-use crate::error::{AppError, AppResult};
-use crate::events::NewEvent;
-use crate::machine::{Rule, lookup};
-use crate::scenarios::ScenarioRow;
-use crate::scenarios::machine::{ScenarioStatus, Step as ScenarioStep};
-use crate::search::LiveIndex;
-use crate::{capabilities, scenarios};
+use super::model::{MatchOrigin, ModerationDecision, Sides};
+use super::steps;
+use super::store::{self, ListFilter, MatchRow, MessageRow};
+use crate::capabilities::{self, CapabilityRow};
+use crate::db::Db;
+use crate::error::{AppError, AppResult, ErrorCode, Outcome, UserError, Validator, refuse};
+use crate::items::{self, OwnedItem, clean_note};
+use crate::machine::lookup;
+use crate::matching::Ranked;
+use crate::orgs::{self, OrganizationStatus};
+use crate::pagination::{PageRequest, Rows};
+use crate::scenarios::machine::Step as ScenarioStep;
+use crate::scenarios::{self, ScenarioRow};
+use crate::search::{Changed, LiveIndex};
+use crate::viewer::{Role, Viewer};
 
-/// Proposes the pair with the engine's score and reasons; `None` when the pair already has a
-/// live match.
-#[allow(clippy::too_many_arguments)]
-pub async fn propose(
+/// Most recommendations one request may ask for.
+pub const MAX_RECOMMENDATIONS: i32 = 50;
+/// How many recommendations come back when the request does not say.
+pub const DEFAULT_RECOMMENDATIONS: i32 = 10;
+
+// ---- Visibility -------------------------------------------------------------------------------
+
+/// A match is visible to its two parties and admins.
+pub fn can_see(viewer: &Viewer, sides: &Sides) -> bool {
+    viewer.is_admin() || sides.is_party(viewer)
+}
+
+/// The match and its sides, if the viewer may see it (NOT_FOUND otherwise).
+pub async fn find(db: &Db, viewer: &Viewer, id: &str) -> AppResult<(MatchRow, Sides)> {
+    viewer.require_user()?;
+    let row = store::find(db, id).await?.ok_or(AppError::NotFound)?;
+    let sides = Sides::load(db, &row).await?;
+    if !can_see(viewer, &sides) {
+        return Err(AppError::NotFound);
+    }
+    Ok((row, sides))
+}
+
+/// The viewer's organization's matches (every match for admins), most recent first.
+pub async fn list(
+    db: &Db,
+    viewer: &Viewer,
+    status: Option<MatchStatus>,
+    scenario_id: Option<String>,
+    capability_id: Option<String>,
+    page: PageRequest,
+) -> AppResult<Rows<MatchRow>> {
+    let claims = viewer.require_user()?;
+    let filter = ListFilter {
+        party_org: (!viewer.is_admin()).then(|| claims.org.clone()),
+        status,
+        scenario_id,
+        capability_id,
+    };
+    Ok(Rows::page(store::list(db, &filter, page).await?))
+}
+
+// ---- Recommendations --------------------------------------------------------------------------
+
+/// How many recommendations to rank: `first`, 1 to [`MAX_RECOMMENDATIONS`].
+fn recommendation_limit(first: Option<i32>) -> AppResult<usize> {
+    let first = first.unwrap_or(DEFAULT_RECOMMENDATIONS);
+    if (1..=MAX_RECOMMENDATIONS).contains(&first) {
+        Ok(first as usize)
+    } else {
+        Err(AppError::BadRequest(format!(
+            "first 应在1到{MAX_RECOMMENDATIONS}之间"
+        )))
+    }
+}
+
+/// Who may ask for an item's recommendations: those who manage it. Others are FORBIDDEN when
+/// the item is public and told it does not exist when it is not.
+fn check_recommendations_allowed(viewer: &Viewer, item: &impl OwnedItem) -> AppResult<()> {
+    if items::can_manage(viewer, item) {
+        Ok(())
+    } else if item.is_public() {
+        Err(AppError::Forbidden)
+    } else {
+        Err(AppError::NotFound)
+    }
+}
+
+/// The best listed capabilities for a scenario, with the engine's ranking (its unit and admins).
+pub async fn recommended_capabilities(
+    db: &Db,
+    index: &LiveIndex,
+    viewer: &Viewer,
+    scenario_id: &str,
+    first: Option<i32>,
+) -> AppResult<Vec<(CapabilityRow, Ranked)>> {
+    viewer.require_user()?;
+    let limit = recommendation_limit(first)?;
+    let row = scenarios::store::find(db, scenario_id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    check_recommendations_allowed(viewer, &row)?;
+    let ranked = index.rank_capabilities(&row.document(), limit);
+    let ids: Vec<String> = ranked.iter().map(|r| r.id.clone()).collect();
+    let rows = capabilities::store::find_many(db, &ids).await?;
+    Ok(ranked
+        .into_iter()
+        .filter_map(|r| Some((rows.iter().find(|c| c.id == r.id)?.clone(), r)))
+        .collect())
+}
+
+/// The best open scenarios for a capability, with the engine's ranking (its provider and
+/// admins).
+pub async fn recommended_scenarios(
+    db: &Db,
+    index: &LiveIndex,
+    viewer: &Viewer,
+    capability_id: &str,
+    first: Option<i32>,
+) -> AppResult<Vec<(ScenarioRow, Ranked)>> {
+    viewer.require_user()?;
+    let limit = recommendation_limit(first)?;
+    let row = capabilities::store::find(db, capability_id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    check_recommendations_allowed(viewer, &row)?;
+    let org = orgs::find(db, &row.org_id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let ranked = index.rank_scenarios(&row.document(&org.region_code), limit);
+    let ids: Vec<String> = ranked.iter().map(|r| r.id.clone()).collect();
+    let rows = scenarios::store::find_many(db, &ids).await?;
+    Ok(ranked
+        .into_iter()
+        .filter_map(|r| Some((rows.iter().find(|s| s.id == r.id)?.clone(), r)))
+        .collect())
+}
+
+// ---- Proposals --------------------------------------------------------------------------------
+
+/// The refusal of a missing or overlong pitch or message (at most 1000 characters), if any.
+fn text_refusal(field: &str, label: &str, text: &str) -> Option<Vec<UserError>> {
+    let mut v = Validator::default();
+    (!v.text(&[field], label, text, 1000)).then(|| v.into_errors())
+}
+
+/// Checks that a new match may be proposed: the scenario is open, the capability listed. Returns
+/// the two rows, or the refusal.
+async fn open_pair(
+    db: &Db,
+    scenario_id: &str,
+    capability_id: &str,
+) -> AppResult<Outcome<(ScenarioRow, CapabilityRow)>> {
+    let scenario = scenarios::store::find(db, scenario_id).await?;
+    let capability = capabilities::store::find(db, capability_id).await?;
+    let (Some(scenario), Some(capability)) = (scenario, capability) else {
+        return Err(AppError::NotFound);
+    };
+    if !scenario.status().is_open() {
+        return Ok(refuse(
+            &["scenarioId"],
+            ErrorCode::InvalidTransition,
+            format!(
+                "场景当前状态为「{}」，仅「已发布」「对接中」的场景可以对接",
+                scenario.status().label()
+            ),
+        ));
+    }
+    if !capability.status().is_public() {
+        return Ok(refuse(
+            &["capabilityId"],
+            ErrorCode::InvalidTransition,
+            format!(
+                "能力当前状态为「{}」，仅已入库的能力可以对接",
+                capability.status().label()
+            ),
+        ));
+    }
+    Ok(Ok((scenario, capability)))
+}
+
+/// Who proposes a match and why.
+struct Proposal<'a> {
+    origin: MatchOrigin,
+    initiator_org: &'a str,
+    initiator: &'a str,
+    pitch: &'a str,
+}
+
+/// Proposes the pair; a pair with a live match is refused as a duplicate.
+async fn propose_pair(
     db: &Db,
     index: &LiveIndex,
     scenario: &ScenarioRow,
     capability_id: &str,
-    origin: MatchOrigin,
-    initiator_org: &str,
-    initiator: &str,
-    pitch: &str,
-) -> AppResult<Option<MatchRow>> {
-    let explained = index.explain(&scenario.document(), capability_id);
-    let (score, reasons) = match &explained {
-        Some(r) => (
-            f64::from(r.score),
-            r.reasons.iter().map(StoredReason::from).collect::<Vec<_>>(),
-        ),
-        None => (0.0, Vec::new()),
-    };
-    Ok(store::insert(
+    p: Proposal<'_>,
+) -> AppResult<Outcome<MatchRow>> {
+    let proposed = steps::propose(
         db,
-        NewMatch {
-            scenario_id: &scenario.id,
-            capability_id,
-            origin: origin.as_str(),
-            initiator_org_id: initiator_org,
-            initiator_id: initiator,
-            score,
-            reasons: serde_json::to_string(&reasons).expect("reasons serialize"),
-            pitch,
-        },
-    )
-    .await?)
-}
-
-/// A step that changes the match alone (respond, withdraw, reject).
-pub async fn step(
-    db: &Db,
-    current: &MatchRow,
-    rule: Rule<MatchStatus, Step>,
-    actor: &str,
-    note: Option<&str>,
-) -> AppResult<MatchRow> {
-    let mut tx = db.begin().await?;
-    let row = store::transition_in(&mut tx, current, rule, Some(actor), note)
-        .await?
-        .ok_or(AppError::Conflict)?;
-    tx.commit().await?;
-    Ok(row)
-}
-
-/// Approves a proposal; the scenario's first approved match moves it PUBLISHED → MATCHING
-/// (returned when it did).
-pub async fn approve(
-    db: &Db,
-    current: &MatchRow,
-    rule: Rule<MatchStatus, Step>,
-    actor: &str,
-) -> AppResult<(MatchRow, Option<ScenarioRow>)> {
-    let mut tx = db.begin().await?;
-    let row = store::transition_in(&mut tx, current, rule, Some(actor), None)
-        .await?
-        .ok_or(AppError::Conflict)?;
-    let scenario = scenarios::store::find(db, &row.scenario_id)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    let mut started = None;
-    if let Some(start) = lookup(
-        scenarios::RULES,
-        scenario.status(),
-        ScenarioStep::StartMatching,
-    ) {
-        started = Some(
-            scenarios::store::transition_in(
-                &mut tx,
-                &scenario,
-                start,
-                Some(actor),
-                Some("首个对接通过审核"),
-            )
-            .await?
-            .ok_or(AppError::Conflict)?,
-        );
-    }
-    tx.commit().await?;
-    Ok((row, started))
-}
-
-/// Selects a connected match: the scenario moves to IMPLEMENTING and every other live match of
-/// it to NOT_SELECTED. `None` when the scenario is not in MATCHING.
-pub async fn select(
-    db: &Db,
-    current: &MatchRow,
-    rule: Rule<MatchStatus, Step>,
-    scenario: &ScenarioRow,
-    actor: &str,
-) -> AppResult<Option<(MatchRow, ScenarioRow)>> {
-    let Some(implement) = lookup(
-        scenarios::RULES,
-        scenario.status(),
-        ScenarioStep::SelectPartner,
-    ) else {
-        return Ok(None);
-    };
-    let mut tx = db.begin().await?;
-    let row = store::transition_in(&mut tx, current, rule, Some(actor), None)
-        .await?
-        .ok_or(AppError::Conflict)?;
-    let scenario = scenarios::store::transition_in(&mut tx, scenario, implement, Some(actor), None)
-        .await?
-        .ok_or(AppError::Conflict)?;
-    let others = store::of_scenario(
-        &mut tx,
-        &row.scenario_id,
-        &[
-            MatchStatus::Proposed,
-            MatchStatus::Approved,
-            MatchStatus::Connected,
-        ],
+        index,
+        scenario,
+        capability_id,
+        p.origin,
+        p.initiator_org,
+        p.initiator,
+        p.pitch,
     )
     .await?;
-    for other in others.iter().filter(|m| m.id != row.id) {
-        let rule = lookup(RULES, other.status(), Step::NotSelect)
-            .expect("live matches can be not selected");
-        store::transition_in(&mut tx, other, rule, None, Some("场景已选定其他合作方"))
-            .await?
-            .ok_or(AppError::Conflict)?;
-    }
-    tx.commit().await?;
-    Ok(Some((row, scenario)))
-}
-
-/// Records the outcome of an implemented scenario: the scenario and its selected match land.
-pub async fn land(
-    db: &Db,
-    scenario: &ScenarioRow,
-    rule: Rule<ScenarioStatus, ScenarioStep>,
-    actor: &str,
-    summary: &str,
-    investment: Option<i64>,
-    completed_on: NaiveDate,
-) -> AppResult<ScenarioRow> {
-    let mut tx = db.begin().await?;
-    let landed = scenarios::store::transition_in(&mut tx, scenario, rule, Some(actor), None)
-        .await?
-        .ok_or(AppError::Conflict)?;
-    scenarios::store::set_outcome(&mut tx, &landed.id, summary, investment, completed_on).await?;
-    for selected in store::of_scenario(&mut tx, &landed.id, &[MatchStatus::Selected]).await? {
-        let rule = lookup(RULES, selected.status(), Step::Land).expect("selected matches land");
-        store::transition_in(&mut tx, &selected, rule, Some(actor), None)
-            .await?
-            .ok_or(AppError::Conflict)?;
-    }
-    tx.commit().await?;
-    scenarios::store::find(db, &landed.id)
-        .await?
-        .ok_or(AppError::NotFound)
-}
-
-/// Promotes a landed scenario; its partners' listed capabilities become FEATURED. Returns the
-/// scenario and the ids of the capabilities featured.
-pub async fn promote(
-    db: &Db,
-    scenario: &ScenarioRow,
-    rule: Rule<ScenarioStatus, ScenarioStep>,
-    actor: &str,
-    note: Option<&str>,
-) -> AppResult<(ScenarioRow, Vec<String>)> {
-    let mut tx = db.begin().await?;
-    let promoted = scenarios::store::transition_in(&mut tx, scenario, rule, Some(actor), note)
-        .await?
-        .ok_or(AppError::Conflict)?;
-    let mut featured = Vec::new();
-    for landed in store::of_scenario(&mut tx, &promoted.id, &[MatchStatus::Landed]).await? {
-        let Some(capability) = capabilities::store::find(db, &landed.capability_id).await? else {
-            continue;
-        };
-        if capability.status() != CapabilityStatus::Listed {
-            continue;
-        }
-        let rule = lookup(
-            capabilities::RULES,
-            capability.status(),
-            CapabilityStep::Feature,
-        )
-        .expect("listed capabilities can be featured");
-        capabilities::store::transition_in(
-            &mut tx,
-            &capability,
-            rule,
-            Some(actor),
-            Some("落地场景推广，评为晋中优秀方案"),
-        )
-        .await?
-        .ok_or(AppError::Conflict)?;
-        featured.push(capability.id);
-    }
-    tx.commit().await?;
-    Ok((promoted, featured))
-}
-
-/// The event handler of the cascade when a scenario ends (WITHDRAW, CLOSE, EXPIRE): in the same
-/// transaction, every match of it that was not selected yet becomes NOT_SELECTED, each with its
-/// own event.
-pub fn on_scenario_event<'a>(
-    tx: &'a mut Tx,
-    event: &'a NewEvent<'a>,
-) -> BoxFuture<'a, Result<(), sqlx::Error>> {
-    Box::pin(async move {
-        let ends = [
-            ScenarioStep::Withdraw,
-            ScenarioStep::Close,
-            ScenarioStep::Expire,
-        ];
-        if event.aggregate_type != scenarios::store::AGGREGATE
-            || !ends.iter().any(|step| step.as_str() == event.action)
-        {
-            return Ok(());
-        }
-        let open = store::of_scenario(
-            tx,
-            event.aggregate_id,
-            &[
-                MatchStatus::Proposed,
-                MatchStatus::Approved,
-                MatchStatus::Connected,
-            ],
-        )
-        .await?;
-        for m in &open {
-            let rule =
-                lookup(RULES, m.status(), Step::NotSelect).expect("live matches can be ended");
-            store::transition_in(tx, m, rule, event.actor_id, Some("场景已结束征集"))
-                .await?
-                .ok_or_else(db::stale)?;
-        }
-        Ok(())
+    Ok(match proposed {
+        Some(row) => Ok(row),
+        None => refuse(
+            &["capabilityId"],
+            ErrorCode::Duplicate,
+            "该场景与该能力已有进行中的对接",
+        ),
     })
+}
+
+/// An enterprise applies to a published scenario with one of its listed capabilities.
+pub async fn apply(
+    db: &Db,
+    index: &LiveIndex,
+    viewer: &Viewer,
+    scenario_id: &str,
+    capability_id: &str,
+    pitch: &str,
+) -> AppResult<Outcome<MatchRow>> {
+    let claims = viewer.require_user()?;
+    if claims.role != Role::Enterprise {
+        return Err(AppError::Forbidden);
+    }
+    let (scenario, capability) = match open_pair(db, scenario_id, capability_id).await? {
+        Ok(pair) => pair,
+        Err(errors) => return Ok(Err(errors)),
+    };
+    if capability.org_id != claims.org {
+        return Err(AppError::Forbidden);
+    }
+    let org = orgs::find(db, &claims.org)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    if org.status() != OrganizationStatus::Verified {
+        return Ok(refuse(
+            &[],
+            ErrorCode::OrganizationNotVerified,
+            "本单位尚未通过平台认证，认证后才能申请对接",
+        ));
+    }
+    if let Some(errors) = text_refusal("pitch", "申请说明", pitch) {
+        return Ok(Err(errors));
+    }
+    let proposal = Proposal {
+        origin: MatchOrigin::Application,
+        initiator_org: &claims.org,
+        initiator: &claims.sub,
+        pitch: pitch.trim(),
+    };
+    propose_pair(db, index, &scenario, &capability.id, proposal).await
+}
+
+/// A scenario's unit invites a listed capability.
+pub async fn invite(
+    db: &Db,
+    index: &LiveIndex,
+    viewer: &Viewer,
+    scenario_id: &str,
+    capability_id: &str,
+    message: &str,
+) -> AppResult<Outcome<MatchRow>> {
+    let claims = viewer.require_user()?;
+    let (scenario, capability) = match open_pair(db, scenario_id, capability_id).await? {
+        Ok(pair) => pair,
+        Err(errors) => return Ok(Err(errors)),
+    };
+    if scenario.org_id != claims.org {
+        return Err(AppError::Forbidden);
+    }
+    if let Some(errors) = text_refusal("message", "邀请说明", message) {
+        return Ok(Err(errors));
+    }
+    let proposal = Proposal {
+        origin: MatchOrigin::Invitation,
+        initiator_org: &claims.org,
+        initiator: &claims.sub,
+        pitch: message.trim(),
+    };
+    propose_pair(db, index, &scenario, &capability.id, proposal).await
+}
+
+/// Admin: proposes a pairing, typically from a recommendation.
+pub async fn propose(
+    db: &Db,
+    index: &LiveIndex,
+    viewer: &Viewer,
+    scenario_id: &str,
+    capability_id: &str,
+    note: Option<&str>,
+) -> AppResult<Outcome<MatchRow>> {
+    let admin = viewer.require_admin()?;
+    let (scenario, capability) = match open_pair(db, scenario_id, capability_id).await? {
+        Ok(pair) => pair,
+        Err(errors) => return Ok(Err(errors)),
+    };
+    let proposal = Proposal {
+        origin: MatchOrigin::Recommendation,
+        initiator_org: &admin.org,
+        initiator: &admin.sub,
+        pitch: clean_note(note).unwrap_or("平台推荐"),
+    };
+    propose_pair(db, index, &scenario, &capability.id, proposal).await
+}
+
+// ---- Steps ------------------------------------------------------------------------------------
+
+fn invalid_transition(row: &MatchRow, step: Step) -> Vec<UserError> {
+    let mut error =
+        items::invalid_transition(RULES, row.status(), step, MatchStatus::label, Step::label);
+    error.field = None;
+    vec![error]
+}
+
+/// Admin: approves a proposal (the scenario's first approved match moves it to MATCHING) or
+/// rejects it with a reason.
+pub async fn moderate(
+    db: &Db,
+    index: &LiveIndex,
+    viewer: &Viewer,
+    id: &str,
+    decision: ModerationDecision,
+    reason: Option<&str>,
+) -> AppResult<Outcome<MatchRow>> {
+    let admin = viewer.require_admin()?;
+    let current = store::find(db, id).await?.ok_or(AppError::NotFound)?;
+    let step = match decision {
+        ModerationDecision::Approve => Step::Approve,
+        ModerationDecision::Reject => Step::Reject,
+    };
+    let Some(rule) = lookup(RULES, current.status(), step) else {
+        return Ok(Err(invalid_transition(&current, step)));
+    };
+    let reason = clean_note(reason);
+    if step == Step::Reject {
+        let Some(reason) = reason else {
+            return Ok(refuse(
+                &["reason"],
+                ErrorCode::Required,
+                "不通过时请说明原因",
+            ));
+        };
+        return Ok(Ok(steps::step(
+            db,
+            &current,
+            rule,
+            &admin.sub,
+            Some(reason),
+        )
+        .await?));
+    }
+    let (row, started) = steps::approve(db, &current, rule, &admin.sub).await?;
+    if let Some(scenario) = &started {
+        scenarios::documents::sync(index, scenario);
+    }
+    Ok(Ok(row))
+}
+
+/// The party that did not start the match accepts (CONNECTED: contacts are shared) or declines
+/// it.
+pub async fn respond(
+    db: &Db,
+    viewer: &Viewer,
+    id: &str,
+    accept: bool,
+    note: Option<&str>,
+) -> AppResult<Outcome<MatchRow>> {
+    let claims = viewer.require_user()?;
+    let (current, sides) = find(db, viewer, id).await?;
+    if sides.counterparty(&current) != claims.org {
+        return Err(AppError::Forbidden);
+    }
+    let step = if accept { Step::Accept } else { Step::Decline };
+    let Some(rule) = lookup(RULES, current.status(), step) else {
+        return Ok(Err(invalid_transition(&current, step)));
+    };
+    Ok(Ok(steps::step(
+        db,
+        &current,
+        rule,
+        &claims.sub,
+        clean_note(note),
+    )
+    .await?))
+}
+
+/// The scenario's unit selects its partner from a connected match: the scenario moves to
+/// IMPLEMENTING and every other live match of it to NOT_SELECTED.
+pub async fn select(
+    db: &Db,
+    index: &LiveIndex,
+    viewer: &Viewer,
+    id: &str,
+) -> AppResult<Outcome<MatchRow>> {
+    let claims = viewer.require_user()?;
+    let (current, sides) = find(db, viewer, id).await?;
+    if !(viewer.is_admin() || sides.scenario.org_id == claims.org) {
+        return Err(AppError::Forbidden);
+    }
+    let Some(rule) = lookup(RULES, current.status(), Step::Select) else {
+        return Ok(Err(invalid_transition(&current, Step::Select)));
+    };
+    let Some((row, scenario)) =
+        steps::select(db, &current, rule, &sides.scenario, &claims.sub).await?
+    else {
+        return Ok(refuse(
+            &[],
+            ErrorCode::InvalidTransition,
+            format!(
+                "场景当前状态为「{}」，不能选定合作方",
+                sides.scenario.status().label()
+            ),
+        ));
+    };
+    scenarios::documents::sync(index, &scenario);
+    Ok(Ok(row))
+}
+
+/// The initiator withdraws a match before it is selected.
+pub async fn withdraw(db: &Db, viewer: &Viewer, id: &str) -> AppResult<Outcome<MatchRow>> {
+    let claims = viewer.require_user()?;
+    let (current, _) = find(db, viewer, id).await?;
+    if current.initiator_org_id != claims.org {
+        return Err(AppError::Forbidden);
+    }
+    let Some(rule) = lookup(RULES, current.status(), Step::Withdraw) else {
+        return Ok(Err(invalid_transition(&current, Step::Withdraw)));
+    };
+    Ok(Ok(steps::step(db, &current, rule, &claims.sub, None).await?))
+}
+
+/// The two parties (and admins) talk, from CONNECTED on.
+pub async fn post_message(
+    db: &Db,
+    viewer: &Viewer,
+    match_id: &str,
+    body: &str,
+) -> AppResult<Outcome<MessageRow>> {
+    let claims = viewer.require_user()?;
+    let (current, _) = find(db, viewer, match_id).await?;
+    if !current.status().shares_contacts() {
+        return Ok(refuse(
+            &[],
+            ErrorCode::InvalidTransition,
+            format!(
+                "对接当前状态为「{}」，双方确认对接后才能留言",
+                current.status().label()
+            ),
+        ));
+    }
+    let mut v = Validator::default();
+    if !v.text(&["body"], "留言", body, 2000) {
+        return Ok(Err(v.into_errors()));
+    }
+    Ok(Ok(store::insert_message(
+        db,
+        &current.id,
+        &claims.sub,
+        body.trim(),
+    )
+    .await?))
+}
+
+// ---- 落地 and 推广 ----------------------------------------------------------------------------
+
+/// What a unit reports when its implemented scenario landed.
+pub struct LandingReport<'a> {
+    pub summary: &'a str,
+    /// Investment in 万元.
+    pub investment: Option<i32>,
+    pub completed_on: NaiveDate,
+}
+
+/// The unit records what its implemented scenario achieved: the scenario and its selected match
+/// become LANDED.
+pub async fn record_outcome(
+    db: &Db,
+    viewer: &Viewer,
+    scenario_id: &str,
+    report: LandingReport<'_>,
+) -> AppResult<Outcome<ScenarioRow>> {
+    let claims = viewer.require_user()?;
+    let scenario = scenarios::store::find(db, scenario_id)
+        .await?
+        .filter(|s| scenarios::service::can_read(viewer, s))
+        .ok_or(AppError::NotFound)?;
+    if !(viewer.is_admin() || scenario.org_id == claims.org) {
+        return Err(AppError::Forbidden);
+    }
+    let Some(rule) = lookup(
+        scenarios::RULES,
+        scenario.status(),
+        ScenarioStep::RecordOutcome,
+    ) else {
+        return Ok(refuse(
+            &[],
+            ErrorCode::InvalidTransition,
+            format!(
+                "场景当前状态为「{}」，仅「实施中」的场景可以登记落地成效",
+                scenario.status().label()
+            ),
+        ));
+    };
+    let mut v = Validator::default();
+    v.text(&["summary"], "落地成效", report.summary, 2000);
+    if report.investment.is_some_and(|i| i < 0) {
+        v.push(&["investment"], ErrorCode::OutOfRange, "投资额不能为负数");
+    }
+    if report.completed_on > items::today_in_china() {
+        v.push(&["completedOn"], ErrorCode::Invalid, "完成日期不能晚于今天");
+    }
+    if let Err(errors) = v.finish() {
+        return Ok(Err(errors));
+    }
+    let row = steps::land(
+        db,
+        &scenario,
+        rule,
+        &claims.sub,
+        report.summary.trim(),
+        report.investment.map(i64::from),
+        report.completed_on,
+    )
+    .await?;
+    Ok(Ok(row))
+}
+
+/// Admin: promotes a landed scenario (推广); its partner's listed capability becomes a
+/// 晋中优秀方案 (FEATURED).
+pub async fn promote_scenario(
+    db: &Db,
+    index: &LiveIndex,
+    viewer: &Viewer,
+    scenario_id: &str,
+    note: Option<&str>,
+) -> AppResult<Outcome<ScenarioRow>> {
+    let admin = viewer.require_admin()?;
+    let scenario = scenarios::store::find(db, scenario_id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let Some(rule) = lookup(scenarios::RULES, scenario.status(), ScenarioStep::Promote) else {
+        return Ok(refuse(
+            &[],
+            ErrorCode::InvalidTransition,
+            format!(
+                "场景当前状态为「{}」，仅「已落地」的场景可以推广",
+                scenario.status().label()
+            ),
+        ));
+    };
+    let (promoted, featured) =
+        steps::promote(db, &scenario, rule, &admin.sub, clean_note(note)).await?;
+    for id in &featured {
+        index.changed(Changed::Capability, id).await;
+    }
+    Ok(Ok(promoted))
 }
