@@ -15,7 +15,7 @@ use crate::capabilities::machine::{CapabilityStatus, Step as CapabilityStep};
 use crate::capabilities::store::{self as capability_store, CapabilityContent, DeliveredCase};
 use crate::db::Db;
 use crate::items::{self, Contact};
-use crate::lists::graphql::EditionKind;
+use crate::lists::model::EditionKind;
 use crate::lists::store as edition_store;
 use crate::machine::lookup;
 use crate::matches::documents::ListDocuments;
@@ -481,7 +481,7 @@ async fn publish_edition(
         .await?
         .context("draft edition")?;
     let kind = EditionKind::parse(&edition.kind);
-    let snapshots = crate::lists::graphql::snapshots(db, kind, ids)
+    let snapshots = crate::lists::service::snapshots(db, kind, ids)
         .await?
         .map_err(|errors| anyhow::anyhow!("demo edition items refused: {errors:?}"))?;
     edition_store::publish(db, &edition, &snapshots, admin_id)

@@ -2,6 +2,8 @@
 //! admins' review queue over both.
 
 pub mod graphql;
+pub mod model;
+pub mod service;
 pub mod store;
 
 pub use graphql::{Edition, ListsMutation, ListsQuery};
