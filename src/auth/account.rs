@@ -5,8 +5,8 @@
 use chrono::{Duration, Utc};
 
 use super::password;
-use super::service::{USER_COLUMNS, UserRow, find_user_by_email, normalize_email};
 use super::tokens;
+use super::users::{USER_COLUMNS, UserRow, find_user_by_email, normalize_email};
 use crate::db::{self, Db, Tx};
 use crate::error::{AppError, AppResult, ErrorCode, UserError};
 use crate::mail::{self, templates};

@@ -39,8 +39,7 @@ impl User {
         ID(self.row.id.clone())
     }
     async fn email(&self, ctx: &Context<'_>) -> Option<&str> {
-        let viewer = Viewer::of(ctx);
-        (self.own || viewer.is_admin() || viewer.claims().is_some_and(|c| c.sub == self.row.id))
+        (self.own || service::can_see_email(Viewer::of(ctx), &self.row))
             .then_some(self.row.email.as_str())
     }
     async fn display_name(&self) -> &str {

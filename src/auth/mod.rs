@@ -7,6 +7,7 @@ mod loader;
 pub mod password;
 mod service;
 pub mod tokens;
+mod users;
 
 pub use crate::viewer::{Claims, Role, Viewer};
 

@@ -1,17 +1,17 @@
+//! The GraphQL door of the organizations. Rules live in [`super::service`].
+
 use std::sync::Arc;
 
 use async_graphql::{Context, ID, InputObject, Object, SimpleObject};
 use chrono::{DateTime, Utc};
 
-use super::{
-    ListFilter, OrganizationChanges, OrganizationKind, OrganizationLoader, OrganizationRow,
-    OrganizationStatus, VerifyOutcome,
-};
+use super::service;
+use super::{OrganizationKind, OrganizationLoader, OrganizationRow, OrganizationStatus};
 use crate::db::{self, Db};
-use crate::error::{AppError, AppResult, ErrorCode, UserError, Validator};
+use crate::error::{AppError, AppResult, UserError};
 use crate::loaders;
 use crate::pagination::{Page, PageRequest};
-use crate::search::{Changed, LiveIndex};
+use crate::search::LiveIndex;
 use crate::taxonomy::{Region, Taxonomy};
 use crate::viewer::Viewer;
 
@@ -58,13 +58,6 @@ pub async fn load_organization(ctx: &Context<'_>, id: &str) -> AppResult<Option<
     Ok(row.map(Organization))
 }
 
-/// Pending organizations are visible to their own members and to admins only.
-fn may_see(viewer: &Viewer, org: &OrganizationRow) -> bool {
-    org.status() == OrganizationStatus::Verified
-        || viewer.is_admin()
-        || viewer.org_id() == Some(org.id.as_str())
-}
-
 #[derive(InputObject, Default)]
 pub struct OrganizationFilter {
     pub kind: Option<OrganizationKind>,
@@ -83,7 +76,7 @@ impl OrgQuery {
     async fn organization(&self, ctx: &Context<'_>, id: ID) -> AppResult<Option<Organization>> {
         let org = load_organization(ctx, &id)
             .await?
-            .filter(|org| may_see(Viewer::of(ctx), &org.0))
+            .filter(|org| service::can_see(Viewer::of(ctx), &org.0))
             .ok_or(AppError::NotFound)?;
         Ok(Some(org))
     }
@@ -97,18 +90,15 @@ impl OrgQuery {
         after: Option<String>,
     ) -> AppResult<Page<Organization>> {
         let page = PageRequest::new(first, after.as_deref())?;
-        let viewer = Viewer::of(ctx);
-        let filter = filter.unwrap_or_default();
-        let list_filter = ListFilter {
-            kind: filter.kind,
-            status: filter.status,
-            region_code: filter.region_code,
-            name_contains: filter.name_contains.filter(|s| !s.trim().is_empty()),
-            visible_to_org: (!viewer.is_admin()).then(|| viewer.org_id().map(str::to_owned)),
+        let f = filter.unwrap_or_default();
+        let filter = service::Filter {
+            kind: f.kind,
+            status: f.status,
+            region_code: f.region_code,
+            name_contains: f.name_contains,
         };
-        let db = ctx.data_unchecked::<Db>();
-        let (rows, total) = super::list(db, &list_filter, page).await?;
-        Ok(page.connection(rows, total, Organization))
+        let rows = service::list(ctx.data_unchecked::<Db>(), Viewer::of(ctx), filter, page).await?;
+        Ok(page.connection_of(rows, Organization))
     }
 }
 
@@ -151,37 +141,24 @@ impl OrgMutation {
         ctx: &Context<'_>,
         input: VerifyOrganizationInput,
     ) -> AppResult<VerifyOrganizationPayload> {
-        let admin = Viewer::of(ctx).require_admin()?;
-        let db = ctx.data_unchecked::<Db>();
-        let note = input
-            .note
-            .as_deref()
-            .map(str::trim)
-            .filter(|n| !n.is_empty());
-        match super::verify(db, &input.id, &admin.sub, note).await? {
-            VerifyOutcome::Verified(org) => {
-                // Its listed capabilities become candidates for matching.
-                ctx.data_unchecked::<Arc<LiveIndex>>()
-                    .changed(Changed::Organization, &org.id)
-                    .await;
-                Ok(VerifyOrganizationPayload {
-                    organization: Some(Organization(*org)),
-                    errors: vec![],
-                })
-            }
-            VerifyOutcome::NotFound => Err(AppError::NotFound),
-            VerifyOutcome::NotPending(status) => Ok(VerifyOrganizationPayload {
+        let outcome = service::verify(
+            ctx.data_unchecked::<Db>(),
+            ctx.data_unchecked::<Arc<LiveIndex>>(),
+            Viewer::of(ctx),
+            &input.id,
+            input.note.as_deref(),
+        )
+        .await?;
+        Ok(match outcome {
+            Ok(row) => VerifyOrganizationPayload {
+                organization: Some(Organization(row)),
+                errors: vec![],
+            },
+            Err(errors) => VerifyOrganizationPayload {
                 organization: None,
-                errors: vec![UserError::new(
-                    &["id"],
-                    ErrorCode::InvalidTransition,
-                    format!(
-                        "该组织当前状态为{}，只有待审核的组织可以认证",
-                        status_label(status)
-                    ),
-                )],
-            }),
-        }
+                errors,
+            },
+        })
     }
 
     /// A member of the organization, or an admin, changes its name or region.
@@ -190,49 +167,25 @@ impl OrgMutation {
         ctx: &Context<'_>,
         input: UpdateOrganizationInput,
     ) -> AppResult<UpdateOrganizationPayload> {
-        let viewer = Viewer::of(ctx);
-        let claims = viewer.require_user()?;
-        let db = ctx.data_unchecked::<Db>();
-        let current = super::find(db, &input.id)
-            .await?
-            .ok_or(AppError::NotFound)?;
-        if !viewer.is_admin() && claims.org != current.id {
-            return Err(AppError::Forbidden);
-        }
-        let taxonomy = ctx.data_unchecked::<Arc<Taxonomy>>();
-        let mut v = Validator::default();
-        let name = input.name.map(|n| n.trim().to_owned());
-        if let Some(name) = &name {
-            v.text(&["name"], "组织名称", name, 100);
-        }
-        if let Some(region) = &input.region_code
-            && taxonomy.region(region).is_none()
-        {
-            v.push(&["regionCode"], ErrorCode::UnknownRegion, "所在地区不存在");
-        }
-        if let Err(errors) = v.finish() {
-            return Ok(UpdateOrganizationPayload {
+        let outcome = service::update(
+            ctx.data_unchecked::<Db>(),
+            ctx.data_unchecked::<Arc<Taxonomy>>(),
+            Viewer::of(ctx),
+            &input.id,
+            input.expected_version,
+            input.name.as_deref(),
+            input.region_code.as_deref(),
+        )
+        .await?;
+        Ok(match outcome {
+            Ok(row) => UpdateOrganizationPayload {
+                organization: Some(Organization(row)),
+                errors: vec![],
+            },
+            Err(errors) => UpdateOrganizationPayload {
                 organization: None,
                 errors,
-            });
-        }
-        let changes = OrganizationChanges {
-            name,
-            region_code: input.region_code,
-        };
-        let updated = super::update(db, &current.id, input.expected_version, &changes)
-            .await?
-            .ok_or(AppError::Conflict)?;
-        Ok(UpdateOrganizationPayload {
-            organization: Some(Organization(updated)),
-            errors: vec![],
+            },
         })
-    }
-}
-
-fn status_label(status: OrganizationStatus) -> &'static str {
-    match status {
-        OrganizationStatus::Pending => "待审核",
-        OrganizationStatus::Verified => "已认证",
     }
 }

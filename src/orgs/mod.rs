@@ -5,6 +5,7 @@
 pub mod credit_code;
 pub mod graphql;
 mod loader;
+pub mod service;
 
 use async_graphql::Enum;
 

@@ -1,0 +1,120 @@
+//! The organization rules every door calls: who sees a pending organization, who verifies one,
+//! and who may change its name or region.
+
+use super::{
+    ListFilter, OrganizationChanges, OrganizationKind, OrganizationRow, OrganizationStatus,
+    VerifyOutcome,
+};
+use crate::db::Db;
+use crate::error::{AppError, AppResult, ErrorCode, Outcome, Validator, refuse};
+use crate::pagination::{PageRequest, Rows};
+use crate::search::{Changed, LiveIndex};
+use crate::taxonomy::Taxonomy;
+use crate::viewer::Viewer;
+
+/// Pending organizations are visible to their own members and to admins only.
+pub fn can_see(viewer: &Viewer, org: &OrganizationRow) -> bool {
+    org.status() == OrganizationStatus::Verified
+        || viewer.is_admin()
+        || viewer.org_id() == Some(org.id.as_str())
+}
+
+/// What a list of organizations may be narrowed to.
+#[derive(Default)]
+pub struct Filter {
+    pub kind: Option<OrganizationKind>,
+    /// Admins only: others always see verified organizations (and their own).
+    pub status: Option<OrganizationStatus>,
+    pub region_code: Option<String>,
+    pub name_contains: Option<String>,
+}
+
+/// Organizations, newest first: the verified ones (and the viewer's own); every one for admins.
+pub async fn list(
+    db: &Db,
+    viewer: &Viewer,
+    filter: Filter,
+    page: PageRequest,
+) -> AppResult<Rows<OrganizationRow>> {
+    let list_filter = ListFilter {
+        kind: filter.kind,
+        status: filter.status,
+        region_code: filter.region_code,
+        name_contains: filter.name_contains.filter(|s| !s.trim().is_empty()),
+        visible_to_org: (!viewer.is_admin()).then(|| viewer.org_id().map(str::to_owned)),
+    };
+    Ok(Rows::page(super::list(db, &list_filter, page).await?))
+}
+
+/// Admin: confirms that a registered organization is who it says it is (PENDING → VERIFIED);
+/// its listed capabilities become candidates for matching.
+pub async fn verify(
+    db: &Db,
+    index: &LiveIndex,
+    viewer: &Viewer,
+    id: &str,
+    note: Option<&str>,
+) -> AppResult<Outcome<OrganizationRow>> {
+    let admin = viewer.require_admin()?;
+    let note = note.map(str::trim).filter(|n| !n.is_empty());
+    match super::verify(db, id, &admin.sub, note).await? {
+        VerifyOutcome::Verified(org) => {
+            index.changed(Changed::Organization, &org.id).await;
+            Ok(Ok(*org))
+        }
+        VerifyOutcome::NotFound => Err(AppError::NotFound),
+        VerifyOutcome::NotPending(status) => Ok(refuse(
+            &["id"],
+            ErrorCode::InvalidTransition,
+            format!(
+                "该组织当前状态为{}，只有待审核的组织可以认证",
+                status_label(status)
+            ),
+        )),
+    }
+}
+
+/// A member of the organization, or an admin, changes its name or region.
+pub async fn update(
+    db: &Db,
+    taxonomy: &Taxonomy,
+    viewer: &Viewer,
+    id: &str,
+    expected_version: i64,
+    name: Option<&str>,
+    region_code: Option<&str>,
+) -> AppResult<Outcome<OrganizationRow>> {
+    let claims = viewer.require_user()?;
+    let current = super::find(db, id).await?.ok_or(AppError::NotFound)?;
+    if !viewer.is_admin() && claims.org != current.id {
+        return Err(AppError::Forbidden);
+    }
+    let mut v = Validator::default();
+    let name = name.map(|n| n.trim().to_owned());
+    if let Some(name) = &name {
+        v.text(&["name"], "组织名称", name, 100);
+    }
+    if let Some(region) = region_code
+        && taxonomy.region(region).is_none()
+    {
+        v.push(&["regionCode"], ErrorCode::UnknownRegion, "所在地区不存在");
+    }
+    if let Err(errors) = v.finish() {
+        return Ok(Err(errors));
+    }
+    let changes = OrganizationChanges {
+        name,
+        region_code: region_code.map(str::to_owned),
+    };
+    let updated = super::update(db, &current.id, expected_version, &changes)
+        .await?
+        .ok_or(AppError::Conflict)?;
+    Ok(Ok(updated))
+}
+
+fn status_label(status: OrganizationStatus) -> &'static str {
+    match status {
+        OrganizationStatus::Pending => "待审核",
+        OrganizationStatus::Verified => "已认证",
+    }
+}
