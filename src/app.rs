@@ -380,3 +380,40 @@ async fn readyz(State(state): State<AppState>) -> Response {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    /// The notification table names actions of the lifecycles it hears of (the table sits below
+    /// the slices, so the check sits here, where both are in view).
+    #[test]
+    fn rules_name_actions_the_lifecycles_have() {
+        use crate::matches::machine::RULES as MATCH;
+        use crate::notifications::{Audience, RULES, rule_for};
+        use crate::scenarios::RULES as SCENARIO;
+        for rule in RULES {
+            let known = match rule.aggregate {
+                "SCENARIO" => SCENARIO.iter().any(|r| r.action.as_str() == rule.action),
+                "CAPABILITY" => crate::capabilities::RULES
+                    .iter()
+                    .any(|r| r.action.as_str() == rule.action),
+                "MATCH" => {
+                    rule.action == "PROPOSE"
+                        || rule.action == "MESSAGE"
+                        || MATCH.iter().any(|r| r.action.as_str() == rule.action)
+                }
+                "ORGANIZATION" => rule.action == "VERIFY",
+                _ => false,
+            };
+            assert!(
+                known,
+                "{} {} is no action of its lifecycle",
+                rule.aggregate, rule.action
+            );
+        }
+        assert!(rule_for("SCENARIO", "SUBMIT").is_none());
+        assert_eq!(
+            rule_for("MATCH", "NOT_SELECT").map(|r| r.audience),
+            Some(Audience::CapabilityOwner)
+        );
+    }
+}

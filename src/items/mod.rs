@@ -3,8 +3,8 @@
 
 mod contacts;
 mod filters;
+pub mod graphql;
 mod rules;
-mod timeline;
 
 pub use contacts::{CONTACT_SHARING_STATUSES, ContactPartnersLoader};
 pub use filters::{MAX_TEXT_HITS, expand_industries, expand_regions};
@@ -12,7 +12,6 @@ pub use rules::{
     OwnedItem, can_manage, can_read, check_version, invalid_transition, owner_of_new, ranked_list,
     visible_contact,
 };
-pub use timeline::{TimelineEvent, timeline};
 
 use async_graphql::{InputObject, SimpleObject};
 

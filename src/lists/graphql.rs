@@ -10,7 +10,7 @@ use super::store::{EditionItemRow, EditionRow};
 use crate::capabilities::{self, Capability, CapabilityLoader};
 use crate::db::{self, Db};
 use crate::error::{AppResult, Outcome, UserError};
-use crate::items::{TimelineEvent, timeline};
+use crate::items::graphql::{TimelineEvent, timeline};
 use crate::loaders;
 use crate::pagination::{Page, PageRequest};
 use crate::scenarios::{self, Scenario, ScenarioLoader};

@@ -13,7 +13,7 @@ use super::store::{self, MatchRow, MessageRow};
 use crate::capabilities::{Capability, CapabilityLoader};
 use crate::db::{self, Db};
 use crate::error::AppResult;
-use crate::items::{TimelineEvent, timeline};
+use crate::items::graphql::{TimelineEvent, timeline};
 use crate::loaders;
 use crate::matching::{Ranked, Reason, ReasonKind};
 use crate::orgs;

@@ -382,37 +382,6 @@ mod tests {
     }
 
     #[test]
-    fn rules_name_actions_the_lifecycles_have() {
-        use crate::matches::machine::RULES as MATCH;
-        use crate::scenarios::RULES as SCENARIO;
-        for rule in RULES {
-            let known = match rule.aggregate {
-                "SCENARIO" => SCENARIO.iter().any(|r| r.action.as_str() == rule.action),
-                "CAPABILITY" => crate::capabilities::RULES
-                    .iter()
-                    .any(|r| r.action.as_str() == rule.action),
-                "MATCH" => {
-                    rule.action == "PROPOSE"
-                        || rule.action == "MESSAGE"
-                        || MATCH.iter().any(|r| r.action.as_str() == rule.action)
-                }
-                "ORGANIZATION" => rule.action == "VERIFY",
-                _ => false,
-            };
-            assert!(
-                known,
-                "{} {} is no action of its lifecycle",
-                rule.aggregate, rule.action
-            );
-        }
-        assert!(rule_for("SCENARIO", "SUBMIT").is_none());
-        assert_eq!(
-            rule_for("MATCH", "NOT_SELECT").map(|r| r.audience),
-            Some(Audience::CapabilityOwner)
-        );
-    }
-
-    #[test]
     fn excerpts_are_cut_at_a_character_boundary() {
         let long = "煤".repeat(EXCERPT + 5);
         let cut = excerpt(&long);

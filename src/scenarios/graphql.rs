@@ -14,9 +14,8 @@ use super::service::{self, Key};
 use super::store::ScenarioRow;
 use crate::db::{self, Db};
 use crate::error::{AppError, AppResult, Outcome, UserError};
-use crate::items::{
-    Contact, ContactInput, ContactPartnersLoader, ReviewDecision, TimelineEvent, timeline,
-};
+use crate::items::graphql::{TimelineEvent, timeline};
+use crate::items::{Contact, ContactInput, ContactPartnersLoader, ReviewDecision};
 use crate::loaders;
 use crate::orgs::Organization;
 use crate::orgs::graphql::load_organization;

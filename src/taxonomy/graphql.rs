@@ -1,34 +1,8 @@
 use std::sync::Arc;
 
-use async_graphql::{Context, Enum, Object};
+use async_graphql::{Context, Object};
 
-use super::{CategoryRow, IndustryRow, RegionRow, Taxonomy};
-
-/// The plan's two groups of counties.
-#[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
-pub enum RegionGroup {
-    /// 平川六县（区）：晋商文化、先进制造
-    Pingchuan,
-    /// 东山五县：太行生态、康养、红色文化
-    Dongshan,
-}
-
-impl RegionGroup {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            RegionGroup::Pingchuan => "PINGCHUAN",
-            RegionGroup::Dongshan => "DONGSHAN",
-        }
-    }
-
-    fn parse(s: &str) -> Option<RegionGroup> {
-        match s {
-            "PINGCHUAN" => Some(RegionGroup::Pingchuan),
-            "DONGSHAN" => Some(RegionGroup::Dongshan),
-            _ => None,
-        }
-    }
-}
+use super::{CategoryRow, IndustryRow, RegionGroup, RegionRow, Taxonomy};
 
 /// An administrative region of Jinzhong (GB/T 2260 code).
 #[derive(Clone, Debug)]

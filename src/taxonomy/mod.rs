@@ -7,13 +7,40 @@ mod graphql;
 use std::collections::HashMap;
 use std::sync::Arc;
 
+use async_graphql::Enum;
 use serde::Deserialize;
 
 use crate::db::Db;
 
-pub use graphql::{Industry, Region, RegionGroup, ScenarioCategory, TaxonomyQuery};
+pub use graphql::{Industry, Region, ScenarioCategory, TaxonomyQuery};
 
 const SEED: &str = include_str!("../../seeds/taxonomy.json");
+
+/// The plan's two groups of counties.
+#[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
+pub enum RegionGroup {
+    /// 平川六县（区）：晋商文化、先进制造
+    Pingchuan,
+    /// 东山五县：太行生态、康养、红色文化
+    Dongshan,
+}
+
+impl RegionGroup {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RegionGroup::Pingchuan => "PINGCHUAN",
+            RegionGroup::Dongshan => "DONGSHAN",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<RegionGroup> {
+        match s {
+            "PINGCHUAN" => Some(RegionGroup::Pingchuan),
+            "DONGSHAN" => Some(RegionGroup::Dongshan),
+            _ => None,
+        }
+    }
+}
 
 /// The code of the city as a whole: a service region of 140700 covers every county.
 pub const CITY_REGION: &str = "140700";
