@@ -8,12 +8,12 @@ use chrono::{DateTime, Utc};
 
 use super::machine::{CapabilityAction, CapabilityStatus};
 use super::model::{CapabilityFields, CapabilityFilter, CapabilityOrderBy};
-use super::service::{self, Key};
+use super::service;
 use super::store::{CapabilityRow, DeliveredCase};
 use crate::db::{self, Db};
 use crate::error::{AppError, AppResult, Outcome, UserError};
 use crate::items::graphql::{TimelineEvent, timeline};
-use crate::items::{Contact, ContactPartnersLoader, ReviewDecision};
+use crate::items::{Contact, ContactPartnersLoader, Key, ReviewDecision};
 use crate::loaders;
 use crate::orgs::Organization;
 use crate::orgs::graphql::load_organization;
@@ -200,11 +200,7 @@ impl CapabilityQuery {
         id: Option<ID>,
         code: Option<String>,
     ) -> AppResult<Option<Capability>> {
-        let key = match (&id, &code) {
-            (Some(id), None) => Key::Id(id),
-            (None, Some(code)) => Key::Code(code),
-            _ => return Err(AppError::BadRequest("请提供 id 或 code 之一".into())),
-        };
+        let key = Key::of(id.as_deref().map(String::as_str), code.as_deref())?;
         let row = service::find(ctx.data_unchecked::<Db>(), Viewer::of(ctx), key).await?;
         Ok(Some(Capability(row)))
     }

@@ -10,7 +10,7 @@ use super::model::{CapabilityFields, CapabilityFilter, CapabilityOrderBy};
 use super::store::{self, CapabilityContent, CapabilityRow, DeliveredCase, ListQuery, Order};
 use crate::db::Db;
 use crate::error::{AppError, AppResult, ErrorCode, Outcome, UserError, Validator, refuse};
-use crate::items::{self, Contact, OwnedItem, ReviewDecision, clean_note};
+use crate::items::{self, Contact, Key, OwnedItem, ReviewDecision, clean_note};
 use crate::machine::lookup;
 use crate::orgs::{self, OrganizationKind, OrganizationStatus};
 use crate::pagination::{PageRequest, Rows};
@@ -56,17 +56,11 @@ pub fn visible_contact(
     items::visible_contact(viewer, row, partners)
 }
 
-/// How a capability is named in a request.
-pub enum Key<'a> {
-    Id(&'a str),
-    Code(&'a str),
-}
-
 /// The capability, if the viewer may read it (NOT_FOUND otherwise).
 pub async fn find(db: &Db, viewer: &Viewer, key: Key<'_>) -> AppResult<CapabilityRow> {
     let row = match key {
         Key::Id(id) => store::find(db, id).await?,
-        Key::Code(code) => store::find_by_code(db, code.trim()).await?,
+        Key::Code(code) => store::find_by_code(db, code).await?,
     };
     row.filter(|row| can_read(viewer, row))
         .ok_or(AppError::NotFound)

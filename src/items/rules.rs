@@ -44,6 +44,23 @@ pub fn visible_contact(
         .flatten()
 }
 
+/// How a request names a list item: by id or by public code, exactly one of the two.
+pub enum Key<'a> {
+    Id(&'a str),
+    Code(&'a str),
+}
+
+impl<'a> Key<'a> {
+    /// The key a request gave; BAD_REQUEST unless exactly one of `id` and `code` is there.
+    pub fn of(id: Option<&'a str>, code: Option<&'a str>) -> AppResult<Key<'a>> {
+        match (id, code) {
+            (Some(id), None) => Ok(Key::Id(id)),
+            (None, Some(code)) => Ok(Key::Code(code.trim())),
+            _ => Err(AppError::BadRequest("请提供 id 或 code 之一".into())),
+        }
+    }
+}
+
 /// CONFLICT when the caller saw another version than the stored one.
 pub fn check_version(stored: i64, expected: Option<i64>) -> AppResult<()> {
     match expected {

@@ -10,12 +10,12 @@ use super::machine::{ScenarioAction, ScenarioStatus};
 use super::model::{
     CooperationMode, OpportunityFilter, ScenarioCategoryCode, ScenarioFields, ScenarioOrderBy,
 };
-use super::service::{self, Key};
+use super::service;
 use super::store::ScenarioRow;
 use crate::db::{self, Db};
 use crate::error::{AppError, AppResult, Outcome, UserError};
 use crate::items::graphql::{TimelineEvent, timeline};
-use crate::items::{Contact, ContactInput, ContactPartnersLoader, ReviewDecision};
+use crate::items::{Contact, ContactInput, ContactPartnersLoader, Key, ReviewDecision};
 use crate::loaders;
 use crate::orgs::Organization;
 use crate::orgs::graphql::load_organization;
@@ -209,11 +209,7 @@ impl ScenarioQuery {
         id: Option<ID>,
         code: Option<String>,
     ) -> AppResult<Option<Scenario>> {
-        let key = match (&id, &code) {
-            (Some(id), None) => Key::Id(id),
-            (None, Some(code)) => Key::Code(code),
-            _ => return Err(AppError::BadRequest("请提供 id 或 code 之一".into())),
-        };
+        let key = Key::of(id.as_deref().map(String::as_str), code.as_deref())?;
         let row = service::find(ctx.data_unchecked::<Db>(), Viewer::of(ctx), key).await?;
         Ok(Some(Scenario(row)))
     }

@@ -10,7 +10,7 @@ use super::model::{OpportunityFilter, ScenarioCategoryCode, ScenarioFields, Scen
 use super::store::{self, ListQuery, Order, ScenarioContent, ScenarioRow};
 use crate::db::{self, Db};
 use crate::error::{AppError, AppResult, ErrorCode, Outcome, UserError, Validator, refuse};
-use crate::items::{self, Contact, ContactInput, OwnedItem, ReviewDecision, clean_note};
+use crate::items::{self, Contact, ContactInput, Key, OwnedItem, ReviewDecision, clean_note};
 use crate::machine::{By, lookup};
 use crate::orgs::{self, OrganizationKind, OrganizationStatus};
 use crate::pagination::{PageRequest, Rows};
@@ -49,17 +49,11 @@ pub fn visible_contact(viewer: &Viewer, row: &ScenarioRow, partners: &[String]) 
     items::visible_contact(viewer, row, partners)
 }
 
-/// How a scenario is named in a request.
-pub enum Key<'a> {
-    Id(&'a str),
-    Code(&'a str),
-}
-
 /// The scenario, if the viewer may read it (NOT_FOUND otherwise).
 pub async fn find(db: &Db, viewer: &Viewer, key: Key<'_>) -> AppResult<ScenarioRow> {
     let row = match key {
         Key::Id(id) => store::find(db, id).await?,
-        Key::Code(code) => store::find_by_code(db, code.trim()).await?,
+        Key::Code(code) => store::find_by_code(db, code).await?,
     };
     row.filter(|row| can_read(viewer, row))
         .ok_or(AppError::NotFound)
