@@ -4,7 +4,7 @@
 //! Its own test binary, because it counts every statement sqlx runs in the process.
 
 #[path = "api/util.rs"]
-#[allow(dead_code)]
+#[allow(dead_code, unused_imports)]
 mod util;
 
 #[path = "api/fixtures.rs"]

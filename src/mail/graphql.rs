@@ -6,9 +6,10 @@ use async_graphql::{Context, ID, InputObject, Object, SimpleObject};
 use chrono::{DateTime, Utc};
 use tokio::sync::Notify;
 
-use super::outbox::{self, OutboxRow};
+use super::outbox::OutboxRow;
+use super::service;
 use crate::db::{self, Db};
-use crate::error::{AppResult, ErrorCode, UserError};
+use crate::error::{AppResult, UserError};
 use crate::pagination::{Page, PageRequest};
 use crate::viewer::Viewer;
 
@@ -54,10 +55,9 @@ impl MailQuery {
         first: Option<i32>,
         after: Option<String>,
     ) -> AppResult<Page<FailedEmail>> {
-        Viewer::of(ctx).require_admin()?;
         let page = PageRequest::new(first, after.as_deref())?;
-        let (rows, total) = outbox::failed(ctx.data_unchecked::<Db>(), page).await?;
-        Ok(page.connection(rows, total, FailedEmail))
+        let rows = service::failed(ctx.data_unchecked::<Db>(), Viewer::of(ctx), page).await?;
+        Ok(page.connection_of(rows, FailedEmail))
     }
 }
 
@@ -84,31 +84,18 @@ impl MailMutation {
         ctx: &Context<'_>,
         input: RetryFailedEmailsInput,
     ) -> AppResult<RetryFailedEmailsPayload> {
-        Viewer::of(ctx).require_admin()?;
-        if input.ids.is_empty() || input.ids.len() > 100 {
-            return Ok(RetryFailedEmailsPayload {
-                retried_ids: vec![],
-                errors: vec![UserError::new(
-                    &["ids"],
-                    ErrorCode::OutOfRange,
-                    "请选择 1 至 100 封邮件",
-                )],
-            });
-        }
         let ids: Vec<String> = input.ids.into_iter().map(|id| id.0).collect();
-        let retried = outbox::retry(ctx.data_unchecked::<Db>(), &ids).await?;
-        let errors = if retried.len() < ids.len() {
-            vec![UserError::new(
-                &["ids"],
-                ErrorCode::InvalidTransition,
-                "部分邮件不存在或并非发送失败状态，已跳过",
-            )]
-        } else {
-            vec![]
-        };
-        if let Some(wake) = ctx.data_opt::<Arc<Notify>>() {
-            wake.notify_one();
-        }
+        let (retried, errors) =
+            match service::retry(ctx.data_unchecked::<Db>(), Viewer::of(ctx), &ids).await? {
+                Ok(answer) => {
+                    // Wake the worker rather than wait for its next poll.
+                    if let Some(wake) = ctx.data_opt::<Arc<Notify>>() {
+                        wake.notify_one();
+                    }
+                    answer
+                }
+                Err(errors) => (vec![], errors),
+            };
         Ok(RetryFailedEmailsPayload {
             retried_ids: retried.into_iter().map(ID).collect(),
             errors,

@@ -8,6 +8,7 @@
 
 mod graphql;
 pub mod outbox;
+pub mod service;
 pub mod templates;
 pub mod worker;
 

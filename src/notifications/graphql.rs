@@ -8,10 +8,11 @@ use async_graphql::{Context, ID, InputObject, Object, SimpleObject, Subscription
 use chrono::{DateTime, Utc};
 use tokio::sync::broadcast::error::RecvError;
 
+use super::service;
 use super::store::{self, NotificationRow};
 use super::{Feed, NotificationKind, feed};
 use crate::db::{self, Db};
-use crate::error::{AppError, AppResult, ErrorCode, UserError};
+use crate::error::{AppError, AppResult, UserError};
 use crate::pagination::{Page, PageRequest};
 use crate::viewer::Viewer;
 
@@ -58,14 +59,14 @@ pub struct EmailPreference {
     pub enabled: bool,
 }
 
-async fn preferences(db: &Db, user_id: &str) -> AppResult<Vec<EmailPreference>> {
-    let disabled = store::email_disabled(db, user_id).await?;
-    Ok(NotificationKind::ALL
+async fn preferences(db: &Db, viewer: &Viewer) -> AppResult<Vec<EmailPreference>> {
+    Ok(service::email_preferences(db, viewer)
+        .await?
         .into_iter()
-        .map(|kind| EmailPreference {
+        .map(|(kind, enabled)| EmailPreference {
             kind,
             label: kind.label().to_owned(),
-            enabled: !disabled.iter().any(|d| d == kind.as_str()),
+            enabled,
         })
         .collect())
 }
@@ -83,23 +84,25 @@ impl NotificationQuery {
         first: Option<i32>,
         after: Option<String>,
     ) -> AppResult<Page<Notification>> {
-        let user = Viewer::of(ctx).require_user()?;
         let page = PageRequest::new(first, after.as_deref())?;
-        let db = ctx.data_unchecked::<Db>();
-        let (rows, total) = store::list(db, &user.sub, unread_only.unwrap_or(false), page).await?;
-        Ok(page.connection(rows, total, Notification))
+        let rows = service::list(
+            ctx.data_unchecked::<Db>(),
+            Viewer::of(ctx),
+            unread_only.unwrap_or(false),
+            page,
+        )
+        .await?;
+        Ok(page.connection_of(rows, Notification))
     }
 
     async fn unread_notification_count(&self, ctx: &Context<'_>) -> AppResult<i64> {
-        let user = Viewer::of(ctx).require_user()?;
-        Ok(store::count(ctx.data_unchecked::<Db>(), &user.sub, true).await?)
+        service::unread_count(ctx.data_unchecked::<Db>(), Viewer::of(ctx)).await
     }
 
     /// Which kinds of notification the signed-in user also receives by e-mail (all, unless
     /// turned off).
     async fn email_preferences(&self, ctx: &Context<'_>) -> AppResult<Vec<EmailPreference>> {
-        let user = Viewer::of(ctx).require_user()?;
-        preferences(ctx.data_unchecked::<Db>(), &user.sub).await
+        preferences(ctx.data_unchecked::<Db>(), Viewer::of(ctx)).await
     }
 }
 
@@ -147,29 +150,25 @@ impl NotificationMutation {
         ctx: &Context<'_>,
         input: MarkNotificationsReadInput,
     ) -> AppResult<MarkNotificationsReadPayload> {
-        let user = Viewer::of(ctx).require_user()?;
+        let viewer = Viewer::of(ctx);
         let db = ctx.data_unchecked::<Db>();
-        let all = input.all.unwrap_or(false);
-        let ids: Option<Vec<String>> = match (input.ids, all) {
+        let ids: Option<Vec<String>> = match (input.ids, input.all.unwrap_or(false)) {
             (_, true) | (None, false) => None,
-            (Some(ids), false) if ids.is_empty() || ids.len() > 100 => {
-                return Ok(MarkNotificationsReadPayload {
-                    marked_count: 0,
-                    unread_count: store::count(db, &user.sub, true).await?,
-                    errors: vec![UserError::new(
-                        &["ids"],
-                        ErrorCode::OutOfRange,
-                        "请选择 1 至 100 条通知，或选择全部标为已读",
-                    )],
-                });
-            }
             (Some(ids), false) => Some(ids.into_iter().map(|id| id.0).collect()),
         };
-        let marked = store::mark_read(db, &user.sub, ids.as_deref()).await?;
-        Ok(MarkNotificationsReadPayload {
-            marked_count: marked as i64,
-            unread_count: store::count(db, &user.sub, true).await?,
-            errors: vec![],
+        let outcome = service::mark_read(db, viewer, ids.as_deref()).await?;
+        let unread_count = service::unread_count(db, viewer).await?;
+        Ok(match outcome {
+            Ok(marked_count) => MarkNotificationsReadPayload {
+                marked_count,
+                unread_count,
+                errors: vec![],
+            },
+            Err(errors) => MarkNotificationsReadPayload {
+                marked_count: 0,
+                unread_count,
+                errors,
+            },
         })
     }
 
@@ -179,27 +178,20 @@ impl NotificationMutation {
         ctx: &Context<'_>,
         input: UpdateEmailPreferencesInput,
     ) -> AppResult<UpdateEmailPreferencesPayload> {
-        let user = Viewer::of(ctx).require_user()?;
+        let viewer = Viewer::of(ctx);
         let db = ctx.data_unchecked::<Db>();
         let settings: Vec<(NotificationKind, bool)> = input
             .preferences
             .iter()
             .map(|p| (p.kind, p.enabled))
             .collect();
-        if settings.is_empty() {
-            return Ok(UpdateEmailPreferencesPayload {
-                preferences: preferences(db, &user.sub).await?,
-                errors: vec![UserError::new(
-                    &["preferences"],
-                    ErrorCode::Required,
-                    "请至少设置一类通知",
-                )],
-            });
-        }
-        store::set_email_preferences(db, &user.sub, &settings).await?;
+        let errors = match service::update_email_preferences(db, viewer, &settings).await? {
+            Ok(()) => vec![],
+            Err(errors) => errors,
+        };
         Ok(UpdateEmailPreferencesPayload {
-            preferences: preferences(db, &user.sub).await?,
-            errors: vec![],
+            preferences: preferences(db, viewer).await?,
+            errors,
         })
     }
 }

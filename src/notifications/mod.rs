@@ -9,6 +9,7 @@
 
 pub mod feed;
 mod graphql;
+pub mod service;
 pub mod store;
 
 pub use feed::{Delivery, Feed};

@@ -18,4 +18,3 @@ mod organizations;
 mod reference_data;
 mod scenarios;
 mod schema;
-mod smtp;

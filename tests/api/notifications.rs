@@ -748,3 +748,49 @@ db_test!(
         );
     }
 );
+
+/// The SMTP server the e-mail tests talk to is a real one: the protocol as a client speaks it.
+#[tokio::test]
+async fn the_test_smtp_server_speaks_smtp_and_unstuffs_dots() {
+    use tokio::io::{AsyncBufReadExt as _, AsyncWriteExt as _, BufReader};
+    use tokio::net::TcpStream;
+
+    let server = SmtpServer::start().await;
+    let stream = TcpStream::connect(("127.0.0.1", server.port))
+        .await
+        .unwrap();
+    let (read, mut write) = stream.into_split();
+    let mut read = BufReader::new(read);
+    let mut reply = String::new();
+    let mut expect = async |code: &str| {
+        loop {
+            reply.clear();
+            read.read_line(&mut reply).await.unwrap();
+            assert!(reply.starts_with(code), "expected {code}, got {reply:?}");
+            if reply.as_bytes().get(3) != Some(&b'-') {
+                break;
+            }
+        }
+    };
+    expect("220").await;
+    for (command, code) in [
+        ("EHLO client\r\n", "250"),
+        ("DATA\r\n", "503"),
+        ("MAIL FROM:<a@example.cn>\r\n", "250"),
+        ("RCPT TO:<b@example.cn>\r\n", "250"),
+        ("DATA\r\n", "354"),
+    ] {
+        write.write_all(command.as_bytes()).await.unwrap();
+        expect(code).await;
+    }
+    write
+        .write_all(b"Subject: hi\r\nTo: b@example.cn\r\n\r\n..leading dot\r\n.\r\n")
+        .await
+        .unwrap();
+    expect("250").await;
+    write.write_all(b"QUIT\r\n").await.unwrap();
+    expect("221").await;
+    let messages = server.wait_for(1).await;
+    assert_eq!(messages[0].subject, "hi");
+    assert_eq!(messages[0].to, "b@example.cn");
+}

@@ -276,7 +276,9 @@ impl TestApp {
     }
 }
 
-pub use crate::smtp::{SmtpServer, free_port};
+#[path = "smtp.rs"]
+mod smtp;
+pub use smtp::{SmtpServer, free_port};
 
 #[derive(Debug, Clone)]
 pub struct ReceivedEmail {
