@@ -18,3 +18,4 @@ mod organizations;
 mod reference_data;
 mod scenarios;
 mod schema;
+mod services;
