@@ -123,3 +123,81 @@ impl Loader<String> for TimelineLoader {
         Ok(out)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Mutex;
+
+    use super::*;
+
+    static CALLS: Mutex<Vec<&'static str>> = Mutex::new(Vec::new());
+
+    fn first<'a>(_: &'a mut Tx, _: &'a NewEvent<'a>) -> BoxFuture<'a, Result<(), sqlx::Error>> {
+        Box::pin(async {
+            CALLS.lock().unwrap().push("first");
+            Ok(())
+        })
+    }
+
+    /// Writes in the event's transaction, then fails.
+    fn failing<'a>(
+        tx: &'a mut Tx,
+        event: &'a NewEvent<'a>,
+    ) -> BoxFuture<'a, Result<(), sqlx::Error>> {
+        Box::pin(async move {
+            CALLS.lock().unwrap().push("failing");
+            sqlx::query("UPDATE events SET note = $1 WHERE aggregate_id = $2")
+                .bind("written by a handler")
+                .bind(event.aggregate_id)
+                .execute(&mut **tx)
+                .await?;
+            Err(crate::db::stale())
+        })
+    }
+
+    fn never<'a>(_: &'a mut Tx, _: &'a NewEvent<'a>) -> BoxFuture<'a, Result<(), sqlx::Error>> {
+        Box::pin(async {
+            CALLS.lock().unwrap().push("never");
+            Ok(())
+        })
+    }
+
+    #[tokio::test]
+    async fn handlers_run_in_order_in_the_events_transaction_and_a_failure_stops_them() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = Db::connect(&Db::sqlite_url(dir.path())).await.unwrap();
+        db.migrate().await.unwrap();
+        let event = NewEvent {
+            aggregate_type: "SCENARIO",
+            aggregate_id: "s-1",
+            action: "CLOSE",
+            from_status: Some("PUBLISHED"),
+            to_status: Some("CLOSED"),
+            actor_id: None,
+            note: None,
+        };
+        let mut tx = db.begin().await.unwrap();
+        sqlx::query(
+            "INSERT INTO events (id, aggregate_type, aggregate_id, action, at) \
+             VALUES ('e-1', 'SCENARIO', 's-1', 'CLOSE', '2026-01-01T00:00:00.000000Z')",
+        )
+        .execute(&mut *tx)
+        .await
+        .unwrap();
+        let result = dispatch(&[first, failing, never], &mut tx, &event).await;
+        assert!(result.as_ref().is_err_and(db::is_stale), "{result:?}");
+        assert_eq!(*CALLS.lock().unwrap(), ["first", "failing"]);
+        // The handler wrote inside the transaction: it sees its own write until the rollback.
+        let note: Option<String> = sqlx::query_scalar("SELECT note FROM events WHERE id = 'e-1'")
+            .fetch_one(&mut *tx)
+            .await
+            .unwrap();
+        assert_eq!(note.as_deref(), Some("written by a handler"));
+        drop(tx);
+        let left: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM events")
+            .fetch_one(db.pool())
+            .await
+            .unwrap();
+        assert_eq!(left, 0, "nothing of the failed change stays");
+    }
+}
