@@ -95,6 +95,30 @@ pub type AppResult<T> = Result<T, AppError>;
 /// fields they concern (nothing was written then).
 pub type Outcome<T> = Result<T, Vec<UserError>>;
 
+/// Implements `From<Outcome<Row>>` for a mutation payload `{ <field>: Option<Node>, errors }`,
+/// where `Node` wraps `Row`: the object when the service changed it, the refusals otherwise.
+///
+/// `error::outcome_payload!(ScenarioPayload { scenario: Scenario(ScenarioRow) });`
+macro_rules! outcome_payload {
+    ($payload:ident { $field:ident : $node:ident ( $row:ty ) }) => {
+        impl From<$crate::error::Outcome<$row>> for $payload {
+            fn from(outcome: $crate::error::Outcome<$row>) -> Self {
+                match outcome {
+                    Ok(row) => $payload {
+                        $field: Some($node(row)),
+                        errors: Vec::new(),
+                    },
+                    Err(errors) => $payload {
+                        $field: None,
+                        errors,
+                    },
+                }
+            }
+        }
+    };
+}
+pub(crate) use outcome_payload;
+
 /// One refusal as an [`Outcome`].
 pub fn refuse<T>(field: &[&str], code: ErrorCode, message: impl Into<String>) -> Outcome<T> {
     Err(vec![UserError::new(field, code, message)])

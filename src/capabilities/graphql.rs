@@ -11,7 +11,7 @@ use super::model::{CapabilityFields, CapabilityFilter, CapabilityOrderBy};
 use super::service;
 use super::store::{CapabilityRow, DeliveredCase};
 use crate::db::{self, Db};
-use crate::error::{AppError, AppResult, Outcome, UserError};
+use crate::error::{AppError, AppResult, UserError};
 use crate::items::graphql::{TimelineEvent, timeline};
 use crate::items::{Contact, ContactPartnersLoader, Key, ReviewDecision};
 use crate::loaders;
@@ -172,20 +172,9 @@ pub struct CapabilityPayload {
     pub errors: Vec<UserError>,
 }
 
-impl From<Outcome<CapabilityRow>> for CapabilityPayload {
-    fn from(outcome: Outcome<CapabilityRow>) -> Self {
-        match outcome {
-            Ok(row) => CapabilityPayload {
-                capability: Some(Capability(row)),
-                errors: vec![],
-            },
-            Err(errors) => CapabilityPayload {
-                capability: None,
-                errors,
-            },
-        }
-    }
-}
+crate::error::outcome_payload!(CapabilityPayload {
+    capability: Capability(CapabilityRow)
+});
 
 #[derive(Default)]
 pub struct CapabilityQuery;

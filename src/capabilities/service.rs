@@ -12,7 +12,7 @@ use crate::db::Db;
 use crate::error::{AppError, AppResult, ErrorCode, Outcome, UserError, Validator, refuse};
 use crate::items::{self, Contact, Key, OwnedItem, ReviewDecision, clean_note};
 use crate::machine::lookup;
-use crate::orgs::{self, OrganizationKind, OrganizationStatus};
+use crate::orgs::{self, OrganizationKind};
 use crate::pagination::{PageRequest, Rows};
 use crate::search::{Changed, LiveIndex};
 use crate::taxonomy::{CITY_REGION, Taxonomy};
@@ -244,15 +244,10 @@ pub async fn transition(
         return Ok(Err(vec![invalid_transition(&current, step)]));
     };
     if step == Step::Submit {
-        let org = orgs::find(db, &current.org_id)
-            .await?
-            .ok_or(AppError::NotFound)?;
-        if org.status() != OrganizationStatus::Verified {
-            return Ok(refuse(
-                &[],
-                ErrorCode::OrganizationNotVerified,
-                "本单位尚未通过平台认证，认证后才能提交审核",
-            ));
+        if let Err(errors) =
+            orgs::service::require_verified(db, &current.org_id, "提交审核").await?
+        {
+            return Ok(Err(errors));
         }
         if current.contact().is_none() {
             return Ok(refuse(&["contact"], ErrorCode::Incomplete, "请填写联系人"));

@@ -9,7 +9,7 @@ use super::service::{self, Pending};
 use super::store::{EditionItemRow, EditionRow};
 use crate::capabilities::{self, Capability, CapabilityLoader};
 use crate::db::{self, Db};
-use crate::error::{AppResult, Outcome, UserError};
+use crate::error::{AppResult, UserError};
 use crate::items::graphql::{TimelineEvent, timeline};
 use crate::loaders;
 use crate::pagination::{Page, PageRequest};
@@ -207,20 +207,9 @@ pub struct EditionPayload {
     pub errors: Vec<UserError>,
 }
 
-impl From<Outcome<EditionRow>> for EditionPayload {
-    fn from(outcome: Outcome<EditionRow>) -> Self {
-        match outcome {
-            Ok(row) => EditionPayload {
-                edition: Some(Edition(row)),
-                errors: vec![],
-            },
-            Err(errors) => EditionPayload {
-                edition: None,
-                errors,
-            },
-        }
-    }
-}
+crate::error::outcome_payload!(EditionPayload {
+    edition: Edition(EditionRow)
+});
 
 #[derive(Default)]
 pub struct ListsMutation;

@@ -11,7 +11,7 @@ use super::model::ModerationDecision;
 use super::service::{self, LandingReport};
 use super::store::{MatchRow, MessageRow};
 use crate::db::Db;
-use crate::error::{AppResult, Outcome, UserError};
+use crate::error::{AppResult, UserError};
 use crate::scenarios::{Scenario, ScenarioRow};
 use crate::search::LiveIndex;
 use crate::viewer::Viewer;
@@ -23,20 +23,9 @@ pub struct MatchPayload {
     pub errors: Vec<UserError>,
 }
 
-impl From<Outcome<MatchRow>> for MatchPayload {
-    fn from(outcome: Outcome<MatchRow>) -> Self {
-        match outcome {
-            Ok(row) => MatchPayload {
-                match_: Some(Match(row)),
-                errors: vec![],
-            },
-            Err(errors) => MatchPayload {
-                match_: None,
-                errors,
-            },
-        }
-    }
-}
+crate::error::outcome_payload!(MatchPayload {
+    match_: Match(MatchRow)
+});
 
 #[derive(InputObject)]
 pub struct ApplyToScenarioInput {
@@ -94,20 +83,9 @@ pub struct PostMatchMessagePayload {
     pub errors: Vec<UserError>,
 }
 
-impl From<Outcome<MessageRow>> for PostMatchMessagePayload {
-    fn from(outcome: Outcome<MessageRow>) -> Self {
-        match outcome {
-            Ok(row) => PostMatchMessagePayload {
-                message: Some(MatchMessage(row)),
-                errors: vec![],
-            },
-            Err(errors) => PostMatchMessagePayload {
-                message: None,
-                errors,
-            },
-        }
-    }
-}
+crate::error::outcome_payload!(PostMatchMessagePayload {
+    message: MatchMessage(MessageRow)
+});
 
 #[derive(InputObject)]
 pub struct RecordScenarioOutcomeInput {
@@ -131,20 +109,9 @@ pub struct PromoteScenarioPayload {
     pub errors: Vec<UserError>,
 }
 
-impl From<Outcome<ScenarioRow>> for PromoteScenarioPayload {
-    fn from(outcome: Outcome<ScenarioRow>) -> Self {
-        match outcome {
-            Ok(row) => PromoteScenarioPayload {
-                scenario: Some(Scenario(row)),
-                errors: vec![],
-            },
-            Err(errors) => PromoteScenarioPayload {
-                scenario: None,
-                errors,
-            },
-        }
-    }
-}
+crate::error::outcome_payload!(PromoteScenarioPayload {
+    scenario: Scenario(ScenarioRow)
+});
 
 #[derive(Default)]
 pub struct MatchMutation;

@@ -14,7 +14,7 @@ use crate::error::{AppError, AppResult, ErrorCode, Outcome, UserError, Validator
 use crate::items::{self, OwnedItem, clean_note};
 use crate::machine::lookup;
 use crate::matching::Ranked;
-use crate::orgs::{self, OrganizationStatus};
+use crate::orgs;
 use crate::pagination::{PageRequest, Rows};
 use crate::scenarios::machine::Step as ScenarioStep;
 use crate::scenarios::{self, ScenarioRow};
@@ -239,15 +239,8 @@ pub async fn apply(
     if capability.org_id != claims.org {
         return Err(AppError::Forbidden);
     }
-    let org = orgs::find(db, &claims.org)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    if org.status() != OrganizationStatus::Verified {
-        return Ok(refuse(
-            &[],
-            ErrorCode::OrganizationNotVerified,
-            "本单位尚未通过平台认证，认证后才能申请对接",
-        ));
+    if let Err(errors) = orgs::service::require_verified(db, &claims.org, "申请对接").await? {
+        return Ok(Err(errors));
     }
     if let Some(errors) = text_refusal("pitch", "申请说明", pitch) {
         return Ok(Err(errors));

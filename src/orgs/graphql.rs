@@ -130,6 +130,13 @@ pub struct UpdateOrganizationPayload {
     pub errors: Vec<UserError>,
 }
 
+crate::error::outcome_payload!(VerifyOrganizationPayload {
+    organization: Organization(OrganizationRow)
+});
+crate::error::outcome_payload!(UpdateOrganizationPayload {
+    organization: Organization(OrganizationRow)
+});
+
 #[derive(Default)]
 pub struct OrgMutation;
 
@@ -149,16 +156,7 @@ impl OrgMutation {
             input.note.as_deref(),
         )
         .await?;
-        Ok(match outcome {
-            Ok(row) => VerifyOrganizationPayload {
-                organization: Some(Organization(row)),
-                errors: vec![],
-            },
-            Err(errors) => VerifyOrganizationPayload {
-                organization: None,
-                errors,
-            },
-        })
+        Ok(VerifyOrganizationPayload::from(outcome))
     }
 
     /// A member of the organization, or an admin, changes its name or region.
@@ -177,15 +175,6 @@ impl OrgMutation {
             input.region_code.as_deref(),
         )
         .await?;
-        Ok(match outcome {
-            Ok(row) => UpdateOrganizationPayload {
-                organization: Some(Organization(row)),
-                errors: vec![],
-            },
-            Err(errors) => UpdateOrganizationPayload {
-                organization: None,
-                errors,
-            },
-        })
+        Ok(UpdateOrganizationPayload::from(outcome))
     }
 }

@@ -19,6 +19,21 @@ pub fn can_see(viewer: &Viewer, org: &OrganizationRow) -> bool {
         || viewer.org_id() == Some(org.id.as_str())
 }
 
+/// Only a verified organization may submit for review or apply: a refusal naming what it may do
+/// once verified (`to_do`, e.g. 提交审核) when `org_id` is still pending.
+pub async fn require_verified(db: &Db, org_id: &str, to_do: &str) -> AppResult<Outcome<()>> {
+    let org = super::find(db, org_id).await?.ok_or(AppError::NotFound)?;
+    if org.status() == OrganizationStatus::Verified {
+        Ok(Ok(()))
+    } else {
+        Ok(refuse(
+            &[],
+            ErrorCode::OrganizationNotVerified,
+            format!("本单位尚未通过平台认证，认证后才能{to_do}"),
+        ))
+    }
+}
+
 /// What a list of organizations may be narrowed to.
 #[derive(Default)]
 pub struct Filter {

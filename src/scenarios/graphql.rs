@@ -13,7 +13,7 @@ use super::model::{
 use super::service;
 use super::store::ScenarioRow;
 use crate::db::{self, Db};
-use crate::error::{AppError, AppResult, Outcome, UserError};
+use crate::error::{AppError, AppResult, UserError};
 use crate::items::graphql::{TimelineEvent, timeline};
 use crate::items::{Contact, ContactInput, ContactPartnersLoader, Key, ReviewDecision};
 use crate::loaders;
@@ -181,20 +181,9 @@ pub struct ScenarioPayload {
     pub errors: Vec<UserError>,
 }
 
-impl From<Outcome<ScenarioRow>> for ScenarioPayload {
-    fn from(outcome: Outcome<ScenarioRow>) -> Self {
-        match outcome {
-            Ok(row) => ScenarioPayload {
-                scenario: Some(Scenario(row)),
-                errors: vec![],
-            },
-            Err(errors) => ScenarioPayload {
-                scenario: None,
-                errors,
-            },
-        }
-    }
-}
+crate::error::outcome_payload!(ScenarioPayload {
+    scenario: Scenario(ScenarioRow)
+});
 
 #[derive(Default)]
 pub struct ScenarioQuery;

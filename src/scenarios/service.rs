@@ -12,7 +12,7 @@ use crate::db::{self, Db};
 use crate::error::{AppError, AppResult, ErrorCode, Outcome, UserError, Validator, refuse};
 use crate::items::{self, Contact, ContactInput, Key, OwnedItem, ReviewDecision, clean_note};
 use crate::machine::{By, lookup};
-use crate::orgs::{self, OrganizationKind, OrganizationStatus};
+use crate::orgs::{self, OrganizationKind};
 use crate::pagination::{PageRequest, Rows};
 use crate::search::LiveIndex;
 use crate::taxonomy::Taxonomy;
@@ -234,15 +234,10 @@ pub async fn transition(
             }
         }
         Step::Submit => {
-            let org = orgs::find(db, &current.org_id)
-                .await?
-                .ok_or(AppError::NotFound)?;
-            if org.status() != OrganizationStatus::Verified {
-                return Ok(refuse(
-                    &[],
-                    ErrorCode::OrganizationNotVerified,
-                    "本单位尚未通过平台认证，认证后才能提交审核",
-                ));
+            if let Err(errors) =
+                orgs::service::require_verified(db, &current.org_id, "提交审核").await?
+            {
+                return Ok(Err(errors));
             }
             if let Err(errors) = check_plan_complete(&current) {
                 return Ok(Err(errors));
