@@ -60,6 +60,7 @@ pub struct AppState {
     database_url: String,
     shutdown: Arc<watch::Sender<bool>>,
     body_limit_bytes: usize,
+    loader_batch_window: Duration,
 }
 
 /// The service's own tasks, stopped by [`Background::stop`].
@@ -146,7 +147,13 @@ impl AppState {
             database_url: config.database_url(),
             shutdown: Arc::new(shutdown),
             body_limit_bytes: config.body_limit_bytes,
+            loader_batch_window: config.loader_batch_window,
         })
+    }
+
+    /// The database this application runs on.
+    pub fn database_url(&self) -> &str {
+        &self.database_url
     }
 
     /// Tells the background work and every subscription to end: the first step of a graceful
@@ -265,14 +272,15 @@ async fn graphql_post(State(state): State<AppState>, headers: HeaderMap, body: B
         Err(err) => return request_error(StatusCode::UNAUTHORIZED, err),
     };
     let db = &state.db;
+    let window = state.loader_batch_window;
     let request = request
         .data(viewer)
-        .data(loaders::new(OrganizationLoader::new(db.clone())))
-        .data(loaders::new(UserLoader::new(db.clone())))
-        .data(loaders::new(TimelineLoader::new(db.clone())))
-        .data(loaders::new(ScenarioLoader::new(db.clone())))
-        .data(loaders::new(CapabilityLoader::new(db.clone())))
-        .data(loaders::new(ContactPartnersLoader::new(db.clone())));
+        .data(loaders::new(OrganizationLoader::new(db.clone()), window))
+        .data(loaders::new(UserLoader::new(db.clone()), window))
+        .data(loaders::new(TimelineLoader::new(db.clone()), window))
+        .data(loaders::new(ScenarioLoader::new(db.clone()), window))
+        .data(loaders::new(CapabilityLoader::new(db.clone()), window))
+        .data(loaders::new(ContactPartnersLoader::new(db.clone()), window));
     let mut response = state.schema.execute(request).await;
     for error in &mut response.errors {
         label_request_error(error);

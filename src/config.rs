@@ -30,6 +30,8 @@ pub struct Config {
     pub mail_max_attempts: i64,
     /// How often the e-mail worker looks for due e-mails.
     pub mail_poll_interval: Duration,
+    /// How long a request's DataLoaders collect the keys of a page before they query.
+    pub loader_batch_window: Duration,
 }
 
 impl Config {
@@ -46,6 +48,7 @@ impl Config {
             mail_retry_base: Duration::from_secs(30),
             mail_max_attempts: 8,
             mail_poll_interval: Duration::from_secs(1),
+            loader_batch_window: Duration::from_millis(5),
         }
     }
 

@@ -12,11 +12,10 @@ use crate::error::{AppError, AppResult};
 
 pub type RequestLoader<T> = DataLoader<T, HashMapCache>;
 
-/// How long a loader collects keys before it queries.
-const BATCH_WINDOW: Duration = Duration::from_millis(5);
-
-pub fn new<T: Loader<String>>(inner: T) -> RequestLoader<T> {
-    DataLoader::with_cache(inner, tokio::spawn, HashMapCache::default()).delay(BATCH_WINDOW)
+/// A loader for one request that collects keys for `window` before it queries
+/// (`Config::loader_batch_window`).
+pub fn new<T: Loader<String>>(inner: T, window: Duration) -> RequestLoader<T> {
+    DataLoader::with_cache(inner, tokio::spawn, HashMapCache::default()).delay(window)
 }
 
 /// Loads one value through the request's loader of type `T`.

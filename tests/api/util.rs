@@ -116,10 +116,16 @@ impl TestApp {
     /// An application on an existing database (e.g. one that server processes share), without
     /// background work.
     pub async fn on_url(url: &str) -> TestApp {
+        TestApp::on_url_with(url, |_| {}).await
+    }
+
+    /// [`TestApp::on_url`], with changes to the configuration.
+    pub async fn on_url_with(url: &str, change: impl FnOnce(&mut Config)) -> TestApp {
         let dir = tempfile::tempdir().unwrap();
         let mut config = Config::new(dir.path());
         config.jwt_secret = Some(JWT_SECRET.into());
         config.database_url = Some(url.to_owned());
+        change(&mut config);
         TestApp::start(config, dir).await
     }
 
