@@ -4,6 +4,12 @@ use std::process::Command;
 
 fn twolists(data_dir: &std::path::Path) -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_twolists"));
+    // Nothing of the caller's configuration (a signing key, an SMTP server, …) leaks in.
+    for (name, _) in std::env::vars_os() {
+        if name.to_string_lossy().starts_with("TWOLISTS_") {
+            command.env_remove(name);
+        }
+    }
     command
         .env_remove("DATABASE_URL")
         .env("TWOLISTS_DATA_DIR", data_dir)

@@ -205,7 +205,8 @@ db_test!(a_scenario_goes_from_discovery_to_publication, |app| {
     let approved = review(&app, &admin, &id, "APPROVE", None).await;
     let published = &payload(&approved, "reviewScenario")["scenario"];
     assert_eq!(published["status"], "PUBLISHED");
-    let year = chrono::Utc::now().format("%Y").to_string();
+    // Codes carry the year of the calendar deadlines are written in: China's, not UTC's.
+    let year = twolists::items::today_in_china().format("%Y").to_string();
     assert_eq!(published["code"], json!(format!("JZ-JH-{year}-0001")));
     assert!(published["publishedAt"].is_string());
     let actions: Vec<&str> = published["timeline"]
@@ -521,7 +522,8 @@ db_test!(concurrent_approvals_get_distinct_consecutive_codes, |app| {
             .await
             .unwrap();
     codes.sort();
-    let year = chrono::Utc::now().format("%Y").to_string();
+    // Codes carry the year of the calendar deadlines are written in: China's, not UTC's.
+    let year = twolists::items::today_in_china().format("%Y").to_string();
     let expected: Vec<String> = (1..=ids.len())
         .map(|n| format!("JZ-JH-{year}-{n:04}"))
         .collect();
