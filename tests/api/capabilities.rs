@@ -2,7 +2,7 @@ use serde_json::{Value, json};
 
 use crate::db_test;
 use crate::fixtures::*;
-use crate::util::{error_code, payload_codes};
+use crate::util::{answered, error_code, payload_codes};
 
 const UPDATE: &str = "mutation($input: UpdateCapabilityInput!) { updateCapability(input: $input) { capability { id status version title code } errors { field code message } } }";
 const FEATURE: &str = "mutation($input: FeatureCapabilityInput!) { featureCapability(input: $input) { capability { status } errors { code message } } }";
@@ -284,11 +284,14 @@ db_test!(other_organizations_cannot_touch_a_capability, |app| {
 
     // Contacts: owner and admins only.
     let public = app.gql(CAPABILITY, json!({ "id": listed["id"] })).await;
-    assert_eq!(public["data"]["capability"]["contact"], Value::Null);
+    assert_eq!(answered(&public, "capability")["contact"], Value::Null);
     let seen_by_other = app
         .gql_as(&other, CAPABILITY, json!({ "id": listed["id"] }))
         .await;
-    assert_eq!(seen_by_other["data"]["capability"]["contact"], Value::Null);
+    assert_eq!(
+        answered(&seen_by_other, "capability")["contact"],
+        Value::Null
+    );
     for insider in [&owner, &admin] {
         let seen = app
             .gql_as(insider, CAPABILITY, json!({ "code": listed["code"] }))

@@ -2,7 +2,7 @@ use serde_json::{Value, json};
 
 use crate::db_test;
 use crate::fixtures::*;
-use crate::util::{TestApp, TestUser, error_code, payload_codes};
+use crate::util::{TestApp, TestUser, answered, error_code, payload_codes};
 
 const MATCH_FIELDS: &str = "id status origin score reasons { kind detail } pitch version \
     scenario { id status contact { name } } capability { id status contact { name } } \
@@ -142,7 +142,7 @@ db_test!(
         let hidden = app
             .gql_as(&enterprise, QUERY_SCENARIO, json!({ "id": scenario["id"] }))
             .await;
-        assert_eq!(hidden["data"]["scenario"]["contact"], Value::Null);
+        assert_eq!(answered(&hidden, "scenario")["contact"], Value::Null);
 
         // The unit (the party that did not start it) accepts.
         let connected = respond(&app, &gov, &first["id"], true).await;
@@ -159,12 +159,12 @@ db_test!(
             let none = app
                 .gql_as(stranger, QUERY_SCENARIO, json!({ "id": scenario["id"] }))
                 .await;
-            assert_eq!(none["data"]["scenario"]["contact"], Value::Null);
+            assert_eq!(answered(&none, "scenario")["contact"], Value::Null);
         }
         let anonymous = app
             .gql(QUERY_CAPABILITY, json!({ "id": capability["id"] }))
             .await;
-        assert_eq!(anonymous["data"]["capability"]["contact"], Value::Null);
+        assert_eq!(answered(&anonymous, "capability")["contact"], Value::Null);
 
         // The parties talk.
         let post = "mutation($input: PostMatchMessageInput!) { postMatchMessage(input: $input) { message { body author { displayName } } errors { code } } }";

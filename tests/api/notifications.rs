@@ -716,13 +716,19 @@ db_test!(
 
         // Every session ended; the new password works, the old one not.
         let old_session = app.gql(REFRESH, json!({ "token": refresh })).await;
-        assert!(
-            old_session["data"]["refreshSession"]["accessToken"].is_null(),
+        assert_eq!(
+            error_code(&old_session),
+            Some("UNAUTHENTICATED"),
             "{old_session}"
         );
         let old = app
             .gql(LOGIN, json!({ "email": email, "password": PASSWORD }))
             .await;
+        assert_eq!(
+            payload_codes(&old["data"]["login"]),
+            vec!["INVALID_CREDENTIALS"],
+            "{old}"
+        );
         assert!(old["data"]["login"]["accessToken"].is_null());
         let new = app
             .gql(LOGIN, json!({ "email": email, "password": new_password }))

@@ -337,6 +337,18 @@ pub async fn fresh_pg_schema(base: &str) -> String {
     format!("{base}{separator}options[search_path]={schema}")
 }
 
+/// The object a query answered under `field`, from a response that must have succeeded: a failed
+/// query fails here, so that a null field of the object can never stand for an error.
+pub fn answered<'a>(response: &'a Value, field: &str) -> &'a Value {
+    assert!(
+        response.get("errors").is_none(),
+        "the query failed: {response}"
+    );
+    let object = &response["data"][field];
+    assert!(object.is_object(), "no {field} in {response}");
+    object
+}
+
 /// The `extensions.code` of the first top-level error, if any.
 pub fn error_code(response: &Value) -> Option<&str> {
     response["errors"][0]["extensions"]["code"].as_str()
