@@ -23,21 +23,42 @@ static STATEMENTS: AtomicUsize = AtomicUsize::new(0);
 
 struct CountStatements;
 
+/// The statement text of a `sqlx::query` event.
+#[derive(Default)]
+struct Statement(String);
+
+impl tracing::field::Visit for Statement {
+    fn record_str(&mut self, field: &tracing::field::Field, value: &str) {
+        if field.name() == "db.statement" {
+            self.0 = value.to_owned();
+        }
+    }
+    fn record_debug(&mut self, field: &tracing::field::Field, value: &dyn std::fmt::Debug) {
+        if field.name() == "db.statement" {
+            self.0 = format!("{value:?}");
+        }
+    }
+}
+
 impl<S: tracing::Subscriber> tracing_subscriber::Layer<S> for CountStatements {
     fn on_event(&self, event: &tracing::Event<'_>, _: tracing_subscriber::layer::Context<'_, S>) {
-        if event.metadata().target() == "sqlx::query" {
-            STATEMENTS.fetch_add(1, Ordering::SeqCst);
-            if std::env::var_os("SHOW_SQL").is_some() {
-                struct V;
-                impl tracing::field::Visit for V {
-                    fn record_debug(&mut self, f: &tracing::field::Field, v: &dyn std::fmt::Debug) {
-                        if f.name() == "db.statement" || f.name() == "summary" {
-                            eprintln!("SQL {}: {:?}", f.name(), v);
-                        }
-                    }
-                }
-                event.record(&mut V);
-            }
+        if event.metadata().target() != "sqlx::query" {
+            return;
+        }
+        let mut statement = Statement::default();
+        event.record(&mut statement);
+        let text = statement
+            .0
+            .trim_matches(|c: char| c.is_whitespace() || c == '"');
+        let text = text.trim_start_matches("\\n").trim();
+        // Opening a pool connection runs set-up statements of its own (SQLite's PRAGMAs); they
+        // are the pool's, not the page's, and come whenever the pool decides to open one.
+        if text.is_empty() || text.to_ascii_uppercase().starts_with("PRAGMA") {
+            return;
+        }
+        STATEMENTS.fetch_add(1, Ordering::SeqCst);
+        if std::env::var_os("SHOW_SQL").is_some() {
+            eprintln!("SQL {text}");
         }
     }
 }
