@@ -60,49 +60,78 @@ fn room_of(file: &str) -> String {
     first.trim_end_matches(".rs").to_owned()
 }
 
-/// The text without comments (line, doc and block comments), keeping string literals as they
-/// are.
-fn strip_comments(text: &str) -> String {
+/// The code of a file: comments dropped, and string and character literals emptied (raw
+/// strings too), so that neither a comment nor a text that mentions `crate::…` counts as an
+/// import.
+fn code_only(text: &str) -> String {
+    let chars: Vec<char> = text.chars().collect();
     let mut out = String::with_capacity(text.len());
-    let mut chars = text.chars().peekable();
-    let mut in_string = false;
-    while let Some(c) = chars.next() {
-        if in_string {
-            out.push(c);
-            if c == '\\' {
-                if let Some(next) = chars.next() {
-                    out.push(next);
+    let mut i = 0;
+    while i < chars.len() {
+        let c = chars[i];
+        let next = chars.get(i + 1).copied();
+        let after_ident = i > 0 && is_ident(chars[i - 1]);
+        match c {
+            '/' if next == Some('/') => {
+                while i < chars.len() && chars[i] != '\n' {
+                    i += 1;
                 }
-            } else if c == '"' {
-                in_string = false;
+                continue;
             }
-            continue;
-        }
-        match (c, chars.peek()) {
-            ('"', _) => {
-                in_string = true;
+            '/' if next == Some('*') => {
+                i += 2;
+                while i + 1 < chars.len() && !(chars[i] == '*' && chars[i + 1] == '/') {
+                    i += 1;
+                }
+                i += 2;
+                continue;
+            }
+            'r' if !after_ident && matches!(next, Some('"' | '#')) => {
+                let hashes = chars[i + 1..].iter().take_while(|&&c| c == '#').count();
+                if chars.get(i + 1 + hashes) == Some(&'"') {
+                    // A raw string: up to a quote followed by as many hashes.
+                    let mut j = i + 2 + hashes;
+                    while j < chars.len()
+                        && !(chars[j] == '"'
+                            && chars[j + 1..].iter().take_while(|&&c| c == '#').count() >= hashes)
+                    {
+                        j += 1;
+                    }
+                    out.push_str("\"\"");
+                    i = j + 1 + hashes;
+                    continue;
+                }
                 out.push(c);
             }
-            ('/', Some('/')) => {
-                for c in chars.by_ref() {
-                    if c == '\n' {
-                        out.push('\n');
-                        break;
-                    }
+            '"' => {
+                let mut j = i + 1;
+                while j < chars.len() && chars[j] != '"' {
+                    j += if chars[j] == '\\' { 2 } else { 1 };
                 }
+                out.push_str("\"\"");
+                i = j + 1;
+                continue;
             }
-            ('/', Some('*')) => {
-                chars.next();
-                let mut last = ' ';
-                for c in chars.by_ref() {
-                    if last == '*' && c == '/' {
-                        break;
-                    }
-                    last = c;
+            '\'' => {
+                // A character literal ('x', '\n', '\u{…}', '"'); anything else is a lifetime.
+                let end = if next == Some('\\') {
+                    chars[i + 2..]
+                        .iter()
+                        .position(|&c| c == '\'')
+                        .map(|p| i + 2 + p)
+                } else {
+                    (chars.get(i + 2) == Some(&'\'')).then_some(i + 2)
+                };
+                if let Some(end) = end {
+                    out.push_str("' '");
+                    i = end + 1;
+                    continue;
                 }
+                out.push(c);
             }
             _ => out.push(c),
         }
+        i += 1;
     }
     out
 }
@@ -178,7 +207,7 @@ fn paths_after(code: &str, prefix: &str) -> Vec<String> {
 
 /// The imports of one file's text, each with the room it names.
 fn imports_of(file: &str, text: &str) -> Vec<Import> {
-    let code = strip_comments(text);
+    let code = code_only(text);
     let mut prefixes = vec!["crate"];
     if room_of(file) == "main" {
         prefixes.push(CRATE);
@@ -210,7 +239,7 @@ fn graphql_names(files: &[(String, String)]) -> BTreeMap<String, BTreeSet<String
     let mut out: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
     for (file, text) in files.iter().filter(|(f, _)| f.ends_with("/mod.rs")) {
         for prefix in ADAPTER_FILES.iter().map(|f| f.trim_end_matches(".rs")) {
-            for path in paths_after(&strip_comments(text), &format!("pub use {prefix}")) {
+            for path in paths_after(&code_only(text), &format!("pub use {prefix}")) {
                 out.entry(room_of(file))
                     .or_default()
                     .extend(identifiers(&path).into_iter().map(str::to_owned));
@@ -422,7 +451,13 @@ fn the_checker_ignores_comments_and_strings_but_not_nested_groups() {
     let files = [
         file(
             "src/orgs/mod.rs",
-            "//! See [`crate::matches`].\n/* crate::lists */\nconst S: &str = \"crate::\";\n",
+            "//! See [`crate::matches`].\n/* crate::lists */\nconst S: &str = \"crate::lists\";\n\
+             const R: &str = r#\"a \"quoted\" crate::lists\"#;\n",
+        ),
+        // A quote in a character literal opens no string: the import after it still counts.
+        file(
+            "src/items/rules.rs",
+            "fn f<'a>(c: char) -> bool { c == '\"' || c == '\\'' }\nuse crate::lists::Edition;\n",
         ),
         file(
             "src/auth/service.rs",
@@ -430,10 +465,11 @@ fn the_checker_ignores_comments_and_strings_but_not_nested_groups() {
         ),
     ];
     let problems = violations(ORDER, &files);
-    assert_eq!(problems.len(), 1, "{problems:?}");
+    assert_eq!(problems.len(), 2, "{problems:?}");
     assert!(problems[0].starts_with(
         "src/auth/service.rs: imports `crate::matches::{service,store::MatchRow}` up"
     ));
+    assert!(problems[1].starts_with("src/items/rules.rs: imports `crate::lists::Edition` up"));
 }
 
 #[test]

@@ -71,7 +71,7 @@ fn shared_tokenizer(world: &World) -> Arc<Tokenizer> {
 
 impl LiveIndex {
     /// An empty index over `world` that reads its documents from `documents`.
-    pub fn empty(world: World, documents: Arc<dyn Documents>) -> LiveIndex {
+    fn empty(world: World, documents: Arc<dyn Documents>) -> LiveIndex {
         let tokenizer = shared_tokenizer(&world);
         LiveIndex {
             engine: RwLock::new(Engine::with_tokenizer(world.clone(), tokenizer.clone())),
