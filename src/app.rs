@@ -372,7 +372,14 @@ async fn healthz() -> &'static str {
 /// Ready when the database answers and every migration this binary knows is applied.
 async fn readyz(State(state): State<AppState>) -> Response {
     match state.db.migrations_applied().await {
-        Ok(true) => (StatusCode::OK, axum::Json(json!({ "status": "ready" }))).into_response(),
+        Ok(true) => (
+            StatusCode::OK,
+            axum::Json(json!({
+                "status": "ready",
+                "liveSubscriptions": state.feed.subscribers(),
+            })),
+        )
+            .into_response(),
         Ok(false) => (
             StatusCode::SERVICE_UNAVAILABLE,
             axum::Json(json!({ "status": "migrations pending" })),

@@ -148,6 +148,8 @@ async fn main() -> anyhow::Result<()> {
             let listener = tokio::net::TcpListener::bind(addr)
                 .await
                 .with_context(|| format!("binding {addr}"))?;
+            // The bound address, which tells the port when `--addr` asked for port 0.
+            let addr = listener.local_addr()?;
             tracing::info!(%addr, backend = ?state.db.backend(), "serving GraphQL at /graphql");
             // On SIGTERM or Ctrl-C: stop accepting, end subscriptions, finish the requests in
             // flight and the e-mail batch in progress, then close the database.

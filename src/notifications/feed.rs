@@ -60,6 +60,11 @@ impl Feed {
         (self.sender.subscribe(), self.shutdown.clone())
     }
 
+    /// How many live subscriptions this instance holds now.
+    pub fn subscribers(&self) -> usize {
+        self.sender.receiver_count()
+    }
+
     fn publish(&self, delivery: Delivery) {
         // No receiver means nobody is subscribed right now: nothing to do.
         let _ = self.sender.send(delivery);

@@ -36,7 +36,7 @@ db_test!(editions_are_created_filled_and_frozen_by_admins, |app| {
     for user in [&owner, &enterprise] {
         assert_eq!(
             error_code(
-                &app.gql_as(user, CREATE, edition_input("OPPORTUNITY", 1))
+                &app.try_gql_as(user, CREATE, edition_input("OPPORTUNITY", 1))
                     .await
             ),
             Some("FORBIDDEN")
@@ -51,7 +51,7 @@ db_test!(editions_are_created_filled_and_frozen_by_admins, |app| {
         "DRAFT"
     );
     let duplicate = app
-        .gql_as(&admin, CREATE, edition_input("OPPORTUNITY", 1))
+        .try_gql_as(&admin, CREATE, edition_input("OPPORTUNITY", 1))
         .await;
     assert_eq!(
         payload_codes(&duplicate["data"]["createEdition"]),
@@ -68,7 +68,7 @@ db_test!(editions_are_created_filled_and_frozen_by_admins, |app| {
     // Unapproved items and items of the other kind are refused, and nothing is added.
     let add = |ids: Vec<&Value>| json!({ "input": { "editionId": edition_id, "itemIds": ids } });
     let refused = app
-        .gql_as(
+        .try_gql_as(
             &admin,
             ADD,
             add(vec![&first["id"], &draft["id"], &capability["id"]]),
@@ -78,7 +78,7 @@ db_test!(editions_are_created_filled_and_frozen_by_admins, |app| {
     assert_eq!(payload_codes(p), ["INVALID", "INVALID"]);
     assert_eq!(p["errors"][0]["field"], json!(["itemIds", "1"]));
     assert_eq!(app.count("edition_items").await, 0);
-    let not_admin = app.gql_as(&owner, ADD, add(vec![&first["id"]])).await;
+    let not_admin = app.try_gql_as(&owner, ADD, add(vec![&first["id"]])).await;
     assert_eq!(error_code(&not_admin), Some("FORBIDDEN"));
 
     let added = app
@@ -104,7 +104,7 @@ db_test!(editions_are_created_filled_and_frozen_by_admins, |app| {
         .await;
     assert_eq!(removed["data"]["removeEditionItem"]["errors"], json!([]));
     let missing = app
-        .gql_as(
+        .try_gql_as(
             &admin,
             REMOVE,
             json!({ "input": { "editionId": edition_id, "itemId": third["id"] } }),
@@ -114,7 +114,7 @@ db_test!(editions_are_created_filled_and_frozen_by_admins, |app| {
 
     // Drafts are the admins' only.
     assert_eq!(
-        error_code(&app.gql(EDITION, json!({ "id": edition_id })).await),
+        error_code(&app.try_gql(EDITION, json!({ "id": edition_id })).await),
         Some("NOT_FOUND")
     );
     let public_list = app
@@ -130,19 +130,19 @@ db_test!(editions_are_created_filled_and_frozen_by_admins, |app| {
         "PUBLISHED"
     );
     let republish = app
-        .gql_as(&admin, PUBLISH, json!({ "id": edition_id }))
+        .try_gql_as(&admin, PUBLISH, json!({ "id": edition_id }))
         .await;
     assert_eq!(
         payload_codes(&republish["data"]["publishEdition"]),
         ["INVALID_TRANSITION"]
     );
-    let frozen_add = app.gql_as(&admin, ADD, add(vec![&third["id"]])).await;
+    let frozen_add = app.try_gql_as(&admin, ADD, add(vec![&third["id"]])).await;
     assert_eq!(
         payload_codes(&frozen_add["data"]["addEditionItems"]),
         ["INVALID_TRANSITION"]
     );
     let frozen_remove = app
-        .gql_as(
+        .try_gql_as(
             &admin,
             REMOVE,
             json!({ "input": { "editionId": edition_id, "itemId": first["id"] } }),
@@ -182,13 +182,13 @@ db_test!(an_empty_edition_cannot_be_published, |app| {
         .gql_as(&admin, CREATE, edition_input("CAPABILITY", 2))
         .await;
     let id = &created["data"]["createEdition"]["edition"]["id"];
-    let refused = app.gql_as(&admin, PUBLISH, json!({ "id": id })).await;
+    let refused = app.try_gql_as(&admin, PUBLISH, json!({ "id": id })).await;
     assert_eq!(
         payload_codes(&refused["data"]["publishEdition"]),
         ["INCOMPLETE"]
     );
     let bad = app
-        .gql_as(
+        .try_gql_as(
             &admin,
             CREATE,
             json!({ "input": { "kind": "CAPABILITY", "year": 1999, "batch": 0, "title": "" } }),
@@ -303,7 +303,9 @@ db_test!(
             .gql_as(&owner, "{ myScenarios { totalCount } }", json!({}))
             .await;
         assert_eq!(mine["data"]["myScenarios"]["totalCount"], 5);
-        let anonymous = app.gql("{ myScenarios { totalCount } }", json!({})).await;
+        let anonymous = app
+            .try_gql("{ myScenarios { totalCount } }", json!({}))
+            .await;
         assert_eq!(error_code(&anonymous), Some("UNAUTHENTICATED"));
     }
 );
@@ -344,12 +346,15 @@ db_test!(the_review_queue_is_oldest_first_and_for_admins, |app| {
     );
     for user in [&owner, &enterprise] {
         assert_eq!(
-            error_code(&app.gql_as(user, QUEUE, json!({ "kind": "SCENARIO" })).await),
+            error_code(
+                &app.try_gql_as(user, QUEUE, json!({ "kind": "SCENARIO" }))
+                    .await
+            ),
             Some("FORBIDDEN")
         );
     }
     assert_eq!(
-        error_code(&app.gql(QUEUE, json!({ "kind": "SCENARIO" })).await),
+        error_code(&app.try_gql(QUEUE, json!({ "kind": "SCENARIO" })).await),
         Some("UNAUTHENTICATED")
     );
 });

@@ -66,24 +66,49 @@ pub fn payload<'a>(response: &'a Value, field: &str) -> &'a Value {
     &response["data"][field]
 }
 
-pub async fn create_scenario(app: &TestApp, owner: &TestUser, input: Value) -> Value {
-    let response = app
-        .gql_as(owner, &create_scenario_doc(), json!({ "input": input }))
-        .await;
-    let p = payload(&response, "createScenario");
-    assert_eq!(p["errors"], json!([]), "{response}");
-    p["scenario"].clone()
+/// Runs a mutation that must succeed (no top-level error, no payload error); its payload.
+pub async fn mutate(app: &TestApp, user: &TestUser, doc: &str, field: &str, input: Value) -> Value {
+    let response = app.gql_as(user, doc, json!({ "input": input })).await;
+    let p = payload(&response, field).clone();
+    assert_eq!(p["errors"], json!([]), "{field} refused: {response}");
+    p
 }
 
+/// Runs a mutation that may be refused, as `user` or anonymously; the whole response. A refusal
+/// must write nothing (see [`TestApp::try_gql`]).
+pub async fn try_mutate(app: &TestApp, user: Option<&TestUser>, doc: &str, input: Value) -> Value {
+    let variables = json!({ "input": input });
+    match user {
+        Some(user) => app.try_gql_as(user, doc, variables).await,
+        None => app.try_gql(doc, variables).await,
+    }
+}
+
+pub async fn create_scenario(app: &TestApp, owner: &TestUser, input: Value) -> Value {
+    mutate(app, owner, &create_scenario_doc(), "createScenario", input).await["scenario"].clone()
+}
+
+/// Takes an owner step (`transitionScenario`), which must succeed; the scenario.
 pub async fn act(app: &TestApp, user: &TestUser, id: &Value, action: &str) -> Value {
-    app.gql_as(
+    let input = json!({ "id": id, "action": action });
+    mutate(
+        app,
         user,
         &transition_scenario_doc(),
-        json!({ "input": { "id": id, "action": action } }),
+        "transitionScenario",
+        input,
     )
-    .await
+    .await["scenario"]
+        .clone()
 }
 
+/// [`act`] that may be refused; the response.
+pub async fn try_act(app: &TestApp, user: Option<&TestUser>, id: &Value, action: &str) -> Value {
+    let input = json!({ "id": id, "action": action });
+    try_mutate(app, user, &transition_scenario_doc(), input).await
+}
+
+/// Reviews a scenario (`reviewScenario`), which must succeed; the scenario.
 pub async fn review(
     app: &TestApp,
     admin: &TestUser,
@@ -91,15 +116,62 @@ pub async fn review(
     decision: &str,
     reason: Option<&str>,
 ) -> Value {
-    app.gql_as(
-        admin,
-        &review_scenario_doc(),
-        json!({ "input": { "id": id, "decision": decision, "reason": reason } }),
-    )
-    .await
+    let input = json!({ "id": id, "decision": decision, "reason": reason });
+    mutate(app, admin, &review_scenario_doc(), "reviewScenario", input).await["scenario"].clone()
 }
 
-/// Creates a scenario for `owner` and walks it to `status` through the API.
+/// [`review`] that may be refused; the response.
+pub async fn try_review(
+    app: &TestApp,
+    user: Option<&TestUser>,
+    id: &Value,
+    decision: &str,
+    reason: Option<&str>,
+) -> Value {
+    let input = json!({ "id": id, "decision": decision, "reason": reason });
+    try_mutate(app, user, &review_scenario_doc(), input).await
+}
+
+pub const RECORD_OUTCOME: &str = "mutation($input: RecordScenarioOutcomeInput!) { \
+    recordScenarioOutcome(input: $input) { scenario { id status version } errors { field code message } } }";
+pub const PROMOTE: &str = "mutation($input: PromoteScenarioInput!) { \
+    promoteScenario(input: $input) { scenario { id status version } errors { code message } } }";
+
+pub const EXTEND_DEADLINE: &str = "mutation($input: ExtendScenarioDeadlineInput!) { \
+    extendScenarioDeadline(input: $input) { scenario { id status version deadline } errors { field code message } } }";
+pub const CHANGE_CONTACT: &str = "mutation($input: UpdateScenarioContactInput!) { \
+    updateScenarioContact(input: $input) { scenario { id status version contact { name phone } } errors { field code message } } }";
+
+/// A valid landing report for `recordScenarioOutcome`.
+pub fn outcome_input(id: &Value) -> Value {
+    json!({
+        "id": id,
+        "summary": "两座煤矿主运输巷道实现机器人巡检，撤除固定岗位8个。",
+        "investment": 180,
+        "completedOn": twolists::items::today_in_china().to_string(),
+    })
+}
+
+/// Records the outcome of an implemented scenario; the scenario.
+pub async fn record_outcome(app: &TestApp, user: &TestUser, id: &Value) -> Value {
+    mutate(
+        app,
+        user,
+        RECORD_OUTCOME,
+        "recordScenarioOutcome",
+        outcome_input(id),
+    )
+    .await["scenario"]
+        .clone()
+}
+
+/// Promotes a landed scenario; the scenario.
+pub async fn promote(app: &TestApp, admin: &TestUser, id: &Value) -> Value {
+    mutate(app, admin, PROMOTE, "promoteScenario", json!({ "id": id })).await["scenario"].clone()
+}
+
+/// Creates a scenario for `owner` and walks it to `status` through the API. The late states
+/// (MATCHING on) go through a match with a capability of a new enterprise.
 pub async fn scenario_in(app: &TestApp, owner: &TestUser, admin: &TestUser, status: &str) -> Value {
     let scenario = create_scenario(app, owner, scenario_input()).await;
     let id = scenario["id"].clone();
@@ -112,7 +184,6 @@ pub async fn scenario_in(app: &TestApp, owner: &TestUser, admin: &TestUser, stat
             ("owner", "SUBMIT"),
             ("admin", "REQUEST_CHANGES"),
         ],
-        "PUBLISHED" => &[("owner", "PLAN"), ("owner", "SUBMIT"), ("admin", "APPROVE")],
         "WITHDRAWN" => &[("owner", "WITHDRAW")],
         "CLOSED" => &[
             ("owner", "PLAN"),
@@ -120,23 +191,47 @@ pub async fn scenario_in(app: &TestApp, owner: &TestUser, admin: &TestUser, stat
             ("admin", "APPROVE"),
             ("owner", "CLOSE"),
         ],
-        other => panic!("no path to {other} yet"),
+        _ => &[("owner", "PLAN"), ("owner", "SUBMIT"), ("admin", "APPROVE")],
     };
     let mut last = scenario;
     for (who, step) in steps {
-        let response = if *who == "admin" {
+        last = if *who == "admin" {
             review(app, admin, &id, step, Some("请补充现场条件说明")).await
         } else {
             act(app, owner, &id, step).await
         };
-        let field = if *who == "admin" {
-            "reviewScenario"
-        } else {
-            "transitionScenario"
-        };
-        let p = payload(&response, field);
-        assert_eq!(p["errors"], json!([]), "{step}: {response}");
-        last = p["scenario"].clone();
+    }
+    let late = ["MATCHING", "IMPLEMENTING", "LANDED", "PROMOTED"];
+    if let Some(depth) = late.iter().position(|s| *s == status) {
+        let enterprise = app.enterprise_user().await;
+        let capability = listed_capability(app, &enterprise, admin, capability_input()).await;
+        let proposed = apply(app, &enterprise, &last, &capability).await;
+        moderate(app, admin, &proposed["id"], "APPROVE", None).await;
+        if depth >= 1 {
+            respond(app, owner, &proposed["id"], true).await;
+            select(app, owner, &proposed["id"]).await;
+        }
+        if depth >= 2 {
+            record_outcome(app, owner, &id).await;
+        }
+        if depth >= 3 {
+            promote(app, admin, &id).await;
+        }
+        last = app
+            .gql_as(owner, &scenario_query_doc(), json!({ "id": id }))
+            .await["data"]["scenario"]
+            .clone();
+    } else if !matches!(
+        status,
+        "DISCOVERED"
+            | "PLANNED"
+            | "PENDING_REVIEW"
+            | "CHANGES_REQUESTED"
+            | "PUBLISHED"
+            | "WITHDRAWN"
+            | "CLOSED"
+    ) {
+        panic!("no scenario state {status}");
     }
     assert_eq!(last["status"], status);
     last
@@ -184,13 +279,87 @@ pub fn review_capability_doc() -> String {
     )
 }
 
+pub const FEATURE_CAPABILITY: &str = "mutation($input: FeatureCapabilityInput!) { \
+    featureCapability(input: $input) { capability { id status version } errors { code message } } }";
+pub const UPDATE_CAPABILITY: &str = "mutation($input: UpdateCapabilityInput!) { \
+    updateCapability(input: $input) { capability { id status version title code } errors { field code message } } }";
+
 pub async fn create_capability(app: &TestApp, owner: &TestUser, input: Value) -> Value {
-    let response = app
-        .gql_as(owner, &create_capability_doc(), json!({ "input": input }))
-        .await;
-    let p = payload(&response, "createCapability");
-    assert_eq!(p["errors"], json!([]), "{response}");
-    p["capability"].clone()
+    mutate(
+        app,
+        owner,
+        &create_capability_doc(),
+        "createCapability",
+        input,
+    )
+    .await["capability"]
+        .clone()
+}
+
+/// Takes a provider step (`transitionCapability`), which must succeed; the capability.
+pub async fn act_capability(app: &TestApp, user: &TestUser, id: &Value, action: &str) -> Value {
+    let input = json!({ "id": id, "action": action });
+    mutate(
+        app,
+        user,
+        &transition_capability_doc(),
+        "transitionCapability",
+        input,
+    )
+    .await["capability"]
+        .clone()
+}
+
+/// [`act_capability`] that may be refused; the response.
+pub async fn try_act_capability(
+    app: &TestApp,
+    user: Option<&TestUser>,
+    id: &Value,
+    action: &str,
+) -> Value {
+    let input = json!({ "id": id, "action": action });
+    try_mutate(app, user, &transition_capability_doc(), input).await
+}
+
+/// Reviews a capability (`reviewCapability`), which must succeed; the capability.
+pub async fn review_capability(
+    app: &TestApp,
+    admin: &TestUser,
+    id: &Value,
+    decision: &str,
+    reason: Option<&str>,
+) -> Value {
+    let input = json!({ "id": id, "decision": decision, "reason": reason });
+    mutate(
+        app,
+        admin,
+        &review_capability_doc(),
+        "reviewCapability",
+        input,
+    )
+    .await["capability"]
+        .clone()
+}
+
+/// [`review_capability`] that may be refused; the response.
+pub async fn try_review_capability(
+    app: &TestApp,
+    user: Option<&TestUser>,
+    id: &Value,
+    decision: &str,
+    reason: Option<&str>,
+) -> Value {
+    let input = json!({ "id": id, "decision": decision, "reason": reason });
+    try_mutate(app, user, &review_capability_doc(), input).await
+}
+
+/// Makes a listed capability a 晋中优秀方案; the capability.
+pub async fn feature_capability(app: &TestApp, admin: &TestUser, id: &Value) -> Value {
+    let doc = format!(
+        "mutation($input: FeatureCapabilityInput!) {{ featureCapability(input: $input) {{ \
+         capability {{ {CAPABILITY_FIELDS} }} errors {{ code message }} }} }}"
+    );
+    mutate(app, admin, &doc, "featureCapability", json!({ "id": id })).await["capability"].clone()
 }
 
 /// Creates a capability for `owner` and brings it to LISTED.
@@ -201,29 +370,8 @@ pub async fn listed_capability(
     input: Value,
 ) -> Value {
     let capability = create_capability(app, owner, input).await;
-    let id = capability["id"].clone();
-    let submitted = app
-        .gql_as(
-            owner,
-            &transition_capability_doc(),
-            json!({ "input": { "id": id, "action": "SUBMIT" } }),
-        )
-        .await;
-    assert_eq!(
-        payload(&submitted, "transitionCapability")["errors"],
-        json!([]),
-        "{submitted}"
-    );
-    let approved = app
-        .gql_as(
-            admin,
-            &review_capability_doc(),
-            json!({ "input": { "id": id, "decision": "APPROVE" } }),
-        )
-        .await;
-    let p = payload(&approved, "reviewCapability");
-    assert_eq!(p["errors"], json!([]), "{approved}");
-    p["capability"].clone()
+    act_capability(app, owner, &capability["id"], "SUBMIT").await;
+    review_capability(app, admin, &capability["id"], "APPROVE", None).await
 }
 
 /// Sets the value at a JSON pointer, creating object keys on the way.
@@ -246,51 +394,161 @@ pub async fn capability_in(
     status: &str,
 ) -> Value {
     let capability = create_capability(app, owner, capability_input()).await;
-    let id = capability["id"].clone();
-    let steps: &[(&str, &str)] = match status {
-        "DRAFT" => &[],
-        "PENDING_REVIEW" => &[("owner", "SUBMIT")],
-        "CHANGES_REQUESTED" => &[("owner", "SUBMIT"), ("review", "REQUEST_CHANGES")],
-        "LISTED" => &[("owner", "SUBMIT"), ("review", "APPROVE")],
-        "FEATURED" => &[("owner", "SUBMIT"), ("review", "APPROVE"), ("feature", "")],
-        "ARCHIVED" => &[
-            ("owner", "SUBMIT"),
-            ("review", "APPROVE"),
-            ("owner", "ARCHIVE"),
-        ],
-        other => panic!("no path to {other}"),
-    };
-    let mut last = capability;
-    for (kind, step) in steps {
-        let (response, field) = match *kind {
-            "owner" => (
-                app.gql_as(owner, &transition_capability_doc(), json!({ "input": { "id": id, "action": step } }))
-                    .await,
-                "transitionCapability",
-            ),
-            "review" => (
-                app.gql_as(
-                    admin,
-                    &review_capability_doc(),
-                    json!({ "input": { "id": id, "decision": step, "reason": "请补充案例验收材料" } }),
-                )
-                .await,
-                "reviewCapability",
-            ),
-            _ => (
-                app.gql_as(
-                    admin,
-                    &format!("mutation($id: ID!) {{ featureCapability(input: {{ id: $id }}) {{ capability {{ {CAPABILITY_FIELDS} }} errors {{ code }} }} }}"),
-                    json!({ "id": id }),
-                )
-                .await,
-                "featureCapability",
-            ),
-        };
-        let p = payload(&response, field);
-        assert_eq!(p["errors"], json!([]), "{step}: {response}");
-        last = p["capability"].clone();
+    let id = &capability["id"];
+    let reason = Some("请补充案例验收材料");
+    match status {
+        "DRAFT" => capability,
+        "PENDING_REVIEW" => act_capability(app, owner, id, "SUBMIT").await,
+        "CHANGES_REQUESTED" => {
+            act_capability(app, owner, id, "SUBMIT").await;
+            review_capability(app, admin, id, "REQUEST_CHANGES", reason).await
+        }
+        "LISTED" | "FEATURED" | "ARCHIVED" => {
+            act_capability(app, owner, id, "SUBMIT").await;
+            let listed = review_capability(app, admin, id, "APPROVE", None).await;
+            match status {
+                "FEATURED" => feature_capability(app, admin, id).await,
+                "ARCHIVED" => act_capability(app, owner, id, "ARCHIVE").await,
+                _ => listed,
+            }
+        }
+        other => panic!("no capability state {other}"),
     }
-    assert_eq!(last["status"], status);
-    last
+}
+
+// ---- Matches ----------------------------------------------------------------------------------
+
+pub const MATCH_FIELDS: &str = "id status origin score reasons { kind detail } pitch version \
+    scenario { id status contact { name } } capability { id status contact { name } } \
+    timeline { action fromStatus toStatus }";
+
+/// The document of a match mutation returning `{ match errors }`.
+pub fn match_doc(mutation: &str, input_type: &str) -> String {
+    format!(
+        "mutation($input: {input_type}!) {{ {mutation}(input: $input) {{ \
+         match {{ {MATCH_FIELDS} }} errors {{ field code message }} }} }}"
+    )
+}
+
+/// The mutations on matches: name and input type.
+pub const APPLY: (&str, &str) = ("applyToScenario", "ApplyToScenarioInput");
+pub const INVITE: (&str, &str) = ("inviteCapability", "InviteCapabilityInput");
+pub const PROPOSE: (&str, &str) = ("proposeMatch", "ProposeMatchInput");
+pub const MODERATE: (&str, &str) = ("moderateMatch", "ModerateMatchInput");
+pub const RESPOND: (&str, &str) = ("respondToMatch", "RespondToMatchInput");
+pub const SELECT: (&str, &str) = ("selectMatch", "MatchIdInput");
+pub const WITHDRAW: (&str, &str) = ("withdrawMatch", "MatchIdInput");
+
+/// Runs a match mutation that must succeed; the match.
+pub async fn match_step(
+    app: &TestApp,
+    user: &TestUser,
+    (mutation, input_type): (&str, &str),
+    input: Value,
+) -> Value {
+    mutate(app, user, &match_doc(mutation, input_type), mutation, input).await["match"].clone()
+}
+
+/// A match mutation that may be refused; the response.
+pub async fn try_match_step(
+    app: &TestApp,
+    user: Option<&TestUser>,
+    (mutation, input_type): (&str, &str),
+    input: Value,
+) -> Value {
+    try_mutate(app, user, &match_doc(mutation, input_type), input).await
+}
+
+pub fn apply_input(scenario: &Value, capability: &Value) -> Value {
+    json!({ "scenarioId": scenario["id"], "capabilityId": capability["id"],
+        "pitch": "我司防爆巡检机器人已在介休多座煤矿落地。" })
+}
+
+/// An enterprise applies to a scenario with its capability; the match.
+pub async fn apply(app: &TestApp, user: &TestUser, scenario: &Value, capability: &Value) -> Value {
+    match_step(app, user, APPLY, apply_input(scenario, capability)).await
+}
+
+pub async fn try_apply(
+    app: &TestApp,
+    user: &TestUser,
+    scenario: &Value,
+    capability: &Value,
+) -> Value {
+    try_match_step(app, Some(user), APPLY, apply_input(scenario, capability)).await
+}
+
+pub fn moderate_input(id: &Value, decision: &str, reason: Option<&str>) -> Value {
+    json!({ "id": id, "decision": decision, "reason": reason })
+}
+
+/// An admin approves or rejects a proposed match; the match.
+pub async fn moderate(
+    app: &TestApp,
+    admin: &TestUser,
+    id: &Value,
+    decision: &str,
+    reason: Option<&str>,
+) -> Value {
+    match_step(app, admin, MODERATE, moderate_input(id, decision, reason)).await
+}
+
+pub async fn try_moderate(
+    app: &TestApp,
+    user: &TestUser,
+    id: &Value,
+    decision: &str,
+    reason: Option<&str>,
+) -> Value {
+    try_match_step(
+        app,
+        Some(user),
+        MODERATE,
+        moderate_input(id, decision, reason),
+    )
+    .await
+}
+
+/// The other party accepts or declines an approved match; the match.
+pub async fn respond(app: &TestApp, user: &TestUser, id: &Value, accept: bool) -> Value {
+    match_step(app, user, RESPOND, json!({ "id": id, "accept": accept })).await
+}
+
+pub async fn try_respond(app: &TestApp, user: &TestUser, id: &Value, accept: bool) -> Value {
+    try_match_step(
+        app,
+        Some(user),
+        RESPOND,
+        json!({ "id": id, "accept": accept }),
+    )
+    .await
+}
+
+/// The scenario's unit selects its partner; the match.
+pub async fn select(app: &TestApp, user: &TestUser, id: &Value) -> Value {
+    match_step(app, user, SELECT, json!({ "id": id })).await
+}
+
+pub async fn try_select(app: &TestApp, user: &TestUser, id: &Value) -> Value {
+    try_match_step(app, Some(user), SELECT, json!({ "id": id })).await
+}
+
+/// The initiator withdraws; the match.
+pub async fn withdraw(app: &TestApp, user: &TestUser, id: &Value) -> Value {
+    match_step(app, user, WITHDRAW, json!({ "id": id })).await
+}
+
+pub async fn try_withdraw(app: &TestApp, user: &TestUser, id: &Value) -> Value {
+    try_match_step(app, Some(user), WITHDRAW, json!({ "id": id })).await
+}
+
+/// A status as stored, straight from the database.
+pub async fn status_in_db(app: &TestApp, table: &str, id: &Value) -> String {
+    sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+        "SELECT status FROM {table} WHERE id = $1"
+    )))
+    .bind(id.as_str().unwrap().to_owned())
+    .fetch_one(app.state.db.pool())
+    .await
+    .unwrap()
 }

@@ -12,7 +12,10 @@ use tokio_tungstenite::tungstenite::client::IntoClientRequest as _;
 
 use crate::db_test;
 use crate::fixtures::*;
-use crate::util::{JWT_SECRET, PASSWORD, SmtpServer, TestApp, free_port, fresh_pg_schema, unique};
+use crate::util::{
+    JWT_SECRET, PASSWORD, SmtpServer, TestApp, eventually, fresh_pg_schema, test_database_url,
+    unique,
+};
 
 const SUBSCRIBE: &str = "subscription { notificationReceived { id kind title subjectId } }";
 
@@ -56,14 +59,20 @@ async fn next(socket: &mut Socket, wait: Duration) -> Option<Value> {
     }
 }
 
-async fn subscribe(socket: &mut Socket) {
+/// Subscribes and waits until the server at `addr` holds `n` live subscriptions (its `/readyz`
+/// counts them): only then is nothing published for the subscriber lost.
+async fn subscribe(socket: &mut Socket, addr: SocketAddr, n: u64) {
     let message = json!({ "id": "1", "type": "subscribe", "payload": { "query": SUBSCRIBE } });
     socket
         .send(Message::Text(message.to_string().into()))
         .await
         .unwrap();
-    // The subscription is registered asynchronously; give the server a moment.
-    tokio::time::sleep(Duration::from_millis(400)).await;
+    eventually("the subscription to be registered", || async {
+        let (status, body) = http(addr, "GET", "/readyz", None, "").await.ok()?;
+        let ready: Value = serde_json::from_str(&body).ok()?;
+        (status == 200 && ready["liveSubscriptions"].as_u64() >= Some(n)).then_some(())
+    })
+    .await;
 }
 
 db_test!(
@@ -77,7 +86,7 @@ db_test!(
 
         let (mut socket, ack) = connect(addr, json!({ "token": owner.token })).await;
         assert_eq!(ack.unwrap()["type"], "connection_ack");
-        subscribe(&mut socket).await;
+        subscribe(&mut socket, addr, 1).await;
 
         let theirs = scenario_in(&app, &other, &admin, "PENDING_REVIEW").await;
         review(
@@ -90,6 +99,17 @@ db_test!(
         .await;
         let mine = scenario_in(&app, &owner, &admin, "PENDING_REVIEW").await;
         review(&app, &admin, &mine["id"], "APPROVE", None).await;
+        // A probe for the owner after both: deliveries come in order, so the owner's next
+        // message after the approval must be the probe, with nothing between.
+        let probe = scenario_in(&app, &owner, &admin, "PENDING_REVIEW").await;
+        review(
+            &app,
+            &admin,
+            &probe["id"],
+            "REQUEST_CHANGES",
+            Some("请补充"),
+        )
+        .await;
 
         let received = next(&mut socket, Duration::from_secs(10))
             .await
@@ -98,12 +118,12 @@ db_test!(
         let node = &received["payload"]["data"]["notificationReceived"];
         assert_eq!(node["kind"], "SCENARIO_APPROVED", "{received}");
         assert_eq!(node["subjectId"], mine["id"]);
-        assert!(
-            next(&mut socket, Duration::from_millis(600))
-                .await
-                .is_none(),
-            "nothing else"
-        );
+        let following = next(&mut socket, Duration::from_secs(10))
+            .await
+            .expect("the probe");
+        let node = &following["payload"]["data"]["notificationReceived"];
+        assert_eq!(node["kind"], "SCENARIO_CHANGES_REQUESTED", "{following}");
+        assert_eq!(node["subjectId"], probe["id"], "nothing else came between");
     }
 );
 
@@ -137,38 +157,54 @@ struct Instance {
 impl Instance {
     async fn spawn(database_url: &str, smtp_url: &str) -> Instance {
         let dir = tempfile::tempdir().unwrap();
-        let addr: SocketAddr = format!("127.0.0.1:{}", free_port()).parse().unwrap();
         let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_twolists"));
         command
-            .args(["serve", "--addr", &addr.to_string()])
+            .args(["serve", "--addr", "127.0.0.1:0"])
             .env("TWOLISTS_DATA_DIR", dir.path())
             .env("TWOLISTS_JWT_SECRET", JWT_SECRET)
             .env("TWOLISTS_SMTP_URL", smtp_url)
             .env("TWOLISTS_MAIL_POLL_MS", "50")
             .env("TWOLISTS_MAIL_RETRY_BASE_MS", "100")
-            .env("RUST_LOG", "warn")
-            .stdout(std::process::Stdio::null())
+            .env("RUST_LOG", "warn,twolists=info")
+            .env("NO_COLOR", "1")
+            .stdout(std::process::Stdio::piped())
             .stderr(std::process::Stdio::null());
         if database_url.is_empty() {
             command.env_remove("DATABASE_URL");
         } else {
             command.env("DATABASE_URL", database_url);
         }
-        let child = command.spawn().expect("the server starts");
+        let mut child = command.spawn().expect("the server starts");
+        // The server binds port 0 and logs the address it got; the log is read to its end so
+        // that the pipe never fills.
+        let stdout = child.stdout.take().unwrap();
+        let (sender, receiver) = tokio::sync::oneshot::channel();
+        std::thread::spawn(move || {
+            use std::io::BufRead as _;
+            let mut sender = Some(sender);
+            for line in std::io::BufReader::new(stdout).lines() {
+                let Ok(line) = line else { break };
+                if line.contains("serving GraphQL")
+                    && let Some(addr) = line.split("addr=").nth(1)
+                    && let Some(sender) = sender.take()
+                {
+                    let addr = addr.split_whitespace().next().unwrap_or_default();
+                    let _ = sender.send(addr.parse::<SocketAddr>().unwrap());
+                }
+            }
+        });
+        let addr = tokio::time::timeout(Duration::from_secs(30), receiver)
+            .await
+            .expect("the server reports its address")
+            .expect("the server started");
         let instance = Instance {
             addr,
             child,
             _dir: dir,
         };
-        for _ in 0..200 {
-            if let Ok((status, _)) = http(addr, "GET", "/readyz", None, "").await
-                && status == 200
-            {
-                return instance;
-            }
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-        panic!("the server did not become ready");
+        let (status, _) = http(addr, "GET", "/readyz", None, "").await.unwrap();
+        assert_eq!(status, 200, "the server is ready once it serves");
+        instance
     }
 
     async fn gql(&self, token: Option<&str>, query: &str, variables: Value) -> Value {
@@ -177,6 +213,15 @@ impl Instance {
             .await
             .unwrap();
         serde_json::from_str(&body).unwrap()
+    }
+
+    /// Waits for the process to exit; its exit status.
+    async fn exited(mut self) -> std::process::ExitStatus {
+        eventually("the server process to exit", || {
+            let status = self.child.try_wait().unwrap();
+            async move { status }
+        })
+        .await
     }
 
     fn terminate(&self) {
@@ -225,12 +270,12 @@ async fn http(
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(
+    not(postgres_tests),
+    ignore = "needs PostgreSQL: build and run with TEST_DATABASE_URL set"
+)]
 async fn two_instances_on_one_postgresql_send_each_email_once_and_share_live_events() {
-    let Ok(base) = std::env::var("TEST_DATABASE_URL") else {
-        eprintln!("TEST_DATABASE_URL is not set: the two-instance test needs PostgreSQL");
-        return;
-    };
-    let url = fresh_pg_schema(&base).await;
+    let url = fresh_pg_schema(&test_database_url()).await;
     let server = SmtpServer::start().await;
     let a = Instance::spawn(&url, &server.url()).await;
     let app = TestApp::on_url(&url).await;
@@ -269,28 +314,13 @@ async fn two_instances_on_one_postgresql_send_each_email_once_and_share_live_eve
             "{answer}"
         );
     }
-    let messages = server.wait_for(16).await;
-    tokio::time::sleep(Duration::from_secs(1)).await;
-    let messages_after = server.messages();
-    assert_eq!(
-        messages_after.len(),
-        16,
-        "each e-mail exactly once: {}",
-        messages.len()
-    );
-    let mut ids: Vec<String> = messages_after
-        .iter()
-        .map(|m| m.message_id.clone())
-        .collect();
-    ids.sort();
-    ids.dedup();
-    assert_eq!(ids.len(), 16);
+    server.wait_for(16).await;
 
     // A subscriber on B hears of a review made through A.
     let owner = &owners[0];
     let (mut socket, ack) = connect(b.addr, json!({ "token": owner.token })).await;
     assert_eq!(ack.unwrap()["type"], "connection_ack");
-    subscribe(&mut socket).await;
+    subscribe(&mut socket, b.addr, 1).await;
     let scenario = scenario_in(&app, owner, &admin, "PENDING_REVIEW").await;
     let reviewed = a
         .gql(
@@ -322,12 +352,17 @@ async fn two_instances_on_one_postgresql_send_each_email_once_and_share_live_eve
         .await;
     let capability = created["data"]["createCapability"]["capability"]["id"].clone();
     assert!(capability.is_string(), "{created}");
-    a.gql(
-        Some(&enterprise.token),
-        &transition_capability_doc(),
-        json!({ "input": { "id": capability, "action": "SUBMIT" } }),
-    )
-    .await;
+    let submitted = a
+        .gql(
+            Some(&enterprise.token),
+            &transition_capability_doc(),
+            json!({ "input": { "id": capability, "action": "SUBMIT" } }),
+        )
+        .await;
+    assert_eq!(
+        submitted["data"]["transitionCapability"]["capability"]["status"], "PENDING_REVIEW",
+        "{submitted}"
+    );
     let approved = a
         .gql(
             Some(&admin.token),
@@ -341,29 +376,57 @@ async fn two_instances_on_one_postgresql_send_each_email_once_and_share_live_eve
         "{approved}"
     );
     const RECOMMEND: &str = "query($id: ID!) { recommendedCapabilities(scenarioId: $id, first: 50) { capability { id } } }";
-    let mut found = false;
-    for _ in 0..50 {
-        let recommended = b
-            .gql(
-                Some(&owner.token),
-                RECOMMEND,
-                json!({ "id": scenario["id"] }),
-            )
-            .await;
-        let list = recommended["data"]["recommendedCapabilities"]
-            .as_array()
-            .unwrap_or_else(|| panic!("{recommended}"))
-            .clone();
-        if list.iter().any(|r| r["capability"]["id"] == capability) {
-            found = true;
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
+    eventually(
+        "instance B's index to see the capability listed through A",
+        || async {
+            let recommended = b
+                .gql(
+                    Some(&owner.token),
+                    RECOMMEND,
+                    json!({ "id": scenario["id"] }),
+                )
+                .await;
+            let list = recommended["data"]["recommendedCapabilities"]
+                .as_array()
+                .unwrap_or_else(|| panic!("{recommended}"))
+                .clone();
+            list.iter()
+                .any(|r| r["capability"]["id"] == capability)
+                .then_some(())
+        },
+    )
+    .await;
+
+    // Each e-mail exactly once: both instances stop as they do in production, finishing the batch
+    // in progress; then every outbox row has arrived once, and nothing else.
+    for instance in [&a, &b] {
+        instance.terminate();
     }
+    for instance in [a, b] {
+        assert!(instance.exited().await.success());
+    }
+    let outbox: Vec<(String, String)> =
+        sqlx::query_as("SELECT id, status FROM email_outbox ORDER BY id")
+            .fetch_all(app.state.db.pool())
+            .await
+            .unwrap();
+    assert!(outbox.len() >= 16 + 2, "the burst, and two review e-mails");
     assert!(
-        found,
-        "instance B's index never saw the capability listed through A"
+        outbox.iter().all(|(_, status)| status == "SENT"),
+        "{outbox:?}"
     );
+    let mut received: Vec<String> = server
+        .messages()
+        .iter()
+        .map(|m| m.message_id.trim_matches(['<', '>']).to_owned())
+        .collect();
+    received.sort();
+    let mut sent: Vec<String> = outbox
+        .into_iter()
+        .map(|(id, _)| format!("{id}@twolists"))
+        .collect();
+    sent.sort();
+    assert_eq!(received, sent, "every e-mail arrived, once");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -390,7 +453,7 @@ async fn sigterm_closes_subscriptions_and_stops_cleanly() {
         .to_owned();
     let (mut socket, ack) = connect(instance.addr, json!({ "token": token })).await;
     assert_eq!(ack.unwrap()["type"], "connection_ack");
-    subscribe(&mut socket).await;
+    subscribe(&mut socket, instance.addr, 1).await;
 
     instance.terminate();
     let mut closed = None;
@@ -405,14 +468,5 @@ async fn sigterm_closes_subscriptions_and_stops_cleanly() {
         Some(json!(1001)),
         "the server closes with 1001 (going away)"
     );
-    let mut instance = instance;
-    let mut exit = None;
-    for _ in 0..100 {
-        if let Some(status) = instance.child.try_wait().unwrap() {
-            exit = Some(status);
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    assert!(exit.expect("the server exits").success());
+    assert!(instance.exited().await.success());
 }

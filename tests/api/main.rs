@@ -10,6 +10,7 @@ mod demo;
 mod editions;
 mod fixtures;
 mod http;
+mod lifecycles;
 mod live;
 mod matches;
 mod matching;

@@ -133,25 +133,25 @@ db_test!(recommendations_are_for_owners_and_admins, |app| {
     let vars = json!({ "id": w.scenario["id"] });
     assert_eq!(
         error_code(
-            &app.gql_as(&other, RECOMMEND_CAPABILITIES, vars.clone())
+            &app.try_gql_as(&other, RECOMMEND_CAPABILITIES, vars.clone())
                 .await
         ),
         Some("FORBIDDEN")
     );
     assert_eq!(
         error_code(
-            &app.gql_as(&w.enterprise, RECOMMEND_CAPABILITIES, vars.clone())
+            &app.try_gql_as(&w.enterprise, RECOMMEND_CAPABILITIES, vars.clone())
                 .await
         ),
         Some("FORBIDDEN")
     );
     assert_eq!(
-        error_code(&app.gql(RECOMMEND_CAPABILITIES, vars.clone()).await),
+        error_code(&app.try_gql(RECOMMEND_CAPABILITIES, vars.clone()).await),
         Some("UNAUTHENTICATED")
     );
     let draft = scenario_in(&app, &w.gov, &w.admin, "PLANNED").await;
     let hidden = app
-        .gql_as(&other, RECOMMEND_CAPABILITIES, json!({ "id": draft["id"] }))
+        .try_gql_as(&other, RECOMMEND_CAPABILITIES, json!({ "id": draft["id"] }))
         .await;
     assert_eq!(error_code(&hidden), Some("NOT_FOUND"));
     let own_draft = app
@@ -163,7 +163,7 @@ db_test!(recommendations_are_for_owners_and_admins, |app| {
     );
     for first in [0, 51] {
         let bad = app
-            .gql_as(
+            .try_gql_as(
                 &w.gov,
                 RECOMMEND_CAPABILITIES,
                 json!({ "id": w.scenario["id"], "first": first }),
@@ -172,7 +172,7 @@ db_test!(recommendations_are_for_owners_and_admins, |app| {
         assert_eq!(error_code(&bad), Some("BAD_REQUEST"));
     }
     let foreign = app
-        .gql_as(&other, RECOMMEND_SCENARIOS, json!({ "id": w.robot["id"] }))
+        .try_gql_as(&other, RECOMMEND_SCENARIOS, json!({ "id": w.robot["id"] }))
         .await;
     assert_eq!(error_code(&foreign), Some("FORBIDDEN"));
 });

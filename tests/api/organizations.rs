@@ -39,7 +39,7 @@ db_test!(admin_verifies_a_pending_organization_once, |app| {
     let admin = app.admin().await;
     let pending = app.pending_enterprise_user().await;
     let response = app
-        .gql_as(&admin, VERIFY, json!({ "id": pending.org_id }))
+        .try_gql_as(&admin, VERIFY, json!({ "id": pending.org_id }))
         .await;
     let payload = &response["data"]["verifyOrganization"];
     assert_eq!(payload["errors"], json!([]));
@@ -71,19 +71,19 @@ db_test!(only_admins_verify_organizations, |app| {
     let enterprise = app.enterprise_user().await;
     for user in [&gov, &enterprise, &pending] {
         let response = app
-            .gql_as(user, VERIFY, json!({ "id": pending.org_id }))
+            .try_gql_as(user, VERIFY, json!({ "id": pending.org_id }))
             .await;
         assert_eq!(error_code(&response), Some("FORBIDDEN"));
         assert_eq!(response["data"], Value::Null);
     }
-    let anonymous = app.gql(VERIFY, json!({ "id": pending.org_id })).await;
+    let anonymous = app.try_gql(VERIFY, json!({ "id": pending.org_id })).await;
     assert_eq!(error_code(&anonymous), Some("UNAUTHENTICATED"));
     assert_eq!(status_of(&app, &pending.org_id).await, "PENDING");
     assert_eq!(app.count("events WHERE action = 'VERIFY'").await, 0);
 
     let admin = app.admin().await;
     let unknown = app
-        .gql_as(&admin, VERIFY, json!({ "id": "no-such-org" }))
+        .try_gql_as(&admin, VERIFY, json!({ "id": "no-such-org" }))
         .await;
     assert_eq!(error_code(&unknown), Some("NOT_FOUND"));
     assert_eq!(unknown["errors"][0]["message"], "对象不存在");
@@ -98,11 +98,11 @@ db_test!(
         let vars = json!({ "id": pending.org_id });
 
         assert_eq!(
-            error_code(&app.gql(ORGANIZATION, vars.clone()).await),
+            error_code(&app.try_gql(ORGANIZATION, vars.clone()).await),
             Some("NOT_FOUND")
         );
         assert_eq!(
-            error_code(&app.gql_as(&other, ORGANIZATION, vars.clone()).await),
+            error_code(&app.try_gql_as(&other, ORGANIZATION, vars.clone()).await),
             Some("NOT_FOUND")
         );
         for viewer in [&pending, &admin] {
@@ -200,10 +200,10 @@ db_test!(organization_lists_page_and_filter, |app| {
 });
 
 db_test!(page_size_and_cursor_are_checked, |app| {
-    let too_many = app.gql(ORGANIZATIONS, json!({ "first": 101 })).await;
+    let too_many = app.try_gql(ORGANIZATIONS, json!({ "first": 101 })).await;
     assert_eq!(error_code(&too_many), Some("BAD_REQUEST"));
     let forged = app
-        .gql(ORGANIZATIONS, json!({ "after": "bm90LWEtY3Vyc29y" }))
+        .try_gql(ORGANIZATIONS, json!({ "after": "bm90LWEtY3Vyc29y" }))
         .await;
     assert_eq!(error_code(&forged), Some("BAD_REQUEST"));
 });
@@ -215,11 +215,11 @@ db_test!(
         let outsider = app.enterprise_user().await;
         let input = |version: i64, region: &str| json!({ "input": { "id": member.org_id, "expectedVersion": version, "name": "山西太谷数智农业有限公司", "regionCode": region } });
 
-        let forbidden = app.gql_as(&outsider, UPDATE, input(1, "140703")).await;
+        let forbidden = app.try_gql_as(&outsider, UPDATE, input(1, "140703")).await;
         assert_eq!(error_code(&forbidden), Some("FORBIDDEN"));
-        let anonymous = app.gql(UPDATE, input(1, "140703")).await;
+        let anonymous = app.try_gql(UPDATE, input(1, "140703")).await;
         assert_eq!(error_code(&anonymous), Some("UNAUTHENTICATED"));
-        let bad_region = app.gql_as(&member, UPDATE, input(1, "999999")).await;
+        let bad_region = app.try_gql_as(&member, UPDATE, input(1, "999999")).await;
         assert_eq!(
             payload_codes(&bad_region["data"]["updateOrganization"]),
             ["UNKNOWN_REGION"]
@@ -231,7 +231,7 @@ db_test!(
         assert_eq!(org["region"]["code"], "140703");
         assert_eq!(org["version"], 2);
 
-        let stale = app.gql_as(&member, UPDATE, input(1, "140702")).await;
+        let stale = app.try_gql_as(&member, UPDATE, input(1, "140702")).await;
         assert_eq!(error_code(&stale), Some("CONFLICT"));
         let region: String =
             sqlx::query_scalar("SELECT region_code FROM organizations WHERE id = $1")

@@ -1,34 +1,11 @@
 use serde_json::{Value, json};
-use twolists::machine::{By, lookup};
-use twolists::scenarios::machine::Step;
-use twolists::scenarios::{RULES, ScenarioStatus};
 
 use crate::db_test;
 use crate::fixtures::*;
 use crate::util::{TestApp, answered, error_code, payload_codes};
 
-const OWNER_ACTIONS: [(&str, Step); 4] = [
-    ("PLAN", Step::Plan),
-    ("SUBMIT", Step::Submit),
-    ("WITHDRAW", Step::Withdraw),
-    ("CLOSE", Step::Close),
-];
-const REACHABLE: [&str; 7] = [
-    "DISCOVERED",
-    "PLANNED",
-    "PENDING_REVIEW",
-    "CHANGES_REQUESTED",
-    "PUBLISHED",
-    "WITHDRAWN",
-    "CLOSED",
-];
-
-async fn status_in_db(app: &TestApp, id: &Value) -> String {
-    sqlx::query_scalar("SELECT status FROM scenarios WHERE id = $1")
-        .bind(id.as_str().unwrap())
-        .fetch_one(app.state.db.pool())
-        .await
-        .unwrap()
+async fn status_of(app: &TestApp, id: &Value) -> String {
+    status_in_db(app, "scenarios", id).await
 }
 
 db_test!(a_unit_records_a_scenario_that_starts_discovered, |app| {
@@ -55,15 +32,17 @@ db_test!(only_government_units_and_admins_create_scenarios, |app| {
     let gov = app.gov_user().await;
     let doc = create_scenario_doc();
     let forbidden = app
-        .gql_as(&enterprise, &doc, json!({ "input": scenario_input() }))
+        .try_gql_as(&enterprise, &doc, json!({ "input": scenario_input() }))
         .await;
     assert_eq!(error_code(&forbidden), Some("FORBIDDEN"));
-    let anonymous = app.gql(&doc, json!({ "input": scenario_input() })).await;
+    let anonymous = app
+        .try_gql(&doc, json!({ "input": scenario_input() }))
+        .await;
     assert_eq!(error_code(&anonymous), Some("UNAUTHENTICATED"));
     let other_unit = {
         let mut input = scenario_input();
         input["organizationId"] = json!(app.gov_user().await.org_id);
-        app.gql_as(&gov, &doc, json!({ "input": input })).await
+        app.try_gql_as(&gov, &doc, json!({ "input": input })).await
     };
     assert_eq!(
         error_code(&other_unit),
@@ -72,7 +51,7 @@ db_test!(only_government_units_and_admins_create_scenarios, |app| {
     );
 
     let no_unit = app
-        .gql_as(&admin, &doc, json!({ "input": scenario_input() }))
+        .try_gql_as(&admin, &doc, json!({ "input": scenario_input() }))
         .await;
     assert_eq!(
         payload_codes(payload(&no_unit, "createScenario")),
@@ -81,7 +60,7 @@ db_test!(only_government_units_and_admins_create_scenarios, |app| {
     let mut for_enterprise = scenario_input();
     for_enterprise["organizationId"] = json!(enterprise.org_id);
     let wrong_kind = app
-        .gql_as(&admin, &doc, json!({ "input": for_enterprise }))
+        .try_gql_as(&admin, &doc, json!({ "input": for_enterprise }))
         .await;
     assert_eq!(
         payload_codes(payload(&wrong_kind, "createScenario")),
@@ -151,7 +130,7 @@ db_test!(
             let mut input = scenario_input();
             set(&mut input, pointer, value);
             let response = app
-                .gql_as(&gov, &create_scenario_doc(), json!({ "input": input }))
+                .try_gql_as(&gov, &create_scenario_doc(), json!({ "input": input }))
                 .await;
             let p = payload(&response, "createScenario");
             assert_eq!(p["scenario"], Value::Null, "{pointer}");
@@ -176,7 +155,7 @@ db_test!(a_scenario_goes_from_discovery_to_publication, |app| {
     let id = scenario["id"].clone();
 
     // Planning needs a contact.
-    let incomplete = act(&app, &gov, &id, "PLAN").await;
+    let incomplete = try_act(&app, Some(&gov), &id, "PLAN").await;
     assert_eq!(
         payload_codes(payload(&incomplete, "transitionScenario")),
         ["INCOMPLETE"]
@@ -192,18 +171,11 @@ db_test!(a_scenario_goes_from_discovery_to_publication, |app| {
     assert_eq!(payload(&edited, "updateScenario")["scenario"]["version"], 2);
 
     let planned = act(&app, &gov, &id, "PLAN").await;
-    assert_eq!(
-        payload(&planned, "transitionScenario")["scenario"]["status"],
-        "PLANNED"
-    );
+    assert_eq!(planned["status"], "PLANNED");
     let submitted = act(&app, &gov, &id, "SUBMIT").await;
-    assert_eq!(
-        payload(&submitted, "transitionScenario")["scenario"]["status"],
-        "PENDING_REVIEW"
-    );
+    assert_eq!(submitted["status"], "PENDING_REVIEW");
 
-    let approved = review(&app, &admin, &id, "APPROVE", None).await;
-    let published = &payload(&approved, "reviewScenario")["scenario"];
+    let published = &review(&app, &admin, &id, "APPROVE", None).await;
     assert_eq!(published["status"], "PUBLISHED");
     // Codes carry the year of the calendar deadlines are written in: China's, not UTC's.
     let year = twolists::items::today_in_china().format("%Y").to_string();
@@ -239,80 +211,12 @@ db_test!(a_pending_unit_cannot_submit, |app| {
         .await
         .unwrap();
     let planned = scenario_in(&app, &gov, &admin, "PLANNED").await;
-    let refused = act(&app, &gov, &planned["id"], "SUBMIT").await;
+    let refused = try_act(&app, Some(&gov), &planned["id"], "SUBMIT").await;
     assert_eq!(
         payload_codes(payload(&refused, "transitionScenario")),
         ["ORGANIZATION_NOT_VERIFIED"]
     );
-    assert_eq!(status_in_db(&app, &planned["id"]).await, "PLANNED");
-});
-
-// Every owner action from every reachable state, for the owner, an admin, another unit and the
-// public: allowed exactly where the lifecycle table says so.
-db_test!(owner_actions_follow_the_lifecycle_table, |app| {
-    let owner = app.gov_user().await;
-    let other = app.gov_user().await;
-    let admin = app.admin().await;
-    for from in REACHABLE {
-        for (action, step) in OWNER_ACTIONS {
-            let status = ScenarioStatus::parse(from).unwrap();
-            let rule = lookup(RULES, status, step);
-            for actor in ["owner", "admin"] {
-                let scenario = scenario_in(&app, &owner, &admin, from).await;
-                let id = &scenario["id"];
-                let user = if actor == "owner" { &owner } else { &admin };
-                let response = act(&app, user, id, action).await;
-                let p = payload(&response, "transitionScenario");
-                match rule {
-                    Some(rule) => {
-                        assert_eq!(rule.by, By::Owner);
-                        assert_eq!(
-                            p["errors"],
-                            json!([]),
-                            "{actor} {action} from {from}: {response}"
-                        );
-                        assert_eq!(
-                            p["scenario"]["status"],
-                            rule.to.as_str(),
-                            "{action} from {from}"
-                        );
-                    }
-                    None => {
-                        assert_eq!(
-                            payload_codes(p),
-                            ["INVALID_TRANSITION"],
-                            "{actor} {action} from {from}"
-                        );
-                        let message = p["errors"][0]["message"].as_str().unwrap();
-                        assert!(message.contains(status.label()), "{message}");
-                        assert_eq!(status_in_db(&app, id).await, from, "nothing written");
-                    }
-                }
-            }
-            // Another unit and the public never act on it.
-            let scenario = scenario_in(&app, &owner, &admin, from).await;
-            let id = &scenario["id"];
-            let foreign = act(&app, &other, id, action).await;
-            let expected = if status.is_public() {
-                "FORBIDDEN"
-            } else {
-                "NOT_FOUND"
-            };
-            assert_eq!(
-                error_code(&foreign),
-                Some(expected),
-                "{action} from {from} by another unit"
-            );
-            let anonymous = app
-                .gql(
-                    &transition_scenario_doc(),
-                    json!({ "input": { "id": id, "action": action } }),
-                )
-                .await;
-            assert_eq!(error_code(&anonymous), Some("UNAUTHENTICATED"));
-            assert_eq!(status_in_db(&app, id).await, from, "nothing written");
-        }
-    }
+    assert_eq!(status_of(&app, &planned["id"]).await, "PLANNED");
 });
 
 db_test!(
@@ -323,25 +227,25 @@ db_test!(
         let pending = scenario_in(&app, &owner, &admin, "PENDING_REVIEW").await;
         let id = &pending["id"];
         for user in [&owner, &app.enterprise_user().await] {
-            let refused = review(&app, user, id, "APPROVE", None).await;
+            let refused = try_review(&app, Some(user), id, "APPROVE", None).await;
             assert_eq!(error_code(&refused), Some("FORBIDDEN"));
         }
         let anonymous = app
-            .gql(
+            .try_gql(
                 &review_scenario_doc(),
                 json!({ "input": { "id": id, "decision": "APPROVE" } }),
             )
             .await;
         assert_eq!(error_code(&anonymous), Some("UNAUTHENTICATED"));
 
-        let no_reason = review(&app, &admin, id, "REQUEST_CHANGES", Some("  ")).await;
+        let no_reason = try_review(&app, Some(&admin), id, "REQUEST_CHANGES", Some("  ")).await;
         assert_eq!(
             payload_codes(payload(&no_reason, "reviewScenario")),
             ["REQUIRED"]
         );
-        assert_eq!(status_in_db(&app, id).await, "PENDING_REVIEW");
+        assert_eq!(status_of(&app, id).await, "PENDING_REVIEW");
 
-        let sent_back = review(
+        let scenario = &review(
             &app,
             &admin,
             id,
@@ -349,7 +253,6 @@ db_test!(
             Some("请明确井下作业环境和验收指标"),
         )
         .await;
-        let scenario = &payload(&sent_back, "reviewScenario")["scenario"];
         assert_eq!(scenario["status"], "CHANGES_REQUESTED");
         assert_eq!(scenario["code"], Value::Null, "no code before approval");
         let last = scenario["timeline"]
@@ -372,20 +275,18 @@ db_test!(
             payload(&edited, "updateScenario")["scenario"]["status"],
             "CHANGES_REQUESTED"
         );
-        act(&app, &owner, id, "SUBMIT").await;
+        let resubmitted = act(&app, &owner, id, "SUBMIT").await;
+        assert_eq!(resubmitted["status"], "PENDING_REVIEW");
         let approved = review(&app, &admin, id, "APPROVE", None).await;
-        assert_eq!(
-            payload(&approved, "reviewScenario")["scenario"]["status"],
-            "PUBLISHED"
-        );
-        let again = review(&app, &admin, id, "APPROVE", None).await;
+        assert_eq!(approved["status"], "PUBLISHED");
+        let again = try_review(&app, Some(&admin), id, "APPROVE", None).await;
         assert_eq!(
             payload_codes(payload(&again, "reviewScenario")),
             ["INVALID_TRANSITION"]
         );
         assert_eq!(app.count("code_counters").await, 1);
 
-        let unknown = review(&app, &admin, &json!("no-such-id"), "APPROVE", None).await;
+        let unknown = try_review(&app, Some(&admin), &json!("no-such-id"), "APPROVE", None).await;
         assert_eq!(error_code(&unknown), Some("NOT_FOUND"));
     }
 );
@@ -397,7 +298,7 @@ db_test!(
         let admin = app.admin().await;
         let planned = scenario_in(&app, &owner, &admin, "PLANNED").await;
         let stale = app
-        .gql_as(
+        .try_gql_as(
             &owner,
             &update_scenario_doc(),
             json!({ "input": { "id": planned["id"], "expectedVersion": 1, "title": "新标题" } }),
@@ -407,7 +308,7 @@ db_test!(
 
         let published = scenario_in(&app, &owner, &admin, "PUBLISHED").await;
         let locked = app
-        .gql_as(
+        .try_gql_as(
             &owner,
             &update_scenario_doc(),
             json!({ "input": { "id": published["id"], "expectedVersion": published["version"], "title": "新标题" } }),
@@ -420,7 +321,7 @@ db_test!(
 
         let other = app.gov_user().await;
         let foreign = app
-        .gql_as(
+        .try_gql_as(
             &other,
             &update_scenario_doc(),
             json!({ "input": { "id": planned["id"], "expectedVersion": planned["version"], "title": "新标题" } }),
@@ -440,7 +341,7 @@ db_test!(
 
         // A stale expectedVersion on a transition is a conflict too.
         let stale_transition = app
-        .gql_as(
+        .try_gql_as(
             &owner,
             &transition_scenario_doc(),
             json!({ "input": { "id": planned["id"], "action": "SUBMIT", "expectedVersion": 1 } }),
@@ -459,12 +360,12 @@ db_test!(drafts_and_contacts_stay_private, |app| {
     let vars = json!({ "id": draft["id"] });
     let doc = scenario_query_doc();
     assert_eq!(
-        error_code(&app.gql(&doc, vars.clone()).await),
+        error_code(&app.try_gql(&doc, vars.clone()).await),
         Some("NOT_FOUND")
     );
     for outsider in [&other, &enterprise] {
         assert_eq!(
-            error_code(&app.gql_as(outsider, &doc, vars.clone()).await),
+            error_code(&app.try_gql_as(outsider, &doc, vars.clone()).await),
             Some("NOT_FOUND")
         );
     }
@@ -475,7 +376,7 @@ db_test!(drafts_and_contacts_stay_private, |app| {
 
     let published = scenario_in(&app, &owner, &admin, "PUBLISHED").await;
     let vars = json!({ "id": published["id"] });
-    let anonymous = app.gql(&doc, vars.clone()).await;
+    let anonymous = app.try_gql(&doc, vars.clone()).await;
     assert_eq!(anonymous["data"]["scenario"]["status"], "PUBLISHED");
     assert_eq!(answered(&anonymous, "scenario")["contact"], Value::Null);
     let other_org = app.gql_as(&enterprise, &doc, vars.clone()).await;
@@ -483,7 +384,7 @@ db_test!(drafts_and_contacts_stay_private, |app| {
     let own = app.gql_as(&owner, &doc, vars).await;
     assert_eq!(own["data"]["scenario"]["contact"]["phone"], "0354-7223456");
 
-    let neither = app.gql(&doc, json!({})).await;
+    let neither = app.try_gql(&doc, json!({})).await;
     assert_eq!(error_code(&neither), Some("BAD_REQUEST"));
 });
 
@@ -495,10 +396,13 @@ db_test!(concurrent_approvals_get_distinct_consecutive_codes, |app| {
         ids.push(scenario_in(&app, &owner, &admins[0], "PENDING_REVIEW").await["id"].clone());
     }
     // Every admin approves every scenario at once: each scenario is approved exactly once.
+    let doc = review_scenario_doc();
+    let (app, doc) = (&app, &doc);
     let approvals = ids.iter().flat_map(|id| {
-        admins
-            .iter()
-            .map(|admin| review(&app, admin, id, "APPROVE", None))
+        admins.iter().map(move |admin| async move {
+            let input = json!({ "input": { "id": id, "decision": "APPROVE" } });
+            app.post_graphql(Some(&admin.token), doc, input).await.1
+        })
     });
     let responses = futures_util::future::join_all(approvals).await;
     let approved = responses
@@ -559,13 +463,13 @@ db_test!(
                 .await
                 .unwrap();
         assert_eq!(closed.len(), 1);
-        assert_eq!(status_in_db(&app, &expired["id"]).await, "CLOSED");
-        assert_eq!(status_in_db(&app, &matching["id"]).await, "MATCHING");
-        assert_eq!(status_in_db(&app, &open["id"]).await, "PUBLISHED");
+        assert_eq!(status_of(&app, &expired["id"]).await, "CLOSED");
+        assert_eq!(status_of(&app, &matching["id"]).await, "MATCHING");
+        assert_eq!(status_of(&app, &open["id"]).await, "PUBLISHED");
         let seen = app
             .gql(&scenario_query_doc(), json!({ "id": expired["id"] }))
             .await;
-        let last = seen["data"]["scenario"]["timeline"]
+        let last = answered(&seen, "scenario")["timeline"]
             .as_array()
             .unwrap()
             .last()
@@ -598,7 +502,7 @@ db_test!(
             .date_naive()
             .to_string();
         let refused = app
-            .gql_as(
+            .try_gql_as(
                 &owner,
                 extend,
                 json!({ "input": { "id": id, "deadline": earlier } }),
@@ -610,7 +514,7 @@ db_test!(
         );
         let other = app.gov_user().await;
         let forbidden = app
-            .gql_as(
+            .try_gql_as(
                 &other,
                 extend,
                 json!({ "input": { "id": id, "deadline": later } }),
@@ -633,7 +537,7 @@ db_test!(
 
         let contact = "mutation($input: UpdateScenarioContactInput!) { updateScenarioContact(input: $input) { scenario { contact { name phone email } } errors { field code } } }";
         let bad = app
-            .gql_as(
+            .try_gql_as(
                 &owner,
                 contact,
                 json!({ "input": { "id": id, "contact": { "name": "钱主任", "phone": "abc" } } }),
@@ -653,7 +557,7 @@ db_test!(
 
         let draft = scenario_in(&app, &owner, &admin, "PLANNED").await;
         let not_published = app
-            .gql_as(
+            .try_gql_as(
                 &owner,
                 extend,
                 json!({ "input": { "id": draft["id"], "deadline": later } }),

@@ -1,91 +1,94 @@
 //! A real SMTP server for the e-mail tests, on loopback, started by the test process itself: it
 //! speaks enough of RFC 5321 (EHLO/HELO, MAIL, RCPT, DATA with dot-unstuffing, RSET, NOOP, QUIT)
-//! for any standard client, keeps what it receives in memory, and can be stopped and started
-//! again on the same port to stage an outage.
+//! for any standard client, keeps what it receives in memory, and can be taken down and brought
+//! back to stage an outage. It binds port 0 and keeps its port for its whole life, so no other
+//! process can take the port during an outage.
 
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
 
 use tokio::io::{AsyncBufReadExt as _, AsyncWriteExt as _, BufReader};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::task::AbortHandle;
 
-use super::ReceivedEmail;
+use super::{ReceivedEmail, eventually};
 
 /// The largest message the server accepts, as it advertises with SIZE.
 const MAX_MESSAGE: usize = 10 * 1024 * 1024;
 
-/// A loopback port nobody listens on right now.
-pub fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
+#[derive(Default)]
+struct Shared {
+    received: Mutex<Vec<Vec<u8>>>,
+    /// Whether sessions are served; when down, each connection is answered `421` and closed.
+    up: AtomicBool,
+    /// Connections turned away while down.
+    turned_away: AtomicUsize,
+    /// Open sessions, aborted when the server goes down.
+    sessions: Mutex<Vec<AbortHandle>>,
 }
 
-type Received = Arc<Mutex<Vec<Vec<u8>>>>;
-
-/// The server; stopped when dropped.
+/// The server; its port closes when it is dropped.
 pub struct SmtpServer {
     pub port: u16,
-    received: Received,
-    /// The accepting task and every open session: aborting them closes the port and drops
-    /// each connection, as a crashed server would.
-    tasks: Arc<Mutex<Vec<AbortHandle>>>,
+    shared: Arc<Shared>,
+    accept: AbortHandle,
 }
 
 impl SmtpServer {
-    /// A server on a free port.
+    /// A server on a port of its own, up.
     pub async fn start() -> SmtpServer {
-        SmtpServer::start_on(free_port()).await
-    }
-
-    pub async fn start_on(port: u16) -> SmtpServer {
-        let mut server = SmtpServer {
-            port,
-            received: Arc::default(),
-            tasks: Arc::default(),
-        };
-        server.resume().await;
-        server
-    }
-
-    /// Stops the server (an outage): the port closes and open sessions drop. What it received
-    /// stays.
-    pub fn stop(&mut self) {
-        for task in self.tasks.lock().unwrap().drain(..) {
-            task.abort();
-        }
-    }
-
-    /// Starts it again on the same port.
-    pub async fn resume(&mut self) {
-        self.stop();
-        let mut listener = None;
-        // A stopped listener closes as its task unwinds: wait for the port to be free.
-        for _ in 0..100 {
-            match TcpListener::bind(("127.0.0.1", self.port)).await {
-                Ok(bound) => {
-                    listener = Some(bound);
-                    break;
-                }
-                Err(_) => tokio::time::sleep(Duration::from_millis(50)).await,
-            }
-        }
-        let listener = listener.expect("the SMTP test server can bind its port");
-        let received = self.received.clone();
-        let tasks = self.tasks.clone();
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let shared = Arc::new(Shared {
+            up: AtomicBool::new(true),
+            ..Shared::default()
+        });
+        let serving = shared.clone();
         let accept = tokio::spawn(async move {
             loop {
-                let Ok((stream, _)) = listener.accept().await else {
+                let Ok((mut stream, _)) = listener.accept().await else {
                     continue;
                 };
-                let session = tokio::spawn(serve(stream, received.clone()));
-                tasks.lock().unwrap().push(session.abort_handle());
+                if !serving.up.load(Ordering::SeqCst) {
+                    serving.turned_away.fetch_add(1, Ordering::SeqCst);
+                    let _ = stream
+                        .write_all(b"421 4.3.2 Service not available\r\n")
+                        .await;
+                    continue;
+                }
+                let session = tokio::spawn(serve(stream, serving.clone()));
+                serving
+                    .sessions
+                    .lock()
+                    .unwrap()
+                    .push(session.abort_handle());
             }
-        });
-        self.tasks.lock().unwrap().push(accept.abort_handle());
+        })
+        .abort_handle();
+        SmtpServer {
+            port,
+            shared,
+            accept,
+        }
+    }
+
+    /// Takes the server down (an outage): open sessions drop, and every new connection is
+    /// turned away with `421`. What it received stays.
+    pub fn stop(&mut self) {
+        self.shared.up.store(false, Ordering::SeqCst);
+        for session in self.shared.sessions.lock().unwrap().drain(..) {
+            session.abort();
+        }
+    }
+
+    /// Brings it back.
+    pub fn resume(&mut self) {
+        self.shared.up.store(true, Ordering::SeqCst);
+    }
+
+    /// How many connections were turned away while the server was down.
+    pub fn turned_away(&self) -> usize {
+        self.shared.turned_away.load(Ordering::SeqCst)
     }
 
     pub fn url(&self) -> String {
@@ -94,7 +97,8 @@ impl SmtpServer {
 
     /// Every message received so far.
     pub fn messages(&self) -> Vec<ReceivedEmail> {
-        self.received
+        self.shared
+            .received
             .lock()
             .unwrap()
             .iter()
@@ -102,27 +106,25 @@ impl SmtpServer {
             .collect()
     }
 
-    /// Waits (up to 15 s) until at least `n` messages arrived; then returns them all.
+    /// Waits until at least `n` messages arrived; then returns them all.
     pub async fn wait_for(&self, n: usize) -> Vec<ReceivedEmail> {
-        for _ in 0..300 {
+        eventually(&format!("{n} e-mails"), || async {
             let messages = self.messages();
-            if messages.len() >= n {
-                return messages;
-            }
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-        panic!("expected {n} e-mails, got {}", self.messages().len());
+            (messages.len() >= n).then_some(messages)
+        })
+        .await
     }
 }
 
 impl Drop for SmtpServer {
     fn drop(&mut self) {
         self.stop();
+        self.accept.abort();
     }
 }
 
 /// One SMTP session. Any I/O error ends it.
-async fn serve(stream: TcpStream, received: Received) -> std::io::Result<()> {
+async fn serve(stream: TcpStream, shared: Arc<Shared>) -> std::io::Result<()> {
     let (read, mut write) = stream.into_split();
     let mut read = BufReader::new(read);
     write
@@ -170,7 +172,7 @@ async fn serve(stream: TcpStream, received: Received) -> std::io::Result<()> {
                     .write_all(b"354 End data with <CR><LF>.<CR><LF>\r\n")
                     .await?;
                 let message = read_data(&mut read).await?;
-                received.lock().unwrap().push(message);
+                shared.received.lock().unwrap().push(message);
                 has_sender = false;
                 recipients = 0;
                 b"250 OK queued\r\n"

@@ -22,11 +22,13 @@ pub enum Backend {
     Postgres,
 }
 
-/// Runs the body once on SQLite and once on PostgreSQL (when `TEST_DATABASE_URL` is set), as two
-/// tests named `<name>::sqlite` and `<name>::postgres`.
+/// Runs the body once on SQLite and once on PostgreSQL, as two tests named `<name>::sqlite` and
+/// `<name>::postgres`, with `backend` naming the one the body runs on. The PostgreSQL variant
+/// runs in a build made with `TEST_DATABASE_URL` set (see `build.rs`); in any other build it is
+/// reported as ignored, never as passed.
 #[macro_export]
-macro_rules! db_test {
-    ($(#[$meta:meta])* $name:ident, |$app:ident| $body:block) => {
+macro_rules! backend_test {
+    ($(#[$meta:meta])* $name:ident, |$backend:ident| $body:block) => {
         $(#[$meta])*
         mod $name {
             #[allow(unused_imports)]
@@ -34,23 +36,41 @@ macro_rules! db_test {
 
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn sqlite() {
-                let $app = $crate::util::TestApp::new($crate::util::Backend::Sqlite)
-                    .await
-                    .expect("SQLite is always available");
+                let $backend = $crate::util::Backend::Sqlite;
                 $body
             }
 
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            #[cfg_attr(
+                not(postgres_tests),
+                ignore = "PostgreSQL variant: build and run with TEST_DATABASE_URL set"
+            )]
             async fn postgres() {
-                let Some($app) = $crate::util::TestApp::new($crate::util::Backend::Postgres).await
-                else {
-                    eprintln!("TEST_DATABASE_URL is not set: PostgreSQL variant not run");
-                    return;
-                };
+                let $backend = $crate::util::Backend::Postgres;
                 $body
             }
         }
     };
+}
+
+/// [`backend_test!`] with a started application on a fresh database as `app`.
+#[macro_export]
+macro_rules! db_test {
+    ($(#[$meta:meta])* $name:ident, |$app:ident| $body:block) => {
+        $crate::backend_test!($(#[$meta])* $name, |backend| {
+            let $app = $crate::util::TestApp::new(backend).await;
+            $body
+        });
+    };
+}
+
+/// The PostgreSQL database the PostgreSQL variants run on. A variant that runs without one fails:
+/// a test that did not run must not pass.
+pub fn test_database_url() -> String {
+    std::env::var("TEST_DATABASE_URL")
+        .ok()
+        .filter(|url| !url.is_empty())
+        .expect("TEST_DATABASE_URL names the PostgreSQL database of the PostgreSQL variants")
 }
 
 static COUNTER: AtomicU64 = AtomicU64::new(0);
@@ -92,14 +112,14 @@ impl Drop for TestApp {
 }
 
 impl TestApp {
-    /// A started application on a fresh database; `None` for PostgreSQL when none is configured.
-    pub async fn new(backend: Backend) -> Option<TestApp> {
+    /// A started application on a fresh database.
+    pub async fn new(backend: Backend) -> TestApp {
         TestApp::configured(backend, |_| {}).await
     }
 
     /// Like [`TestApp::new`], with changes to the configuration (e.g. an SMTP server). E-mail is
     /// retried quickly here: 100 ms, doubling.
-    pub async fn configured(backend: Backend, change: impl FnOnce(&mut Config)) -> Option<TestApp> {
+    pub async fn configured(backend: Backend, change: impl FnOnce(&mut Config)) -> TestApp {
         let dir = tempfile::tempdir().unwrap();
         let mut config = Config::new(dir.path());
         config.jwt_secret = Some(JWT_SECRET.into());
@@ -107,10 +127,9 @@ impl TestApp {
         config.mail_poll_interval = std::time::Duration::from_millis(50);
         change(&mut config);
         if backend == Backend::Postgres {
-            let base = std::env::var("TEST_DATABASE_URL").ok()?;
-            config.database_url = Some(fresh_pg_schema(&base).await);
+            config.database_url = Some(fresh_pg_schema(&test_database_url()).await);
         }
-        Some(TestApp::start(config, dir).await)
+        TestApp::start(config, dir).await
     }
 
     /// An application on an existing database (e.g. one that server processes share), without
@@ -196,16 +215,115 @@ impl TestApp {
         )
     }
 
-    /// Anonymous GraphQL request.
+    /// An anonymous GraphQL request that must succeed: any top-level error fails the test, so that
+    /// an error can never read as a null field. Business-rule errors in a mutation payload are
+    /// the caller's to check.
     pub async fn gql(&self, query: &str, variables: Value) -> Value {
-        self.post_graphql(None, query, variables).await.1
+        self.succeeding(None, query, variables).await
     }
 
-    /// GraphQL request as `user`.
+    /// [`TestApp::gql`] as `user`.
     pub async fn gql_as(&self, user: &TestUser, query: &str, variables: Value) -> Value {
-        self.post_graphql(Some(&user.token), query, variables)
+        self.succeeding(Some(&user.token), query, variables).await
+    }
+
+    /// An anonymous request that may be refused. A refusal (a top-level error, or errors in a
+    /// mutation payload) must write nothing: every table is compared before and after it.
+    pub async fn try_gql(&self, query: &str, variables: Value) -> Value {
+        self.attempt(None, query, variables).await
+    }
+
+    /// [`TestApp::try_gql`] as `user`.
+    pub async fn try_gql_as(&self, user: &TestUser, query: &str, variables: Value) -> Value {
+        self.attempt(Some(&user.token), query, variables).await
+    }
+
+    async fn succeeding(&self, token: Option<&str>, query: &str, variables: Value) -> Value {
+        let (_, response) = self.post_graphql(token, query, variables).await;
+        assert!(
+            response.get("errors").is_none(),
+            "the request failed: {response}\nrequest: {query}"
+        );
+        response
+    }
+
+    async fn attempt(&self, token: Option<&str>, query: &str, variables: Value) -> Value {
+        let before = self.snapshot().await;
+        let (_, response) = self.post_graphql(token, query, variables).await;
+        if is_refusal(&response) {
+            self.assert_unchanged(&before).await;
+        }
+        response
+    }
+
+    /// Every row of every table, as text: what a refusal must leave as it was.
+    pub async fn snapshot(&self) -> Snapshot {
+        use sqlx::Row as _;
+        let pool = self.state.db.pool();
+        let tables: Vec<String> = if self.state.database_url().starts_with("postgres") {
+            sqlx::query_scalar(
+                "SELECT table_name::text FROM information_schema.tables \
+                 WHERE table_schema = current_schema() AND table_type = 'BASE TABLE'",
+            )
+            .fetch_all(pool)
             .await
-            .1
+            .unwrap()
+        } else {
+            sqlx::query_scalar(
+                "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'",
+            )
+            .fetch_all(pool)
+            .await
+            .unwrap()
+        };
+        let mut snapshot = Snapshot::default();
+        for table in tables.into_iter().filter(|t| t != "_sqlx_migrations") {
+            let rows = sqlx::query(sqlx::AssertSqlSafe(format!("SELECT * FROM {table}")))
+                .fetch_all(pool)
+                .await
+                .unwrap();
+            let mut lines: Vec<String> = rows
+                .iter()
+                .map(|row| {
+                    (0..row.len())
+                        .map(|i| {
+                            if let Ok(v) = row.try_get::<Option<String>, _>(i) {
+                                format!("{v:?}")
+                            } else if let Ok(v) = row.try_get::<Option<i64>, _>(i) {
+                                format!("{v:?}")
+                            } else {
+                                format!("{:?}", row.try_get::<Option<f64>, _>(i).unwrap())
+                            }
+                        })
+                        .collect::<Vec<_>>()
+                        .join(" | ")
+                })
+                .collect();
+            lines.sort();
+            snapshot.0.insert(table, lines);
+        }
+        snapshot
+    }
+
+    /// Fails, naming the rows that appeared and disappeared, unless the database still holds
+    /// exactly what `before` holds.
+    pub async fn assert_unchanged(&self, before: &Snapshot) {
+        let after = self.snapshot().await;
+        let mut changes = Vec::new();
+        for (table, rows) in &after.0 {
+            let old = before.0.get(table).cloned().unwrap_or_default();
+            for row in rows.iter().filter(|r| !old.contains(r)) {
+                changes.push(format!("+ {table}: {row}"));
+            }
+            for row in old.iter().filter(|r| !rows.contains(r)) {
+                changes.push(format!("- {table}: {row}"));
+            }
+        }
+        assert!(
+            changes.is_empty(),
+            "a refusal wrote to the database:\n{}",
+            changes.join("\n")
+        );
     }
 
     pub async fn admin(&self) -> TestUser {
@@ -282,9 +400,41 @@ impl TestApp {
     }
 }
 
+/// The rows of every table, as [`TestApp::snapshot`] reads them.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct Snapshot(std::collections::BTreeMap<String, Vec<String>>);
+
+/// Whether a response is a refusal: a top-level error, or errors in a mutation payload.
+pub fn is_refusal(response: &Value) -> bool {
+    response.get("errors").is_some()
+        || response["data"].as_object().is_some_and(|fields| {
+            fields
+                .values()
+                .any(|p| p["errors"].as_array().is_some_and(|e| !e.is_empty()))
+        })
+}
+
+/// Polls `probe` until it yields a value, and fails loudly, naming `what`, after 20 seconds.
+pub async fn eventually<T, Fut>(what: &str, mut probe: impl FnMut() -> Fut) -> T
+where
+    Fut: std::future::Future<Output = Option<T>>,
+{
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(20);
+    loop {
+        if let Some(value) = probe().await {
+            return value;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "timed out waiting for {what}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+}
+
 #[path = "smtp.rs"]
 mod smtp;
-pub use smtp::{SmtpServer, free_port};
+pub use smtp::SmtpServer;
 
 #[derive(Debug, Clone)]
 pub struct ReceivedEmail {
