@@ -46,7 +46,7 @@ impl By {
             By::System => "the service",
             By::Initiator => "initiator",
             By::Counterparty => "the other party",
-            By::ScenarioOwner => "scenario owner",
+            By::ScenarioOwner => "scenario owner (or an admin on its behalf)",
         }
     }
 }

@@ -397,8 +397,13 @@ async fn two_instances_on_one_postgresql_send_each_email_once_and_share_live_eve
     )
     .await;
 
-    // Each e-mail exactly once: both instances stop as they do in production, finishing the batch
-    // in progress; then every outbox row has arrived once, and nothing else.
+    // Each e-mail exactly once: once nothing waits in the outbox, both instances stop as they do
+    // in production, finishing any batch in progress; then every outbox row has arrived once,
+    // and nothing else.
+    eventually("the outbox to be sent", || async {
+        (app.count("email_outbox WHERE status <> 'SENT'").await == 0).then_some(())
+    })
+    .await;
     for instance in [&a, &b] {
         instance.terminate();
     }
