@@ -2,16 +2,43 @@ use serde_json::json;
 use twolists::demo::{self, DEMO_ADMIN, DEMO_PASSWORD};
 
 use crate::db_test;
+use crate::util::TestApp;
 
+/// `(key, count)` of `SELECT <key>, COUNT(*) FROM <from> GROUP BY <key>`, ordered by key.
+async fn counts_by(app: &TestApp, key: &str, from: &str) -> Vec<(String, i64)> {
+    sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT {key}, COUNT(*) FROM {from} GROUP BY {key} ORDER BY {key}"
+    )))
+    .fetch_all(app.state.db.pool())
+    .await
+    .unwrap()
+}
+
+fn pairs(expected: &[(&str, i64)]) -> Vec<(String, i64)> {
+    let mut pairs: Vec<(String, i64)> = expected
+        .iter()
+        .map(|(k, n)| ((*k).to_owned(), *n))
+        .collect();
+    pairs.sort();
+    pairs
+}
+
+// The figures are the README's ("Demo data").
 db_test!(demo_data_loads_once_and_reads_like_jinzhong, |app| {
     let loaded = demo::load(&app.state.db, &app.state.taxonomy)
         .await
         .unwrap()
         .unwrap();
-    assert!(loaded.organizations >= 52);
-    assert!(loaded.scenarios >= 40);
-    assert!(loaded.capabilities >= 120);
-    assert!(loaded.matches >= 8);
+    assert_eq!(
+        (
+            loaded.organizations,
+            loaded.scenarios,
+            loaded.capabilities,
+            loaded.matches,
+            loaded.editions
+        ),
+        (62, 41, 133, 16, 2)
+    );
     assert!(
         demo::load(&app.state.db, &app.state.taxonomy)
             .await
@@ -26,6 +53,61 @@ db_test!(demo_data_loads_once_and_reads_like_jinzhong, |app| {
             .is_none()
     );
 
+    assert_eq!(
+        counts_by(
+            &app,
+            "kind || ' ' || status",
+            "organizations WHERE kind <> 'OPERATOR'"
+        )
+        .await,
+        pairs(&[
+            ("GOVERNMENT VERIFIED", 20),
+            ("ENTERPRISE VERIFIED", 31),
+            ("ENTERPRISE PENDING", 2),
+            ("RESEARCH VERIFIED", 8),
+            ("RESEARCH PENDING", 1),
+        ])
+    );
+    assert_eq!(
+        counts_by(&app, "status", "scenarios").await,
+        pairs(&[
+            ("DISCOVERED", 3),
+            ("PLANNED", 3),
+            ("PENDING_REVIEW", 3),
+            ("CHANGES_REQUESTED", 2),
+            ("PUBLISHED", 19),
+            ("MATCHING", 3),
+            ("IMPLEMENTING", 2),
+            ("LANDED", 2),
+            ("PROMOTED", 1),
+            ("WITHDRAWN", 1),
+            ("CLOSED", 2),
+        ]),
+        "every state of the scenario lifecycle"
+    );
+    assert_eq!(
+        counts_by(&app, "status", "capabilities").await,
+        pairs(&[
+            ("DRAFT", 15),
+            ("PENDING_REVIEW", 11),
+            ("CHANGES_REQUESTED", 10),
+            ("LISTED", 72),
+            ("FEATURED", 21),
+            ("ARCHIVED", 4),
+        ])
+    );
+    assert_eq!(
+        counts_by(&app, "origin || ' ' || status", "matches").await,
+        pairs(&[
+            ("APPLICATION PROPOSED", 3),
+            ("APPLICATION APPROVED", 3),
+            ("APPLICATION SELECTED", 2),
+            ("APPLICATION LANDED", 3),
+            ("APPLICATION NOT_SELECTED", 5),
+        ])
+    );
+
+    // What the public reads: the live lists and both editions.
     let overview = app
         .gql(
             r#"{
@@ -38,39 +120,53 @@ db_test!(demo_data_loads_once_and_reads_like_jinzhong, |app| {
         )
         .await;
     let data = &overview["data"];
-    assert!(
-        data["opportunityList"]["totalCount"].as_i64().unwrap() >= 20,
-        "{overview}"
+    assert_eq!(
+        data["opportunityList"]["totalCount"],
+        19 + 3,
+        "PUBLISHED and MATCHING"
     );
-    assert!(
-        data["opportunityList"]["edges"][0]["node"]["code"]
-            .as_str()
-            .unwrap()
-            .starts_with("JZ-JH-")
+    let code = data["opportunityList"]["edges"][0]["node"]["code"]
+        .as_str()
+        .unwrap();
+    assert!(code.starts_with("JZ-JH-"), "{code}");
+    assert_eq!(
+        data["capabilityList"]["totalCount"],
+        72 + 21,
+        "LISTED and FEATURED"
     );
-    assert!(data["capabilityList"]["totalCount"].as_i64().unwrap() >= 80);
-    assert_eq!(data["editions"]["totalCount"], 2);
-    for edition in data["editions"]["edges"].as_array().unwrap() {
-        let edition = &edition["node"];
-        assert_eq!(edition["status"], "PUBLISHED");
-        assert!(edition["title"].as_str().unwrap().starts_with("晋中市"));
-        assert!(edition["items"]["totalCount"].as_i64().unwrap() >= 10);
-        assert_eq!(edition["items"]["edges"][0]["node"]["seq"], 1);
-    }
-    assert!(data["organizations"]["totalCount"].as_i64().unwrap() >= 12);
-
-    // Every state of the scenario lifecycle is represented.
-    let statuses: Vec<String> =
-        sqlx::query_scalar("SELECT DISTINCT status FROM scenarios ORDER BY status")
-            .fetch_all(app.state.db.pool())
-            .await
-            .unwrap();
-    let mut every: Vec<&str> = twolists::scenarios::ScenarioStatus::ALL
+    assert_eq!(data["organizations"]["totalCount"], 20);
+    let mut editions: Vec<(String, String, i64, i64)> = data["editions"]["edges"]
+        .as_array()
+        .unwrap()
         .iter()
-        .map(|s| s.as_str())
+        .map(|e| {
+            let e = &e["node"];
+            (
+                e["title"].as_str().unwrap().to_owned(),
+                e["status"].as_str().unwrap().to_owned(),
+                e["items"]["totalCount"].as_i64().unwrap(),
+                e["items"]["edges"][0]["node"]["seq"].as_i64().unwrap(),
+            )
+        })
         .collect();
-    every.sort();
-    assert_eq!(statuses, every);
+    editions.sort();
+    assert_eq!(
+        editions,
+        [
+            (
+                "晋中市2026年第一批场景机会清单".to_owned(),
+                "PUBLISHED".to_owned(),
+                18,
+                1
+            ),
+            (
+                "晋中市2026年第一批能力清单（晋中优秀方案）".to_owned(),
+                "PUBLISHED".to_owned(),
+                40,
+                1
+            ),
+        ]
+    );
 
     // The demo accounts sign in with the documented password.
     let login = app

@@ -111,6 +111,21 @@ db_test!(editions_are_created_filled_and_frozen_by_admins, |app| {
         )
         .await;
     assert_eq!(error_code(&missing), Some("NOT_FOUND"));
+    // Only admins remove items and publish; anonymous callers are asked to sign in.
+    let remove_first = json!({ "input": { "editionId": edition_id, "itemId": first["id"] } });
+    for user in [&owner, &enterprise] {
+        let refused = app.try_gql_as(user, REMOVE, remove_first.clone()).await;
+        assert_eq!(error_code(&refused), Some("FORBIDDEN"));
+        let refused = app
+            .try_gql_as(user, PUBLISH, json!({ "id": edition_id }))
+            .await;
+        assert_eq!(error_code(&refused), Some("FORBIDDEN"));
+    }
+    let anonymous = app.try_gql(REMOVE, remove_first).await;
+    assert_eq!(error_code(&anonymous), Some("UNAUTHENTICATED"));
+    let anonymous = app.try_gql(PUBLISH, json!({ "id": edition_id })).await;
+    assert_eq!(error_code(&anonymous), Some("UNAUTHENTICATED"));
+    assert_eq!(app.count("edition_items").await, 2);
 
     // Drafts are the admins' only.
     assert_eq!(
@@ -153,8 +168,9 @@ db_test!(editions_are_created_filled_and_frozen_by_admins, |app| {
         ["INVALID_TRANSITION"]
     );
 
-    // Later the first scenario is withdrawn: the edition keeps it, with its code and title.
-    act(&app, &owner, &second["id"], "WITHDRAW").await;
+    // Later the scenario listed first is withdrawn: the edition keeps it, with its code and title.
+    let withdrawn = act(&app, &owner, &second["id"], "WITHDRAW").await;
+    assert_eq!(withdrawn["status"], "WITHDRAWN");
     let edition = app.gql(EDITION, json!({ "id": edition_id })).await;
     let items = edition["data"]["edition"]["items"]["edges"]
         .as_array()
@@ -226,7 +242,8 @@ db_test!(
             let scenario = create_scenario(&app, &owner, input).await;
             act(&app, &owner, &scenario["id"], "PLAN").await;
             act(&app, &owner, &scenario["id"], "SUBMIT").await;
-            review(&app, &admin, &scenario["id"], "APPROVE", None).await;
+            let published = review(&app, &admin, &scenario["id"], "APPROVE", None).await;
+            assert_eq!(published["status"], "PUBLISHED");
         }
         scenario_in(&app, &owner, &admin, "PENDING_REVIEW").await;
         scenario_in(&app, &owner, &admin, "CLOSED").await;

@@ -35,20 +35,95 @@ fn outcome(response: &Value, field: &str, object: &str) -> Result<String, String
     }
 }
 
-/// The outcome a user who may act gets: the table's target, or INVALID_TRANSITION.
-fn by_table(
-    rows: &[(&str, &str, &str, &'static str)],
-    from: &str,
-    action: &str,
-    admin: bool,
-) -> Expected {
-    match rows.iter().find(|r| r.0 == from && r.1 == action) {
-        Some(&(_, _, by, to)) if by == OWNER || (by == ADMIN && admin) => Ok(to),
-        _ => Err("INVALID_TRANSITION"),
+type Expected = Result<&'static str, &'static str>;
+
+/// What the README says of a list item's lifecycle.
+struct Lifecycle {
+    /// The table: (from, action, by, to).
+    table: &'static [(&'static str, &'static str, &'static str, &'static str)],
+    /// Actions that keep the state, and the states they are allowed in.
+    in_place: &'static [(&'static str, &'static [&'static str])],
+    /// States in which the item is public.
+    public: &'static [&'static str],
+    /// Actions only admins take.
+    admin_only: &'static [&'static str],
+}
+
+impl Lifecycle {
+    /// The outcome of `action` on an item in `from` for `actor`: the owner, an admin, another
+    /// organization or the anonymous public.
+    fn expected(&self, from: &'static str, action: &str, actor: &str) -> Expected {
+        let admin_only = self.admin_only.contains(&action);
+        match actor {
+            "anonymous" => Err("UNAUTHENTICATED"),
+            "owner" | "other organization" if admin_only => Err("FORBIDDEN"),
+            "other organization" if self.public.contains(&from) => Err("FORBIDDEN"),
+            "other organization" => Err("NOT_FOUND"),
+            _ => match self.in_place.iter().find(|(a, _)| *a == action) {
+                Some((_, states)) if states.contains(&from) => Ok(from),
+                _ => match self.table.iter().find(|r| r.0 == from && r.1 == action) {
+                    Some(&(_, _, by, to)) if by == OWNER || (by == ADMIN && actor == "admin") => {
+                        Ok(to)
+                    }
+                    _ => Err("INVALID_TRANSITION"),
+                },
+            },
+        }
     }
 }
 
-type Expected = Result<&'static str, &'static str>;
+/// The cells of a table: the items' table in the database, its states, actions and actors.
+struct Cells<'a> {
+    table: &'a str,
+    states: &'a [&'static str],
+    actions: &'a [&'a str],
+    actors: &'a [(&'a str, Option<&'a TestUser>)],
+}
+
+/// Runs every cell of a table: each action from each state by each actor. A cell the table allows
+/// runs on an item of its own, reached with `reach`; the refused ones share one item per state,
+/// and `attempt` (through the `try_*` helpers) checks that each refusal wrote nothing. The stored
+/// status (`table`) must be what the cell expects. Answers the shared items, one per state.
+async fn check_every_cell(
+    app: &TestApp,
+    Cells {
+        table,
+        states,
+        actions,
+        actors,
+    }: Cells<'_>,
+    expected: impl Fn(&'static str, &str, &str) -> Expected,
+    reach: impl AsyncFn(&'static str) -> Value,
+    attempt: impl AsyncFn(Option<&TestUser>, &Value, &str) -> Result<String, String>,
+) -> Vec<Value> {
+    let mut shared_items = Vec::new();
+    for &from in states {
+        let shared = reach(from).await;
+        for &action in actions {
+            for &(actor, user) in actors {
+                let expected = expected(from, action, actor);
+                let target = match expected {
+                    Ok(_) => reach(from).await,
+                    Err(_) => shared.clone(),
+                };
+                let got = attempt(user, &target, action).await;
+                assert_eq!(
+                    got,
+                    expected.map(str::to_owned).map_err(str::to_owned),
+                    "{actor}: {action} from {from}"
+                );
+                let stored = status_in_db(app, table, &target["id"]).await;
+                assert_eq!(
+                    stored,
+                    expected.unwrap_or(from),
+                    "{actor}: {action} from {from}"
+                );
+            }
+        }
+        shared_items.push(shared);
+    }
+    shared_items
+}
 
 // ---- Scenarios --------------------------------------------------------------------------------
 
@@ -129,23 +204,12 @@ const SCENARIO_ACTIONS: [&str; 11] = [
 
 const SCENARIO_ADMIN_ONLY: [&str; 3] = ["APPROVE", "REQUEST_CHANGES", "PROMOTE"];
 
-fn expected_for_scenario(from: &str, action: &str, actor: &str) -> Expected {
-    let public = SCENARIO_PUBLIC.contains(&from);
-    let admin_only = SCENARIO_ADMIN_ONLY.contains(&action);
-    match actor {
-        "anonymous" => Err("UNAUTHENTICATED"),
-        "owner" | "other unit" if admin_only => Err("FORBIDDEN"),
-        "other unit" if public => Err("FORBIDDEN"),
-        "other unit" => Err("NOT_FOUND"),
-        _ => match SCENARIO_IN_PLACE.iter().find(|(a, _)| *a == action) {
-            Some((_, states)) if states.contains(&from) => {
-                Ok(SCENARIO_STATES.into_iter().find(|s| *s == from).unwrap())
-            }
-            Some(_) => Err("INVALID_TRANSITION"),
-            None => by_table(SCENARIO_TABLE, from, action, actor == "admin"),
-        },
-    }
-}
+const SCENARIOS: Lifecycle = Lifecycle {
+    table: SCENARIO_TABLE,
+    in_place: SCENARIO_IN_PLACE,
+    public: &SCENARIO_PUBLIC,
+    admin_only: &SCENARIO_ADMIN_ONLY,
+};
 
 async fn attempt_on_scenario(
     app: &TestApp,
@@ -214,35 +278,22 @@ db_test!(the_scenario_table_holds_in_every_state, |app| {
     let actors = [
         ("owner", Some(&owner)),
         ("admin", Some(&admin)),
-        ("other unit", Some(&other)),
+        ("other organization", Some(&other)),
         ("anonymous", None),
     ];
-    let mut refused_on = Vec::new();
-    for from in SCENARIO_STATES {
-        let shared = scenario_in(&app, &owner, &admin, from).await;
-        for action in SCENARIO_ACTIONS {
-            for (actor, user) in actors {
-                let expected = expected_for_scenario(from, action, actor);
-                let target = match expected {
-                    Ok(_) => scenario_in(&app, &owner, &admin, from).await,
-                    Err(_) => shared.clone(),
-                };
-                let got = attempt_on_scenario(&app, user, &target, action).await;
-                assert_eq!(
-                    got,
-                    expected.map(str::to_owned).map_err(str::to_owned),
-                    "{actor}: {action} from {from}"
-                );
-                let stored = status_in_db(&app, "scenarios", &target["id"]).await;
-                assert_eq!(
-                    stored,
-                    expected.unwrap_or(from),
-                    "{actor}: {action} from {from}"
-                );
-            }
-        }
-        refused_on.push(shared);
-    }
+    let refused_on = check_every_cell(
+        &app,
+        Cells {
+            table: "scenarios",
+            states: &SCENARIO_STATES,
+            actions: &SCENARIO_ACTIONS,
+            actors: &actors,
+        },
+        |from, action, actor| SCENARIOS.expected(from, action, actor),
+        async |from| scenario_in(&app, &owner, &admin, from).await,
+        async |user, target, action| attempt_on_scenario(&app, user, target, action).await,
+    )
+    .await;
 
     // EXPIRE: past its deadline, the service closes a PUBLISHED scenario and nothing else.
     for scenario in &refused_on {
@@ -317,22 +368,12 @@ const CAPABILITY_ACTIONS: [&str; 6] = [
 
 const CAPABILITY_ADMIN_ONLY: [&str; 3] = ["APPROVE", "REQUEST_CHANGES", "FEATURE"];
 
-fn expected_for_capability(from: &str, action: &str, actor: &str) -> Expected {
-    let public = CAPABILITY_PUBLIC.contains(&from);
-    let admin_only = CAPABILITY_ADMIN_ONLY.contains(&action);
-    match actor {
-        "anonymous" => Err("UNAUTHENTICATED"),
-        "owner" | "other organization" if admin_only => Err("FORBIDDEN"),
-        "other organization" if public => Err("FORBIDDEN"),
-        "other organization" => Err("NOT_FOUND"),
-        _ => match CAPABILITY_IN_PLACE.iter().find(|(a, _)| *a == action) {
-            Some((_, states)) if states.contains(&from) => {
-                Ok(CAPABILITY_STATES.into_iter().find(|s| *s == from).unwrap())
-            }
-            _ => by_table(CAPABILITY_TABLE, from, action, actor == "admin"),
-        },
-    }
-}
+const CAPABILITIES: Lifecycle = Lifecycle {
+    table: CAPABILITY_TABLE,
+    in_place: CAPABILITY_IN_PLACE,
+    public: &CAPABILITY_PUBLIC,
+    admin_only: &CAPABILITY_ADMIN_ONLY,
+};
 
 async fn attempt_on_capability(
     app: &TestApp,
@@ -380,30 +421,19 @@ db_test!(the_capability_table_holds_in_every_state, |app| {
         ("other organization", Some(&other)),
         ("anonymous", None),
     ];
-    for from in CAPABILITY_STATES {
-        let shared = capability_in(&app, &owner, &admin, from).await;
-        for action in CAPABILITY_ACTIONS {
-            for (actor, user) in actors {
-                let expected = expected_for_capability(from, action, actor);
-                let target = match expected {
-                    Ok(_) => capability_in(&app, &owner, &admin, from).await,
-                    Err(_) => shared.clone(),
-                };
-                let got = attempt_on_capability(&app, user, &target, action).await;
-                assert_eq!(
-                    got,
-                    expected.map(str::to_owned).map_err(str::to_owned),
-                    "{actor}: {action} from {from}"
-                );
-                let stored = status_in_db(&app, "capabilities", &target["id"]).await;
-                assert_eq!(
-                    stored,
-                    expected.unwrap_or(from),
-                    "{actor}: {action} from {from}"
-                );
-            }
-        }
-    }
+    check_every_cell(
+        &app,
+        Cells {
+            table: "capabilities",
+            states: &CAPABILITY_STATES,
+            actions: &CAPABILITY_ACTIONS,
+            actors: &actors,
+        },
+        |from, action, actor| CAPABILITIES.expected(from, action, actor),
+        async |from| capability_in(&app, &owner, &admin, from).await,
+        async |user, target, action| attempt_on_capability(&app, user, target, action).await,
+    )
+    .await;
 });
 
 // ---- Matches ----------------------------------------------------------------------------------
@@ -564,40 +594,28 @@ db_test!(the_match_table_holds_in_every_state, |app| {
         ("outsider", Some(&outsider)),
         ("anonymous", None),
     ];
-    for from in MATCH_STATES {
-        let shared = match_in(&app, &unit, &enterprise, &admin, &capability, from).await;
-        for action in MATCH_ACTIONS {
-            for (actor, user) in actors {
-                let expected = expected_for_match(from, action, actor);
-                let target = match expected {
-                    Ok(_) => match_in(&app, &unit, &enterprise, &admin, &capability, from).await,
-                    Err(_) => shared.clone(),
-                };
-                let got = attempt_on_match(&app, user, &target["id"], action).await;
+    check_every_cell(
+        &app,
+        Cells {
+            table: "matches",
+            states: &MATCH_STATES,
+            actions: &MATCH_ACTIONS,
+            actors: &actors,
+        },
+        expected_for_match,
+        async |from| match_in(&app, &unit, &enterprise, &admin, &capability, from).await,
+        async |user, target, action| {
+            let got = attempt_on_match(&app, user, &target["id"], action).await;
+            if got.as_deref() == Ok("SELECTED") {
+                // SELECT_PARTNER of the scenario table, by the same step.
+                let scenario = &target["scenario"]["id"];
                 assert_eq!(
-                    got,
-                    expected.map(str::to_owned).map_err(str::to_owned),
-                    "{actor}: {action} from {from}"
+                    status_in_db(&app, "scenarios", scenario).await,
+                    "IMPLEMENTING"
                 );
-                let stored = status_in_db(&app, "matches", &target["id"]).await;
-                assert_eq!(
-                    stored,
-                    expected.unwrap_or(from),
-                    "{actor}: {action} from {from}"
-                );
-                if expected == Ok("SELECTED") {
-                    // SELECT_PARTNER of the scenario table, by the same step.
-                    let scenario: String = sqlx::query_scalar(
-                        "SELECT s.status FROM scenarios s JOIN matches m ON m.scenario_id = s.id \
-                         WHERE m.id = $1",
-                    )
-                    .bind(target["id"].as_str().unwrap())
-                    .fetch_one(app.state.db.pool())
-                    .await
-                    .unwrap();
-                    assert_eq!(scenario, "IMPLEMENTING");
-                }
             }
-        }
-    }
+            got
+        },
+    )
+    .await;
 });
