@@ -1,31 +1,8 @@
 use serde_json::{Value, json};
 
 use crate::db_test;
+use crate::fixtures::{LOGIN, REFRESH, REGISTER};
 use crate::util::{PASSWORD, TestApp, credit_code, error_code, payload_codes, unique};
-
-pub const REGISTER: &str = r#"
-mutation Register($input: RegisterInput!) {
-  register(input: $input) {
-    user { id email displayName role organization { id name kind status creditCode region { code name } } }
-    errors { field code message }
-  }
-}"#;
-
-pub const LOGIN: &str = r#"
-mutation Login($email: String!, $password: String!) {
-  login(input: { email: $email, password: $password }) {
-    accessToken refreshToken accessTokenExpiresAt
-    user { id email role }
-    errors { field code message }
-  }
-}"#;
-
-const REFRESH: &str = r#"
-mutation Refresh($token: String!) {
-  refreshSession(input: { refreshToken: $token }) {
-    accessToken refreshToken user { id } errors { code }
-  }
-}"#;
 
 const LOGOUT: &str = r#"
 mutation Logout($token: String!) { logout(input: { refreshToken: $token }) { ok errors { code } } }"#;

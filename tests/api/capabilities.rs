@@ -13,7 +13,7 @@ query($filter: CapabilityFilter, $orderBy: CapabilityOrderBy, $first: Int, $afte
     edges { node { id title status maturity contact { name } provider { name } } }
   }
 }"#;
-const CAPABILITY: &str = "query($id: ID, $code: String) { capability(id: $id, code: $code) { id status contact { name } } }";
+const CAPABILITY: &str = CAPABILITY_CONTACT;
 
 fn titles(response: &Value) -> Vec<String> {
     response["data"]["capabilityList"]["edges"]

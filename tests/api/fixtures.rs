@@ -138,9 +138,11 @@ pub const PROMOTE: &str = "mutation($input: PromoteScenarioInput!) { \
     promoteScenario(input: $input) { scenario { id status version } errors { code message } } }";
 
 pub const EXTEND_DEADLINE: &str = "mutation($input: ExtendScenarioDeadlineInput!) { \
-    extendScenarioDeadline(input: $input) { scenario { id status version deadline } errors { field code message } } }";
+    extendScenarioDeadline(input: $input) { scenario { id status version deadline timeline { action note } } \
+    errors { field code message } } }";
 pub const CHANGE_CONTACT: &str = "mutation($input: UpdateScenarioContactInput!) { \
-    updateScenarioContact(input: $input) { scenario { id status version contact { name phone } } errors { field code message } } }";
+    updateScenarioContact(input: $input) { scenario { id status version contact { name phone email } } \
+    errors { field code message } } }";
 
 /// A valid landing report for `recordScenarioOutcome`.
 pub fn outcome_input(id: &Value) -> Value {
@@ -552,3 +554,44 @@ pub async fn status_in_db(app: &TestApp, table: &str, id: &Value) -> String {
     .await
     .unwrap()
 }
+
+// ---- Accounts, organizations, messages ----------------------------------------------------------
+
+pub const REGISTER: &str = r#"
+mutation Register($input: RegisterInput!) {
+  register(input: $input) {
+    user { id email displayName role emailVerified organization { id name kind status creditCode region { code name } } }
+    errors { field code message }
+  }
+}"#;
+
+pub const LOGIN: &str = r#"
+mutation Login($email: String!, $password: String!) {
+  login(input: { email: $email, password: $password }) {
+    accessToken refreshToken accessTokenExpiresAt
+    user { id email role }
+    errors { field code message }
+  }
+}"#;
+
+pub const REFRESH: &str = r#"
+mutation Refresh($token: String!) {
+  refreshSession(input: { refreshToken: $token }) {
+    accessToken refreshToken user { id } errors { code }
+  }
+}"#;
+
+pub const VERIFY_ORGANIZATION: &str = r#"
+mutation Verify($id: ID!) {
+  verifyOrganization(input: { id: $id, note: "营业执照已核验" }) {
+    organization { id status verifiedAt } errors { field code message }
+  }
+}"#;
+
+pub const POST_MESSAGE: &str = "mutation($input: PostMatchMessageInput!) { postMatchMessage(input: $input) { \
+    message { id body author { displayName } } errors { code } } }";
+
+/// A scenario's status and contact, by id or code.
+pub const SCENARIO_CONTACT: &str = "query($id: ID, $code: String) { scenario(id: $id, code: $code) { id status contact { name } } }";
+/// A capability's status and contact, by id or code.
+pub const CAPABILITY_CONTACT: &str = "query($id: ID, $code: String) { capability(id: $id, code: $code) { id status contact { name } } }";

@@ -448,7 +448,6 @@ async fn sigterm_closes_subscriptions_and_stops_cleanly() {
         .status()
         .unwrap();
     assert!(status.success());
-    const LOGIN: &str = "mutation($email: String!, $password: String!) { login(input: { email: $email, password: $password }) { accessToken } }";
     let login = instance
         .gql(None, LOGIN, json!({ "email": email, "password": PASSWORD }))
         .await;

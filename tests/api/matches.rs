@@ -4,10 +4,10 @@ use crate::db_test;
 use crate::fixtures::*;
 use crate::util::{answered, error_code, payload_codes};
 
-const QUERY_SCENARIO: &str = "query($id: ID) { scenario(id: $id) { status contact { name } } }";
-const QUERY_CAPABILITY: &str = "query($id: ID) { capability(id: $id) { status contact { name } } }";
+const QUERY_SCENARIO: &str = SCENARIO_CONTACT;
+const QUERY_CAPABILITY: &str = CAPABILITY_CONTACT;
 const QUERY_MATCH: &str = "query($id: ID!) { match(id: $id) { status } }";
-const POST: &str = "mutation($input: PostMatchMessageInput!) { postMatchMessage(input: $input) { message { body author { displayName } } errors { code } } }";
+const POST: &str = POST_MESSAGE;
 
 fn invite_input(scenario: &Value, capability: &Value) -> Value {
     json!({ "scenarioId": scenario["id"], "capabilityId": capability["id"],

@@ -30,11 +30,6 @@ mutation($input: UpdateEmailPreferencesInput!) {
   updateEmailPreferences(input: $input) { preferences { kind enabled } errors { field code } }
 }"#;
 
-const MESSAGE: &str = r#"
-mutation($input: PostMatchMessageInput!) {
-  postMatchMessage(input: $input) { message { id } errors { code } }
-}"#;
-
 const FAILED: &str = r#"
 query { failedEmails(first: 10) { totalCount edges { node { id kind recipient subject attempts lastError } } } }"#;
 
@@ -42,9 +37,6 @@ const RETRY: &str = r#"
 mutation($input: RetryFailedEmailsInput!) {
   retryFailedEmails(input: $input) { retriedIds errors { field code } }
 }"#;
-
-const REGISTER: &str = r#"
-mutation($input: RegisterInput!) { register(input: $input) { user { id emailVerified } errors { code } } }"#;
 
 const VERIFY: &str = r#"
 mutation($token: String!) { verifyEmail(input: { token: $token }) { user { id emailVerified } errors { field code message } } }"#;
@@ -56,14 +48,6 @@ const RESET: &str = r#"
 mutation($token: String!, $password: String!) {
   resetPassword(input: { token: $token, newPassword: $password }) { user { id } errors { field code message } }
 }"#;
-
-const LOGIN: &str = r#"
-mutation($email: String!, $password: String!) {
-  login(input: { email: $email, password: $password }) { accessToken refreshToken errors { code } }
-}"#;
-
-const REFRESH: &str = r#"
-mutation($token: String!) { refreshSession(input: { refreshToken: $token }) { accessToken errors { code } } }"#;
 
 /// The kinds of a user's notifications, oldest first.
 async fn kinds(app: &TestApp, user: &TestUser) -> Vec<String> {
@@ -219,7 +203,7 @@ db_test!(
         let posted = app
             .gql_as(
                 &enterprise,
-                MESSAGE,
+                POST_MESSAGE,
                 json!({ "input": { "matchId": id, "body": "下周可到现场勘查<b>。" } }),
             )
             .await;
@@ -775,12 +759,12 @@ db_test!(
 
         // ORGANIZATION_VERIFIED: its members.
         let verified = app
-        .gql_as(
-            &admin,
-            "mutation($input: VerifyOrganizationInput!) { verifyOrganization(input: $input) { organization { status } errors { code } } }",
-            json!({ "input": { "id": rejected.org_id } }),
-        )
-        .await;
+            .gql_as(
+                &admin,
+                VERIFY_ORGANIZATION,
+                json!({ "id": rejected.org_id }),
+            )
+            .await;
         assert_eq!(
             verified["data"]["verifyOrganization"]["organization"]["status"], "VERIFIED",
             "{verified}"
@@ -833,7 +817,7 @@ db_test!(
             let posted = app
                 .gql_as(
                     author,
-                    MESSAGE,
+                    POST_MESSAGE,
                     json!({ "input": { "matchId": chosen["id"], "body": body } }),
                 )
                 .await;

@@ -1,14 +1,8 @@
 use serde_json::{Value, json};
 
 use crate::db_test;
+use crate::fixtures::VERIFY_ORGANIZATION as VERIFY;
 use crate::util::{error_code, payload_codes};
-
-const VERIFY: &str = r#"
-mutation Verify($id: ID!) {
-  verifyOrganization(input: { id: $id, note: "营业执照已核验" }) {
-    organization { id status verifiedAt } errors { field code message }
-  }
-}"#;
 
 const ORGANIZATION: &str = r#"
 query Org($id: ID!) { organization(id: $id) { id name kind status region { code } } }"#;

@@ -494,7 +494,7 @@ db_test!(
         let admin = app.admin().await;
         let published = scenario_in(&app, &owner, &admin, "PUBLISHED").await;
         let id = &published["id"];
-        let extend = "mutation($input: ExtendScenarioDeadlineInput!) { extendScenarioDeadline(input: $input) { scenario { deadline version timeline { action note } } errors { field code } } }";
+        let extend = EXTEND_DEADLINE;
         let later = (chrono::Utc::now() + chrono::Duration::days(120))
             .date_naive()
             .to_string();
@@ -535,7 +535,7 @@ db_test!(
             "EXTEND_DEADLINE"
         );
 
-        let contact = "mutation($input: UpdateScenarioContactInput!) { updateScenarioContact(input: $input) { scenario { contact { name phone email } } errors { field code } } }";
+        let contact = CHANGE_CONTACT;
         let bad = app
             .try_gql_as(
                 &owner,
