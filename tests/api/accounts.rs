@@ -35,12 +35,14 @@ fn enterprise_input(email: &str) -> Value {
     })
 }
 
+/// Registers (or is refused, having written nothing); the payload.
 async fn register(app: &TestApp, input: Value) -> Value {
-    app.gql(REGISTER, json!({ "input": input })).await["data"]["register"].clone()
+    app.try_gql(REGISTER, json!({ "input": input })).await["data"]["register"].clone()
 }
 
+/// Signs in (or is refused, having written nothing); the payload.
 async fn login(app: &TestApp, email: &str, password: &str) -> Value {
-    app.gql(LOGIN, json!({ "email": email, "password": password }))
+    app.try_gql(LOGIN, json!({ "email": email, "password": password }))
         .await["data"]["login"]
         .clone()
 }

@@ -140,7 +140,7 @@ db_test!(
             let mut input = capability_input();
             set(&mut input, pointer, value);
             let response = app
-                .gql_as(
+                .try_gql_as(
                     &enterprise,
                     &create_capability_doc(),
                     json!({ "input": input }),
