@@ -61,6 +61,8 @@ pub struct AppState {
     shutdown: Arc<watch::Sender<bool>>,
     body_limit_bytes: usize,
     loader_batch_window: Duration,
+    /// Origins allowed to call the API from a browser on another site.
+    cors_origins: Vec<header::HeaderValue>,
 }
 
 /// The service's own tasks, stopped by [`Background::stop`].
@@ -90,6 +92,17 @@ impl AppState {
     /// can answer every request, on an empty database too.
     pub async fn start(config: &Config) -> anyhow::Result<AppState> {
         events::install(EVENT_HANDLERS);
+        let cors_origins = config
+            .cors_origins
+            .iter()
+            .map(|origin| {
+                origin
+                    .parse::<header::HeaderValue>()
+                    .ok()
+                    .filter(|_| origin.starts_with("http://") || origin.starts_with("https://"))
+                    .with_context(|| format!("the CORS origin {origin:?} is not an origin"))
+            })
+            .collect::<anyhow::Result<Vec<_>>>()?;
         std::fs::create_dir_all(&config.data_dir)
             .with_context(|| format!("creating {}", config.data_dir.display()))?;
         let db = Db::connect(&config.database_url()).await?;
@@ -148,6 +161,7 @@ impl AppState {
             shutdown: Arc::new(shutdown),
             body_limit_bytes: config.body_limit_bytes,
             loader_batch_window: config.loader_batch_window,
+            cors_origins,
         })
     }
 
@@ -201,14 +215,56 @@ impl AppState {
     }
 
     pub fn router(&self) -> Router {
-        Router::new()
+        let router = Router::new()
             .route("/graphql", get(graphiql).post(graphql_post))
             .route("/graphql/ws", get(graphql_ws))
             .route("/healthz", get(healthz))
             .route("/readyz", get(readyz))
             .layer(DefaultBodyLimit::max(self.body_limit_bytes))
-            .with_state(self.clone())
+            .with_state(self.clone());
+        let router = if self.cors_origins.is_empty() {
+            router
+        } else {
+            router.layer(
+                tower_http::cors::CorsLayer::new()
+                    .allow_origin(self.cors_origins.clone())
+                    .allow_methods([axum::http::Method::GET, axum::http::Method::POST])
+                    .allow_headers([header::CONTENT_TYPE, header::AUTHORIZATION])
+                    .max_age(Duration::from_secs(3600)),
+            )
+        };
+        router.layer(
+            tower_http::trace::TraceLayer::new_for_http()
+                .make_span_with(request_span)
+                .on_request(())
+                .on_response(log_response)
+                .on_body_chunk(())
+                .on_eos(())
+                .on_failure(()),
+        )
     }
+}
+
+/// The span of a request, in which its log line is written: method and path (never the query
+/// string, which may carry a token); the GraphQL handler adds the operation name and the viewer.
+/// Tokens, passwords and bodies are never logged.
+fn request_span(request: &axum::http::Request<axum::body::Body>) -> tracing::Span {
+    tracing::info_span!(
+        "request",
+        method = %request.method(),
+        path = %request.uri().path(),
+        operation = tracing::field::Empty,
+        viewer = tracing::field::Empty,
+    )
+}
+
+/// The one log line of a request: its status and duration, in its span.
+fn log_response(response: &Response, latency: Duration, _: &tracing::Span) {
+    tracing::info!(
+        status = response.status().as_u16(),
+        ms = %format_args!("{:.1}", latency.as_secs_f64() * 1000.0),
+        "answered"
+    );
 }
 
 /// The matching index hears, through the feed, what other instances changed.
@@ -271,6 +327,14 @@ async fn graphql_post(State(state): State<AppState>, headers: HeaderMap, body: B
         Ok(viewer) => viewer,
         Err(err) => return request_error(StatusCode::UNAUTHORIZED, err),
     };
+    let span = tracing::Span::current();
+    span.record(
+        "operation",
+        tracing::field::display(request.operation_name.as_deref().unwrap_or("-")),
+    );
+    if let Some(claims) = viewer.claims() {
+        span.record("viewer", tracing::field::display(&claims.sub));
+    }
     let db = &state.db;
     let window = state.loader_batch_window;
     let request = request

@@ -32,6 +32,8 @@ pub struct Config {
     pub mail_poll_interval: Duration,
     /// How long a request's DataLoaders collect the keys of a page before they query.
     pub loader_batch_window: Duration,
+    /// Browser origins allowed to call the API from other sites (CORS); none by default.
+    pub cors_origins: Vec<String>,
 }
 
 impl Config {
@@ -47,6 +49,7 @@ impl Config {
             public_url: "http://127.0.0.1:8080".to_owned(),
             mail_retry_base: Duration::from_secs(30),
             mail_max_attempts: 8,
+            cors_origins: Vec::new(),
             mail_poll_interval: Duration::from_secs(1),
             loader_batch_window: Duration::from_millis(5),
         }

@@ -37,6 +37,10 @@ enum Command {
         /// Load the Jinzhong demo data when the database is empty.
         #[arg(long)]
         demo: bool,
+        /// Browser origins allowed to call the API from another site (CORS), comma-separated,
+        /// e.g. https://portal.jzcx.cn; none by default.
+        #[arg(long, env = "TWOLISTS_CORS_ORIGINS", value_delimiter = ',')]
+        cors_origins: Vec<String>,
         #[command(flatten)]
         mail: MailArgs,
     },
@@ -110,10 +114,13 @@ const SHUTDOWN_GRACE: std::time::Duration = std::time::Duration::from_secs(30);
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
+    // Colours only for a terminal: a log file or a journal gets plain text.
+    use std::io::IsTerminal as _;
     tracing_subscriber::fmt()
         .with_env_filter(
             EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
         )
+        .with_ansi(std::io::stdout().is_terminal())
         .init();
     let cli = Cli::parse();
     let mut config = Config::new(cli.data_dir);
@@ -127,9 +134,15 @@ async fn main() -> anyhow::Result<()> {
             addr,
             introspection,
             demo,
+            cors_origins,
             mail,
         } => {
             config.introspection = introspection;
+            config.cors_origins = cors_origins
+                .into_iter()
+                .map(|o| o.trim().to_owned())
+                .filter(|o| !o.is_empty())
+                .collect();
             config.smtp_url = mail.smtp_url.filter(|s| !s.is_empty());
             config.mail_from = mail.mail_from;
             config.public_url = mail.public_url;
@@ -137,12 +150,23 @@ async fn main() -> anyhow::Result<()> {
             config.mail_max_attempts = mail.mail_max_attempts.max(1);
             config.mail_poll_interval = std::time::Duration::from_millis(mail.mail_poll_ms.max(10));
             let state = AppState::start(&config).await?;
-            if demo
-                && let Some(loaded) =
-                    twolists::demo::load_into_empty(&state.db, &state.taxonomy).await?
-            {
-                state.index.reload().await?;
-                tracing::info!(?loaded, "loaded the demo data");
+            if demo {
+                match twolists::demo::load_into_empty(&state.db, &state.taxonomy).await? {
+                    Some(loaded) => {
+                        state.index.reload().await?;
+                        tracing::info!(?loaded, "loaded the demo data");
+                    }
+                    None => {
+                        // Never silently: the operator asked for demo data and gets none.
+                        tracing::warn!(
+                            "--demo: the database already holds content; demo data not loaded"
+                        );
+                        eprintln!(
+                            "--demo: the database already holds organizations, so the demo data \
+                             was not loaded (use an empty data folder or database for the demo)"
+                        );
+                    }
+                }
             }
             let background = state.spawn_background()?;
             let listener = tokio::net::TcpListener::bind(addr)

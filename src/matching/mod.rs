@@ -39,6 +39,13 @@ impl World {
         }
     }
 
+    /// Whether one industry code names the other's industry: the same code, or a cluster and one
+    /// of its sub-industries (a cluster stands for all of its children, as in the list filters).
+    fn same_industry(&self, a: &str, b: &str) -> bool {
+        let is_cluster = |code: &str| matches!(self.industries.get(code), Some((_, None)));
+        a == b || (is_cluster(a) && self.cluster(b) == a) || (is_cluster(b) && self.cluster(a) == b)
+    }
+
     fn industry_name<'a>(&'a self, code: &'a str) -> &'a str {
         self.industries.get(code).map_or(code, |(name, _)| name)
     }
@@ -643,7 +650,7 @@ impl Engine {
         let exact: Vec<&String> = s
             .industries
             .iter()
-            .filter(|i| c.industries.contains(i))
+            .filter(|i| c.industries.iter().any(|j| self.world.same_industry(i, j)))
             .collect();
         let cluster = exact.is_empty()
             && s.industries.iter().any(|i| {
@@ -777,9 +784,21 @@ impl Engine {
             (None, Some(hi)) => format!("{hi}万元以内"),
             (None, None) => "面议".to_owned(),
         };
+        // Within only when the whole price range lies inside the budget; otherwise they overlap.
+        let within = c.price_min.unwrap_or(0.0) >= s.budget_min.unwrap_or(0.0)
+            && match (c.price_max, s.budget_max) {
+                (Some(p), Some(b)) => p <= b,
+                (None, Some(_)) => false,
+                (_, None) => true,
+            };
         let budget_detail = match sig.budget {
-            Budget::Fits => format!(
+            Budget::Fits if within => format!(
                 "报价{}，在预算{}范围内",
+                range(c.price_min, c.price_max),
+                range(s.budget_min, s.budget_max)
+            ),
+            Budget::Fits => format!(
+                "报价{}，与预算{}部分重合",
                 range(c.price_min, c.price_max),
                 range(s.budget_min, s.budget_max)
             ),

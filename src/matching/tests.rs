@@ -154,11 +154,40 @@ fn budget_over_the_scenario_costs_and_a_fit_counts() {
     assert_eq!(ranked[0].id, "FITS");
     assert_eq!(
         reason(&ranked[0], ReasonKind::Budget).unwrap().detail,
-        "报价50–150万元，在预算80–200万元范围内"
+        "报价50–150万元，与预算80–200万元部分重合"
     );
     let over = reason(&ranked[1], ReasonKind::Budget).unwrap();
     assert!(over.contribution < 0.0);
     assert!(over.detail.contains("高于预算"));
+}
+
+#[test]
+fn the_budget_reason_says_within_only_when_the_price_lies_inside() {
+    let mut need = scenario();
+    need.budget_min = Some(120.0);
+    need.budget_max = Some(400.0);
+    let priced = |id: &str, min: f64, max: f64| {
+        let mut c = capability(id, "巡检平台", &["MT04"]);
+        c.price_min = Some(min);
+        c.price_max = Some(max);
+        c
+    };
+    let e = engine(&[
+        priced("INSIDE", 150.0, 380.0),
+        priced("UPPER", 300.0, 1200.0),
+        priced("LOWER", 60.0, 200.0),
+    ]);
+    let ranked = e.rank_capabilities(&need, 10);
+    let detail = |id: &str| {
+        let r = ranked.iter().find(|r| r.id == id).unwrap();
+        reason(r, ReasonKind::Budget).unwrap().detail.clone()
+    };
+    assert_eq!(detail("INSIDE"), "报价150–380万元，在预算120–400万元范围内");
+    assert_eq!(
+        detail("UPPER"),
+        "报价300–1200万元，与预算120–400万元部分重合"
+    );
+    assert_eq!(detail("LOWER"), "报价60–200万元，与预算120–400万元部分重合");
 }
 
 #[test]
@@ -302,4 +331,42 @@ fn explain_scores_one_pair_as_the_ranking_does() {
         assert_eq!(one.reasons.len(), r.reasons.len());
     }
     assert!(e.explain(&scenario(), "NOPE").is_none());
+}
+
+#[test]
+fn a_cluster_code_matches_its_sub_industries_as_the_filters_do() {
+    let e = engine(&[
+        capability("COAL", "巡检平台", &["MT04"]),
+        capability("SOLAR", "巡检平台", &["XN01"]),
+        capability("CLUSTER", "巡检平台", &["MT"]),
+    ]);
+    let mut by_cluster = scenario();
+    by_cluster.industries = vec!["MT".into()];
+    let ranked = e.rank_capabilities(&by_cluster, 10);
+    let industry = |id: &str| {
+        let r = ranked.iter().find(|r| r.id == id).unwrap();
+        reason(r, ReasonKind::Industry).map(|x| (x.contribution, x.detail.clone()))
+    };
+    let exact = e.rank_capabilities(&scenario(), 10);
+    let exact_reason = reason(
+        exact.iter().find(|r| r.id == "COAL").unwrap(),
+        ReasonKind::Industry,
+    )
+    .unwrap();
+    // "MT" scores for an MT04 capability as "MT04" does, and names the cluster.
+    assert_eq!(
+        industry("COAL"),
+        Some((
+            exact_reason.contribution,
+            "行业匹配：“煤炭+”产业集群".to_owned()
+        ))
+    );
+    assert_eq!(industry("SOLAR"), None);
+    // A capability that gives the cluster serves a scenario of one of its sub-industries.
+    let for_mt04 = reason(
+        exact.iter().find(|r| r.id == "CLUSTER").unwrap(),
+        ReasonKind::Industry,
+    )
+    .unwrap();
+    assert_eq!(for_mt04.contribution, exact_reason.contribution);
 }

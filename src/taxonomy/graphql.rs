@@ -1,8 +1,28 @@
-use std::sync::Arc;
+use std::sync::{Arc, LazyLock};
 
 use async_graphql::{Context, Object};
 
 use super::{CategoryRow, IndustryRow, RegionGroup, RegionRow, Taxonomy};
+
+/// The sizes of the shipped industry lists, by which query complexity counts them: a list costs
+/// what it can hold, so that the natural tree query (clusters with their children) is cheap while
+/// nesting `children` and `parent` without end is refused.
+static INDUSTRY_BOUNDS: LazyLock<(usize, usize, usize)> =
+    LazyLock::new(|| Taxonomy::bundled().industry_bounds());
+
+fn industries_cost(top_level_only: Option<bool>, child_complexity: usize) -> usize {
+    let (clusters, all, _) = *INDUSTRY_BOUNDS;
+    let rows = if top_level_only.unwrap_or(false) {
+        clusters
+    } else {
+        all
+    };
+    rows.max(1) * child_complexity
+}
+
+fn children_cost(child_complexity: usize) -> usize {
+    INDUSTRY_BOUNDS.2.max(1) * child_complexity
+}
 
 /// An administrative region of Jinzhong (GB/T 2260 code).
 #[derive(Clone, Debug)]
@@ -51,8 +71,8 @@ impl Industry {
         let parent = self.0.parent.as_deref()?;
         taxonomy.industry(parent).cloned().map(Industry)
     }
-    /// Counted as ten items in the query complexity, so that nested lists stay bounded.
-    #[graphql(complexity = "10 * child_complexity")]
+    /// Counted in the query complexity as the most children a cluster has.
+    #[graphql(complexity = "children_cost(child_complexity)")]
     async fn children(&self, ctx: &Context<'_>) -> Vec<Industry> {
         let taxonomy = ctx.data_unchecked::<Arc<Taxonomy>>();
         taxonomy
@@ -101,7 +121,7 @@ impl TaxonomyQuery {
     }
 
     /// Industries in the taxonomy's order; `topLevelOnly` returns the clusters alone.
-    #[graphql(complexity = "50 * child_complexity")]
+    #[graphql(complexity = "industries_cost(top_level_only, child_complexity)")]
     async fn industries(&self, ctx: &Context<'_>, top_level_only: Option<bool>) -> Vec<Industry> {
         let taxonomy = ctx.data_unchecked::<Arc<Taxonomy>>();
         taxonomy

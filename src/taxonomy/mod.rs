@@ -124,6 +124,18 @@ impl Taxonomy {
         self.industry_index.get(code).map(|&i| &self.industries[i])
     }
 
+    /// How many industries a list of them can hold: (clusters, all, most children of one
+    /// cluster). Query complexity counts nested industry lists by these.
+    pub fn industry_bounds(&self) -> (usize, usize, usize) {
+        let clusters = self.industries.iter().filter(|i| i.parent.is_none());
+        let most_children = clusters
+            .clone()
+            .map(|c| self.children(&c.code).count())
+            .max()
+            .unwrap_or(0);
+        (clusters.count(), self.industries.len(), most_children)
+    }
+
     pub fn children(&self, code: &str) -> impl Iterator<Item = &IndustryRow> {
         self.industries
             .iter()

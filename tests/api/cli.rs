@@ -102,3 +102,45 @@ fn match_eval_scores_a_set_with_known_answers() {
         .unwrap();
     assert!(!missing.status.success());
 }
+
+#[test]
+fn serve_demo_on_a_database_with_content_says_it_loaded_nothing() {
+    use std::io::BufRead as _;
+    let dir = tempfile::tempdir().unwrap();
+    let seeded = twolists(dir.path())
+        .args(["seed", "--demo"])
+        .output()
+        .unwrap();
+    assert!(seeded.status.success(), "{seeded:?}");
+
+    let mut server = twolists(dir.path())
+        .args(["serve", "--demo", "--addr", "127.0.0.1:0"])
+        .stderr(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let stderr = server.stderr.take().unwrap();
+    let (sender, receiver) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in std::io::BufReader::new(stderr).lines() {
+            let Ok(line) = line else { break };
+            if sender.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    let mut said = None;
+    while let Ok(line) =
+        receiver.recv_timeout(deadline.saturating_duration_since(std::time::Instant::now()))
+    {
+        if line.contains("--demo") {
+            said = Some(line);
+            break;
+        }
+    }
+    server.kill().unwrap();
+    server.wait().unwrap();
+    let said = said.expect("serve --demo says why it loaded nothing");
+    assert!(said.contains("demo data was not loaded"), "{said}");
+}

@@ -2,8 +2,10 @@ use axum::body::Body;
 use axum::http::Request;
 use serde_json::{Value, json};
 
-use crate::db_test;
-use crate::util::error_code;
+use tower::ServiceExt as _;
+
+use crate::util::{TestApp, error_code};
+use crate::{backend_test, db_test};
 
 /// The introspection query GraphiQL and most clients send (graphql-js `getIntrospectionQuery`).
 const INTROSPECTION: &str = r#"
@@ -148,3 +150,79 @@ db_test!(internal_errors_do_not_reach_the_client, |app| {
     assert!(!text.to_lowercase().contains("relation"), "{text}");
     assert!(!text.to_lowercase().contains("table"), "{text}");
 });
+
+backend_test!(browsers_on_allowed_origins_may_call_the_api, |backend| {
+    let origin = "https://portal.jzcx.cn";
+    let preflight = |origin: &str| {
+        Request::builder()
+            .method("OPTIONS")
+            .uri("/graphql")
+            .header("origin", origin)
+            .header("access-control-request-method", "POST")
+            .header(
+                "access-control-request-headers",
+                "content-type,authorization",
+            )
+            .body(Body::empty())
+            .unwrap()
+    };
+    let allowed = |response: &axum::http::Response<Body>| {
+        response
+            .headers()
+            .get("access-control-allow-origin")
+            .map(|v| v.to_str().unwrap().to_owned())
+    };
+
+    // By default no other site may call it.
+    let closed = TestApp::new(backend).await;
+    let response = closed.router().oneshot(preflight(origin)).await.unwrap();
+    assert_eq!(allowed(&response), None);
+
+    let open = TestApp::configured(backend, |config| {
+        config.cors_origins = vec![origin.to_owned()];
+    })
+    .await;
+    let response = open.router().oneshot(preflight(origin)).await.unwrap();
+    assert_eq!(response.status(), 200);
+    assert_eq!(allowed(&response).as_deref(), Some(origin));
+    let methods = response.headers()["access-control-allow-methods"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert!(methods.contains("POST"), "{methods}");
+    let headers = response.headers()["access-control-allow-headers"]
+        .to_str()
+        .unwrap()
+        .to_ascii_lowercase();
+    assert!(headers.contains("authorization"), "{headers}");
+    let other = open
+        .router()
+        .oneshot(preflight("https://evil.example.com"))
+        .await
+        .unwrap();
+    assert_eq!(allowed(&other), None, "only the listed origins");
+
+    // The actual request carries the header too.
+    let request = Request::post("/graphql")
+        .header("origin", origin)
+        .header("content-type", "application/json")
+        .body(Body::from(r#"{"query":"{ regions { code } }"}"#))
+        .unwrap();
+    let response = open.router().oneshot(request).await.unwrap();
+    assert_eq!(response.status(), 200);
+    assert_eq!(allowed(&response).as_deref(), Some(origin));
+});
+
+#[tokio::test]
+async fn a_cors_origin_that_is_not_an_origin_stops_the_start() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = twolists::Config::new(dir.path());
+    config.cors_origins = vec!["portal.jzcx.cn".to_owned()];
+    let refused = twolists::AppState::start(&config).await;
+    let message = format!("{:#}", refused.err().expect("refused"));
+    assert!(message.contains("portal.jzcx.cn"), "{message}");
+    assert!(
+        !dir.path().join("twolists.db").exists(),
+        "refused before touching the database"
+    );
+}

@@ -151,6 +151,8 @@ db_test!(subscriptions_need_a_valid_token, |app| {
 struct Instance {
     addr: SocketAddr,
     child: std::process::Child,
+    /// Every line the process logged so far.
+    log: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
     _dir: tempfile::TempDir,
 }
 
@@ -166,7 +168,6 @@ impl Instance {
             .env("TWOLISTS_MAIL_POLL_MS", "50")
             .env("TWOLISTS_MAIL_RETRY_BASE_MS", "100")
             .env("RUST_LOG", "warn,twolists=info")
-            .env("NO_COLOR", "1")
             .stdout(std::process::Stdio::piped())
             .stderr(std::process::Stdio::null());
         if database_url.is_empty() {
@@ -179,11 +180,14 @@ impl Instance {
         // that the pipe never fills.
         let stdout = child.stdout.take().unwrap();
         let (sender, receiver) = tokio::sync::oneshot::channel();
+        let log = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let lines = log.clone();
         std::thread::spawn(move || {
             use std::io::BufRead as _;
             let mut sender = Some(sender);
             for line in std::io::BufReader::new(stdout).lines() {
                 let Ok(line) = line else { break };
+                lines.lock().unwrap().push(line.clone());
                 if line.contains("serving GraphQL")
                     && let Some(addr) = line.split("addr=").nth(1)
                     && let Some(sender) = sender.take()
@@ -200,6 +204,7 @@ impl Instance {
         let instance = Instance {
             addr,
             child,
+            log,
             _dir: dir,
         };
         let (status, _) = http(addr, "GET", "/readyz", None, "").await.unwrap();
@@ -208,7 +213,27 @@ impl Instance {
     }
 
     async fn gql(&self, token: Option<&str>, query: &str, variables: Value) -> Value {
-        let body = json!({ "query": query, "variables": variables }).to_string();
+        self.send(token, json!({ "query": query, "variables": variables }))
+            .await
+    }
+
+    /// A request naming its operation, as GraphQL clients send them.
+    async fn gql_named(
+        &self,
+        token: Option<&str>,
+        operation: &str,
+        query: &str,
+        variables: Value,
+    ) -> Value {
+        self.send(
+            token,
+            json!({ "operationName": operation, "query": query, "variables": variables }),
+        )
+        .await
+    }
+
+    async fn send(&self, token: Option<&str>, body: Value) -> Value {
+        let body = body.to_string();
         let (_, body) = http(self.addr, "POST", "/graphql", token, &body)
             .await
             .unwrap();
@@ -275,7 +300,8 @@ async fn http(
     ignore = "needs PostgreSQL: build and run with TEST_DATABASE_URL set"
 )]
 async fn two_instances_on_one_postgresql_send_each_email_once_and_share_live_events() {
-    let url = fresh_pg_schema(&test_database_url()).await;
+    let schema = fresh_pg_schema(&test_database_url()).await;
+    let url = schema.url.clone();
     let server = SmtpServer::start().await;
     let a = Instance::spawn(&url, &server.url()).await;
     let app = TestApp::on_url(&url).await;
@@ -473,4 +499,72 @@ async fn sigterm_closes_subscriptions_and_stops_cleanly() {
         "the server closes with 1001 (going away)"
     );
     assert!(instance.exited().await.success());
+}
+
+// One plain line per request, with the operation and the viewer, and never a secret.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_request_is_logged_once_without_secrets_or_colours() {
+    let server = SmtpServer::start().await;
+    let instance = Instance::spawn("", &server.url()).await;
+    let email = format!("log{}@example.cn", unique());
+    let status = std::process::Command::new(env!("CARGO_BIN_EXE_twolists"))
+        .args(["create-admin", "--email", &email])
+        .env("TWOLISTS_DATA_DIR", instance._dir.path())
+        .env("TWOLISTS_ADMIN_PASSWORD", PASSWORD)
+        .env_remove("DATABASE_URL")
+        .stdout(std::process::Stdio::null())
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let login = instance
+        .gql_named(
+            None,
+            "Login",
+            LOGIN,
+            json!({ "email": email, "password": PASSWORD }),
+        )
+        .await;
+    let token = login["data"]["login"]["accessToken"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{login}"))
+        .to_owned();
+    let user = login["data"]["login"]["user"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let me = instance
+        .gql_named(Some(&token), "Me", "query Me { me { id } }", json!({}))
+        .await;
+    assert_eq!(me["data"]["me"]["id"], user);
+
+    let answered = |operation: &str| {
+        let needle = format!("operation={operation}");
+        let log = instance.log.clone();
+        async move {
+            let lines = log.lock().unwrap().clone();
+            let found: Vec<String> = lines
+                .into_iter()
+                .filter(|l| l.contains(&needle) && l.contains("answered"))
+                .collect();
+            (!found.is_empty()).then_some(found)
+        }
+    };
+    let login_lines = eventually("the login's log line", || answered("Login")).await;
+    assert_eq!(login_lines.len(), 1, "{login_lines:?}");
+    assert!(login_lines[0].contains("path=/graphql"), "{login_lines:?}");
+    assert!(login_lines[0].contains("status=200"), "{login_lines:?}");
+    let me_lines = eventually("the query's log line", || answered("Me")).await;
+    assert_eq!(me_lines.len(), 1, "{me_lines:?}");
+    assert!(
+        me_lines[0].contains(&format!("viewer={user}")),
+        "{me_lines:?}"
+    );
+
+    let log = instance.log.lock().unwrap().join("\n");
+    assert!(!log.contains(PASSWORD), "a password in the log");
+    assert!(!log.contains(&token), "a token in the log");
+    assert!(
+        !log.contains('\u{1b}'),
+        "colour codes in a log that is not a terminal"
+    );
 }

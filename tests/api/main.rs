@@ -9,6 +9,7 @@ mod cli;
 mod demo;
 mod editions;
 mod fixtures;
+mod harness;
 mod http;
 mod lifecycles;
 mod live;

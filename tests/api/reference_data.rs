@@ -59,3 +59,28 @@ db_test!(
         assert_eq!(app.count("industries WHERE parent_code = 'NY'").await, 6);
     }
 );
+
+// The queries a client naturally writes against reference data pass the complexity limit: the
+// industry tree from its clusters down, and the flat list with each parent.
+db_test!(the_natural_taxonomy_queries_are_not_too_complex, |app| {
+    let tree = app
+        .gql(
+            "{ industries(topLevelOnly: true) { code name level children { code name level parent { code name } } } }",
+            json!({}),
+        )
+        .await;
+    let clusters = tree["data"]["industries"].as_array().unwrap();
+    assert_eq!(clusters.len(), 6);
+    let children: usize = clusters
+        .iter()
+        .map(|c| c["children"].as_array().unwrap().len())
+        .sum();
+    assert_eq!(children, 38, "every sub-industry of seeds/taxonomy.json");
+    let flat = app
+        .gql(
+            "{ industries { code name level parent { code name level } } regions { code name kind group cluster } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(flat["data"]["industries"].as_array().unwrap().len(), 44);
+});

@@ -103,6 +103,8 @@ pub struct TestApp {
     router: Router,
     background: Option<twolists::app::Background>,
     _dir: tempfile::TempDir,
+    /// The PostgreSQL schema of this test, dropped with it (declared last: dropped last).
+    _schema: Option<PgSchema>,
 }
 
 impl Drop for TestApp {
@@ -126,10 +128,14 @@ impl TestApp {
         config.mail_retry_base = std::time::Duration::from_millis(100);
         config.mail_poll_interval = std::time::Duration::from_millis(50);
         change(&mut config);
-        if backend == Backend::Postgres {
-            config.database_url = Some(fresh_pg_schema(&test_database_url()).await);
-        }
-        TestApp::start(config, dir).await
+        let schema = match backend {
+            Backend::Postgres => Some(fresh_pg_schema(&test_database_url()).await),
+            Backend::Sqlite => None,
+        };
+        config.database_url = schema.as_ref().map(|s| s.url.clone());
+        let mut app = TestApp::start(config, dir).await;
+        app._schema = schema;
+        app
     }
 
     /// An application on an existing database (e.g. one that server processes share), without
@@ -156,7 +162,18 @@ impl TestApp {
             router,
             background: None,
             _dir: dir,
+            _schema: None,
         }
+    }
+
+    /// The application's router, as `serve` runs it.
+    pub fn router(&self) -> Router {
+        self.router.clone()
+    }
+
+    /// The PostgreSQL schema this test runs in, if it runs on PostgreSQL.
+    pub fn pg_schema(&self) -> Option<&str> {
+        self._schema.as_ref().map(|s| s.name.as_str())
     }
 
     /// The data folder (the embedded database, and `.eml` files when there is no SMTP server).
@@ -469,22 +486,106 @@ impl ReceivedEmail {
     }
 }
 
-/// Creates a new schema in the PostgreSQL database at `base` and returns a URL whose connections
-/// use it, so that every test has its own tables and tests run in parallel.
-pub async fn fresh_pg_schema(base: &str) -> String {
+/// A schema of its own in the test PostgreSQL database; dropped (with everything in it) when this
+/// is dropped.
+pub struct PgSchema {
+    /// A URL whose connections use the schema.
+    pub url: String,
+    pub name: String,
+    base: String,
+}
+
+impl Drop for PgSchema {
+    fn drop(&mut self) {
+        let (base, name) = (self.base.clone(), self.name.clone());
+        // Drop runs inside the test's runtime: the schema is dropped on a thread of its own.
+        let _ = std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap();
+            runtime.block_on(drop_schemas(&base, &[name]));
+        })
+        .join();
+    }
+}
+
+/// Drops the named schemas; a schema still in use after a few seconds is left to the next sweep.
+async fn drop_schemas(base: &str, names: &[String]) {
     use sqlx::Connection as _;
-    sqlx::any::install_default_drivers();
-    let schema = format!("t_{}", uuid::Uuid::now_v7().simple());
+    let Ok(mut conn) = sqlx::AnyConnection::connect(base).await else {
+        return;
+    };
+    let _ = sqlx::query("SET lock_timeout = '5s'")
+        .execute(&mut conn)
+        .await;
+    for name in names {
+        let drop = format!("DROP SCHEMA IF EXISTS {name} CASCADE");
+        let _ = sqlx::query(sqlx::AssertSqlSafe(drop))
+            .execute(&mut conn)
+            .await;
+    }
+    let _ = conn.close().await;
+}
+
+/// The test schemas (`t_<UUIDv7>`) in the database at `base` created before `cutoff`: those a test
+/// that was killed left behind.
+pub async fn test_schemas_before(base: &str, cutoff: chrono::DateTime<chrono::Utc>) -> Vec<String> {
+    use sqlx::Connection as _;
     let mut conn = sqlx::AnyConnection::connect(base)
         .await
         .expect("TEST_DATABASE_URL is reachable");
-    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE SCHEMA {schema}")))
+    let names: Vec<String> =
+        sqlx::query_scalar("SELECT nspname::text FROM pg_namespace WHERE nspname LIKE 't\\_%'")
+            .fetch_all(&mut conn)
+            .await
+            .unwrap();
+    conn.close().await.unwrap();
+    names
+        .into_iter()
+        .filter(|name| {
+            let created = uuid::Uuid::parse_str(&name[2..])
+                .ok()
+                .and_then(|id| id.get_timestamp())
+                .map(|t| t.to_unix().0);
+            created.is_some_and(|secs| (secs as i64) < cutoff.timestamp())
+        })
+        .collect()
+}
+
+/// Drops the test schemas older than a day.
+pub async fn drop_old_test_schemas(base: &str) {
+    let day_ago = chrono::Utc::now() - chrono::Duration::days(1);
+    drop_schemas(base, &test_schemas_before(base, day_ago).await).await;
+}
+
+/// [`drop_old_test_schemas`], once per test process, before its first schema.
+async fn sweep_old_schemas(base: &str) {
+    static SWEPT: tokio::sync::OnceCell<()> = tokio::sync::OnceCell::const_new();
+    SWEPT.get_or_init(|| drop_old_test_schemas(base)).await;
+}
+
+/// Creates a new schema in the PostgreSQL database at `base`, so that every test has its own
+/// tables and tests run in parallel; leftovers of earlier runs older than a day are swept first.
+pub async fn fresh_pg_schema(base: &str) -> PgSchema {
+    use sqlx::Connection as _;
+    sqlx::any::install_default_drivers();
+    sweep_old_schemas(base).await;
+    let name = format!("t_{}", uuid::Uuid::now_v7().simple());
+    let mut conn = sqlx::AnyConnection::connect(base)
+        .await
+        .expect("TEST_DATABASE_URL is reachable");
+    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE SCHEMA {name}")))
         .execute(&mut conn)
         .await
         .unwrap();
     conn.close().await.unwrap();
     let separator = if base.contains('?') { '&' } else { '?' };
-    format!("{base}{separator}options[search_path]={schema}")
+    PgSchema {
+        url: format!("{base}{separator}options[search_path]={name}"),
+        name,
+        base: base.to_owned(),
+    }
 }
 
 /// The object a query answered under `field`, from a response that must have succeeded: a failed
