@@ -208,6 +208,7 @@ impl CapabilityQuery {
             ctx.data_unchecked::<Db>(),
             ctx.data_unchecked::<Arc<Taxonomy>>(),
             ctx.data_unchecked::<Arc<LiveIndex>>(),
+            Viewer::of(ctx),
             filter.unwrap_or_default(),
             order_by.unwrap_or_default(),
             page,

@@ -3,6 +3,7 @@
 
 use async_graphql::{Enum, InputObject};
 
+use super::CapabilityStatus;
 use crate::items::ContactInput;
 use crate::taxonomy::RegionGroup;
 
@@ -47,6 +48,10 @@ pub struct CapabilityFilter {
     pub budget_min: Option<i32>,
     pub budget_max: Option<i32>,
     pub maturity_at_least: Option<i32>,
+    /// The states to list; LISTED and FEATURED when absent (`[FEATURED]` is the 晋中优秀方案
+    /// list). Anyone may list those two; admins any state. Free text (`query`) searches the live
+    /// list only.
+    pub statuses: Option<Vec<CapabilityStatus>>,
 }
 
 #[derive(Enum, Copy, Clone, Debug, PartialEq, Eq, Default)]

@@ -79,11 +79,13 @@ pub async fn find_managed(db: &Db, viewer: &Viewer, id: &str) -> AppResult<Capab
 
 // ---- Lists ------------------------------------------------------------------------------------
 
-/// The live capability list: LISTED and FEATURED capabilities, for anyone.
+/// The capability list: LISTED and FEATURED capabilities for anyone, or the states asked for
+/// (those two for anyone, any for admins).
 pub async fn capability_list(
     db: &Db,
     taxonomy: &Taxonomy,
     index: &LiveIndex,
+    viewer: &Viewer,
     filter: CapabilityFilter,
     order_by: CapabilityOrderBy,
     page: PageRequest,
@@ -100,8 +102,14 @@ pub async fn capability_list(
         .map(str::trim)
         .filter(|q| !q.is_empty())
         .map(|text| index.search_capabilities(text, items::MAX_TEXT_HITS));
+    let statuses = items::list_statuses(
+        viewer,
+        f.statuses,
+        &[CapabilityStatus::Listed, CapabilityStatus::Featured],
+        CapabilityStatus::is_public,
+    )?;
     let query = &ListQuery {
-        statuses: vec![CapabilityStatus::Listed, CapabilityStatus::Featured],
+        statuses,
         industry_codes: f
             .industry_codes
             .map(|c| items::expand_industries(taxonomy, &c)),

@@ -431,7 +431,10 @@ pub async fn list(
     let mut select = Sql::new(&format!("SELECT {COLUMNS} FROM capabilities"));
     push_where(&mut select, q);
     select.push(match order {
-        Order::ListedAt => " ORDER BY listed_at DESC, id DESC",
+        // Items never listed (an admin's list of drafts) come last, on both databases.
+        Order::ListedAt => {
+            " ORDER BY CASE WHEN listed_at IS NULL THEN 1 ELSE 0 END, listed_at DESC, id DESC"
+        }
         Order::Maturity => " ORDER BY maturity DESC, listed_at DESC, id DESC",
         Order::Price => " ORDER BY CASE WHEN price_min IS NULL THEN 1 ELSE 0 END, price_min, id",
         Order::UpdatedAt => " ORDER BY updated_at DESC, id DESC",

@@ -9,8 +9,8 @@ mod rules;
 pub use contacts::{CONTACT_SHARING_STATUSES, ContactPartnersLoader};
 pub use filters::{MAX_TEXT_HITS, expand_industries, expand_regions};
 pub use rules::{
-    Key, OwnedItem, can_manage, can_read, check_version, invalid_transition, owner_of_new,
-    ranked_list, visible_contact,
+    Key, OwnedItem, can_manage, can_read, check_version, invalid_transition, list_statuses,
+    owner_of_new, ranked_list, visible_contact,
 };
 
 use async_graphql::{InputObject, SimpleObject};

@@ -23,6 +23,23 @@ pub fn can_manage(viewer: &Viewer, item: &impl OwnedItem) -> bool {
     viewer.is_admin() || viewer.org_id() == Some(item.owner_org())
 }
 
+/// The statuses a public list shows: those asked for, or the live ones (`live`) when none are.
+/// Anyone may ask for statuses in which items are public; admins for any. One rule for both
+/// lists.
+pub fn list_statuses<S: Copy>(
+    viewer: &Viewer,
+    asked: Option<Vec<S>>,
+    live: &[S],
+    is_public: impl Fn(S) -> bool,
+) -> AppResult<Vec<S>> {
+    match asked {
+        None => Ok(live.to_vec()),
+        Some(asked) if asked.is_empty() => Ok(live.to_vec()),
+        Some(asked) if viewer.is_admin() || asked.iter().all(|s| is_public(*s)) => Ok(asked),
+        Some(_) => Err(AppError::Forbidden),
+    }
+}
+
 /// The viewer may read the item: it has been public, or they manage it. Everyone else is told
 /// it does not exist.
 pub fn can_read(viewer: &Viewer, item: &impl OwnedItem) -> bool {

@@ -217,6 +217,7 @@ impl ScenarioQuery {
             ctx.data_unchecked::<Db>(),
             ctx.data_unchecked::<Arc<Taxonomy>>(),
             ctx.data_unchecked::<Arc<LiveIndex>>(),
+            Viewer::of(ctx),
             filter.unwrap_or_default(),
             order_by.unwrap_or_default(),
             page,

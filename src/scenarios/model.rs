@@ -4,6 +4,7 @@
 use async_graphql::{Enum, InputObject};
 use chrono::NaiveDate;
 
+use super::ScenarioStatus;
 use crate::items::ContactInput;
 use crate::taxonomy::RegionGroup;
 
@@ -113,6 +114,10 @@ pub struct OpportunityFilter {
     pub maturity_at_least: Option<i32>,
     /// Scenarios whose deadline is after this date.
     pub deadline_after: Option<NaiveDate>,
+    /// The stages to list; PUBLISHED and MATCHING (the live list) when absent. Anyone may list
+    /// the public stages (PUBLISHED, MATCHING, IMPLEMENTING, LANDED, PROMOTED, CLOSED); admins
+    /// any state. Free text (`query`) searches the live list only.
+    pub statuses: Option<Vec<ScenarioStatus>>,
 }
 
 #[derive(Enum, Copy, Clone, Debug, PartialEq, Eq, Default)]

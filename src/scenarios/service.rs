@@ -72,11 +72,13 @@ pub async fn find_managed(db: &Db, viewer: &Viewer, id: &str) -> AppResult<Scena
 
 // ---- Lists ------------------------------------------------------------------------------------
 
-/// The live opportunity list: PUBLISHED and MATCHING scenarios, for anyone.
+/// The opportunity list: PUBLISHED and MATCHING scenarios for anyone, or the stages asked for
+/// (public ones for anyone, any for admins).
 pub async fn opportunity_list(
     db: &Db,
     taxonomy: &Taxonomy,
     index: &LiveIndex,
+    viewer: &Viewer,
     filter: OpportunityFilter,
     order_by: ScenarioOrderBy,
     page: PageRequest,
@@ -93,8 +95,14 @@ pub async fn opportunity_list(
         .map(str::trim)
         .filter(|q| !q.is_empty())
         .map(|text| index.search_scenarios(text, items::MAX_TEXT_HITS));
+    let statuses = items::list_statuses(
+        viewer,
+        f.statuses,
+        &[ScenarioStatus::Published, ScenarioStatus::Matching],
+        ScenarioStatus::is_public,
+    )?;
     let query = &ListQuery {
-        statuses: vec![ScenarioStatus::Published, ScenarioStatus::Matching],
+        statuses,
         category: f.category.map(|c| c.as_str().to_owned()),
         industry_codes: f
             .industry_codes

@@ -487,7 +487,10 @@ pub async fn list(
     let mut select = Sql::new(&format!("SELECT {COLUMNS} FROM scenarios"));
     push_where(&mut select, q);
     select.push(match order {
-        Order::PublishedAt => " ORDER BY published_at DESC, id DESC",
+        // Items never published (an admin's list of drafts) come last, on both databases.
+        Order::PublishedAt => {
+            " ORDER BY CASE WHEN published_at IS NULL THEN 1 ELSE 0 END, published_at DESC, id DESC"
+        }
         Order::Deadline => " ORDER BY CASE WHEN deadline IS NULL THEN 1 ELSE 0 END, deadline, id",
         Order::Budget => {
             " ORDER BY CASE WHEN budget_max IS NULL THEN 1 ELSE 0 END, budget_max DESC, id DESC"
