@@ -65,6 +65,12 @@ pub struct AppState {
     cors_origins: Vec<header::HeaderValue>,
 }
 
+impl axum::extract::FromRef<AppState> for Db {
+    fn from_ref(state: &AppState) -> Db {
+        state.db.clone()
+    }
+}
+
 /// The service's own tasks, stopped by [`Background::stop`].
 pub struct Background {
     sweeper: tokio::task::JoinHandle<()>,
@@ -220,6 +226,7 @@ impl AppState {
             .route("/graphql/ws", get(graphql_ws))
             .route("/healthz", get(healthz))
             .route("/readyz", get(readyz))
+            .merge(crate::web::routes())
             .layer(DefaultBodyLimit::max(self.body_limit_bytes))
             .with_state(self.clone());
         let router = if self.cors_origins.is_empty() {

@@ -74,6 +74,13 @@ impl AppError {
         }
     }
 
+    /// Logs the cause of an internal failure; the client reads only the public message.
+    pub fn log(&self) {
+        if matches!(self, AppError::Database(_) | AppError::Internal(_)) {
+            tracing::error!(error = %self, "request failed");
+        }
+    }
+
     pub fn internal(message: impl std::fmt::Display) -> Self {
         AppError::Internal(Arc::new(anyhow::anyhow!("{message}")))
     }
@@ -81,9 +88,7 @@ impl AppError {
 
 impl From<AppError> for async_graphql::Error {
     fn from(err: AppError) -> Self {
-        if matches!(err, AppError::Database(_) | AppError::Internal(_)) {
-            tracing::error!(error = %err, "request failed");
-        }
+        err.log();
         let code = err.code();
         async_graphql::Error::new(err.public_message()).extend_with(|_, ext| ext.set("code", code))
     }

@@ -25,6 +25,7 @@ pub mod scenarios;
 pub mod search;
 pub mod taxonomy;
 pub mod viewer;
+pub mod web;
 
 pub use app::AppState;
 pub use config::Config;

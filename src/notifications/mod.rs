@@ -195,8 +195,6 @@ pub fn rule_for(aggregate: &str, action: &str) -> Option<&'static Rule> {
 struct Message {
     title: String,
     body: String,
-    /// Where the e-mail's link points, relative to the site.
-    path: String,
 }
 
 /// The event handler: writes the notifications (and e-mails) `event` causes, inside its
@@ -262,14 +260,16 @@ async fn deliver(
         let id = store::insert(tx, &r.id, kind, &message.title, &message.body, subject).await?;
         feed::announce_notification(tx, &r.id, &id).await?;
         if r.email_enabled {
-            let link = format!("{}{}", templates::SITE_URL, message.path);
+            // No link to the item: the site has no page for it yet, and a link must lead to a
+            // page that exists. The reader signs in to see it.
+            let paragraphs = [message.body.clone(), "请登录平台查看详情。".to_owned()];
             let email = templates::render(&templates::Content {
                 kind: kind.as_str(),
                 to: &r.email,
                 greeting_name: &r.display_name,
                 title: &message.title,
-                paragraphs: std::slice::from_ref(&message.body),
-                action: Some(("登录平台查看", &link)),
+                paragraphs: &paragraphs,
+                action: None,
                 footer: "您收到此邮件是因为开启了该类通知的邮件提醒，可在“通知设置”中关闭。",
             });
             mail::enqueue(tx, &email).await?;
@@ -358,11 +358,7 @@ fn compose(kind: NotificationKind, s: &store::Subject, note: Option<&str>) -> Me
         ),
         K::MatchMessage => (format!("对接有新留言：{pair}"), note.unwrap_or_default()),
     };
-    Message {
-        title,
-        body,
-        path: s.path(),
-    }
+    Message { title, body }
 }
 
 #[cfg(test)]

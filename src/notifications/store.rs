@@ -20,19 +20,6 @@ pub struct Subject {
     pub initiator_org: Option<String>,
 }
 
-impl Subject {
-    /// Where it lives on the site.
-    pub fn path(&self) -> String {
-        let folder = match self.aggregate.as_str() {
-            "SCENARIO" => "scenarios",
-            "CAPABILITY" => "capabilities",
-            "ORGANIZATION" => "organizations",
-            _ => "matches",
-        };
-        format!("/{folder}/{}", self.id)
-    }
-}
-
 pub async fn subject(
     tx: &mut Tx,
     aggregate: &str,

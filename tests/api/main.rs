@@ -17,6 +17,7 @@ mod matches;
 mod matching;
 mod notifications;
 mod organizations;
+mod pages;
 mod reference_data;
 mod scenarios;
 mod schema;

@@ -572,71 +572,86 @@ db_test!(
 
 // Scenarios past 对接 are listed for anyone by stage; drafts and reviews only for admins. The
 // 晋中优秀方案 list is the capability list narrowed to FEATURED.
-db_test!(the_lists_show_any_public_stage_and_admins_every_state, |app| {
-    let owner = app.gov_user().await;
-    let enterprise = app.enterprise_user().await;
-    let admin = app.admin().await;
-    for status in [
-        "PLANNED",
-        "PENDING_REVIEW",
-        "PUBLISHED",
-        "MATCHING",
-        "IMPLEMENTING",
-        "LANDED",
-        "PROMOTED",
-        "CLOSED",
-    ] {
-        scenario_in(&app, &owner, &admin, status).await;
-    }
-    create_capability(&app, &enterprise, capability_input()).await;
-    const SCENARIOS: &str = "query($s: [ScenarioStatus!]) { opportunityList(filter: { statuses: $s }) { totalCount edges { node { status } } } }";
-    const CAPABILITIES: &str = "query($s: [CapabilityStatus!]) { capabilityList(filter: { statuses: $s }) { totalCount edges { node { status } } } }";
-    let statuses = |response: &Value, list: &str| -> Vec<String> {
-        let mut found: Vec<String> = response["data"][list]["edges"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|e| e["node"]["status"].as_str().unwrap().to_owned())
-            .collect();
-        found.sort();
-        found
-    };
-
-    let live = app.gql(SCENARIOS, json!({})).await;
-    assert_eq!(statuses(&live, "opportunityList"), ["MATCHING", "PUBLISHED"]);
-    let later = app
-        .gql(SCENARIOS, json!({ "s": ["IMPLEMENTING", "LANDED", "PROMOTED", "CLOSED"] }))
-        .await;
-    assert_eq!(
-        statuses(&later, "opportunityList"),
-        ["CLOSED", "IMPLEMENTING", "LANDED", "PROMOTED"]
-    );
-    for user in [None, Some(&owner), Some(&enterprise)] {
-        let vars = json!({ "s": ["PUBLISHED", "PENDING_REVIEW"] });
-        let refused = match user {
-            Some(user) => app.try_gql_as(user, SCENARIOS, vars).await,
-            None => app.try_gql(SCENARIOS, vars).await,
+db_test!(
+    the_lists_show_any_public_stage_and_admins_every_state,
+    |app| {
+        let owner = app.gov_user().await;
+        let enterprise = app.enterprise_user().await;
+        let admin = app.admin().await;
+        for status in [
+            "PLANNED",
+            "PENDING_REVIEW",
+            "PUBLISHED",
+            "MATCHING",
+            "IMPLEMENTING",
+            "LANDED",
+            "PROMOTED",
+            "CLOSED",
+        ] {
+            scenario_in(&app, &owner, &admin, status).await;
+        }
+        create_capability(&app, &enterprise, capability_input()).await;
+        const SCENARIOS: &str = "query($s: [ScenarioStatus!]) { opportunityList(filter: { statuses: $s }) { totalCount edges { node { status } } } }";
+        const CAPABILITIES: &str = "query($s: [CapabilityStatus!]) { capabilityList(filter: { statuses: $s }) { totalCount edges { node { status } } } }";
+        let statuses = |response: &Value, list: &str| -> Vec<String> {
+            let mut found: Vec<String> = response["data"][list]["edges"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|e| e["node"]["status"].as_str().unwrap().to_owned())
+                .collect();
+            found.sort();
+            found
         };
-        assert_eq!(error_code(&refused), Some("FORBIDDEN"), "{refused}");
-    }
-    let drafts = app
-        .gql_as(&admin, SCENARIOS, json!({ "s": ["PLANNED", "PENDING_REVIEW"] }))
-        .await;
-    assert_eq!(
-        statuses(&drafts, "opportunityList"),
-        ["PENDING_REVIEW", "PLANNED"]
-    );
 
-    // Each late stage brought a listed capability; promotion made one of them FEATURED.
-    let featured = app.gql(CAPABILITIES, json!({ "s": ["FEATURED"] })).await;
-    assert_eq!(statuses(&featured, "capabilityList"), ["FEATURED"]);
-    let live = app.gql(CAPABILITIES, json!({})).await;
-    assert_eq!(
-        statuses(&live, "capabilityList"),
-        ["FEATURED", "LISTED", "LISTED", "LISTED"]
-    );
-    let refused = app.try_gql(CAPABILITIES, json!({ "s": ["DRAFT"] })).await;
-    assert_eq!(error_code(&refused), Some("FORBIDDEN"));
-    let drafts = app.gql_as(&admin, CAPABILITIES, json!({ "s": ["DRAFT"] })).await;
-    assert_eq!(statuses(&drafts, "capabilityList"), ["DRAFT"]);
-});
+        let live = app.gql(SCENARIOS, json!({})).await;
+        assert_eq!(
+            statuses(&live, "opportunityList"),
+            ["MATCHING", "PUBLISHED"]
+        );
+        let later = app
+            .gql(
+                SCENARIOS,
+                json!({ "s": ["IMPLEMENTING", "LANDED", "PROMOTED", "CLOSED"] }),
+            )
+            .await;
+        assert_eq!(
+            statuses(&later, "opportunityList"),
+            ["CLOSED", "IMPLEMENTING", "LANDED", "PROMOTED"]
+        );
+        for user in [None, Some(&owner), Some(&enterprise)] {
+            let vars = json!({ "s": ["PUBLISHED", "PENDING_REVIEW"] });
+            let refused = match user {
+                Some(user) => app.try_gql_as(user, SCENARIOS, vars).await,
+                None => app.try_gql(SCENARIOS, vars).await,
+            };
+            assert_eq!(error_code(&refused), Some("FORBIDDEN"), "{refused}");
+        }
+        let drafts = app
+            .gql_as(
+                &admin,
+                SCENARIOS,
+                json!({ "s": ["PLANNED", "PENDING_REVIEW"] }),
+            )
+            .await;
+        assert_eq!(
+            statuses(&drafts, "opportunityList"),
+            ["PENDING_REVIEW", "PLANNED"]
+        );
+
+        // Each late stage brought a listed capability; promotion made one of them FEATURED.
+        let featured = app.gql(CAPABILITIES, json!({ "s": ["FEATURED"] })).await;
+        assert_eq!(statuses(&featured, "capabilityList"), ["FEATURED"]);
+        let live = app.gql(CAPABILITIES, json!({})).await;
+        assert_eq!(
+            statuses(&live, "capabilityList"),
+            ["FEATURED", "LISTED", "LISTED", "LISTED"]
+        );
+        let refused = app.try_gql(CAPABILITIES, json!({ "s": ["DRAFT"] })).await;
+        assert_eq!(error_code(&refused), Some("FORBIDDEN"));
+        let drafts = app
+            .gql_as(&admin, CAPABILITIES, json!({ "s": ["DRAFT"] }))
+            .await;
+        assert_eq!(statuses(&drafts, "capabilityList"), ["DRAFT"]);
+    }
+);

@@ -1,0 +1,184 @@
+//! Server-rendered pages. For now the account pages that e-mails link to: confirming an address
+//! and setting a new password. They work without JavaScript, speak Chinese, and call the same
+//! functions as the `verifyEmail` and `resetPassword` mutations, so the same rules apply.
+//!
+//! Opening a link changes nothing: mail scanners that fetch links ahead of the reader would
+//! otherwise use up a single-use token. The page asks for one click (a form POST), which does.
+
+use axum::Router;
+use axum::extract::{FromRef, Query, State};
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use serde::Deserialize;
+
+use crate::auth::account;
+use crate::db::Db;
+use crate::error::{AppResult, UserError};
+use crate::mail::templates::escape_html;
+
+const SITE: &str = "晋中市场景创新两张清单平台";
+
+/// The account pages, for any router state that holds the database.
+pub fn routes<S>() -> Router<S>
+where
+    S: Clone + Send + Sync + 'static,
+    Db: FromRef<S>,
+{
+    Router::new()
+        .route("/verify-email", get(verify_form).post(verify))
+        .route("/reset-password", get(reset_form).post(reset))
+}
+
+#[derive(Deserialize)]
+struct TokenQuery {
+    #[serde(default)]
+    token: String,
+}
+
+#[derive(Deserialize)]
+struct ResetForm {
+    #[serde(default)]
+    token: String,
+    #[serde(default)]
+    password: String,
+    #[serde(default)]
+    confirm: String,
+}
+
+async fn verify_form(Query(query): Query<TokenQuery>) -> Response {
+    if query.token.trim().is_empty() {
+        return page(StatusCode::OK, "验证邮箱", &no_token());
+    }
+    let body = format!(
+        "<p>请点击下方按钮，确认这是您注册时填写的邮箱。</p>\n\
+         <form method=\"post\" action=\"/verify-email\">\n\
+         <input type=\"hidden\" name=\"token\" value=\"{}\">\n\
+         <button type=\"submit\">确认验证邮箱</button>\n</form>",
+        escape_html(query.token.trim())
+    );
+    page(StatusCode::OK, "验证邮箱", &body)
+}
+
+async fn verify(State(db): State<Db>, axum::Form(form): axum::Form<TokenQuery>) -> Response {
+    answer(
+        account::verify_email(&db, form.token.trim()).await,
+        "验证邮箱",
+        "<p>邮箱已验证。现在可以关闭此页，回到平台继续使用。</p>",
+        "",
+    )
+}
+
+async fn reset_form(Query(query): Query<TokenQuery>) -> Response {
+    if query.token.trim().is_empty() {
+        return page(StatusCode::OK, "重置密码", &no_token());
+    }
+    page(
+        StatusCode::OK,
+        "重置密码",
+        &reset_fields(query.token.trim(), None),
+    )
+}
+
+async fn reset(State(db): State<Db>, axum::Form(form): axum::Form<ResetForm>) -> Response {
+    let token = form.token.trim();
+    if form.password != form.confirm {
+        let errors = "<p class=\"error\">两次输入的新密码不一致，请重新输入。</p>";
+        return page(
+            StatusCode::BAD_REQUEST,
+            "重置密码",
+            &reset_fields(token, Some(errors)),
+        );
+    }
+    answer(
+        account::reset_password(&db, token, &form.password).await,
+        "重置密码",
+        "<p>密码已重置，所有已登录的设备均已退出。请使用新密码登录。</p>",
+        token,
+    )
+}
+
+/// The new-password form, with the errors of the last try above it.
+fn reset_fields(token: &str, errors: Option<&str>) -> String {
+    format!(
+        "{}<p>请设置新密码：至少10个字符，不能是常见密码。</p>\n\
+         <form method=\"post\" action=\"/reset-password\">\n\
+         <input type=\"hidden\" name=\"token\" value=\"{}\">\n\
+         <label>新密码 <input type=\"password\" name=\"password\" autocomplete=\"new-password\" \
+         required minlength=\"10\"></label>\n\
+         <label>再次输入 <input type=\"password\" name=\"confirm\" autocomplete=\"new-password\" \
+         required minlength=\"10\"></label>\n\
+         <button type=\"submit\">重置密码</button>\n</form>",
+        errors.unwrap_or_default(),
+        escape_html(token)
+    )
+}
+
+/// The page after a POST: `done` on success; otherwise the refusal, and for a password reset
+/// refused before its token was used (`retry_token`), the form again.
+fn answer<T>(
+    result: AppResult<Result<T, Vec<UserError>>>,
+    title: &str,
+    done: &str,
+    retry_token: &str,
+) -> Response {
+    match result {
+        Ok(Ok(_)) => page(StatusCode::OK, title, done),
+        Ok(Err(errors)) => {
+            let messages: String = errors
+                .iter()
+                .map(|e| format!("<p class=\"error\">{}</p>\n", escape_html(&e.message)))
+                .collect();
+            let token_used_up = errors
+                .iter()
+                .any(|e| e.code == crate::error::ErrorCode::InvalidToken);
+            let body = if retry_token.is_empty() || token_used_up {
+                format!("{messages}<p>请回到平台重新获取链接。</p>")
+            } else {
+                reset_fields(retry_token, Some(&messages))
+            };
+            page(StatusCode::BAD_REQUEST, title, &body)
+        }
+        Err(err) => {
+            err.log();
+            page(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                title,
+                &format!("<p class=\"error\">{}</p>", err.public_message()),
+            )
+        }
+    }
+}
+
+fn no_token() -> String {
+    "<p class=\"error\">链接不完整：请从邮件中打开完整的链接。</p>".to_owned()
+}
+
+/// A whole page. Tokens travel in these pages' addresses, so nothing is cached and no address is
+/// sent on to another site.
+fn page(status: StatusCode, title: &str, body: &str) -> Response {
+    let html = format!(
+        "<!DOCTYPE html>\n<html lang=\"zh-CN\">\n<head>\n<meta charset=\"utf-8\">\n\
+         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
+         <title>{title} · {SITE}</title>\n<style>\n\
+         body {{ font-family: sans-serif; line-height: 1.6; color: #222; margin: 0; }}\n\
+         main {{ max-width: 32rem; margin: 3rem auto; padding: 0 1rem; }}\n\
+         h1 {{ font-size: 1.4rem; }} .error {{ color: #b8342b; }}\n\
+         label {{ display: block; margin: .8rem 0; }} input {{ display: block; width: 100%; \
+         padding: .4rem; font-size: 1rem; }}\n\
+         button {{ margin-top: 1rem; padding: .5rem 1.2rem; font-size: 1rem; }}\n\
+         </style>\n</head>\n<body>\n<main>\n<p>{SITE}</p>\n<h1>{title}</h1>\n{body}\n</main>\n\
+         </body>\n</html>\n",
+        title = escape_html(title)
+    );
+    (
+        status,
+        [
+            (header::CONTENT_TYPE, "text/html; charset=utf-8"),
+            (header::CACHE_CONTROL, "no-store"),
+            (header::REFERRER_POLICY, "no-referrer"),
+        ],
+        html,
+    )
+        .into_response()
+}
