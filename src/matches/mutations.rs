@@ -11,7 +11,8 @@ use super::model::ModerationDecision;
 use super::service::{self, LandingReport};
 use super::store::{MatchRow, MessageRow};
 use crate::db::Db;
-use crate::error::{AppResult, UserError};
+use crate::error::{AppResult, Outcome, UserError};
+use crate::scenarios::graphql::ScenarioOutcome;
 use crate::scenarios::{Scenario, ScenarioRow};
 use crate::search::LiveIndex;
 use crate::viewer::Viewer;
@@ -112,6 +113,32 @@ pub struct PromoteScenarioPayload {
 crate::error::outcome_payload!(PromoteScenarioPayload {
     scenario: Scenario(ScenarioRow)
 });
+
+#[derive(SimpleObject)]
+pub struct RecordScenarioOutcomePayload {
+    /// The scenario, now LANDED.
+    pub scenario: Option<Scenario>,
+    /// What was recorded.
+    pub outcome: Option<ScenarioOutcome>,
+    pub errors: Vec<UserError>,
+}
+
+impl From<Outcome<ScenarioRow>> for RecordScenarioOutcomePayload {
+    fn from(outcome: Outcome<ScenarioRow>) -> Self {
+        match outcome {
+            Ok(row) => RecordScenarioOutcomePayload {
+                outcome: ScenarioOutcome::of(&row),
+                scenario: Some(Scenario(row)),
+                errors: Vec::new(),
+            },
+            Err(errors) => RecordScenarioOutcomePayload {
+                scenario: None,
+                outcome: None,
+                errors,
+            },
+        }
+    }
+}
 
 #[derive(Default)]
 pub struct MatchMutation;
@@ -259,7 +286,7 @@ impl MatchMutation {
         &self,
         ctx: &Context<'_>,
         input: RecordScenarioOutcomeInput,
-    ) -> AppResult<PromoteScenarioPayload> {
+    ) -> AppResult<RecordScenarioOutcomePayload> {
         let report = LandingReport {
             summary: &input.summary,
             investment: input.investment,
@@ -272,7 +299,7 @@ impl MatchMutation {
             report,
         )
         .await
-        .map(PromoteScenarioPayload::from)
+        .map(RecordScenarioOutcomePayload::from)
     }
 
     /// Admin: promotes a landed scenario (推广); its partner's capability becomes a

@@ -164,11 +164,24 @@ pub async fn land(
     completed_on: NaiveDate,
 ) -> AppResult<ScenarioRow> {
     let mut tx = db.begin().await?;
-    let landed = scenarios::store::transition_in(&mut tx, scenario, rule, Some(actor), None)
+    // The timeline entry carries the outcome.
+    let mut note = format!("落地成效：{summary}");
+    if let Some(investment) = investment {
+        note.push_str(&format!("；投资{investment}万元"));
+    }
+    note.push_str(&format!("；完成于{}", completed_on.format("%Y年%m月%d日")));
+    let landed = scenarios::store::transition_in(&mut tx, scenario, rule, Some(actor), Some(&note))
         .await?
         .ok_or(AppError::Conflict)?;
-    scenarios::store::set_outcome(&mut tx, &landed.id, summary, investment, completed_on).await?;
-    for selected in store::of_scenario(&mut tx, &landed.id, &[MatchStatus::Selected]).await? {
+    let selected = store::of_scenario(&mut tx, &landed.id, &[MatchStatus::Selected]).await?;
+    let outcome = scenarios::store::OutcomeRecord {
+        summary,
+        investment,
+        completed_on,
+        capability_id: selected.first().map(|m| m.capability_id.as_str()),
+    };
+    scenarios::store::set_outcome(&mut tx, &landed.id, &outcome).await?;
+    for selected in selected {
         let rule = lookup(RULES, selected.status(), Step::Land).expect("selected matches land");
         store::transition_in(&mut tx, &selected, rule, Some(actor), None)
             .await?

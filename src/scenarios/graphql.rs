@@ -12,6 +12,7 @@ use super::model::{
 };
 use super::service;
 use super::store::ScenarioRow;
+use crate::capabilities::{Capability, CapabilityLoader};
 use crate::db::{self, Db};
 use crate::error::{AppError, AppResult, UserError};
 use crate::items::graphql::{TimelineEvent, timeline};
@@ -124,6 +125,72 @@ impl Scenario {
     /// Every change, oldest first.
     async fn timeline(&self, ctx: &Context<'_>) -> AppResult<Vec<TimelineEvent>> {
         timeline(ctx, &self.0.id).await
+    }
+    /// What the scenario achieved, as its unit recorded it: from LANDED on, for everyone who
+    /// may read the scenario; null before.
+    async fn outcome(&self) -> Option<ScenarioOutcome> {
+        ScenarioOutcome::of(&self.0)
+    }
+}
+
+/// The outcome of a landed scenario (落地成效).
+pub struct ScenarioOutcome(ScenarioRow);
+
+impl ScenarioOutcome {
+    /// The outcome of `row`, once it has landed.
+    pub fn of(row: &ScenarioRow) -> Option<ScenarioOutcome> {
+        let landed = matches!(
+            row.status(),
+            ScenarioStatus::Landed | ScenarioStatus::Promoted
+        );
+        (landed && row.outcome_summary.is_some()).then(|| ScenarioOutcome(row.clone()))
+    }
+}
+
+#[Object]
+impl ScenarioOutcome {
+    async fn summary(&self) -> &str {
+        self.0.outcome_summary.as_deref().unwrap_or_default()
+    }
+    /// Investment in 万元, when the unit gave it.
+    async fn investment(&self) -> Option<i64> {
+        self.0.outcome_investment
+    }
+    async fn completed_on(&self) -> Option<NaiveDate> {
+        self.0.completed_on.as_deref().and_then(|d| d.parse().ok())
+    }
+    async fn recorded_at(&self) -> Option<DateTime<Utc>> {
+        self.0
+            .outcome_recorded_at
+            .as_deref()
+            .and_then(db::parse_time)
+    }
+    /// The partner selected in 对接, whose capability delivered the scenario.
+    async fn delivered_by(&self, ctx: &Context<'_>) -> AppResult<Option<DeliveredBy>> {
+        let Some(id) = self.0.outcome_capability_id.as_deref() else {
+            return Ok(None);
+        };
+        Ok(loaders::load_one::<CapabilityLoader>(ctx, id)
+            .await?
+            .map(DeliveredBy))
+    }
+}
+
+/// Who delivered a landed scenario.
+pub struct DeliveredBy(crate::capabilities::CapabilityRow);
+
+#[Object]
+impl DeliveredBy {
+    /// The capability, while the viewer may read it (null once it is archived, for the public).
+    async fn capability(&self, ctx: &Context<'_>) -> Option<Capability> {
+        crate::capabilities::service::can_read(Viewer::of(ctx), &self.0)
+            .then(|| Capability(self.0.clone()))
+    }
+    /// The organization that delivered it.
+    async fn organization(&self, ctx: &Context<'_>) -> AppResult<Organization> {
+        load_organization(ctx, &self.0.org_id)
+            .await?
+            .ok_or_else(|| AppError::internal("capability without organization"))
     }
 }
 

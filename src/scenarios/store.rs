@@ -42,13 +42,16 @@ pub struct ScenarioRow {
     pub outcome_summary: Option<String>,
     pub outcome_investment: Option<i64>,
     pub completed_on: Option<String>,
+    pub outcome_recorded_at: Option<String>,
+    /// The capability that delivered the landed scenario.
+    pub outcome_capability_id: Option<String>,
 }
 
 pub const COLUMNS: &str = "id, code, org_id, created_by, title, summary, description, category, \
     industry_codes, tags, region_code, budget_min, budget_max, cooperation_modes, \
     maturity_required, deadline, contact_name, contact_phone, contact_email, status, version, \
     created_at, updated_at, submitted_at, published_at, outcome_summary, outcome_investment, \
-    completed_on";
+    completed_on, outcome_recorded_at, outcome_capability_id";
 
 impl ScenarioRow {
     pub fn status(&self) -> ScenarioStatus {
@@ -281,22 +284,31 @@ pub async fn transition_in(
     .await
 }
 
+/// What a landed scenario achieved, as recorded by its unit.
+pub struct OutcomeRecord<'a> {
+    pub summary: &'a str,
+    pub investment: Option<i64>,
+    pub completed_on: NaiveDate,
+    /// The capability of the selected match that delivered it.
+    pub capability_id: Option<&'a str>,
+}
+
 /// Records the outcome of an implemented scenario on its row (inside the landing transaction).
 pub async fn set_outcome(
     tx: &mut Tx,
     id: &str,
-    summary: &str,
-    investment: Option<i64>,
-    completed_on: NaiveDate,
+    outcome: &OutcomeRecord<'_>,
 ) -> Result<(), sqlx::Error> {
     sqlx::query(
-        "UPDATE scenarios SET outcome_summary = $2, outcome_investment = $3, completed_on = $4 \
-         WHERE id = $1",
+        "UPDATE scenarios SET outcome_summary = $2, outcome_investment = $3, completed_on = $4, \
+         outcome_recorded_at = $5, outcome_capability_id = $6 WHERE id = $1",
     )
     .bind(id)
-    .bind(summary)
-    .bind(investment)
-    .bind(completed_on.to_string())
+    .bind(outcome.summary)
+    .bind(outcome.investment)
+    .bind(outcome.completed_on.to_string())
+    .bind(db::now())
+    .bind(outcome.capability_id)
     .execute(&mut **tx)
     .await?;
     Ok(())

@@ -133,7 +133,8 @@ pub async fn try_review(
 }
 
 pub const RECORD_OUTCOME: &str = "mutation($input: RecordScenarioOutcomeInput!) { \
-    recordScenarioOutcome(input: $input) { scenario { id status version } errors { field code message } } }";
+    recordScenarioOutcome(input: $input) { scenario { id status version } \
+    outcome { summary investment completedOn } errors { field code message } } }";
 pub const PROMOTE: &str = "mutation($input: PromoteScenarioInput!) { \
     promoteScenario(input: $input) { scenario { id status version } errors { code message } } }";
 

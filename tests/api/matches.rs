@@ -126,8 +126,54 @@ db_test!(
         )
         .await;
         assert_eq!(error_code(&refused), Some("FORBIDDEN"));
-        let landed = record_outcome(&app, &gov, &scenario["id"]).await;
-        assert_eq!(landed["status"], "LANDED");
+        const OUTCOME: &str = "query($id: ID) { scenario(id: $id) { status \
+            outcome { summary investment completedOn recordedAt \
+            deliveredBy { capability { id } organization { id } } } timeline { action note } } }";
+        let before = app.gql(OUTCOME, json!({ "id": scenario["id"] })).await;
+        assert_eq!(
+            answered(&before, "scenario")["outcome"],
+            Value::Null,
+            "not landed yet"
+        );
+        let recorded = mutate(
+            &app,
+            &gov,
+            RECORD_OUTCOME,
+            "recordScenarioOutcome",
+            outcome_input(&scenario["id"]),
+        )
+        .await;
+        assert_eq!(recorded["scenario"]["status"], "LANDED");
+        assert_eq!(
+            recorded["outcome"]["summary"],
+            outcome_input(&scenario["id"])["summary"]
+        );
+        // The public reads the outcome back, with who delivered it, and the timeline says it.
+        let public = app.gql(OUTCOME, json!({ "id": scenario["id"] })).await;
+        let read = answered(&public, "scenario");
+        let outcome = &read["outcome"];
+        let report = outcome_input(&scenario["id"]);
+        assert_eq!(outcome["summary"], report["summary"]);
+        assert_eq!(outcome["investment"], 180);
+        assert_eq!(outcome["completedOn"], report["completedOn"]);
+        assert!(outcome["recordedAt"].is_string(), "{public}");
+        assert_eq!(outcome["deliveredBy"]["capability"]["id"], capability["id"]);
+        assert_eq!(
+            outcome["deliveredBy"]["organization"]["id"],
+            json!(enterprise.org_id)
+        );
+        let entry = read["timeline"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|e| e["action"] == "RECORD_OUTCOME")
+            .unwrap()
+            .clone();
+        let note = entry["note"].as_str().unwrap();
+        assert!(
+            note.contains("两座煤矿主运输巷道实现机器人巡检") && note.contains("投资180万元"),
+            "{note}"
+        );
         let match_now = app
             .gql_as(&enterprise, QUERY_MATCH, json!({ "id": first["id"] }))
             .await;
