@@ -5,14 +5,14 @@ use std::time::Duration;
 
 use anyhow::Context as _;
 use async_graphql::Data;
-use async_graphql::http::{ALL_WEBSOCKET_PROTOCOLS, GraphiQLSource};
+use async_graphql::http::ALL_WEBSOCKET_PROTOCOLS;
 use async_graphql_axum::{GraphQLProtocol, GraphQLWebSocket};
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::ws::{CloseFrame, Message, WebSocketUpgrade};
 use axum::extract::{DefaultBodyLimit, State};
 use axum::http::{HeaderMap, StatusCode, header};
-use axum::response::{Html, IntoResponse, Response};
+use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use futures_util::future::BoxFuture;
 use futures_util::{SinkExt as _, StreamExt as _};
@@ -222,7 +222,10 @@ impl AppState {
 
     pub fn router(&self) -> Router {
         let router = Router::new()
-            .route("/graphql", get(graphiql).post(graphql_post))
+            .route(
+                "/graphql",
+                get(crate::web::graphiql::page).post(graphql_post),
+            )
             .route("/graphql/ws", get(graphql_ws))
             .route("/healthz", get(healthz))
             .route("/readyz", get(readyz))
@@ -425,15 +428,6 @@ fn label_request_error(error: &mut async_graphql::ServerError) {
         "Query is too complex." => "查询过于复杂，请减少所选字段".to_owned(),
         other => format!("请求无效：{other}"),
     };
-}
-
-async fn graphiql() -> Html<String> {
-    Html(
-        GraphiQLSource::build()
-            .endpoint("/graphql")
-            .title("晋中市场景创新两张清单平台")
-            .finish(),
-    )
 }
 
 async fn healthz() -> &'static str {

@@ -1,5 +1,5 @@
-//! Server-rendered pages. For now the account pages that e-mails link to: confirming an address
-//! and setting a new password. They work without JavaScript, speak Chinese, and call the same
+//! Server-rendered pages: GraphiQL from the binary (`graphiql`), and the account pages that
+//! e-mails link to, confirming an address and setting a new password. They work without JavaScript, speak Chinese, and call the same
 //! functions as the `verifyEmail` and `resetPassword` mutations, so the same rules apply.
 //!
 //! Opening a link changes nothing: mail scanners that fetch links ahead of the reader would
@@ -12,6 +12,8 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use serde::Deserialize;
 
+pub mod graphiql;
+
 use crate::auth::account;
 use crate::db::Db;
 use crate::error::{AppResult, UserError};
@@ -19,7 +21,7 @@ use crate::mail::templates::escape_html;
 
 const SITE: &str = "晋中市场景创新两张清单平台";
 
-/// The account pages, for any router state that holds the database.
+/// The account pages and GraphiQL's assets, for any router state that holds the database.
 pub fn routes<S>() -> Router<S>
 where
     S: Clone + Send + Sync + 'static,
@@ -28,6 +30,7 @@ where
     Router::new()
         .route("/verify-email", get(verify_form).post(verify))
         .route("/reset-password", get(reset_form).post(reset))
+        .merge(graphiql::routes())
 }
 
 #[derive(Deserialize)]

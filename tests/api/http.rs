@@ -54,10 +54,47 @@ db_test!(readiness_fails_when_a_migration_is_missing, |app| {
     assert!(body.contains("migrations pending"), "{body}");
 });
 
-db_test!(graphiql_is_served_on_get, |app| {
-    let (status, body) = app.get("/graphql").await;
+// GraphiQL loads nothing from the internet: every script and style comes from the binary, and
+// subscriptions go to the service's own WebSocket.
+db_test!(graphiql_is_served_whole_from_the_binary, |app| {
+    let (status, page) = app.get("/graphql").await;
     assert_eq!(status, 200);
-    assert!(body.contains("graphiql"), "GraphiQL page");
+    assert!(page.contains("GraphiQL.createFetcher"), "GraphiQL page");
+    assert!(page.contains("subscriptionUrl: address('/graphql/ws', true)"));
+    assert!(
+        !page.contains("http://") && !page.contains("https://"),
+        "nothing from another site: {page}"
+    );
+    let assets: Vec<&str> = page
+        .split(['"', '\''])
+        .filter(|part| part.starts_with("/graphiql/"))
+        .collect();
+    assert_eq!(assets.len(), 4, "{assets:?}");
+    for asset in assets {
+        let request = Request::get(asset).body(Body::empty()).unwrap();
+        let response = app.router().oneshot(request).await.unwrap();
+        assert_eq!(response.status(), 200, "{asset}");
+        let content_type = response.headers()["content-type"].to_str().unwrap();
+        let expected = if asset.ends_with(".css") {
+            "text/css"
+        } else {
+            "text/javascript"
+        };
+        assert!(
+            content_type.starts_with(expected),
+            "{asset}: {content_type}"
+        );
+        let (_, body) = app
+            .request(Request::get(asset).body(Body::empty()).unwrap())
+            .await;
+        assert!(body.len() > 10_000, "{asset} is the real file");
+        assert!(
+            !String::from_utf8_lossy(&body).contains("unpkg.com"),
+            "{asset} loads nothing else"
+        );
+    }
+    let (missing, _) = app.get("/graphiql/0.0.0/graphiql.min.js").await;
+    assert_eq!(missing, 404);
 });
 
 db_test!(malformed_and_oversized_bodies_are_refused, |app| {
