@@ -17,6 +17,9 @@ pub enum AppError {
     Unauthenticated,
     #[error("forbidden")]
     Forbidden,
+    /// FORBIDDEN, saying who may do it instead (Chinese, shown as is).
+    #[error("forbidden: {0}")]
+    NotYours(&'static str),
     #[error("not found")]
     NotFound,
     #[error("conflict: the object was changed by someone else")]
@@ -52,7 +55,7 @@ impl AppError {
     pub fn code(&self) -> &'static str {
         match self {
             AppError::Unauthenticated => "UNAUTHENTICATED",
-            AppError::Forbidden => "FORBIDDEN",
+            AppError::Forbidden | AppError::NotYours(_) => "FORBIDDEN",
             AppError::NotFound => "NOT_FOUND",
             AppError::Conflict => "CONFLICT",
             AppError::RateLimited => "RATE_LIMITED",
@@ -66,6 +69,7 @@ impl AppError {
         match self {
             AppError::Unauthenticated => "未登录或登录已失效，请重新登录".into(),
             AppError::Forbidden => "没有执行此操作的权限".into(),
+            AppError::NotYours(who) => (*who).into(),
             AppError::NotFound => "对象不存在".into(),
             AppError::Conflict => "数据已被他人修改，请刷新后重试".into(),
             AppError::RateLimited => "请求过于频繁，请稍后再试".into(),

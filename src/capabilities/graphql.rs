@@ -88,7 +88,6 @@ impl Capability {
     async fn certifications(&self) -> Vec<String> {
         self.0.certifications()
     }
-    /// Shown to the provider and admins only.
     /// Shown to the owner and admins, and to the other party of a match from CONNECTED on.
     async fn contact(&self, ctx: &Context<'_>) -> AppResult<Option<Contact>> {
         let viewer = Viewer::of(ctx);

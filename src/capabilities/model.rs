@@ -15,23 +15,31 @@ pub struct DeliveredCaseInput {
     pub summary: String,
 }
 
-/// The fields of a capability as the provider writes them; in an update, a missing field keeps
-/// its current value.
+/// The fields of a capability as the provider writes them. Creating needs title, summary,
+/// description, industryCodes and maturity; submitting for review needs a contact. In an update,
+/// a missing field keeps its current value.
 #[derive(InputObject, Default)]
 pub struct CapabilityFields {
+    /// Required on create; at most 60 characters.
     pub title: Option<String>,
+    /// Required on create; at most 200 characters.
     pub summary: Option<String>,
+    /// Required on create; at most 5000 characters.
     pub description: Option<String>,
+    /// Required on create: at least one industry code of the taxonomy.
     pub industry_codes: Option<Vec<String>>,
+    /// At most 10 tags of at most 20 characters.
     pub tags: Option<Vec<String>>,
-    /// Technology readiness level 1–9.
+    /// Required on create: technology readiness level 1–9.
     pub maturity: Option<i32>,
+    /// Price range in 万元.
     pub price_min: Option<i32>,
     pub price_max: Option<i32>,
     /// Defaults to the provider's region; 140700 serves the whole city.
     pub service_region_codes: Option<Vec<String>>,
     pub cases: Option<Vec<DeliveredCaseInput>>,
     pub certifications: Option<Vec<String>>,
+    /// Needed to submit for review.
     pub contact: Option<ContactInput>,
 }
 

@@ -257,45 +257,39 @@ pub async fn snapshots(
     kind: EditionKind,
     ids: &[String],
 ) -> AppResult<Result<Vec<Snapshot>, Vec<UserError>>> {
-    let (noun, candidates): (&str, Vec<Candidate>) = match kind {
-        EditionKind::Opportunity => (
-            "场景",
-            scenarios::store::find_many(db, ids)
-                .await?
-                .into_iter()
-                .map(|r| Candidate {
-                    refusal: (!accepts_scenario(r.status())).then(|| {
-                        format!(
-                            "场景“{}”当前状态为「{}」，未经发布不能列入清单",
-                            r.title,
-                            r.status().label()
-                        )
-                    }),
-                    id: r.id,
-                    code: r.code,
-                    title: r.title,
-                })
-                .collect(),
-        ),
-        EditionKind::Capability => (
-            "能力",
-            capabilities::store::find_many(db, ids)
-                .await?
-                .into_iter()
-                .map(|r| Candidate {
-                    refusal: (!r.status().is_public()).then(|| {
-                        format!(
-                            "能力“{}”当前状态为「{}」，未经审核入库不能列入清单",
-                            r.title,
-                            r.status().label()
-                        )
-                    }),
-                    id: r.id,
-                    code: r.code,
-                    title: r.title,
-                })
-                .collect(),
-        ),
+    let candidates: Vec<Candidate> = match kind {
+        EditionKind::Opportunity => scenarios::store::find_many(db, ids)
+            .await?
+            .into_iter()
+            .map(|r| Candidate {
+                refusal: (!accepts_scenario(r.status())).then(|| {
+                    format!(
+                        "场景“{}”当前状态为「{}」，未经发布不能列入清单",
+                        r.title,
+                        r.status().label()
+                    )
+                }),
+                id: r.id,
+                code: r.code,
+                title: r.title,
+            })
+            .collect(),
+        EditionKind::Capability => capabilities::store::find_many(db, ids)
+            .await?
+            .into_iter()
+            .map(|r| Candidate {
+                refusal: (!r.status().is_public()).then(|| {
+                    format!(
+                        "能力“{}”当前状态为「{}」，未经审核入库不能列入清单",
+                        r.title,
+                        r.status().label()
+                    )
+                }),
+                id: r.id,
+                code: r.code,
+                title: r.title,
+            })
+            .collect(),
     };
     let mut errors = Vec::new();
     let mut out = Vec::new();
@@ -310,11 +304,7 @@ pub async fn snapshots(
                 code: c.code.clone(),
                 title: c.title.clone(),
             }),
-            None => errors.push(UserError::new(
-                &field,
-                ErrorCode::Invalid,
-                format!("{noun}不存在"),
-            )),
+            None => errors.push(UserError::new(&field, ErrorCode::Invalid, not_found(kind))),
         }
     }
     Ok(if errors.is_empty() {
@@ -322,6 +312,14 @@ pub async fn snapshots(
     } else {
         Err(errors)
     })
+}
+
+/// What is wrong with an id that names no item of the edition's kind, and what to do.
+fn not_found(kind: EditionKind) -> &'static str {
+    match kind {
+        EditionKind::Opportunity => "没有这个场景：机会清单只收录已发布的场景，能力请加入能力清单",
+        EditionKind::Capability => "没有这个能力：能力清单只收录已入库的能力，场景请加入机会清单",
+    }
 }
 
 fn is_duplicate_batch(err: &sqlx::Error) -> bool {

@@ -371,7 +371,9 @@ pub async fn respond(
     let claims = viewer.require_user()?;
     let (current, sides) = find(db, viewer, id).await?;
     if sides.counterparty(&current) != claims.org {
-        return Err(AppError::Forbidden);
+        return Err(AppError::NotYours(
+            "只有对接的另一方（未发起对接的一方）可以回应；管理员推荐的对接由能力提供方回应",
+        ));
     }
     let step = if accept { Step::Accept } else { Step::Decline };
     let Some(rule) = lookup(RULES, current.status(), step) else {
@@ -398,7 +400,9 @@ pub async fn select(
     let claims = viewer.require_user()?;
     let (current, sides) = find(db, viewer, id).await?;
     if !(viewer.is_admin() || sides.scenario.org_id == claims.org) {
-        return Err(AppError::Forbidden);
+        return Err(AppError::NotYours(
+            "只有场景发布单位（或代其操作的管理员）可以选定合作方",
+        ));
     }
     let Some(rule) = lookup(RULES, current.status(), Step::Select) else {
         return Ok(Err(invalid_transition(&current, Step::Select)));
@@ -424,7 +428,7 @@ pub async fn withdraw(db: &Db, viewer: &Viewer, id: &str) -> AppResult<Outcome<M
     let claims = viewer.require_user()?;
     let (current, _) = find(db, viewer, id).await?;
     if current.initiator_org_id != claims.org {
-        return Err(AppError::Forbidden);
+        return Err(AppError::NotYours("只有发起对接的一方可以撤回"));
     }
     let Some(rule) = lookup(RULES, current.status(), Step::Withdraw) else {
         return Ok(Err(invalid_transition(&current, Step::Withdraw)));

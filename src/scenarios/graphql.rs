@@ -89,7 +89,6 @@ impl Scenario {
     async fn deadline(&self) -> Option<NaiveDate> {
         self.0.deadline()
     }
-    /// Shown to the publishing unit and admins only.
     /// Shown to the owner and admins, and to the other party of a match from CONNECTED on.
     async fn contact(&self, ctx: &Context<'_>) -> AppResult<Option<Contact>> {
         let viewer = Viewer::of(ctx);

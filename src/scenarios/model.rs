@@ -71,29 +71,36 @@ impl CooperationMode {
     }
 }
 
-/// The fields of a scenario as the owner writes them; in an update, a missing field keeps its
-/// current value.
+/// The fields of a scenario as the owner writes them. Creating needs title, summary,
+/// description, category and industryCodes (the rest may come later); planning (PLAN) needs
+/// budgetMin or budgetMax, maturityRequired, a deadline after today and a contact. In an update, a
+/// missing field keeps its current value.
 #[derive(InputObject, Default)]
 pub struct ScenarioFields {
-    /// At most 60 characters.
+    /// Required on create; at most 60 characters.
     pub title: Option<String>,
-    /// At most 200 characters.
+    /// Required on create; at most 200 characters.
     pub summary: Option<String>,
-    /// At most 5000 characters.
+    /// Required on create; at most 5000 characters.
     pub description: Option<String>,
+    /// Required on create.
     pub category: Option<ScenarioCategoryCode>,
-    /// At least one industry code of the taxonomy.
+    /// Required on create: at least one industry code of the taxonomy (a cluster such as MT
+    /// stands for all of its sub-industries).
     pub industry_codes: Option<Vec<String>>,
     /// At most 10 tags of at most 20 characters.
     pub tags: Option<Vec<String>>,
     /// Defaults to the publishing unit's region.
     pub region_code: Option<String>,
+    /// Budget range in 万元; one end is needed to plan.
     pub budget_min: Option<i32>,
     pub budget_max: Option<i32>,
     pub cooperation_modes: Option<Vec<CooperationMode>>,
-    /// Technology readiness level 1–9.
+    /// Technology readiness level 1–9; needed to plan.
     pub maturity_required: Option<i32>,
+    /// The last day applications are taken; after today, needed to plan.
     pub deadline: Option<NaiveDate>,
+    /// Needed to plan.
     pub contact: Option<ContactInput>,
 }
 

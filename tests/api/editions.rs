@@ -77,6 +77,11 @@ db_test!(editions_are_created_filled_and_frozen_by_admins, |app| {
     let p = &refused["data"]["addEditionItems"];
     assert_eq!(payload_codes(p), ["INVALID", "INVALID"]);
     assert_eq!(p["errors"][0]["field"], json!(["itemIds", "1"]));
+    assert_eq!(p["errors"][1]["field"], json!(["itemIds", "2"]));
+    assert_eq!(
+        p["errors"][1]["message"], "没有这个场景：机会清单只收录已发布的场景，能力请加入能力清单",
+        "a capability in an opportunity edition is told where it belongs"
+    );
     assert_eq!(app.count("edition_items").await, 0);
     let not_admin = app.try_gql_as(&owner, ADD, add(vec![&first["id"]])).await;
     assert_eq!(error_code(&not_admin), Some("FORBIDDEN"));

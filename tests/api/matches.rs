@@ -425,18 +425,23 @@ db_test!(match_refusals_write_nothing, |app| {
         ["INVALID_TRANSITION"]
     );
 
-    // Only the other party responds; only the unit selects; only the initiator withdraws.
+    // Only the other party responds; only the unit selects; only the initiator withdraws. Each
+    // refusal says who may.
+    let own = try_respond(&app, &enterprise, &first["id"], true).await;
+    assert_eq!(error_code(&own), Some("FORBIDDEN"));
     assert_eq!(
-        error_code(&try_respond(&app, &enterprise, &first["id"], true).await),
-        Some("FORBIDDEN")
+        own["errors"][0]["message"],
+        "只有对接的另一方（未发起对接的一方）可以回应；管理员推荐的对接由能力提供方回应"
     );
     assert_eq!(
         error_code(&try_respond(&app, &other_gov, &first["id"], true).await),
         Some("NOT_FOUND")
     );
+    let not_theirs = try_withdraw(&app, &gov, &first["id"]).await;
+    assert_eq!(error_code(&not_theirs), Some("FORBIDDEN"));
     assert_eq!(
-        error_code(&try_withdraw(&app, &gov, &first["id"]).await),
-        Some("FORBIDDEN")
+        not_theirs["errors"][0]["message"],
+        "只有发起对接的一方可以撤回"
     );
     let too_early = app
         .try_gql_as(

@@ -61,3 +61,20 @@ fn readme_lifecycle_tables_match_the_code() {
         );
     }
 }
+
+// Each contact field says once who sees it, the same for both lists, as the README does.
+#[test]
+fn contact_fields_say_once_who_sees_them() {
+    let sdl = twolists::graphql::sdl();
+    let rule =
+        "Shown to the owner and admins, and to the other party of a match from CONNECTED on.";
+    for item in ["type Scenario {", "type Capability {"] {
+        let body = &sdl[sdl.find(item).unwrap()..];
+        let body = &body[..body.find("\n}").unwrap()];
+        let contact = body.find("\tcontact: Contact").unwrap();
+        let closing = body[..contact].rfind("\"\"\"").unwrap();
+        let opening = body[..closing].rfind("\"\"\"").unwrap();
+        let doc = body[opening + 3..closing].trim();
+        assert_eq!(doc, rule, "{item}");
+    }
+}
