@@ -240,6 +240,22 @@ impl Instance {
         serde_json::from_str(&body).unwrap()
     }
 
+    /// Creates an administrator in this instance's embedded database with `twolists
+    /// create-admin`; their e-mail address (the password is `PASSWORD`).
+    fn create_admin(&self) -> String {
+        let email = format!("admin{}@example.cn", unique());
+        let status = std::process::Command::new(env!("CARGO_BIN_EXE_twolists"))
+            .args(["create-admin", "--email", &email])
+            .env("TWOLISTS_DATA_DIR", self._dir.path())
+            .env("TWOLISTS_ADMIN_PASSWORD", PASSWORD)
+            .env_remove("DATABASE_URL")
+            .stdout(std::process::Stdio::null())
+            .status()
+            .unwrap();
+        assert!(status.success());
+        email
+    }
+
     /// Waits for the process to exit; its exit status.
     async fn exited(mut self) -> std::process::ExitStatus {
         eventually("the server process to exit", || {
@@ -464,16 +480,7 @@ async fn two_instances_on_one_postgresql_send_each_email_once_and_share_live_eve
 async fn sigterm_closes_subscriptions_and_stops_cleanly() {
     let server = SmtpServer::start().await;
     let instance = Instance::spawn("", &server.url()).await;
-    let email = format!("shutdown{}@example.cn", unique());
-    let status = std::process::Command::new(env!("CARGO_BIN_EXE_twolists"))
-        .args(["create-admin", "--email", &email])
-        .env("TWOLISTS_DATA_DIR", instance._dir.path())
-        .env("TWOLISTS_ADMIN_PASSWORD", PASSWORD)
-        .env_remove("DATABASE_URL")
-        .stdout(std::process::Stdio::null())
-        .status()
-        .unwrap();
-    assert!(status.success());
+    let email = instance.create_admin();
     let login = instance
         .gql(None, LOGIN, json!({ "email": email, "password": PASSWORD }))
         .await;
@@ -506,16 +513,7 @@ async fn sigterm_closes_subscriptions_and_stops_cleanly() {
 async fn every_request_is_logged_once_without_secrets_or_colours() {
     let server = SmtpServer::start().await;
     let instance = Instance::spawn("", &server.url()).await;
-    let email = format!("log{}@example.cn", unique());
-    let status = std::process::Command::new(env!("CARGO_BIN_EXE_twolists"))
-        .args(["create-admin", "--email", &email])
-        .env("TWOLISTS_DATA_DIR", instance._dir.path())
-        .env("TWOLISTS_ADMIN_PASSWORD", PASSWORD)
-        .env_remove("DATABASE_URL")
-        .stdout(std::process::Stdio::null())
-        .status()
-        .unwrap();
-    assert!(status.success());
+    let email = instance.create_admin();
     let login = instance
         .gql_named(
             None,
