@@ -64,7 +64,12 @@ enum Command {
     ExportSchema,
     /// Ranks every capability for every scenario of a labelled set (eval format) and prints
     /// nDCG@10, MRR and recall@20. Needs no database.
-    MatchEval { file: PathBuf },
+    MatchEval {
+        file: PathBuf,
+        /// Rank with a baseline instead of the engine: `bm25` (plain BM25 over jieba tokens).
+        #[arg(long, value_enum)]
+        baseline: Option<Baseline>,
+    },
     /// Measures the matching engine on a synthetic city: index build time, memory, and the
     /// latency of one ranking (top 20). Run it in a release build.
     BenchMatch {
@@ -75,6 +80,13 @@ enum Command {
         #[arg(long, default_value_t = 500)]
         queries: usize,
     },
+}
+
+/// A baseline ranking for `match-eval`.
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum Baseline {
+    /// Plain BM25 over jieba tokens of title, summary, description and tags.
+    Bm25,
 }
 
 /// Outgoing e-mail.
@@ -228,16 +240,19 @@ async fn main() -> anyhow::Result<()> {
             scenarios,
             queries,
         } => bench_match(capabilities, scenarios, queries)?,
-        Command::MatchEval { file } => {
+        Command::MatchEval { file, baseline } => {
             let text = std::fs::read_to_string(&file)
                 .with_context(|| format!("reading {}", file.display()))?;
             let set: twolists::matching::eval::EvalSet =
                 serde_json::from_str(&text).context("parsing the evaluation set")?;
             let started = std::time::Instant::now();
-            let metrics = twolists::matching::eval::evaluate(
-                &set,
-                twolists::taxonomy::Taxonomy::bundled().matching_world(),
-            );
+            let metrics = match baseline {
+                None => twolists::matching::eval::evaluate(
+                    &set,
+                    twolists::taxonomy::Taxonomy::bundled().matching_world(),
+                ),
+                Some(Baseline::Bm25) => twolists::matching::eval::evaluate_bm25(&set),
+            };
             println!(
                 "{}: {} scenarios, {} capabilities, {} judgments, {:.1?}",
                 set.name.as_deref().unwrap_or("set"),

@@ -96,6 +96,21 @@ fn match_eval_scores_a_set_with_known_answers() {
         "no database needed"
     );
 
+    // The plain BM25 baseline finds each scenario's best capability first too, but ranks the
+    // related-domain one (grade 1) below an unrelated one: the engine's lead, in one command.
+    let baseline = twolists(dir.path())
+        .args(["match-eval", "--baseline", "bm25", set])
+        .output()
+        .unwrap();
+    assert!(baseline.status.success(), "{baseline:?}");
+    let stdout = String::from_utf8(baseline.stdout).unwrap();
+    let line = stdout.lines().last().unwrap();
+    assert!(line.ends_with("MRR 1.0000  recall@20 1.0000"), "{stdout}");
+    let ndcg: f64 = line["nDCG@10 ".len().."nDCG@10 ".len() + 6]
+        .parse()
+        .unwrap();
+    assert!(ndcg < 1.0, "{stdout}");
+
     let missing = twolists(dir.path())
         .args(["match-eval", "/no/such/file.json"])
         .output()
