@@ -56,6 +56,8 @@ pub async fn items(
 }
 
 /// An item waiting for an admin's review.
+// One page of the queue at a time: boxing the larger row would add an allocation per item.
+#[allow(clippy::large_enum_variant)]
 pub enum Pending {
     Scenario(ScenarioRow),
     Capability(CapabilityRow),

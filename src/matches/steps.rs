@@ -174,11 +174,20 @@ pub async fn land(
         .await?
         .ok_or(AppError::Conflict)?;
     let selected = store::of_scenario(&mut tx, &landed.id, &[MatchStatus::Selected]).await?;
+    let partner = match selected.first() {
+        Some(m) => capabilities::store::find(db, &m.capability_id).await?,
+        None => None,
+    };
     let outcome = scenarios::store::OutcomeRecord {
         summary,
         investment,
         completed_on,
-        capability_id: selected.first().map(|m| m.capability_id.as_str()),
+        partner: partner.as_ref().map(|c| scenarios::store::Partner {
+            capability_id: &c.id,
+            code: c.code.as_deref(),
+            title: &c.title,
+            org_id: &c.org_id,
+        }),
     };
     scenarios::store::set_outcome(&mut tx, &landed.id, &outcome).await?;
     for selected in selected {

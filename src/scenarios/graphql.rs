@@ -12,7 +12,6 @@ use super::model::{
 };
 use super::service;
 use super::store::ScenarioRow;
-use crate::capabilities::{Capability, CapabilityLoader};
 use crate::db::{self, Db};
 use crate::error::{AppError, AppResult, UserError};
 use crate::items::graphql::{TimelineEvent, timeline};
@@ -165,32 +164,46 @@ impl ScenarioOutcome {
             .and_then(db::parse_time)
     }
     /// The partner selected in 对接, whose capability delivered the scenario.
-    async fn delivered_by(&self, ctx: &Context<'_>) -> AppResult<Option<DeliveredBy>> {
-        let Some(id) = self.0.outcome_capability_id.as_deref() else {
-            return Ok(None);
-        };
-        Ok(loaders::load_one::<CapabilityLoader>(ctx, id)
-            .await?
-            .map(DeliveredBy))
+    async fn delivered_by(&self) -> Option<DeliveredBy> {
+        let row = &self.0;
+        Some(DeliveredBy {
+            capability: DeliveredCapability {
+                id: row.outcome_capability_id.clone()?.into(),
+                code: row.outcome_capability_code.clone(),
+                title: row.outcome_capability_title.clone()?,
+            },
+            org_id: row.outcome_org_id.clone()?,
+        })
     }
 }
 
-/// Who delivered a landed scenario.
-pub struct DeliveredBy(crate::capabilities::CapabilityRow);
+/// Who delivered a landed scenario, as they were when it landed (kept as history, the way a
+/// published edition keeps its items).
+pub struct DeliveredBy {
+    capability: DeliveredCapability,
+    org_id: String,
+}
 
 #[Object]
 impl DeliveredBy {
-    /// The capability, while the viewer may read it (null once it is archived, for the public).
-    async fn capability(&self, ctx: &Context<'_>) -> Option<Capability> {
-        crate::capabilities::service::can_read(Viewer::of(ctx), &self.0)
-            .then(|| Capability(self.0.clone()))
+    /// The capability: its id (`capability(id:)` reads it while it is public), code and title.
+    async fn capability(&self) -> &DeliveredCapability {
+        &self.capability
     }
     /// The organization that delivered it.
     async fn organization(&self, ctx: &Context<'_>) -> AppResult<Organization> {
-        load_organization(ctx, &self.0.org_id)
+        load_organization(ctx, &self.org_id)
             .await?
-            .ok_or_else(|| AppError::internal("capability without organization"))
+            .ok_or_else(|| AppError::internal("outcome without organization"))
     }
+}
+
+/// A capability as it was when the scenario it delivered landed.
+#[derive(SimpleObject)]
+pub struct DeliveredCapability {
+    pub id: ID,
+    pub code: Option<String>,
+    pub title: String,
 }
 
 #[derive(InputObject)]

@@ -43,15 +43,19 @@ pub struct ScenarioRow {
     pub outcome_investment: Option<i64>,
     pub completed_on: Option<String>,
     pub outcome_recorded_at: Option<String>,
-    /// The capability that delivered the landed scenario.
+    /// Who delivered the landed scenario, as they were at landing.
     pub outcome_capability_id: Option<String>,
+    pub outcome_capability_code: Option<String>,
+    pub outcome_capability_title: Option<String>,
+    pub outcome_org_id: Option<String>,
 }
 
 pub const COLUMNS: &str = "id, code, org_id, created_by, title, summary, description, category, \
     industry_codes, tags, region_code, budget_min, budget_max, cooperation_modes, \
     maturity_required, deadline, contact_name, contact_phone, contact_email, status, version, \
     created_at, updated_at, submitted_at, published_at, outcome_summary, outcome_investment, \
-    completed_on, outcome_recorded_at, outcome_capability_id";
+    completed_on, outcome_recorded_at, outcome_capability_id, outcome_capability_code, \
+    outcome_capability_title, outcome_org_id";
 
 impl ScenarioRow {
     pub fn status(&self) -> ScenarioStatus {
@@ -289,8 +293,16 @@ pub struct OutcomeRecord<'a> {
     pub summary: &'a str,
     pub investment: Option<i64>,
     pub completed_on: NaiveDate,
-    /// The capability of the selected match that delivered it.
-    pub capability_id: Option<&'a str>,
+    /// Who delivered it: the capability of the selected match, as it is at landing.
+    pub partner: Option<Partner<'a>>,
+}
+
+/// The capability that delivered a scenario and its organization.
+pub struct Partner<'a> {
+    pub capability_id: &'a str,
+    pub code: Option<&'a str>,
+    pub title: &'a str,
+    pub org_id: &'a str,
 }
 
 /// Records the outcome of an implemented scenario on its row (inside the landing transaction).
@@ -299,16 +311,21 @@ pub async fn set_outcome(
     id: &str,
     outcome: &OutcomeRecord<'_>,
 ) -> Result<(), sqlx::Error> {
+    let partner = outcome.partner.as_ref();
     sqlx::query(
         "UPDATE scenarios SET outcome_summary = $2, outcome_investment = $3, completed_on = $4, \
-         outcome_recorded_at = $5, outcome_capability_id = $6 WHERE id = $1",
+         outcome_recorded_at = $5, outcome_capability_id = $6, outcome_capability_code = $7, \
+         outcome_capability_title = $8, outcome_org_id = $9 WHERE id = $1",
     )
     .bind(id)
     .bind(outcome.summary)
     .bind(outcome.investment)
     .bind(outcome.completed_on.to_string())
     .bind(db::now())
-    .bind(outcome.capability_id)
+    .bind(partner.map(|p| p.capability_id))
+    .bind(partner.and_then(|p| p.code))
+    .bind(partner.map(|p| p.title))
+    .bind(partner.map(|p| p.org_id))
     .execute(&mut **tx)
     .await?;
     Ok(())

@@ -128,7 +128,8 @@ db_test!(
         assert_eq!(error_code(&refused), Some("FORBIDDEN"));
         const OUTCOME: &str = "query($id: ID) { scenario(id: $id) { status \
             outcome { summary investment completedOn recordedAt \
-            deliveredBy { capability { id } organization { id } } } timeline { action note } } }";
+            deliveredBy { capability { id code title } organization { id } } } \
+            timeline { action note } } }";
         let before = app.gql(OUTCOME, json!({ "id": scenario["id"] })).await;
         assert_eq!(
             answered(&before, "scenario")["outcome"],
@@ -158,6 +159,14 @@ db_test!(
         assert_eq!(outcome["completedOn"], report["completedOn"]);
         assert!(outcome["recordedAt"].is_string(), "{public}");
         assert_eq!(outcome["deliveredBy"]["capability"]["id"], capability["id"]);
+        assert_eq!(
+            outcome["deliveredBy"]["capability"]["code"],
+            capability["code"]
+        );
+        assert_eq!(
+            outcome["deliveredBy"]["capability"]["title"],
+            capability["title"]
+        );
         assert_eq!(
             outcome["deliveredBy"]["organization"]["id"],
             json!(enterprise.org_id)
