@@ -26,17 +26,25 @@ pub fn can_manage(viewer: &Viewer, item: &impl OwnedItem) -> bool {
 /// The statuses a public list shows: those asked for, or the live ones (`live`) when none are.
 /// Anyone may ask for statuses in which items are public; admins for any. One rule for both
 /// lists.
-pub fn list_statuses<S: Copy>(
+pub fn list_statuses<S: Copy + PartialEq>(
     viewer: &Viewer,
     asked: Option<Vec<S>>,
     live: &[S],
     is_public: impl Fn(S) -> bool,
 ) -> AppResult<Vec<S>> {
-    match asked {
-        None => Ok(live.to_vec()),
-        Some(asked) if asked.is_empty() => Ok(live.to_vec()),
-        Some(asked) if viewer.is_admin() || asked.iter().all(|s| is_public(*s)) => Ok(asked),
-        Some(_) => Err(AppError::Forbidden),
+    // Each status once: a request repeating one many times stays one condition of the query.
+    let mut distinct: Vec<S> = Vec::new();
+    for status in asked.unwrap_or_default() {
+        if !distinct.contains(&status) {
+            distinct.push(status);
+        }
+    }
+    if distinct.is_empty() {
+        Ok(live.to_vec())
+    } else if viewer.is_admin() || distinct.iter().all(|s| is_public(*s)) {
+        Ok(distinct)
+    } else {
+        Err(AppError::Forbidden)
     }
 }
 

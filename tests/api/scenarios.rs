@@ -627,6 +627,11 @@ db_test!(
             };
             assert_eq!(error_code(&refused), Some("FORBIDDEN"), "{refused}");
         }
+        // A status repeated many times is asked for once.
+        let repeated = app
+            .gql(SCENARIOS, json!({ "s": vec!["LANDED"; 50_000] }))
+            .await;
+        assert_eq!(statuses(&repeated, "opportunityList"), ["LANDED"]);
         let drafts = app
             .gql_as(
                 &admin,
