@@ -10,7 +10,7 @@ use anyhow::Context as _;
 use chrono::Datelike as _;
 use serde::Deserialize;
 
-use crate::auth::{self, Role, password};
+use crate::auth::{self, JoinedVia, NewUser, Role, password};
 use crate::capabilities::machine::{CapabilityStatus, Step as CapabilityStep};
 use crate::capabilities::store::{self as capability_store, CapabilityContent, DeliveredCase};
 use crate::db::Db;
@@ -140,11 +140,14 @@ pub async fn load(db: &Db, taxonomy: &Arc<Taxonomy>) -> anyhow::Result<Option<Lo
         let email = format!("{}@{DEMO_DOMAIN}", unit.key);
         let user = auth::insert_user(
             &mut tx,
-            &email,
-            &hash,
-            &contact_name(i),
-            Role::Government,
-            &org.id,
+            NewUser {
+                email: &email,
+                password_hash: &hash,
+                display_name: &contact_name(i),
+                role: Role::Government,
+                organization_id: &org.id,
+                joined_via: JoinedVia::CommandLine,
+            },
         )
         .await?;
         members.push((unit.key.clone(), org.id, user.id));
@@ -175,11 +178,14 @@ pub async fn load(db: &Db, taxonomy: &Arc<Taxonomy>) -> anyhow::Result<Option<Lo
         let email = format!("{}@{DEMO_DOMAIN}", provider.key);
         let user = auth::insert_user(
             &mut tx,
-            &email,
-            &hash,
-            &contact_name(i + 7),
-            Role::Enterprise,
-            &org.id,
+            NewUser {
+                email: &email,
+                password_hash: &hash,
+                display_name: &contact_name(i + 7),
+                role: Role::Enterprise,
+                organization_id: &org.id,
+                joined_via: JoinedVia::CommandLine,
+            },
         )
         .await?;
         members.push((provider.key.clone(), org.id, user.id));

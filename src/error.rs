@@ -20,6 +20,13 @@ pub enum AppError {
     /// FORBIDDEN, saying who may do it instead (Chinese, shown as is).
     #[error("forbidden: {0}")]
     NotYours(&'static str),
+    /// The viewer's organization is suspended or was rejected: a stable code and the Chinese
+    /// message that says why and what to do.
+    #[error("organization may not act: {code}")]
+    OrganizationInactive {
+        code: &'static str,
+        message: &'static str,
+    },
     #[error("not found")]
     NotFound,
     #[error("conflict: the object was changed by someone else")]
@@ -56,6 +63,7 @@ impl AppError {
         match self {
             AppError::Unauthenticated => "UNAUTHENTICATED",
             AppError::Forbidden | AppError::NotYours(_) => "FORBIDDEN",
+            AppError::OrganizationInactive { code, .. } => code,
             AppError::NotFound => "NOT_FOUND",
             AppError::Conflict => "CONFLICT",
             AppError::RateLimited => "RATE_LIMITED",
@@ -70,6 +78,7 @@ impl AppError {
             AppError::Unauthenticated => "未登录或登录已失效，请重新登录".into(),
             AppError::Forbidden => "没有执行此操作的权限".into(),
             AppError::NotYours(who) => (*who).into(),
+            AppError::OrganizationInactive { message, .. } => (*message).into(),
             AppError::NotFound => "对象不存在".into(),
             AppError::Conflict => "数据已被他人修改，请刷新后重试".into(),
             AppError::RateLimited => "请求过于频繁，请稍后再试".into(),
@@ -162,6 +171,10 @@ pub enum ErrorCode {
     Incomplete,
     /// The e-mailed token is unknown, already used or expired.
     InvalidToken,
+    /// The account was removed from its organization and can no longer sign in.
+    MemberRemoved,
+    /// Too many open invitations for one organization.
+    LimitReached,
 }
 
 /// A validation or business-rule failure, returned in a mutation payload.

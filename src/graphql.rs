@@ -2,7 +2,7 @@
 
 use async_graphql::{MergedObject, MergedSubscription, SDLExportOptions, Schema, SchemaBuilder};
 
-use crate::auth::{AuthMutation, AuthQuery};
+use crate::auth::{AuthMutation, AuthQuery, MemberMutation, MemberQuery};
 use crate::capabilities::{CapabilityMutation, CapabilityQuery};
 use crate::lists::{ListsMutation, ListsQuery};
 use crate::mail::{MailMutation, MailQuery};
@@ -15,6 +15,7 @@ use crate::taxonomy::TaxonomyQuery;
 #[derive(MergedObject, Default)]
 pub struct QueryRoot(
     AuthQuery,
+    MemberQuery,
     TaxonomyQuery,
     OrgQuery,
     ScenarioQuery,
@@ -29,6 +30,7 @@ pub struct QueryRoot(
 #[derive(MergedObject, Default)]
 pub struct MutationRoot(
     AuthMutation,
+    MemberMutation,
     OrgMutation,
     ScenarioMutation,
     CapabilityMutation,

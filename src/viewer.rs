@@ -51,12 +51,24 @@ pub struct Claims {
     pub exp: i64,
 }
 
+/// Why a signed-in user's organization may not act for now. Not in the token: read from the
+/// database on every request, so that a suspension takes effect at once.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum Bar {
+    /// A verified organization an admin suspended.
+    Suspended,
+    /// A registration an admin rejected.
+    Rejected,
+}
+
 /// Who is making the request, from a verified access token.
 #[derive(Clone, Debug, Default)]
 pub enum Viewer {
     #[default]
     Anonymous,
     User(Claims),
+    /// A member of an organization that may not act: may sign in and read, not change anything.
+    Barred(Claims, Bar),
 }
 
 static ANONYMOUS: Viewer = Viewer::Anonymous;
@@ -69,12 +81,30 @@ impl Viewer {
 
     pub fn claims(&self) -> Option<&Claims> {
         match self {
-            Viewer::User(claims) => Some(claims),
+            Viewer::User(claims) | Viewer::Barred(claims, _) => Some(claims),
             Viewer::Anonymous => None,
         }
     }
 
+    /// A signed-in user who may act: UNAUTHENTICATED without a session, and a refusal naming the
+    /// reason when their organization is suspended or was rejected.
     pub fn require_user(&self) -> AppResult<&Claims> {
+        match self {
+            Viewer::User(claims) => Ok(claims),
+            Viewer::Barred(_, Bar::Suspended) => Err(AppError::OrganizationInactive {
+                code: "ORGANIZATION_SUSPENDED",
+                message: "本单位已被平台暂停，暂时不能进行此操作；恢复后即可继续，如有疑问请联系平台管理员",
+            }),
+            Viewer::Barred(_, Bar::Rejected) => Err(AppError::OrganizationInactive {
+                code: "ORGANIZATION_REJECTED",
+                message: "本单位的注册未通过平台认证，不能进行此操作；请按通知中的原因联系平台管理员",
+            }),
+            Viewer::Anonymous => Err(AppError::Unauthenticated),
+        }
+    }
+
+    /// A signed-in user, whether or not their organization may act: for reading what is theirs.
+    pub fn require_signed_in(&self) -> AppResult<&Claims> {
         self.claims().ok_or(AppError::Unauthenticated)
     }
 

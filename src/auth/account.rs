@@ -6,7 +6,7 @@ use chrono::{Duration, Utc};
 
 use super::password;
 use super::tokens;
-use super::users::{USER_COLUMNS, UserRow, find_user_by_email, normalize_email};
+use super::users::{Membership, USER_COLUMNS, UserRow, find_user_by_email, normalize_email};
 use crate::db::{self, Db, Tx};
 use crate::error::{AppError, AppResult, ErrorCode, UserError};
 use crate::mail::{self, templates};
@@ -118,7 +118,10 @@ pub async fn request_password_reset(db: &Db, email: &str) -> AppResult<()> {
     let Some(email) = normalize_email(email) else {
         return Ok(());
     };
-    let Some(user) = find_user_by_email(db, &email).await? else {
+    let Some(user) = find_user_by_email(db, &email)
+        .await?
+        .filter(|u| u.membership() != Membership::Removed)
+    else {
         return Ok(());
     };
     let mut tx = db.begin().await?;

@@ -4,12 +4,15 @@ use async_graphql::{Context, ID, InputObject, Object, SimpleObject};
 use chrono::{DateTime, Utc};
 
 use super::account;
-use super::service::{self, RegisterInput, Session};
+use super::invitations::{self, InvitationRow, InvitationStatus};
+use super::members;
+use super::service::{self, JoinedVia, Membership, RegisterInput, Session};
 use super::{JwtKeys, Role, Viewer};
 use crate::db::{self, Db};
 use crate::error::{AppError, AppResult, UserError};
 use crate::orgs::Organization;
 use crate::orgs::graphql::load_organization;
+use crate::pagination::{Page, PageRequest};
 use crate::taxonomy::Taxonomy;
 
 pub use service::UserRow;
@@ -58,6 +61,245 @@ impl User {
     }
     async fn created_at(&self) -> Option<DateTime<Utc>> {
         db::parse_time(&self.row.created_at)
+    }
+    /// Manager, member, or removed from the organization.
+    async fn membership(&self) -> Membership {
+        self.row.membership()
+    }
+    /// How the user came into the organization: REGISTRATION marks who registered it.
+    async fn joined_via(&self) -> JoinedVia {
+        self.row.joined_via()
+    }
+    async fn removed_at(&self) -> Option<DateTime<Utc>> {
+        self.row.removed_at.as_deref().and_then(db::parse_time)
+    }
+}
+
+/// An invitation to join an organization, as its manager and admins see it.
+pub struct Invitation(pub InvitationRow);
+
+#[Object]
+impl Invitation {
+    async fn id(&self) -> ID {
+        ID(self.0.id.clone())
+    }
+    /// The address the invitation was sent to.
+    async fn email(&self) -> &str {
+        &self.0.email
+    }
+    async fn status(&self) -> InvitationStatus {
+        self.0.status()
+    }
+    async fn organization(&self, ctx: &Context<'_>) -> AppResult<Option<Organization>> {
+        load_organization(ctx, &self.0.organization_id).await
+    }
+    async fn invited_by(&self, ctx: &Context<'_>) -> AppResult<Option<User>> {
+        load_user(ctx, &self.0.invited_by).await
+    }
+    /// The account the invitation became, once accepted.
+    async fn accepted_by(&self, ctx: &Context<'_>) -> AppResult<Option<User>> {
+        match &self.0.accepted_user_id {
+            Some(id) => load_user(ctx, id).await,
+            None => Ok(None),
+        }
+    }
+    async fn created_at(&self) -> Option<DateTime<Utc>> {
+        db::parse_time(&self.0.created_at)
+    }
+    async fn expires_at(&self) -> Option<DateTime<Utc>> {
+        db::parse_time(&self.0.expires_at)
+    }
+}
+
+async fn load_user(ctx: &Context<'_>, id: &str) -> AppResult<Option<User>> {
+    let row = crate::loaders::load_one::<super::UserLoader>(ctx, id).await?;
+    Ok(row.map(User::new))
+}
+
+/// The members of organizations and the invitations that bring new ones.
+#[derive(Default)]
+pub struct MemberQuery;
+
+#[Object]
+impl MemberQuery {
+    /// The members of an organization, its manager first: for its own members and admins.
+    /// `includeRemoved` (admins only) adds the removed members.
+    async fn organization_members(
+        &self,
+        ctx: &Context<'_>,
+        organization_id: ID,
+        include_removed: Option<bool>,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> AppResult<Page<User>> {
+        let page = PageRequest::new(first, after.as_deref())?;
+        let rows = members::list(
+            ctx.data_unchecked::<Db>(),
+            Viewer::of(ctx),
+            &organization_id,
+            include_removed.unwrap_or(false),
+            page,
+        )
+        .await?;
+        Ok(page.connection_of(rows, User::new))
+    }
+
+    /// The invitations of an organization, newest first: for its manager and admins.
+    async fn organization_invitations(
+        &self,
+        ctx: &Context<'_>,
+        organization_id: ID,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> AppResult<Page<Invitation>> {
+        let page = PageRequest::new(first, after.as_deref())?;
+        let rows = invitations::list(
+            ctx.data_unchecked::<Db>(),
+            Viewer::of(ctx),
+            &organization_id,
+            page,
+        )
+        .await?;
+        Ok(page.connection_of(rows, Invitation))
+    }
+}
+
+#[derive(InputObject)]
+pub struct InviteMemberInput {
+    /// The colleague's e-mail address; the invitation link goes there.
+    pub email: String,
+    /// Admins name the organization; a manager's own is the default.
+    pub organization_id: Option<ID>,
+}
+
+#[derive(SimpleObject)]
+pub struct InvitationPayload {
+    pub invitation: Option<Invitation>,
+    pub errors: Vec<UserError>,
+}
+
+crate::error::outcome_payload!(InvitationPayload {
+    invitation: Invitation(InvitationRow)
+});
+
+#[derive(InputObject)]
+pub struct RevokeInvitationInput {
+    pub id: ID,
+}
+
+#[derive(InputObject)]
+pub struct AcceptInvitationInput {
+    /// The token from the invitation e-mail's link.
+    pub token: String,
+    pub display_name: String,
+    pub password: String,
+}
+
+#[derive(InputObject)]
+pub struct MemberInput {
+    /// The member (a user of the organization).
+    pub user_id: ID,
+}
+
+#[derive(SimpleObject)]
+pub struct MemberPayload {
+    pub user: Option<User>,
+    pub errors: Vec<UserError>,
+}
+
+impl From<crate::error::Outcome<service::UserRow>> for MemberPayload {
+    fn from(outcome: crate::error::Outcome<service::UserRow>) -> Self {
+        match outcome {
+            Ok(row) => MemberPayload {
+                user: Some(User::new(row)),
+                errors: vec![],
+            },
+            Err(errors) => MemberPayload { user: None, errors },
+        }
+    }
+}
+
+#[derive(Default)]
+pub struct MemberMutation;
+
+#[Object]
+impl MemberMutation {
+    /// A manager (or an admin) invites a colleague by e-mail. The link in the e-mail opens the
+    /// page `/accept-invitation`, works once and for seven days; a new invitation to the same
+    /// address replaces the open one. At most 20 invitations of one organization are open.
+    async fn invite_member(
+        &self,
+        ctx: &Context<'_>,
+        input: InviteMemberInput,
+    ) -> AppResult<InvitationPayload> {
+        let outcome = invitations::invite(
+            ctx.data_unchecked::<Db>(),
+            Viewer::of(ctx),
+            input.organization_id.as_ref().map(|id| id.as_str()),
+            &input.email,
+        )
+        .await?;
+        Ok(InvitationPayload::from(outcome))
+    }
+
+    /// A manager (or an admin) withdraws an open invitation; its link stops working.
+    async fn revoke_invitation(
+        &self,
+        ctx: &Context<'_>,
+        input: RevokeInvitationInput,
+    ) -> AppResult<InvitationPayload> {
+        let outcome =
+            invitations::revoke(ctx.data_unchecked::<Db>(), Viewer::of(ctx), &input.id).await?;
+        Ok(InvitationPayload::from(outcome))
+    }
+
+    /// Creates the invited colleague's account (no sign-in needed: the token is the proof). The
+    /// address counts as verified; sign in afterwards with it and the new password.
+    async fn accept_invitation(
+        &self,
+        ctx: &Context<'_>,
+        input: AcceptInvitationInput,
+    ) -> AppResult<MemberPayload> {
+        let outcome = invitations::accept(
+            ctx.data_unchecked::<Db>(),
+            input.token.trim(),
+            &input.display_name,
+            &input.password,
+        )
+        .await?;
+        Ok(match outcome {
+            Ok(row) => MemberPayload {
+                user: Some(User::own(row)),
+                errors: vec![],
+            },
+            Err(errors) => MemberPayload { user: None, errors },
+        })
+    }
+
+    /// The manager (or an admin) hands the manager role to another member; the former manager
+    /// stays a member.
+    async fn change_organization_manager(
+        &self,
+        ctx: &Context<'_>,
+        input: MemberInput,
+    ) -> AppResult<MemberPayload> {
+        let outcome =
+            members::change_manager(ctx.data_unchecked::<Db>(), Viewer::of(ctx), &input.user_id)
+                .await?;
+        Ok(MemberPayload::from(outcome))
+    }
+
+    /// The manager (or an admin) removes a member: they cannot sign in any more and their
+    /// sessions end at once; what they wrote stays with the organization. The manager is
+    /// removed only after handing the role on.
+    async fn remove_member(
+        &self,
+        ctx: &Context<'_>,
+        input: MemberInput,
+    ) -> AppResult<MemberPayload> {
+        let outcome =
+            members::remove(ctx.data_unchecked::<Db>(), Viewer::of(ctx), &input.user_id).await?;
+        Ok(MemberPayload::from(outcome))
     }
 }
 
@@ -264,7 +506,7 @@ impl AuthMutation {
         ctx: &Context<'_>,
         input: ChangePasswordInput,
     ) -> AppResult<ChangePasswordPayload> {
-        let claims = Viewer::of(ctx).require_user()?;
+        let claims = Viewer::of(ctx).require_signed_in()?;
         let db = ctx.data_unchecked::<Db>();
         Ok(
             match service::change_password(

@@ -3,7 +3,9 @@
 
 pub mod account;
 pub mod graphql;
+pub mod invitations;
 mod loader;
+pub mod members;
 pub mod password;
 mod service;
 pub mod tokens;
@@ -11,10 +13,11 @@ mod users;
 
 pub use crate::viewer::{Claims, Role, Viewer};
 
-pub use graphql::{AuthMutation, AuthQuery, User};
+pub use graphql::{AuthMutation, AuthQuery, MemberMutation, MemberQuery, User};
 pub use loader::UserLoader;
 pub use service::{
-    RegisterInput, RegisterOrganizationInput, Registered, Session, UserRow, create_admin,
-    find_user_by_email, insert_user, login, normalize_email, register, warm_up,
+    JoinedVia, Membership, NewUser, RegisterInput, RegisterOrganizationInput, Registered, Session,
+    UserRow, create_admin, find_user_by_email, insert_user, login, normalize_email, register,
+    standing, warm_up,
 };
 pub use tokens::JwtKeys;

@@ -8,14 +8,16 @@ use tokio::sync::OnceCell;
 use super::password;
 use super::tokens::{self, JwtKeys, REFRESH_TTL};
 pub use super::users::{
-    USER_COLUMNS, UserRow, find_user, find_user_by_email, find_users, insert_user, normalize_email,
+    JoinedVia, Membership, NewUser, USER_COLUMNS, UserRow, find_user, find_user_by_email,
+    find_users, insert_user, normalize_email,
 };
-use super::{Role, Viewer};
+use super::{Claims, Role, Viewer};
 use crate::db::{self, Db, Tx};
 use crate::error::{AppError, AppResult, ErrorCode, UserError, Validator};
 use crate::events::{self, NewEvent};
 use crate::orgs::{self, NewOrganization, OrganizationKind, OrganizationRow, OrganizationStatus};
 use crate::taxonomy::Taxonomy;
+use crate::viewer::Bar;
 
 /// A user's e-mail address is shown to the user themself and to admins only.
 pub fn can_see_email(viewer: &Viewer, user: &UserRow) -> bool {
@@ -154,11 +156,14 @@ pub async fn register(
     };
     let user = match insert_user(
         &mut tx,
-        &email,
-        &password_hash,
-        input.display_name.trim(),
-        role,
-        &organization.id,
+        NewUser {
+            email: &email,
+            password_hash: &password_hash,
+            display_name: input.display_name.trim(),
+            role,
+            organization_id: &organization.id,
+            joined_via: JoinedVia::Registration,
+        },
     )
     .await
     {
@@ -189,6 +194,30 @@ pub async fn register(
     super::account::queue_verification(&mut tx, &user).await?;
     tx.commit().await?;
     Ok(Ok(Registered { user, organization }))
+}
+
+/// The viewer a verified access token speaks for, as the database stands now: a removed member
+/// is signed out at once (their access token no longer counts), and the member of a suspended or
+/// rejected organization may read but not act. One primary-key lookup per signed-in request.
+pub async fn standing(db: &Db, claims: Claims) -> AppResult<Viewer> {
+    let row: Option<(String, String)> = sqlx::query_as(
+        "SELECT u.membership, o.status FROM users u \
+         JOIN organizations o ON o.id = u.organization_id WHERE u.id = $1",
+    )
+    .bind(&claims.sub)
+    .fetch_optional(db.pool())
+    .await?;
+    let Some((membership, org_status)) = row else {
+        return Err(AppError::Unauthenticated);
+    };
+    if Membership::parse(&membership) == Some(Membership::Removed) {
+        return Err(AppError::Unauthenticated);
+    }
+    Ok(match OrganizationStatus::parse(&org_status) {
+        Some(OrganizationStatus::Suspended) => Viewer::Barred(claims, Bar::Suspended),
+        Some(OrganizationStatus::Rejected) => Viewer::Barred(claims, Bar::Rejected),
+        _ => Viewer::User(claims),
+    })
 }
 
 /// A signed-in session: a short-lived access token and the refresh token that renews it.
@@ -240,6 +269,13 @@ pub async fn login(
     let Some(user) = user.filter(|_| matches) else {
         return Ok(Err(invalid_credentials()));
     };
+    if user.membership() == Membership::Removed {
+        return Ok(Err(vec![UserError::new(
+            &[],
+            ErrorCode::MemberRemoved,
+            "该账号已被移出所在单位，不能再登录；如需恢复，请联系单位管理员重新邀请",
+        )]));
+    }
     let mut tx = db.begin().await?;
     let refresh_token = insert_refresh_token(&mut tx, &user.id, &db::new_id()).await?;
     tx.commit().await?;
@@ -339,11 +375,12 @@ pub async fn refresh(db: &Db, jwt: &JwtKeys, refresh_token: &str) -> AppResult<S
         return Err(AppError::Unauthenticated);
     }
     let user: UserRow = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "SELECT {USER_COLUMNS} FROM users WHERE id = $1"
+        "SELECT {USER_COLUMNS} FROM users WHERE id = $1 AND membership <> 'REMOVED'"
     )))
     .bind(&row.user_id)
-    .fetch_one(&mut *tx)
-    .await?;
+    .fetch_optional(&mut *tx)
+    .await?
+    .ok_or(AppError::Unauthenticated)?;
     let next = insert_refresh_token(&mut tx, &user.id, &row.family_id).await?;
     tx.commit().await?;
     Ok(start_session(jwt, user, next))
@@ -439,11 +476,14 @@ pub async fn create_admin(
     let operator = orgs::ensure_operator(&mut tx).await?;
     let user = insert_user(
         &mut tx,
-        &email,
-        &password_hash,
-        display_name,
-        Role::Admin,
-        &operator.id,
+        NewUser {
+            email: &email,
+            password_hash: &password_hash,
+            display_name,
+            role: Role::Admin,
+            organization_id: &operator.id,
+            joined_via: JoinedVia::CommandLine,
+        },
     )
     .await
     .map_err(|e| {

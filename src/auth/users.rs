@@ -1,5 +1,7 @@
 //! User rows and their SQL, and the canonical form of an e-mail address.
 
+use async_graphql::Enum;
+
 use super::Role;
 use crate::db::{self, Db, Sql, Tx};
 
@@ -14,16 +16,88 @@ pub struct UserRow {
     pub email_verified_at: Option<String>,
     pub version: i64,
     pub created_at: String,
+    pub membership: String,
+    pub joined_via: String,
+    pub removed_at: Option<String>,
 }
 
 impl UserRow {
     pub fn role(&self) -> Role {
         Role::parse(&self.role).unwrap_or(Role::Enterprise)
     }
+
+    pub fn membership(&self) -> Membership {
+        Membership::parse(&self.membership).unwrap_or(Membership::Removed)
+    }
+
+    pub fn joined_via(&self) -> JoinedVia {
+        JoinedVia::parse(&self.joined_via).unwrap_or(JoinedVia::Registration)
+    }
+}
+
+/// A user's place in their organization. Each organization has exactly one manager while it
+/// has members.
+#[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
+pub enum Membership {
+    /// 单位管理员: invites and removes colleagues and hands the role on.
+    Manager,
+    Member,
+    /// Removed by the manager or an admin: cannot sign in; kept for the history that names them.
+    Removed,
+}
+
+impl Membership {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Membership::Manager => "MANAGER",
+            Membership::Member => "MEMBER",
+            Membership::Removed => "REMOVED",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "MANAGER" => Some(Membership::Manager),
+            "MEMBER" => Some(Membership::Member),
+            "REMOVED" => Some(Membership::Removed),
+            _ => None,
+        }
+    }
+}
+
+/// How a user came into their organization.
+#[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
+pub enum JoinedVia {
+    /// Registered the organization.
+    Registration,
+    /// Accepted an invitation from a manager.
+    Invitation,
+    /// Created on the command line (administrators, demo data).
+    CommandLine,
+}
+
+impl JoinedVia {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            JoinedVia::Registration => "REGISTRATION",
+            JoinedVia::Invitation => "INVITATION",
+            JoinedVia::CommandLine => "COMMAND_LINE",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "REGISTRATION" => Some(JoinedVia::Registration),
+            "INVITATION" => Some(JoinedVia::Invitation),
+            "COMMAND_LINE" => Some(JoinedVia::CommandLine),
+            _ => None,
+        }
+    }
 }
 
 pub const USER_COLUMNS: &str = "id, email, password_hash, display_name, role, organization_id, \
-                            email_verified_at, version, created_at";
+                            email_verified_at, version, created_at, membership, joined_via, \
+                            removed_at";
 
 pub async fn find_user(db: &Db, id: &str) -> Result<Option<UserRow>, sqlx::Error> {
     sqlx::query_as(sqlx::AssertSqlSafe(format!(
@@ -54,26 +128,33 @@ pub async fn find_user_by_email(db: &Db, email: &str) -> Result<Option<UserRow>,
     .await
 }
 
-pub async fn insert_user(
-    tx: &mut Tx,
-    email: &str,
-    password_hash: &str,
-    display_name: &str,
-    role: Role,
-    organization_id: &str,
-) -> Result<UserRow, sqlx::Error> {
+/// Who a new user is. The first member of an organization becomes its manager.
+pub struct NewUser<'a> {
+    pub email: &'a str,
+    pub password_hash: &'a str,
+    pub display_name: &'a str,
+    pub role: Role,
+    pub organization_id: &'a str,
+    pub joined_via: JoinedVia,
+}
+
+pub async fn insert_user(tx: &mut Tx, user: NewUser<'_>) -> Result<UserRow, sqlx::Error> {
     sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "INSERT INTO users (id, email, password_hash, display_name, role, organization_id, \
-         version, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, 1, $7, $7) \
+         version, created_at, updated_at, joined_via, membership) \
+         VALUES ($1, $2, $3, $4, $5, $6, 1, $7, $7, $8, \
+         CASE WHEN EXISTS (SELECT 1 FROM users WHERE organization_id = $6 \
+         AND membership = 'MANAGER') THEN 'MEMBER' ELSE 'MANAGER' END) \
          RETURNING {USER_COLUMNS}"
     )))
     .bind(db::new_id())
-    .bind(email)
-    .bind(password_hash)
-    .bind(display_name)
-    .bind(role.as_str())
-    .bind(organization_id)
+    .bind(user.email)
+    .bind(user.password_hash)
+    .bind(user.display_name)
+    .bind(user.role.as_str())
+    .bind(user.organization_id)
     .bind(db::now())
+    .bind(user.joined_via.as_str())
     .fetch_one(&mut **tx)
     .await
 }

@@ -124,6 +124,21 @@ pub fn password_reset(to: &str, name: &str, link: &str) -> Email {
     })
 }
 
+/// The e-mail that invites a colleague into an organization.
+pub fn invitation(to: &str, organization: &str, inviter: &str, link: &str) -> Email {
+    render(&Content {
+        kind: "INVITATION",
+        to,
+        greeting_name: to,
+        title: "邀请您加入单位",
+        paragraphs: &[format!(
+            "{inviter}邀请您以「{organization}」成员的身份使用晋中市场景创新两张清单平台。请在 7 天内点击下方链接，填写姓名并设置密码；链接仅可使用一次。"
+        )],
+        action: Some(("接受邀请", link)),
+        footer: "如果您不认识邀请人或不属于该单位，请忽略本邮件。",
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -35,7 +35,7 @@ pub fn can_see(viewer: &Viewer, sides: &Sides) -> bool {
 
 /// The match and its sides, if the viewer may see it (NOT_FOUND otherwise).
 pub async fn find(db: &Db, viewer: &Viewer, id: &str) -> AppResult<(MatchRow, Sides)> {
-    viewer.require_user()?;
+    viewer.require_signed_in()?;
     let row = store::find(db, id).await?.ok_or(AppError::NotFound)?;
     let sides = Sides::load(db, &row).await?;
     if !can_see(viewer, &sides) {
@@ -97,7 +97,7 @@ pub async fn recommended_capabilities(
     scenario_id: &str,
     first: Option<i32>,
 ) -> AppResult<Vec<(CapabilityRow, Ranked)>> {
-    viewer.require_user()?;
+    viewer.require_signed_in()?;
     let limit = recommendation_limit(first)?;
     let row = scenarios::store::find(db, scenario_id)
         .await?
@@ -121,7 +121,7 @@ pub async fn recommended_scenarios(
     capability_id: &str,
     first: Option<i32>,
 ) -> AppResult<Vec<(ScenarioRow, Ranked)>> {
-    viewer.require_user()?;
+    viewer.require_signed_in()?;
     let limit = recommendation_limit(first)?;
     let row = capabilities::store::find(db, capability_id)
         .await?

@@ -207,7 +207,7 @@ impl NotificationSubscription {
         &self,
         ctx: &Context<'_>,
     ) -> async_graphql::Result<impl Stream<Item = Notification> + use<>> {
-        let claims = Viewer::of(ctx).require_user()?;
+        let claims = Viewer::of(ctx).require_signed_in()?;
         let user_id = claims.sub.clone();
         let expires =
             chrono::DateTime::from_timestamp(claims.exp, 0).ok_or(AppError::Unauthenticated)?;

@@ -37,6 +37,12 @@ pub enum NotificationKind {
     CapabilityChangesRequested,
     /// 单位通过认证
     OrganizationVerified,
+    /// 单位未通过认证（附原因）
+    OrganizationRejected,
+    /// 单位被暂停（附原因）
+    OrganizationSuspended,
+    /// 单位恢复使用
+    OrganizationReinstated,
     /// 新的对接待审核（管理员）
     MatchProposed,
     /// 对接通过审核
@@ -58,12 +64,15 @@ pub enum NotificationKind {
 }
 
 impl NotificationKind {
-    pub const ALL: [NotificationKind; 14] = [
+    pub const ALL: [NotificationKind; 17] = [
         NotificationKind::ScenarioApproved,
         NotificationKind::ScenarioChangesRequested,
         NotificationKind::CapabilityApproved,
         NotificationKind::CapabilityChangesRequested,
         NotificationKind::OrganizationVerified,
+        NotificationKind::OrganizationRejected,
+        NotificationKind::OrganizationSuspended,
+        NotificationKind::OrganizationReinstated,
         NotificationKind::MatchProposed,
         NotificationKind::MatchApproved,
         NotificationKind::MatchRejected,
@@ -82,6 +91,9 @@ impl NotificationKind {
             NotificationKind::CapabilityApproved => "CAPABILITY_APPROVED",
             NotificationKind::CapabilityChangesRequested => "CAPABILITY_CHANGES_REQUESTED",
             NotificationKind::OrganizationVerified => "ORGANIZATION_VERIFIED",
+            NotificationKind::OrganizationRejected => "ORGANIZATION_REJECTED",
+            NotificationKind::OrganizationSuspended => "ORGANIZATION_SUSPENDED",
+            NotificationKind::OrganizationReinstated => "ORGANIZATION_REINSTATED",
             NotificationKind::MatchProposed => "MATCH_PROPOSED",
             NotificationKind::MatchApproved => "MATCH_APPROVED",
             NotificationKind::MatchRejected => "MATCH_REJECTED",
@@ -106,6 +118,9 @@ impl NotificationKind {
             NotificationKind::CapabilityApproved => "能力通过审核",
             NotificationKind::CapabilityChangesRequested => "能力被退回修改",
             NotificationKind::OrganizationVerified => "单位通过认证",
+            NotificationKind::OrganizationRejected => "单位未通过认证",
+            NotificationKind::OrganizationSuspended => "单位被暂停",
+            NotificationKind::OrganizationReinstated => "单位恢复使用",
             NotificationKind::MatchProposed => "新的对接待审核",
             NotificationKind::MatchApproved => "对接通过审核",
             NotificationKind::MatchRejected => "对接未通过审核",
@@ -174,6 +189,14 @@ pub const RULES: &[Rule] = &[
         Owner,
     ),
     rule("ORGANIZATION", "VERIFY", K::OrganizationVerified, Owner),
+    rule("ORGANIZATION", "REJECT", K::OrganizationRejected, Owner),
+    rule("ORGANIZATION", "SUSPEND", K::OrganizationSuspended, Owner),
+    rule(
+        "ORGANIZATION",
+        "REINSTATE",
+        K::OrganizationReinstated,
+        Owner,
+    ),
     rule("MATCH", "PROPOSE", K::MatchProposed, Admins),
     rule("MATCH", "APPROVE", K::MatchApproved, Parties),
     rule("MATCH", "REJECT", K::MatchRejected, Initiator),
@@ -278,6 +301,14 @@ async fn deliver(
     Ok(())
 }
 
+/// "原因：…。" for a step that gave one, empty otherwise.
+fn reason_sentence(note: &Option<String>) -> String {
+    match note {
+        Some(n) => format!("原因：{n}。"),
+        None => String::new(),
+    }
+}
+
 /// The longest excerpt of user text a notification quotes.
 const EXCERPT: usize = 200;
 
@@ -323,6 +354,24 @@ fn compose(kind: NotificationKind, s: &store::Subject, note: Option<&str>) -> Me
         K::OrganizationVerified => (
             format!("单位「{}」已通过认证", s.title),
             "贵单位现在可以发布场景和能力，并参与场景对接。".to_owned(),
+        ),
+        K::OrganizationRejected => (
+            format!("单位「{}」未通过认证", s.title),
+            format!(
+                "贵单位的注册未通过平台审核，暂不能提交或发布内容。{}如有疑问请联系平台管理员。",
+                reason_sentence(&note)
+            ),
+        ),
+        K::OrganizationSuspended => (
+            format!("单位「{}」已被暂停", s.title),
+            format!(
+                "贵单位已被平台暂停，暂时不能提交、修改或对接；已发布的内容保持不变。{}如有疑问请联系平台管理员。",
+                reason_sentence(&note)
+            ),
+        ),
+        K::OrganizationReinstated => (
+            format!("单位「{}」已恢复使用", s.title),
+            "贵单位已恢复正常，可以继续发布场景和能力、参与场景对接。".to_owned(),
         ),
         K::MatchProposed => (
             format!("新的对接待审核：{pair}"),

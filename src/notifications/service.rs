@@ -18,14 +18,14 @@ pub async fn list(
     unread_only: bool,
     page: PageRequest,
 ) -> AppResult<Rows<NotificationRow>> {
-    let user = viewer.require_user()?;
+    let user = viewer.require_signed_in()?;
     Ok(Rows::page(
         store::list(db, &user.sub, unread_only, page).await?,
     ))
 }
 
 pub async fn unread_count(db: &Db, viewer: &Viewer) -> AppResult<i64> {
-    let user = viewer.require_user()?;
+    let user = viewer.require_signed_in()?;
     Ok(store::count(db, &user.sub, true).await?)
 }
 
@@ -34,7 +34,7 @@ pub async fn email_preferences(
     db: &Db,
     viewer: &Viewer,
 ) -> AppResult<Vec<(NotificationKind, bool)>> {
-    let user = viewer.require_user()?;
+    let user = viewer.require_signed_in()?;
     let disabled = store::email_disabled(db, &user.sub).await?;
     Ok(NotificationKind::ALL
         .into_iter()
@@ -50,7 +50,7 @@ pub async fn mark_read(
     viewer: &Viewer,
     ids: Option<&[String]>,
 ) -> AppResult<Outcome<i64>> {
-    let user = viewer.require_user()?;
+    let user = viewer.require_signed_in()?;
     if ids.is_some_and(|ids| ids.is_empty() || ids.len() > MAX_MARKED) {
         return Ok(refuse(
             &["ids"],
@@ -68,7 +68,7 @@ pub async fn update_email_preferences(
     viewer: &Viewer,
     settings: &[(NotificationKind, bool)],
 ) -> AppResult<Outcome<()>> {
-    let user = viewer.require_user()?;
+    let user = viewer.require_signed_in()?;
     if settings.is_empty() {
         return Ok(refuse(
             &["preferences"],

@@ -91,12 +91,13 @@ pub async fn recipients(
          FROM users u LEFT JOIN email_preferences p ON p.user_id = u.id AND p.kind = ",
     );
     sql.bind(kind.as_str().to_owned());
+    sql.push(" WHERE u.membership <> 'REMOVED'");
     if audience == Audience::Admins {
-        sql.push(" WHERE u.role = 'ADMIN'");
+        sql.push(" AND u.role = 'ADMIN'");
     } else if orgs.is_empty() {
         return Ok(vec![]);
     } else {
-        sql.push(" WHERE u.organization_id IN (");
+        sql.push(" AND u.organization_id IN (");
         sql.bind_list(&orgs);
         sql.push(")");
     }

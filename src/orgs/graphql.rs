@@ -6,7 +6,9 @@ use async_graphql::{Context, ID, InputObject, Object, SimpleObject};
 use chrono::{DateTime, Utc};
 
 use super::service;
-use super::{OrganizationKind, OrganizationLoader, OrganizationRow, OrganizationStatus};
+use super::{
+    OrganizationAction, OrganizationKind, OrganizationLoader, OrganizationRow, OrganizationStatus,
+};
 use crate::db::{self, Db};
 use crate::error::{AppError, AppResult, UserError};
 use crate::loaders;
@@ -49,6 +51,10 @@ impl Organization {
     }
     async fn verified_at(&self) -> Option<DateTime<Utc>> {
         self.0.verified_at.as_deref().and_then(db::parse_time)
+    }
+    /// Why an admin rejected or suspended it: for its members and admins; null otherwise.
+    async fn status_reason(&self, ctx: &Context<'_>) -> Option<&str> {
+        service::status_reason(Viewer::of(ctx), &self.0)
     }
 }
 
@@ -116,6 +122,40 @@ pub struct VerifyOrganizationPayload {
 }
 
 #[derive(InputObject)]
+pub struct OrganizationStepInput {
+    pub id: ID,
+    /// Why: required to reject or suspend (the members read it); optional to reinstate.
+    pub reason: Option<String>,
+}
+
+#[derive(SimpleObject)]
+pub struct OrganizationStepPayload {
+    pub organization: Option<Organization>,
+    pub errors: Vec<UserError>,
+}
+
+crate::error::outcome_payload!(OrganizationStepPayload {
+    organization: Organization(OrganizationRow)
+});
+
+async fn step(
+    ctx: &Context<'_>,
+    id: &str,
+    action: OrganizationAction,
+    reason: Option<String>,
+) -> AppResult<crate::error::Outcome<OrganizationRow>> {
+    service::step(
+        ctx.data_unchecked::<Db>(),
+        ctx.data_unchecked::<Arc<LiveIndex>>(),
+        Viewer::of(ctx),
+        id,
+        action,
+        reason.as_deref(),
+    )
+    .await
+}
+
+#[derive(InputObject)]
 pub struct UpdateOrganizationInput {
     pub id: ID,
     /// The `version` the change is based on; a newer one means someone else changed it first.
@@ -142,21 +182,48 @@ pub struct OrgMutation;
 
 #[Object]
 impl OrgMutation {
-    /// Admin: confirms that a registered organization is who it says it is (PENDING → VERIFIED).
+    /// Admin: confirms that a registered organization is who it says it is (PENDING or REJECTED
+    /// → VERIFIED).
     async fn verify_organization(
         &self,
         ctx: &Context<'_>,
         input: VerifyOrganizationInput,
     ) -> AppResult<VerifyOrganizationPayload> {
-        let outcome = service::verify(
-            ctx.data_unchecked::<Db>(),
-            ctx.data_unchecked::<Arc<LiveIndex>>(),
-            Viewer::of(ctx),
-            &input.id,
-            input.note.as_deref(),
-        )
-        .await?;
+        let outcome = step(ctx, &input.id, OrganizationAction::Verify, input.note).await?;
         Ok(VerifyOrganizationPayload::from(outcome))
+    }
+
+    /// Admin: refuses a registration (PENDING → REJECTED). Its members are told the reason and
+    /// may sign in and read, not act.
+    async fn reject_organization(
+        &self,
+        ctx: &Context<'_>,
+        input: OrganizationStepInput,
+    ) -> AppResult<OrganizationStepPayload> {
+        let outcome = step(ctx, &input.id, OrganizationAction::Reject, input.reason).await?;
+        Ok(OrganizationStepPayload::from(outcome))
+    }
+
+    /// Admin: suspends a verified organization (VERIFIED → SUSPENDED). Its members are told the
+    /// reason and may sign in and read, not act; its published items stay as they are and its
+    /// capabilities leave the recommendations.
+    async fn suspend_organization(
+        &self,
+        ctx: &Context<'_>,
+        input: OrganizationStepInput,
+    ) -> AppResult<OrganizationStepPayload> {
+        let outcome = step(ctx, &input.id, OrganizationAction::Suspend, input.reason).await?;
+        Ok(OrganizationStepPayload::from(outcome))
+    }
+
+    /// Admin: lifts a suspension (SUSPENDED → VERIFIED); the members are told.
+    async fn reinstate_organization(
+        &self,
+        ctx: &Context<'_>,
+        input: OrganizationStepInput,
+    ) -> AppResult<OrganizationStepPayload> {
+        let outcome = step(ctx, &input.id, OrganizationAction::Reinstate, input.reason).await?;
+        Ok(OrganizationStepPayload::from(outcome))
     }
 
     /// A member of the organization, or an admin, changes its name or region.

@@ -11,6 +11,7 @@ use async_graphql::Enum;
 
 use crate::db::{self, Db, Sql, Tx};
 use crate::events::{self, NewEvent};
+use crate::machine::{self, By, Rule};
 use crate::pagination::PageRequest;
 use crate::taxonomy::CITY_REGION;
 
@@ -63,6 +64,12 @@ pub enum OrganizationStatus {
     /// Registered, waiting for an admin to verify it: may write drafts, not submit or apply.
     Pending,
     Verified,
+    /// The registration was refused, with a reason its members were told: may sign in and
+    /// read, not act. An admin may still verify it later.
+    Rejected,
+    /// Suspended by an admin, with a reason its members were told: may sign in and read, not
+    /// act; its published items stay as they are, its capabilities leave the recommendations.
+    Suspended,
 }
 
 impl OrganizationStatus {
@@ -70,6 +77,8 @@ impl OrganizationStatus {
         match self {
             OrganizationStatus::Pending => "PENDING",
             OrganizationStatus::Verified => "VERIFIED",
+            OrganizationStatus::Rejected => "REJECTED",
+            OrganizationStatus::Suspended => "SUSPENDED",
         }
     }
 
@@ -77,6 +86,8 @@ impl OrganizationStatus {
         match s {
             "PENDING" => Some(OrganizationStatus::Pending),
             "VERIFIED" => Some(OrganizationStatus::Verified),
+            "REJECTED" => Some(OrganizationStatus::Rejected),
+            "SUSPENDED" => Some(OrganizationStatus::Suspended),
             _ => None,
         }
     }
@@ -94,6 +105,7 @@ pub struct OrganizationRow {
     pub created_at: String,
     pub updated_at: String,
     pub verified_at: Option<String>,
+    pub status_reason: Option<String>,
 }
 
 impl OrganizationRow {
@@ -107,7 +119,7 @@ impl OrganizationRow {
 }
 
 const COLUMNS: &str = "id, name, kind, status, credit_code, region_code, version, created_at, \
-                       updated_at, verified_at";
+                       updated_at, verified_at, status_reason";
 
 pub const OPERATOR_NAME: &str = "晋中市场景创新促进中心";
 
@@ -192,7 +204,7 @@ pub async fn find_many(db: &Db, ids: &[String]) -> Result<Vec<OrganizationRow>, 
 }
 
 /// What a list of organizations may be narrowed to. `visible_to_org` restricts non-admins to
-/// verified organizations plus their own.
+/// public (verified or suspended) organizations plus their own.
 #[derive(Default, Debug, Clone)]
 pub struct ListFilter {
     pub kind: Option<OrganizationKind>,
@@ -219,7 +231,7 @@ fn push_where(sql: &mut Sql, filter: &ListFilter) {
         sql.push(" ESCAPE '\\'");
     }
     if let Some(own) = &filter.visible_to_org {
-        sql.push(" AND (status = 'VERIFIED'");
+        sql.push(" AND (status IN ('VERIFIED', 'SUSPENDED')");
         if let Some(own) = own {
             sql.push(" OR id = ").bind(own.clone());
         }
@@ -260,59 +272,123 @@ pub async fn list(
     Ok((rows, total))
 }
 
-pub enum VerifyOutcome {
-    Verified(Box<OrganizationRow>),
-    NotFound,
-    /// The organization is not PENDING; carries its current status.
-    NotPending(OrganizationStatus),
+/// What an admin does to an organization after it registered.
+#[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
+pub enum OrganizationAction {
+    /// Confirms it is who it says it is.
+    Verify,
+    /// Refuses the registration, with a reason.
+    Reject,
+    /// Stops a verified organization from acting, with a reason.
+    Suspend,
+    /// Lifts a suspension.
+    Reinstate,
 }
 
-/// PENDING → VERIFIED, with its event, in one transaction.
-pub async fn verify(
+impl OrganizationAction {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OrganizationAction::Verify => "VERIFY",
+            OrganizationAction::Reject => "REJECT",
+            OrganizationAction::Suspend => "SUSPEND",
+            OrganizationAction::Reinstate => "REINSTATE",
+        }
+    }
+
+    /// Whether the step must say why (its members are told).
+    pub fn needs_reason(self) -> bool {
+        matches!(
+            self,
+            OrganizationAction::Reject | OrganizationAction::Suspend
+        )
+    }
+}
+
+/// The organization lifecycle as data: every step is an admin's.
+pub const RULES: &[Rule<OrganizationStatus, OrganizationAction>] = {
+    use OrganizationAction as A;
+    use OrganizationStatus as S;
+    const fn admin(from: S, action: A, to: S) -> Rule<OrganizationStatus, OrganizationAction> {
+        Rule {
+            from,
+            action,
+            by: By::Admin,
+            to,
+        }
+    }
+    &[
+        admin(S::Pending, A::Verify, S::Verified),
+        admin(S::Rejected, A::Verify, S::Verified),
+        admin(S::Pending, A::Reject, S::Rejected),
+        admin(S::Verified, A::Suspend, S::Suspended),
+        admin(S::Suspended, A::Reinstate, S::Verified),
+    ]
+};
+
+pub enum StepOutcome {
+    Done(Box<OrganizationRow>),
+    NotFound,
+    /// No rule takes the action from the organization's current status.
+    NotAllowed(OrganizationStatus),
+}
+
+/// Takes an admin step on an organization, with its event (and so its notifications), in one
+/// transaction. The reason, when given, is kept on the organization until the next step.
+pub async fn step(
     db: &Db,
     id: &str,
+    action: OrganizationAction,
     actor_id: &str,
-    note: Option<&str>,
-) -> Result<VerifyOutcome, sqlx::Error> {
+    reason: Option<&str>,
+) -> Result<StepOutcome, sqlx::Error> {
     let mut tx = db.begin().await?;
+    let status: Option<String> =
+        sqlx::query_scalar("SELECT status FROM organizations WHERE id = $1")
+            .bind(id)
+            .fetch_optional(&mut *tx)
+            .await?;
+    let Some(from) = status.as_deref().and_then(OrganizationStatus::parse) else {
+        return Ok(StepOutcome::NotFound);
+    };
+    let Some(rule) = machine::lookup(RULES, from, action) else {
+        return Ok(StepOutcome::NotAllowed(from));
+    };
     let now = db::now();
+    let kept_reason = action.needs_reason().then_some(reason).flatten();
+    let verified_at = (rule.to == OrganizationStatus::Verified).then(|| now.clone());
     let updated: Option<OrganizationRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "UPDATE organizations SET status = 'VERIFIED', verified_at = $2, updated_at = $2, \
-         version = version + 1 WHERE id = $1 AND status = 'PENDING' RETURNING {COLUMNS}"
+        "UPDATE organizations SET status = $3, status_reason = $4, \
+         verified_at = COALESCE($5, verified_at), updated_at = $6, version = version + 1 \
+         WHERE id = $1 AND status = $2 RETURNING {COLUMNS}"
     )))
     .bind(id)
+    .bind(from.as_str())
+    .bind(rule.to.as_str())
+    .bind(kept_reason)
+    .bind(verified_at)
     .bind(&now)
     .fetch_optional(&mut *tx)
     .await?;
     let Some(org) = updated else {
-        let status: Option<String> =
-            sqlx::query_scalar("SELECT status FROM organizations WHERE id = $1")
-                .bind(id)
-                .fetch_optional(&mut *tx)
-                .await?;
-        return Ok(
-            match status.as_deref().and_then(OrganizationStatus::parse) {
-                None => VerifyOutcome::NotFound,
-                Some(status) => VerifyOutcome::NotPending(status),
-            },
-        );
+        // Someone else moved it between the read and the write.
+        return Err(db::stale());
     };
     events::record(
         &mut tx,
         NewEvent {
             aggregate_type: "ORGANIZATION",
             aggregate_id: &org.id,
-            action: "VERIFY",
-            from_status: Some("PENDING"),
-            to_status: Some("VERIFIED"),
+            action: action.as_str(),
+            from_status: Some(from.as_str()),
+            to_status: Some(rule.to.as_str()),
             actor_id: Some(actor_id),
-            note,
+            note: reason,
         },
         &now,
     )
     .await?;
     tx.commit().await?;
-    Ok(VerifyOutcome::Verified(Box::new(org)))
+    Ok(StepOutcome::Done(Box::new(org)))
 }
 
 pub struct OrganizationChanges {

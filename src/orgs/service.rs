@@ -2,8 +2,8 @@
 //! and who may change its name or region.
 
 use super::{
-    ListFilter, OrganizationChanges, OrganizationKind, OrganizationRow, OrganizationStatus,
-    VerifyOutcome,
+    ListFilter, OrganizationAction, OrganizationChanges, OrganizationKind, OrganizationRow,
+    OrganizationStatus, StepOutcome,
 };
 use crate::db::Db;
 use crate::error::{AppError, AppResult, ErrorCode, Outcome, Validator, refuse};
@@ -12,11 +12,29 @@ use crate::search::{Changed, LiveIndex};
 use crate::taxonomy::Taxonomy;
 use crate::viewer::Viewer;
 
-/// Pending organizations are visible to their own members and to admins only.
+/// Verified and suspended organizations are public (a suspended one's published items stay);
+/// pending and rejected ones are visible to their own members and to admins only.
 pub fn can_see(viewer: &Viewer, org: &OrganizationRow) -> bool {
-    org.status() == OrganizationStatus::Verified
-        || viewer.is_admin()
-        || viewer.org_id() == Some(org.id.as_str())
+    is_public(org.status()) || is_insider(viewer, org)
+}
+
+fn is_public(status: OrganizationStatus) -> bool {
+    matches!(
+        status,
+        OrganizationStatus::Verified | OrganizationStatus::Suspended
+    )
+}
+
+/// A member of the organization or an admin.
+fn is_insider(viewer: &Viewer, org: &OrganizationRow) -> bool {
+    viewer.is_admin() || viewer.org_id() == Some(org.id.as_str())
+}
+
+/// Why an admin rejected or suspended the organization: for its members and admins.
+pub fn status_reason<'a>(viewer: &Viewer, org: &'a OrganizationRow) -> Option<&'a str> {
+    is_insider(viewer, org)
+        .then_some(org.status_reason.as_deref())
+        .flatten()
 }
 
 /// Only a verified organization may submit for review or apply: a refusal naming what it may do
@@ -61,31 +79,62 @@ pub async fn list(
     Ok(Rows::page(super::list(db, &list_filter, page).await?))
 }
 
-/// Admin: confirms that a registered organization is who it says it is (PENDING → VERIFIED);
-/// its listed capabilities become candidates for matching.
-pub async fn verify(
+/// Admin: a step of the organization lifecycle ([`super::RULES`]): verify a registration (its
+/// listed capabilities become candidates for matching), reject it, suspend a verified
+/// organization or reinstate it. Rejecting and suspending need a reason, which the members read
+/// in their notification.
+pub async fn step(
     db: &Db,
     index: &LiveIndex,
     viewer: &Viewer,
     id: &str,
-    note: Option<&str>,
+    action: OrganizationAction,
+    reason: Option<&str>,
 ) -> AppResult<Outcome<OrganizationRow>> {
     let admin = viewer.require_admin()?;
-    let note = note.map(str::trim).filter(|n| !n.is_empty());
-    match super::verify(db, id, &admin.sub, note).await? {
-        VerifyOutcome::Verified(org) => {
+    let reason = reason.map(str::trim).filter(|n| !n.is_empty());
+    let mut v = Validator::default();
+    match reason {
+        None if action.needs_reason() => {
+            v.push(
+                &["reason"],
+                ErrorCode::Required,
+                "请填写原因，该单位的成员会收到",
+            );
+        }
+        Some(reason) => {
+            v.text(&["reason"], "原因", reason, 500);
+        }
+        None => {}
+    }
+    if let Err(errors) = v.finish() {
+        return Ok(Err(errors));
+    }
+    match super::step(db, id, action, &admin.sub, reason).await? {
+        StepOutcome::Done(org) => {
             index.changed(Changed::Organization, &org.id).await;
             Ok(Ok(*org))
         }
-        VerifyOutcome::NotFound => Err(AppError::NotFound),
-        VerifyOutcome::NotPending(status) => Ok(refuse(
+        StepOutcome::NotFound => Err(AppError::NotFound),
+        StepOutcome::NotAllowed(status) => Ok(refuse(
             &["id"],
             ErrorCode::InvalidTransition,
             format!(
-                "该组织当前状态为{}，只有待审核的组织可以认证",
-                status_label(status)
+                "该组织当前状态为{}，{}",
+                status_label(status),
+                allowed_from(action)
             ),
         )),
+    }
+}
+
+/// Which states the action starts from, in words.
+fn allowed_from(action: OrganizationAction) -> &'static str {
+    match action {
+        OrganizationAction::Verify => "只有待审核或未通过认证的组织可以认证",
+        OrganizationAction::Reject => "只有待审核的组织可以驳回",
+        OrganizationAction::Suspend => "只有已认证的组织可以暂停",
+        OrganizationAction::Reinstate => "只有已暂停的组织可以恢复",
     }
 }
 
@@ -131,5 +180,7 @@ fn status_label(status: OrganizationStatus) -> &'static str {
     match status {
         OrganizationStatus::Pending => "待审核",
         OrganizationStatus::Verified => "已认证",
+        OrganizationStatus::Rejected => "未通过认证",
+        OrganizationStatus::Suspended => "已暂停",
     }
 }

@@ -1,6 +1,7 @@
 //! Server-rendered pages: GraphiQL from the binary (`graphiql`), and the account pages that
-//! e-mails link to, confirming an address and setting a new password. They work without JavaScript, speak Chinese, and call the same
-//! functions as the `verifyEmail` and `resetPassword` mutations, so the same rules apply.
+//! e-mails link to: confirming an address, setting a new password and accepting an invitation to
+//! join an organization. They work without JavaScript, speak Chinese, and call the same functions
+//! as the `verifyEmail`, `resetPassword` and `acceptInvitation` mutations, so the same rules apply.
 //!
 //! Opening a link changes nothing: mail scanners that fetch links ahead of the reader would
 //! otherwise use up a single-use token. The page asks for one click (a form POST), which does.
@@ -14,7 +15,7 @@ use serde::Deserialize;
 
 pub mod graphiql;
 
-use crate::auth::account;
+use crate::auth::{account, invitations};
 use crate::db::Db;
 use crate::error::{AppResult, UserError};
 use crate::mail::templates::escape_html;
@@ -30,6 +31,10 @@ where
     Router::new()
         .route("/verify-email", get(verify_form).post(verify))
         .route("/reset-password", get(reset_form).post(reset))
+        .route(
+            "/accept-invitation",
+            get(invitation_form).post(accept_invitation),
+        )
         .merge(graphiql::routes())
 }
 
@@ -37,6 +42,18 @@ where
 struct TokenQuery {
     #[serde(default)]
     token: String,
+}
+
+#[derive(Deserialize)]
+struct InvitationForm {
+    #[serde(default)]
+    token: String,
+    #[serde(default)]
+    display_name: String,
+    #[serde(default)]
+    password: String,
+    #[serde(default)]
+    confirm: String,
 }
 
 #[derive(Deserialize)]
@@ -68,7 +85,7 @@ async fn verify(State(db): State<Db>, axum::Form(form): axum::Form<TokenQuery>) 
         account::verify_email(&db, form.token.trim()).await,
         "验证邮箱",
         "<p>邮箱已验证。现在可以关闭此页，回到平台继续使用。</p>",
-        "",
+        None,
     )
 }
 
@@ -97,7 +114,110 @@ async fn reset(State(db): State<Db>, axum::Form(form): axum::Form<ResetForm>) ->
         account::reset_password(&db, token, &form.password).await,
         "重置密码",
         "<p>密码已重置，所有已登录的设备均已退出。请使用新密码登录。</p>",
-        token,
+        Some(&|errors| reset_fields(token, Some(errors))),
+    )
+}
+
+const INVITATION: &str = "接受邀请";
+
+async fn invitation_form(State(db): State<Db>, Query(query): Query<TokenQuery>) -> Response {
+    let token = query.token.trim();
+    if token.is_empty() {
+        return page(StatusCode::OK, INVITATION, &no_token());
+    }
+    match invitations::describe(&db, token).await {
+        Ok(Some(_)) => {}
+        Ok(None) => {
+            let body =
+                "<p class=\"error\">邀请链接无效、已被使用或已过期，请联系单位管理员重新邀请。</p>";
+            return page(StatusCode::BAD_REQUEST, INVITATION, body);
+        }
+        Err(err) => return failed(INVITATION, err),
+    }
+    invitation_page(&db, token, "", None, StatusCode::OK).await
+}
+
+async fn accept_invitation(
+    State(db): State<Db>,
+    axum::Form(form): axum::Form<InvitationForm>,
+) -> Response {
+    let token = form.token.trim();
+    if form.password != form.confirm {
+        let errors = "<p class=\"error\">两次输入的密码不一致，请重新输入。</p>";
+        return invitation_page(
+            &db,
+            token,
+            &form.display_name,
+            Some(errors),
+            StatusCode::BAD_REQUEST,
+        )
+        .await;
+    }
+    // Described before it is used up, for the page that says where the colleague now belongs.
+    let pending = match invitations::describe(&db, token).await {
+        Ok(pending) => pending,
+        Err(err) => return failed(INVITATION, err),
+    };
+    let done = match &pending {
+        Some(p) => format!(
+            "<p>您已加入「{}」。请使用邮箱 {} 和刚设置的密码登录平台。</p>",
+            escape_html(&p.organization.name),
+            escape_html(&p.email)
+        ),
+        None => String::new(),
+    };
+    let result = invitations::accept(&db, token, &form.display_name, &form.password).await;
+    let fields = pending.map(|p| invitation_fields(&p, token, &form.display_name));
+    let retry = |errors: &str| match &fields {
+        Some(fields) => format!("{errors}{fields}"),
+        None => errors.to_owned(),
+    };
+    answer(result, INVITATION, &done, Some(&retry))
+}
+
+/// The invitation form with what it invites to, or the refusal when the token does not work.
+async fn invitation_page(
+    db: &Db,
+    token: &str,
+    name: &str,
+    errors: Option<&str>,
+    status: StatusCode,
+) -> Response {
+    match invitations::describe(db, token).await {
+        Ok(Some(pending)) => {
+            let body = format!(
+                "{}{}",
+                errors.unwrap_or_default(),
+                invitation_fields(&pending, token, name)
+            );
+            page(status, INVITATION, &body)
+        }
+        Ok(None) => page(
+            StatusCode::BAD_REQUEST,
+            INVITATION,
+            "<p class=\"error\">邀请链接无效、已被使用或已过期，请联系单位管理员重新邀请。</p>",
+        ),
+        Err(err) => failed(INVITATION, err),
+    }
+}
+
+fn invitation_fields(pending: &invitations::Pending, token: &str, name: &str) -> String {
+    format!(
+        "<p>您受邀加入「{org}」，账号邮箱为 {email}。请填写姓名并设置密码：至少10个字符，\
+         不能是常见密码。</p>\n\
+         <form method=\"post\" action=\"/accept-invitation\">\n\
+         <input type=\"hidden\" name=\"token\" value=\"{token}\">\n\
+         <label>姓名 <input type=\"text\" name=\"display_name\" value=\"{name}\" required \
+         maxlength=\"40\" autocomplete=\"name\"></label>\n\
+         <label>密码 <input type=\"password\" name=\"password\" autocomplete=\"new-password\" \
+         required minlength=\"10\"></label>\n\
+         <label>再次输入 <input type=\"password\" name=\"confirm\" autocomplete=\"new-password\" \
+         required minlength=\"10\"></label>\n\
+         <button type=\"submit\">加入单位</button>\n</form>",
+        org = escape_html(&pending.organization.name),
+        email = escape_html(&pending.email),
+        token = escape_html(token),
+        name = escape_html(name),
     )
 }
 
@@ -117,13 +237,13 @@ fn reset_fields(token: &str, errors: Option<&str>) -> String {
     )
 }
 
-/// The page after a POST: `done` on success; otherwise the refusal, and for a password reset
-/// refused before its token was used (`retry_token`), the form again.
+/// The page after a POST: `done` on success; otherwise the refusal, and for a form refused
+/// before its token was used (`retry`), the form again under the messages.
 fn answer<T>(
     result: AppResult<Result<T, Vec<UserError>>>,
     title: &str,
     done: &str,
-    retry_token: &str,
+    retry: Option<&dyn Fn(&str) -> String>,
 ) -> Response {
     match result {
         Ok(Ok(_)) => page(StatusCode::OK, title, done),
@@ -135,22 +255,24 @@ fn answer<T>(
             let token_used_up = errors
                 .iter()
                 .any(|e| e.code == crate::error::ErrorCode::InvalidToken);
-            let body = if retry_token.is_empty() || token_used_up {
-                format!("{messages}<p>请回到平台重新获取链接。</p>")
-            } else {
-                reset_fields(retry_token, Some(&messages))
+            let body = match retry {
+                Some(retry) if !token_used_up => retry(&messages),
+                _ => format!("{messages}<p>请回到平台重新获取链接。</p>"),
             };
             page(StatusCode::BAD_REQUEST, title, &body)
         }
-        Err(err) => {
-            err.log();
-            page(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                title,
-                &format!("<p class=\"error\">{}</p>", err.public_message()),
-            )
-        }
+        Err(err) => failed(title, err),
     }
+}
+
+/// A failure that is not the reader's: logged, with a generic message on the page.
+fn failed(title: &str, err: crate::error::AppError) -> Response {
+    err.log();
+    page(
+        StatusCode::INTERNAL_SERVER_ERROR,
+        title,
+        &format!("<p class=\"error\">{}</p>", err.public_message()),
+    )
 }
 
 fn no_token() -> String {

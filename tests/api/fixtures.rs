@@ -589,6 +589,122 @@ mutation Verify($id: ID!) {
   }
 }"#;
 
+/// `rejectOrganization`, `suspendOrganization` or `reinstateOrganization`, by name.
+pub fn org_step(mutation: &str) -> String {
+    format!(
+        "mutation($id: ID!, $reason: String) {{ {mutation}(input: {{ id: $id, reason: $reason }}) \
+         {{ organization {{ id status statusReason }} errors {{ field code message }} }} }}"
+    )
+}
+
+/// An admin's step on an organization that must succeed; the organization.
+pub async fn step_organization(
+    app: &TestApp,
+    admin: &TestUser,
+    mutation: &str,
+    org_id: &str,
+    reason: Option<&str>,
+) -> Value {
+    let res = app
+        .gql_as(
+            admin,
+            &org_step(mutation),
+            json!({ "id": org_id, "reason": reason }),
+        )
+        .await;
+    let payload = &res["data"][mutation];
+    assert_eq!(payload["errors"], json!([]), "{mutation}: {res}");
+    payload["organization"].clone()
+}
+
+pub const INVITE_MEMBER: &str = "mutation($email: String!, $org: ID) { \
+    inviteMember(input: { email: $email, organizationId: $org }) { \
+    invitation { id email status expiresAt invitedBy { id } organization { id } } \
+    errors { field code message } } }";
+
+pub const ACCEPT_INVITATION: &str = "mutation($token: String!, $name: String!, $password: String!) { \
+    acceptInvitation(input: { token: $token, displayName: $name, password: $password }) { \
+    user { id email membership joinedVia emailVerified organization { id } } \
+    errors { field code message } } }";
+
+pub const MEMBERS: &str = "query($org: ID!, $removed: Boolean) { \
+    organizationMembers(organizationId: $org, includeRemoved: $removed) { totalCount \
+    nodes { id displayName membership joinedVia removedAt } } }";
+
+pub const CHANGE_MANAGER: &str = "mutation($user: ID!) { \
+    changeOrganizationManager(input: { userId: $user }) { \
+    user { id membership } errors { field code message } } }";
+
+pub const REMOVE_MEMBER: &str = "mutation($user: ID!) { removeMember(input: { userId: $user }) { \
+    user { id membership removedAt } errors { field code message } } }";
+
+/// The token of the newest invitation e-mail to `email`, from the outbox.
+pub async fn invitation_token(app: &TestApp, email: &str) -> String {
+    let body: String = sqlx::query_scalar(
+        "SELECT text_body FROM email_outbox WHERE kind = 'INVITATION' AND recipient = $1 \
+         ORDER BY created_at DESC, id DESC LIMIT 1",
+    )
+    .bind(email)
+    .fetch_one(app.state.db.pool())
+    .await
+    .unwrap();
+    let link = body
+        .split_whitespace()
+        .find_map(|w| w.split("/accept-invitation?token=").nth(1))
+        .unwrap_or_else(|| panic!("no invitation link in: {body}"));
+    link.to_owned()
+}
+
+/// A colleague the manager invites, who accepts and signs in: the signed-in member and their
+/// address.
+pub async fn colleague_of(app: &TestApp, manager: &TestUser) -> (TestUser, String) {
+    let email = format!("colleague{}@example.cn", crate::util::unique());
+    let invited = app
+        .gql_as(manager, INVITE_MEMBER, json!({ "email": email }))
+        .await;
+    assert_eq!(
+        invited["data"]["inviteMember"]["errors"],
+        json!([]),
+        "{invited}"
+    );
+    let token = invitation_token(app, &email).await;
+    let accepted = app
+        .gql(
+            ACCEPT_INVITATION,
+            json!({ "token": token, "name": "王同事", "password": crate::util::PASSWORD }),
+        )
+        .await;
+    assert_eq!(
+        accepted["data"]["acceptInvitation"]["errors"],
+        json!([]),
+        "{accepted}"
+    );
+    (sign_in(app, &email).await, email)
+}
+
+/// Signs in through `login`; the member as a [`TestUser`].
+pub async fn sign_in(app: &TestApp, email: &str) -> TestUser {
+    let res = app
+        .gql(
+            LOGIN,
+            json!({ "email": email, "password": crate::util::PASSWORD }),
+        )
+        .await;
+    let login = &res["data"]["login"];
+    assert_eq!(login["errors"], json!([]), "{res}");
+    let user_id = login["user"]["id"].as_str().unwrap().to_owned();
+    let org_id: String = sqlx::query_scalar("SELECT organization_id FROM users WHERE id = $1")
+        .bind(&user_id)
+        .fetch_one(app.state.db.pool())
+        .await
+        .unwrap();
+    TestUser {
+        id: user_id,
+        org_id,
+        token: login["accessToken"].as_str().unwrap().to_owned(),
+    }
+}
+
 pub const POST_MESSAGE: &str = "mutation($input: PostMatchMessageInput!) { postMatchMessage(input: $input) { \
     message { id body author { displayName } } errors { code } } }";
 

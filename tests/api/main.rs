@@ -15,6 +15,7 @@ mod lifecycles;
 mod live;
 mod matches;
 mod matching;
+mod members;
 mod notifications;
 mod organizations;
 mod pages;

@@ -234,7 +234,7 @@ db_test!(email_preferences_turn_email_off_but_keep_the_inbox, |app| {
     let owner = app.gov_user().await;
     let prefs = app.gql_as(&owner, PREFERENCES, json!({})).await;
     let all = prefs["data"]["emailPreferences"].as_array().unwrap();
-    assert_eq!(all.len(), 14);
+    assert_eq!(all.len(), EVERY_KIND.len());
     assert!(
         all.iter()
             .all(|p| p["enabled"] == true && p["label"].is_string())
@@ -716,12 +716,15 @@ async fn the_test_smtp_server_speaks_smtp_and_unstuffs_dots() {
 }
 
 /// The README's table of notifications ("Notifications"): kind → who hears of it.
-const EVERY_KIND: [&str; 14] = [
+const EVERY_KIND: [&str; 17] = [
     "SCENARIO_APPROVED",
     "SCENARIO_CHANGES_REQUESTED",
     "CAPABILITY_APPROVED",
     "CAPABILITY_CHANGES_REQUESTED",
     "ORGANIZATION_VERIFIED",
+    "ORGANIZATION_REJECTED",
+    "ORGANIZATION_SUSPENDED",
+    "ORGANIZATION_REINSTATED",
     "MATCH_PROPOSED",
     "MATCH_APPROVED",
     "MATCH_CONNECTED",
@@ -757,7 +760,18 @@ db_test!(
         let declined = app.enterprise_user().await;
         let rejected = app.pending_enterprise_user().await;
         let passed_over = app.enterprise_user().await;
+        let refused = app.pending_enterprise_user().await;
         let bystander = app.enterprise_user().await;
+
+        // ORGANIZATION_REJECTED: its members, with the reason.
+        step_organization(
+            &app,
+            &admin,
+            "rejectOrganization",
+            &refused.org_id,
+            Some("营业执照与单位名称不符"),
+        )
+        .await;
 
         // ORGANIZATION_VERIFIED: its members.
         let verified = app
@@ -838,8 +852,25 @@ db_test!(
         );
         // MATCH_LANDED (an admin records it): both parties.
         record_outcome(&app, &second_admin, &scenario["id"]).await;
+        // ORGANIZATION_SUSPENDED, ORGANIZATION_REINSTATED: its members.
+        step_organization(
+            &app,
+            &admin,
+            "suspendOrganization",
+            &passed_over.org_id,
+            Some("发布虚假案例，核查期间暂停"),
+        )
+        .await;
+        step_organization(
+            &app,
+            &admin,
+            "reinstateOrganization",
+            &passed_over.org_id,
+            None,
+        )
+        .await;
 
-        let expected: [(&TestUser, &[&str]); 8] = [
+        let expected: [(&TestUser, &[&str]); 9] = [
             (&admin, &["MATCH_PROPOSED"; 4]),
             (&second_admin, &["MATCH_PROPOSED"; 4]),
             (
@@ -878,7 +909,16 @@ db_test!(
                     "MATCH_REJECTED",
                 ],
             ),
-            (&passed_over, &["CAPABILITY_APPROVED", "MATCH_NOT_SELECTED"]),
+            (
+                &passed_over,
+                &[
+                    "CAPABILITY_APPROVED",
+                    "MATCH_NOT_SELECTED",
+                    "ORGANIZATION_SUSPENDED",
+                    "ORGANIZATION_REINSTATED",
+                ],
+            ),
+            (&refused, &["ORGANIZATION_REJECTED"]),
             (&bystander, &[]),
         ];
         let mut heard = std::collections::BTreeSet::new();
@@ -894,7 +934,7 @@ db_test!(
         let total: i64 = app.count("notifications").await;
         assert_eq!(
             total,
-            4 + 4 + 7 + 7 + 3 + 3 + 2,
+            4 + 4 + 7 + 7 + 3 + 3 + 4 + 1,
             "and nobody else heard anything"
         );
         assert_eq!(

@@ -36,7 +36,11 @@ async fn links_in_outbox(app: &TestApp) -> Vec<String> {
     links
 }
 
-async fn post_form(app: &TestApp, path: &str, fields: &[(&str, &str)]) -> (StatusCode, String) {
+pub(crate) async fn post_form(
+    app: &TestApp,
+    path: &str,
+    fields: &[(&str, &str)],
+) -> (StatusCode, String) {
     let encode = |s: &str| -> String {
         s.bytes()
             .map(|b| match b {
@@ -103,14 +107,30 @@ db_test!(every_link_in_every_email_leads_to_a_page, |app| {
     )
     .await;
 
-    let links = links_in_outbox(&app).await;
-    assert!(
-        links.iter().any(|l| l.starts_with("/verify-email?token="))
-            && links
-                .iter()
-                .any(|l| l.starts_with("/reset-password?token=")),
-        "{links:?}"
+    let invited = app
+        .gql_as(
+            &unit,
+            INVITE_MEMBER,
+            json!({ "email": format!("colleague{}@example.cn", unique()) }),
+        )
+        .await;
+    assert_eq!(
+        invited["data"]["inviteMember"]["errors"],
+        json!([]),
+        "{invited}"
     );
+
+    let links = links_in_outbox(&app).await;
+    for page in [
+        "/verify-email?token=",
+        "/reset-password?token=",
+        "/accept-invitation?token=",
+    ] {
+        assert!(
+            links.iter().any(|l| l.starts_with(page)),
+            "{page}: {links:?}"
+        );
+    }
     let kinds = app
         .count("email_outbox WHERE kind NOT IN ('EMAIL_VERIFICATION', 'PASSWORD_RESET')")
         .await;

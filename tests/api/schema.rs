@@ -50,10 +50,12 @@ fn readme_lifecycle_tables_match_the_code() {
     let scenario = markdown(scenarios::RULES, |s| s.as_str(), |a| a.as_str());
     let capability = markdown(capabilities::RULES, |s| s.as_str(), |a| a.as_str());
     let matching = markdown(twolists::matches::RULES, |s| s.as_str(), |a| a.as_str());
+    let organization = markdown(twolists::orgs::RULES, |s| s.as_str(), |a| a.as_str());
     for (name, table) in [
         ("scenario", scenario),
         ("capability", capability),
         ("match", matching),
+        ("organization", organization),
     ] {
         assert!(
             readme.contains(&table),
