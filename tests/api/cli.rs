@@ -118,6 +118,41 @@ fn match_eval_scores_a_set_with_known_answers() {
     assert!(!missing.status.success());
 }
 
+/// The README's table for the repository's own labelled set is what the two commands it names
+/// print: anyone can reproduce it.
+#[test]
+fn the_readme_quality_table_is_what_match_eval_prints_for_the_shipped_set() {
+    let dir = tempfile::tempdir().unwrap();
+    let set = concat!(env!("CARGO_MANIFEST_DIR"), "/eval/jinzhong.json");
+    let readme =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
+    for (args, row) in [
+        (vec!["match-eval", set], "this engine"),
+        (vec!["match-eval", "--baseline", "bm25", set], "BM25 baseline"),
+    ] {
+        let output = twolists(dir.path()).args(&args).output().unwrap();
+        assert!(output.status.success(), "{output:?}");
+        let stdout = String::from_utf8(output.stdout).unwrap();
+        let figures: Vec<&str> = stdout
+            .lines()
+            .last()
+            .unwrap()
+            .split_whitespace()
+            .skip(1)
+            .step_by(2)
+            .collect();
+        assert_eq!(figures.len(), 3, "{stdout}");
+        let expected = format!("| {row} | {} |", figures.join(" | "));
+        let table = &readme[readme
+            .find("| ranking on `eval/jinzhong.json` |")
+            .expect("the README's table for eval/jinzhong.json")..];
+        assert!(
+            table.lines().take(4).any(|line| line == expected),
+            "README.md should have the row {expected}"
+        );
+    }
+}
+
 #[test]
 fn serve_demo_on_a_database_with_content_says_it_loaded_nothing() {
     use std::io::BufRead as _;
