@@ -149,7 +149,7 @@ pub async fn register(
             return Ok(Err(vec![UserError::new(
                 &["organization", "creditCode"],
                 ErrorCode::Duplicate,
-                "该统一社会信用代码已注册，请联系本单位管理员",
+                "该统一社会信用代码已注册：请联系本单位管理员在平台上邀请您加入",
             )]));
         }
         Err(e) => return Err(e.into()),

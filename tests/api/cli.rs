@@ -128,7 +128,10 @@ fn the_readme_quality_table_is_what_match_eval_prints_for_the_shipped_set() {
         std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
     for (args, row) in [
         (vec!["match-eval", set], "this engine"),
-        (vec!["match-eval", "--baseline", "bm25", set], "BM25 baseline"),
+        (
+            vec!["match-eval", "--baseline", "bm25", set],
+            "BM25 baseline",
+        ),
     ] {
         let output = twolists(dir.path()).args(&args).output().unwrap();
         assert!(output.status.success(), "{output:?}");
