@@ -94,32 +94,44 @@ async fn member_of(db: &Db, viewer: &Viewer, user_id: &str) -> AppResult<UserRow
     Ok(user)
 }
 
+/// The member a manager (or an admin) acts on, who must be a plain MEMBER: the refusal says what
+/// is wrong when it is the manager (`if_manager`) or a removed member (`if_removed`).
+async fn plain_member<'a>(
+    db: &Db,
+    viewer: &'a Viewer,
+    user_id: &str,
+    if_manager: &str,
+    if_removed: &str,
+) -> AppResult<Outcome<(UserRow, &'a Claims)>> {
+    viewer.require_user()?;
+    let target = member_of(db, viewer, user_id).await?;
+    let claims = require_manager(db, viewer, &target.organization_id).await?;
+    let refusal = match target.membership() {
+        Membership::Member => return Ok(Ok((target, claims))),
+        Membership::Manager => if_manager,
+        Membership::Removed => if_removed,
+    };
+    Ok(refuse(&["userId"], ErrorCode::InvalidTransition, refusal))
+}
+
 /// Makes `user_id` the manager of their organization; the current manager stays as a member.
 pub async fn change_manager(
     db: &Db,
     viewer: &Viewer,
     user_id: &str,
 ) -> AppResult<Outcome<UserRow>> {
-    viewer.require_user()?;
-    let target = member_of(db, viewer, user_id).await?;
-    let claims = require_manager(db, viewer, &target.organization_id).await?;
-    match target.membership() {
-        Membership::Manager => {
-            return Ok(refuse(
-                &["userId"],
-                ErrorCode::InvalidTransition,
-                "该成员已是本单位管理员",
-            ));
-        }
-        Membership::Removed => {
-            return Ok(refuse(
-                &["userId"],
-                ErrorCode::InvalidTransition,
-                "该成员已被移除，请先重新邀请",
-            ));
-        }
-        Membership::Member => {}
-    }
+    let (target, claims) = match plain_member(
+        db,
+        viewer,
+        user_id,
+        "该成员已是本单位管理员",
+        "该成员已被移除，请先重新邀请",
+    )
+    .await?
+    {
+        Ok(found) => found,
+        Err(errors) => return Ok(Err(errors)),
+    };
     let now = db::now();
     let mut tx = db.begin().await?;
     sqlx::query(
@@ -149,26 +161,18 @@ pub async fn change_manager(
 /// and what they wrote stays with the organization. The manager cannot be removed before the
 /// role is handed on.
 pub async fn remove(db: &Db, viewer: &Viewer, user_id: &str) -> AppResult<Outcome<UserRow>> {
-    viewer.require_user()?;
-    let target = member_of(db, viewer, user_id).await?;
-    let claims = require_manager(db, viewer, &target.organization_id).await?;
-    match target.membership() {
-        Membership::Manager => {
-            return Ok(refuse(
-                &["userId"],
-                ErrorCode::InvalidTransition,
-                "不能移除单位管理员，请先将管理员转交给其他成员",
-            ));
-        }
-        Membership::Removed => {
-            return Ok(refuse(
-                &["userId"],
-                ErrorCode::InvalidTransition,
-                "该成员已被移除",
-            ));
-        }
-        Membership::Member => {}
-    }
+    let (target, claims) = match plain_member(
+        db,
+        viewer,
+        user_id,
+        "不能移除单位管理员，请先将管理员转交给其他成员",
+        "该成员已被移除",
+    )
+    .await?
+    {
+        Ok(found) => found,
+        Err(errors) => return Ok(Err(errors)),
+    };
     let now = db::now();
     let mut tx = db.begin().await?;
     let removed: UserRow = sqlx::query_as(sqlx::AssertSqlSafe(format!(
