@@ -11,13 +11,14 @@ use axum::Router;
 use axum::body::Bytes;
 use axum::extract::ws::{CloseFrame, Message, WebSocketUpgrade};
 use axum::extract::{DefaultBodyLimit, State};
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use futures_util::future::BoxFuture;
 use futures_util::{SinkExt as _, StreamExt as _};
 use serde_json::json;
 use tokio::sync::{Notify, watch};
+use tower_http::set_header::SetResponseHeaderLayer;
 
 use crate::auth::{self, JwtKeys, UserLoader, Viewer};
 use crate::capabilities::CapabilityLoader;
@@ -63,6 +64,8 @@ pub struct AppState {
     loader_batch_window: Duration,
     /// Origins allowed to call the API from a browser on another site.
     cors_origins: Vec<header::HeaderValue>,
+    /// GraphiQL at GET /graphql (and, in the schema, introspection and suggestions).
+    explorer: bool,
 }
 
 impl axum::extract::FromRef<AppState> for Db {
@@ -151,8 +154,8 @@ impl AppState {
             .data(index.clone())
             .data(feed.clone())
             .data(mail_wake.clone());
-        if !config.introspection {
-            builder = builder.disable_introspection();
+        if !config.explorer {
+            builder = builder.disable_introspection().disable_suggestions();
         }
         Ok(AppState {
             db,
@@ -168,6 +171,7 @@ impl AppState {
             body_limit_bytes: config.body_limit_bytes,
             loader_batch_window: config.loader_batch_window,
             cors_origins,
+            explorer: config.explorer,
         })
     }
 
@@ -221,11 +225,13 @@ impl AppState {
     }
 
     pub fn router(&self) -> Router {
+        let graphql = if self.explorer {
+            get(crate::web::graphiql::page).post(graphql_post)
+        } else {
+            axum::routing::post(graphql_post)
+        };
         let router = Router::new()
-            .route(
-                "/graphql",
-                get(crate::web::graphiql::page).post(graphql_post),
-            )
+            .route("/graphql", graphql)
             .route("/graphql/ws", get(graphql_ws))
             .route("/healthz", get(healthz))
             .route("/readyz", get(readyz))
@@ -243,15 +249,29 @@ impl AppState {
                     .max_age(Duration::from_secs(3600)),
             )
         };
-        router.layer(
-            tower_http::trace::TraceLayer::new_for_http()
-                .make_span_with(request_span)
-                .on_request(())
-                .on_response(log_response)
-                .on_body_chunk(())
-                .on_eos(())
-                .on_failure(()),
-        )
+        // Headers on every response: no content-type sniffing, no framing by another site
+        // (GraphiQL and the account pages included), no referrer sent on. TLS and its header
+        // belong to the proxy in front of the service.
+        let header = |name, value: &'static str| {
+            SetResponseHeaderLayer::if_not_present(name, HeaderValue::from_static(value))
+        };
+        router
+            .layer(header(header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
+            .layer(header(header::X_FRAME_OPTIONS, "DENY"))
+            .layer(header(
+                header::CONTENT_SECURITY_POLICY,
+                "frame-ancestors 'none'",
+            ))
+            .layer(header(header::REFERRER_POLICY, "no-referrer"))
+            .layer(
+                tower_http::trace::TraceLayer::new_for_http()
+                    .make_span_with(request_span)
+                    .on_request(())
+                    .on_response(log_response)
+                    .on_body_chunk(())
+                    .on_eos(())
+                    .on_failure(()),
+            )
     }
 }
 
@@ -323,7 +343,32 @@ fn viewer_from(headers: &HeaderMap, jwt: &JwtKeys) -> Result<Viewer, AppError> {
         .ok_or(AppError::Unauthenticated)
 }
 
+/// Whether a request body is declared JSON (`application/json`, any parameters): a form or a
+/// plain-text POST that a browser may send from another site without asking is not run.
+fn is_json(headers: &HeaderMap) -> bool {
+    headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .is_some_and(|media| media.trim().eq_ignore_ascii_case("application/json"))
+}
+
+/// Answers carry private data and tokens: no cache keeps them.
 async fn graphql_post(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
+    let mut response = graphql_answer(state, headers, body).await;
+    response
+        .headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response
+}
+
+async fn graphql_answer(state: AppState, headers: HeaderMap, body: Bytes) -> Response {
+    if !is_json(&headers) {
+        return request_error(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            AppError::BadRequest("请以 Content-Type: application/json 发送 GraphQL 请求".into()),
+        );
+    }
     let request: async_graphql::Request = match serde_json::from_slice(&body) {
         Ok(request) => request,
         Err(_) => {

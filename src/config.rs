@@ -14,8 +14,8 @@ pub struct Config {
     /// HS256 key for access tokens (at least 32 bytes). Generated into `data_dir` when absent;
     /// every instance of a multi-instance deployment must be given the same one.
     pub jwt_secret: Option<String>,
-    /// Whether the schema answers introspection queries (GraphiQL needs them).
-    pub introspection: bool,
+    /// Whether the developer tools are served: GraphiQL, introspection and field suggestions.
+    pub explorer: bool,
     /// Largest accepted request body.
     pub body_limit_bytes: usize,
     /// Outgoing mail: `smtp://…` / `smtps://…`; `.eml` files in `<data_dir>/outbox/` when absent.
@@ -42,7 +42,7 @@ impl Config {
             data_dir: data_dir.into(),
             database_url: None,
             jwt_secret: None,
-            introspection: true,
+            explorer: true,
             body_limit_bytes: 1024 * 1024,
             smtp_url: None,
             mail_from: "晋中市场景创新平台 <noreply@jzcx.cn>".to_owned(),

@@ -198,6 +198,26 @@ impl UserError {
     }
 }
 
+/// Texts of at most this many characters (names, titles) are one line.
+pub const SINGLE_LINE_MAX: usize = 100;
+
+/// What is wrong with the characters of a text, if anything: control characters other than line
+/// breaks and tabs, bidirectional overrides or a byte-order mark anywhere, and line breaks or tabs
+/// in a one-line text. The same characters the GraphQL door refuses in any input.
+pub fn text_problem(text: &str, one_line: bool) -> Option<&'static str> {
+    let forbidden = |c: char| {
+        (c.is_control() && !matches!(c, '\n' | '\r' | '\t'))
+            || matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{FEFF}')
+    };
+    if text.chars().any(forbidden) {
+        Some("含有不允许的控制字符，请删除后重试")
+    } else if one_line && text.chars().any(|c| matches!(c, '\n' | '\r' | '\t')) {
+        Some("不能换行或含制表符")
+    } else {
+        None
+    }
+}
+
 /// Collects the failures of one input before anything is written.
 #[derive(Default, Debug)]
 pub struct Validator {
@@ -209,11 +229,16 @@ impl Validator {
         self.errors.push(UserError::new(field, code, message));
     }
 
-    /// Checks a required text field: trimmed, non-empty, at most `max` characters.
+    /// Checks a required text field: trimmed, non-empty, at most `max` characters, free of
+    /// control characters, and one line when it is short (a name or title, at most
+    /// [`SINGLE_LINE_MAX`] characters).
     pub fn text(&mut self, field: &[&str], label: &str, value: &str, max: usize) -> bool {
         let value = value.trim();
         if value.is_empty() {
             self.push(field, ErrorCode::Required, format!("请填写{label}"));
+            false
+        } else if let Some(problem) = text_problem(value, max <= SINGLE_LINE_MAX) {
+            self.push(field, ErrorCode::Invalid, format!("{label}{problem}"));
             false
         } else if value.chars().count() > max {
             self.push(

@@ -31,9 +31,10 @@ enum Command {
     Serve {
         #[arg(long, env = "TWOLISTS_ADDR", default_value = "127.0.0.1:8080")]
         addr: SocketAddr,
-        /// Answer introspection queries (GraphiQL needs them).
-        #[arg(long, env = "TWOLISTS_INTROSPECTION", default_value_t = true, action = clap::ArgAction::Set)]
-        introspection: bool,
+        /// Serve the developer tools: GraphiQL at GET /graphql, introspection and field
+        /// suggestions in error messages. `false` in production turns all three off.
+        #[arg(long, env = "TWOLISTS_EXPLORER", default_value_t = true, action = clap::ArgAction::Set)]
+        explorer: bool,
         /// Load the Jinzhong demo data when the database is empty.
         #[arg(long)]
         demo: bool,
@@ -144,12 +145,12 @@ async fn main() -> anyhow::Result<()> {
     match cli.command {
         Command::Serve {
             addr,
-            introspection,
+            explorer,
             demo,
             cors_origins,
             mail,
         } => {
-            config.introspection = introspection;
+            config.explorer = explorer;
             config.cors_origins = cors_origins
                 .into_iter()
                 .map(|o| o.trim().to_owned())

@@ -71,6 +71,11 @@ pub fn weakness(password: &str) -> Option<String> {
     if len > MAX_LEN {
         return Some(format!("密码不能超过{MAX_LEN}个字符"));
     }
+    if password.chars().any(char::is_control)
+        || crate::error::text_problem(password, true).is_some()
+    {
+        return Some("密码不能包含控制字符、换行或制表符".into());
+    }
     let lower = password.to_lowercase();
     if COMMON.contains(&lower.as_str()) {
         return Some("密码过于常见，请换一个更难猜的密码".into());
@@ -149,6 +154,22 @@ mod tests {
         assert!(weakness("abcdefghijklm").is_some());
         assert!(weakness("9876543210").is_some());
         assert!(weakness("zyxwvutsrqpo").is_some());
+    }
+
+    #[test]
+    fn control_characters_are_refused() {
+        for bad in [
+            "\0\0\0\0\0\0\0\0\0a",
+            "Taihang-\u{7}-2026",
+            "Taihang\n-Mountains",
+            "晋中\u{202E}太行山下平遥古城",
+        ] {
+            assert_eq!(
+                weakness(bad).as_deref(),
+                Some("密码不能包含控制字符、换行或制表符"),
+                "{bad:?}"
+            );
+        }
     }
 
     #[test]

@@ -107,6 +107,15 @@ pub fn is_phone(phone: &str) -> bool {
 /// Checks tags (at most 10, each at most 20 characters) and returns them trimmed, without
 /// duplicates or empties.
 pub fn validate_tags(v: &mut Validator, tags: &[String]) -> Vec<String> {
+    // The count first, so that no work is spent on a list that cannot pass.
+    if tags.len() > MAX_TAGS {
+        v.push(
+            &["tags"],
+            ErrorCode::OutOfRange,
+            format!("标签最多{MAX_TAGS}个"),
+        );
+        return Vec::new();
+    }
     let mut out: Vec<String> = Vec::new();
     for tag in tags.iter().map(|t| t.trim()).filter(|t| !t.is_empty()) {
         if tag.chars().count() > MAX_TAG_LEN {
@@ -115,6 +124,8 @@ pub fn validate_tags(v: &mut Validator, tags: &[String]) -> Vec<String> {
                 ErrorCode::TooLong,
                 format!("标签“{tag}”超过{MAX_TAG_LEN}个字符"),
             );
+        } else if let Some(problem) = crate::error::text_problem(tag, true) {
+            v.push(&["tags"], ErrorCode::Invalid, format!("标签{problem}"));
         } else if !out.iter().any(|t| t == tag) {
             out.push(tag.to_owned());
         }

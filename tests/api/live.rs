@@ -281,7 +281,7 @@ impl Drop for Instance {
 }
 
 /// A minimal HTTP/1.1 exchange (one request per connection): status and body.
-async fn http(
+pub(crate) async fn http(
     addr: SocketAddr,
     method: &str,
     path: &str,

@@ -9,6 +9,7 @@ mod cli;
 mod demo;
 mod editions;
 mod fixtures;
+mod hardening;
 mod harness;
 mod http;
 mod lifecycles;

@@ -1,5 +1,7 @@
 //! Assembles the GraphQL schema from the slices' query and mutation roots.
 
+pub mod limits;
+
 use async_graphql::{MergedObject, MergedSubscription, SDLExportOptions, Schema, SchemaBuilder};
 
 use crate::auth::{AuthMutation, AuthQuery, MemberMutation, MemberQuery};
@@ -62,6 +64,7 @@ pub fn schema_builder() -> SchemaBuilder<QueryRoot, MutationRoot, SubscriptionRo
     .limit_complexity(MAX_COMPLEXITY)
     .limit_recursive_depth(32)
     .limit_directives(10)
+    .extension(limits::RequestLimits)
 }
 
 /// The schema in SDL, in a stable order: what `twolists export-schema` prints and what

@@ -1,0 +1,265 @@
+//! Abuse that once worked (issue "Hardening"), each reproduced first: one request must not stall
+//! the others, and no text or list argument reaches a database in a form one of them refuses.
+
+use std::time::{Duration, Instant};
+
+use serde_json::json;
+
+use crate::db_test;
+use crate::fixtures::*;
+use crate::live::http;
+use crate::util::{error_code, payload_codes};
+
+// 128,000 distinct tags (about 1 MB; here 100,000, under the body limit) in two parallel createScenario requests froze the health
+// endpoint for 11 to 48 seconds: the duplicate check was quadratic and ran before the count.
+db_test!(a_huge_tag_list_does_not_stall_the_server, |app| {
+    let unit = app.gov_user().await;
+    let addr = app.serve().await;
+    let tags: Vec<String> = (0..100_000).map(|i| format!("t{i}")).collect();
+    let mut input = scenario_input();
+    input["tags"] = json!(tags);
+    let body =
+        json!({ "query": create_scenario_doc(), "variables": { "input": input } }).to_string();
+    assert!(body.len() > 800_000, "{}", body.len());
+
+    let before = app.snapshot().await;
+    let hostile: Vec<_> = (0..2)
+        .map(|_| {
+            let body = body.clone();
+            let token = unit.token.clone();
+            tokio::spawn(async move { http(addr, "POST", "/graphql", Some(&token), &body).await })
+        })
+        .collect();
+    // The health endpoint answers promptly for as long as the hostile requests are in flight.
+    let mut slowest = Duration::ZERO;
+    let mut probes = 0;
+    while probes == 0 || !hostile.iter().all(|h| h.is_finished()) {
+        let started = Instant::now();
+        let (status, _) = http(addr, "GET", "/healthz", None, "").await.unwrap();
+        assert_eq!(status, 200);
+        slowest = slowest.max(started.elapsed());
+        probes += 1;
+        tokio::task::yield_now().await;
+    }
+    assert!(
+        slowest < Duration::from_secs(1),
+        "/healthz took {slowest:?}"
+    );
+    for request in hostile {
+        let (status, body) = request.await.unwrap().unwrap();
+        let response: serde_json::Value =
+            serde_json::from_str(&body).unwrap_or_else(|_| panic!("{status}: {body}"));
+        assert_eq!(status, 200, "{body}");
+        assert_eq!(error_code(&response), Some("BAD_REQUEST"), "{body}");
+        assert!(
+            response["errors"][0]["message"]
+                .as_str()
+                .unwrap()
+                .contains("最多100项")
+        );
+    }
+    app.assert_unchanged(&before).await;
+});
+
+// NUL in any text or id gave INTERNAL on PostgreSQL while SQLite stored it: now both refuse it,
+// and the other control characters, bidirectional overrides and byte-order marks, the same way.
+db_test!(
+    control_characters_are_refused_alike_on_both_databases,
+    |app| {
+        let unit = app.gov_user().await;
+        for bad in [
+            "井下\u{0}巡检",
+            "\u{202E}检巡下井",
+            "\u{FEFF}巡检",
+            "巡检\u{7}",
+        ] {
+            let res = app
+                .try_gql(&scenario_query_doc(), json!({ "id": bad }))
+                .await;
+            assert_eq!(error_code(&res), Some("BAD_REQUEST"), "{bad:?}: {res}");
+            assert!(
+                res["errors"][0]["message"]
+                    .as_str()
+                    .unwrap()
+                    .contains("控制字符")
+            );
+
+            let mut input = scenario_input();
+            input["description"] = json!(format!("描述{bad}"));
+            let res = app
+                .try_gql_as(&unit, &create_scenario_doc(), json!({ "input": input }))
+                .await;
+            assert_eq!(error_code(&res), Some("BAD_REQUEST"), "{bad:?}: {res}");
+
+            let inline = format!(
+                "{{ opportunityList(filter: {{ query: {} }}) {{ totalCount }} }}",
+                serde_json::to_string(bad).unwrap()
+            );
+            let res = app.try_gql(&inline, json!({})).await;
+            assert_eq!(
+                error_code(&res),
+                Some("BAD_REQUEST"),
+                "{bad:?} inline: {res}"
+            );
+        }
+        // Line breaks stay welcome in long texts, not in titles; tabs neither in titles.
+        let mut input = scenario_input();
+        input["description"] = json!("第一段。\n第二段。");
+        let created = create_scenario(&app, &unit, input).await;
+        assert_eq!(created["status"], "DISCOVERED");
+        for title in ["井下\n巡检", "井下\t巡检"] {
+            let mut input = scenario_input();
+            input["title"] = json!(title);
+            let res = app
+                .try_gql_as(&unit, &create_scenario_doc(), json!({ "input": input }))
+                .await;
+            assert_eq!(
+                payload_codes(&res["data"]["createScenario"]),
+                ["INVALID"],
+                "{res}"
+            );
+        }
+    }
+);
+
+// 70,000 region codes in a public filter gave INTERNAL on both databases (too many bound values).
+db_test!(list_arguments_are_bounded, |app| {
+    let codes: Vec<String> = (0..70_000).map(|i| format!("14{i:04}")).collect();
+    let res = app
+        .try_gql(
+            "query($r: [String!]) { opportunityList(filter: { regionCodes: $r }) { totalCount } }",
+            json!({ "r": codes }),
+        )
+        .await;
+    assert_eq!(error_code(&res), Some("BAD_REQUEST"), "{res}");
+    let hundred: Vec<&str> = std::iter::repeat_n("140702", 100).collect();
+    let res = app
+        .gql(
+            "query($r: [String!]) { opportunityList(filter: { regionCodes: $r }) { totalCount } }",
+            json!({ "r": hundred }),
+        )
+        .await;
+    assert_eq!(res["data"]["opportunityList"]["totalCount"], 0, "{res}");
+});
+
+// One anonymous request with 100 aliased requestPasswordReset fields queued 100 e-mails, and 200
+// aliased logins tried 200 passwords.
+db_test!(sensitive_mutations_run_once_per_request, |app| {
+    let fields: Vec<String> = (0..3)
+        .map(|i| {
+            format!("r{i}: requestPasswordReset(input: {{ email: \"x@example.cn\" }}) {{ ok }}")
+        })
+        .collect();
+    let res = app
+        .try_gql(&format!("mutation {{ {} }}", fields.join(" ")), json!({}))
+        .await;
+    assert_eq!(error_code(&res), Some("BAD_REQUEST"), "{res}");
+    assert_eq!(app.count("email_outbox").await, 0);
+    let logins: Vec<String> = (0..2)
+        .map(|i| {
+            format!(
+                "l{i}: login(input: {{ email: \"a@b.cn\", password: \"p{i}\" }}) {{ accessToken }}"
+            )
+        })
+        .collect();
+    let res = app
+        .try_gql(&format!("mutation {{ {} }}", logins.join(" ")), json!({}))
+        .await;
+    assert_eq!(error_code(&res), Some("BAD_REQUEST"), "{res}");
+    assert!(
+        res["errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("只能调用一次")
+    );
+    let aliases: Vec<String> = (0..31)
+        .map(|i| format!("a{i}: regions {{ code }}"))
+        .collect();
+    let res = app
+        .try_gql(&format!("{{ {} }}", aliases.join(" ")), json!({}))
+        .await;
+    assert_eq!(error_code(&res), Some("BAD_REQUEST"), "{res}");
+});
+
+const LOGIN_DOC: &str = "mutation($e: String!, $p: String!) { login(input: { email: $e, password: $p }) { accessToken errors { code } } }";
+
+// No security headers, login answers that a cache could keep, GraphiQL framable, and any
+// Content-Type ran a query (a cross-site form could post one).
+db_test!(responses_carry_security_headers_and_only_json_runs, |app| {
+    use axum::body::Body;
+    use axum::http::{Request, header};
+    let send = |request: Request<Body>| {
+        let router = app.router();
+        async move {
+            use tower::ServiceExt as _;
+            router.oneshot(request).await.unwrap()
+        }
+    };
+    for path in ["/healthz", "/graphql", "/verify-email"] {
+        let response = send(Request::get(path).body(Body::empty()).unwrap()).await;
+        let headers = response.headers();
+        assert_eq!(headers[header::X_CONTENT_TYPE_OPTIONS], "nosniff", "{path}");
+        assert_eq!(headers[header::X_FRAME_OPTIONS], "DENY", "{path}");
+        assert_eq!(
+            headers[header::CONTENT_SECURITY_POLICY],
+            "frame-ancestors 'none'",
+            "{path}"
+        );
+    }
+    let body = json!({ "query": LOGIN_DOC, "variables": { "e": "a@b.cn", "p": "Taihang-Mountains-2026" } })
+        .to_string();
+    let login = send(
+        Request::post("/graphql")
+            .header(header::CONTENT_TYPE, "application/json; charset=utf-8")
+            .body(Body::from(body.clone()))
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(login.status(), 200);
+    assert_eq!(login.headers()[header::CACHE_CONTROL], "no-store");
+
+    let register = json!({ "query": "mutation { register(input: { email: \"x@example.cn\", password: \"Taihang-Mountains-2026\", displayName: \"某\", organization: { name: \"某局\", kind: GOVERNMENT, regionCode: \"140702\" } }) { user { id } } }" }).to_string();
+    let before = app.snapshot().await;
+    for content_type in [
+        Some("text/plain"),
+        Some("application/x-www-form-urlencoded"),
+        Some("multipart/form-data; boundary=x"),
+        None,
+    ] {
+        let mut request = Request::post("/graphql");
+        if let Some(content_type) = content_type {
+            request = request.header(header::CONTENT_TYPE, content_type);
+        }
+        let response = send(request.body(Body::from(register.clone())).unwrap()).await;
+        assert_eq!(response.status(), 415, "{content_type:?}");
+    }
+    app.assert_unchanged(&before).await;
+});
+
+// Production switches GraphiQL, introspection and field suggestions off with one setting.
+crate::backend_test!(one_setting_turns_the_developer_tools_off, |backend| {
+    let app = crate::util::TestApp::configured(backend, |c| c.explorer = false).await;
+    let (status, _) = app.get("/graphql").await;
+    assert_eq!(status, 405, "no GraphiQL page");
+    let res = app
+        .try_gql("{ __schema { queryType { name } } }", json!({}))
+        .await;
+    assert_eq!(
+        res["data"]["__schema"],
+        serde_json::Value::Null,
+        "no schema: {res}"
+    );
+    let res = app.try_gql("{ regoins { code } }", json!({})).await;
+    let message = res["errors"][0]["message"].as_str().unwrap();
+    assert!(!message.contains("regions"), "no suggestion: {message}");
+    // With the tools on (the default), the same typo is answered with a suggestion.
+    let open = crate::util::TestApp::new(backend).await;
+    let res = open.try_gql("{ regoins { code } }", json!({})).await;
+    assert!(
+        res["errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("regions"),
+        "{res}"
+    );
+});
