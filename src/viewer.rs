@@ -45,6 +45,9 @@ pub struct Claims {
     /// Organization id.
     pub org: String,
     pub role: Role,
+    /// The session (refresh-token family) the token was issued in: when it ends (sign-out,
+    /// password change, removal), so does the token.
+    pub sid: String,
     pub iss: String,
     pub aud: String,
     pub iat: i64,

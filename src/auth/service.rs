@@ -196,21 +196,25 @@ pub async fn register(
     Ok(Ok(Registered { user, organization }))
 }
 
-/// The viewer a verified access token speaks for, as the database stands now: a removed member
-/// is signed out at once (their access token no longer counts), and the member of a suspended or
-/// rejected organization may read but not act. One primary-key lookup per signed-in request.
+/// The viewer a verified access token speaks for, as the database stands now: the token ends
+/// with its session (sign-out, password change or reset, a reused refresh token), a removed
+/// member is signed out at once, and the member of a suspended or rejected organization may read
+/// but not act. One indexed lookup per signed-in request.
 pub async fn standing(db: &Db, claims: Claims) -> AppResult<Viewer> {
-    let row: Option<(String, String)> = sqlx::query_as(
-        "SELECT u.membership, o.status FROM users u \
-         JOIN organizations o ON o.id = u.organization_id WHERE u.id = $1",
+    let row: Option<(String, String, i64)> = sqlx::query_as(
+        "SELECT u.membership, o.status, \
+         (SELECT COUNT(*) FROM refresh_tokens t WHERE t.family_id = $2 AND t.user_id = u.id \
+          AND t.revoked_at IS NULL) \
+         FROM users u JOIN organizations o ON o.id = u.organization_id WHERE u.id = $1",
     )
     .bind(&claims.sub)
+    .bind(&claims.sid)
     .fetch_optional(db.pool())
     .await?;
-    let Some((membership, org_status)) = row else {
+    let Some((membership, org_status, live)) = row else {
         return Err(AppError::Unauthenticated);
     };
-    if Membership::parse(&membership) == Some(Membership::Removed) {
+    if live == 0 || Membership::parse(&membership) == Some(Membership::Removed) {
         return Err(AppError::Unauthenticated);
     }
     Ok(match OrganizationStatus::parse(&org_status) {
@@ -276,15 +280,27 @@ pub async fn login(
             "该账号已被移出所在单位，不能再登录；如需恢复，请联系单位管理员重新邀请",
         )]));
     }
-    let mut tx = db.begin().await?;
-    let refresh_token = insert_refresh_token(&mut tx, &user.id, &db::new_id()).await?;
-    tx.commit().await?;
-    Ok(Ok(start_session(jwt, user, refresh_token)))
+    Ok(Ok(open_session(db, jwt, user).await?))
 }
 
-fn start_session(jwt: &JwtKeys, user: UserRow, refresh_token: String) -> Session {
-    let (access_token, access_token_expires_at) =
-        jwt.issue(&user.id, &user.organization_id, user.role(), Utc::now());
+/// A new session (refresh-token family) for a user whose identity is established: what sign-in
+/// gives after checking the password.
+pub async fn open_session(db: &Db, jwt: &JwtKeys, user: UserRow) -> AppResult<Session> {
+    let family = db::new_id();
+    let mut tx = db.begin().await?;
+    let refresh_token = insert_refresh_token(&mut tx, &user.id, &family).await?;
+    tx.commit().await?;
+    Ok(start_session(jwt, user, &family, refresh_token))
+}
+
+fn start_session(jwt: &JwtKeys, user: UserRow, family: &str, refresh_token: String) -> Session {
+    let (access_token, access_token_expires_at) = jwt.issue(
+        &user.id,
+        &user.organization_id,
+        user.role(),
+        family,
+        Utc::now(),
+    );
     Session {
         access_token,
         access_token_expires_at,
@@ -383,7 +399,7 @@ pub async fn refresh(db: &Db, jwt: &JwtKeys, refresh_token: &str) -> AppResult<S
     .ok_or(AppError::Unauthenticated)?;
     let next = insert_refresh_token(&mut tx, &user.id, &row.family_id).await?;
     tx.commit().await?;
-    Ok(start_session(jwt, user, next))
+    Ok(start_session(jwt, user, &row.family_id, next))
 }
 
 /// Ends the session the refresh token belongs to. Unknown tokens are ignored, so the answer says

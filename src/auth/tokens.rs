@@ -72,12 +72,14 @@ impl JwtKeys {
         }
     }
 
-    /// Signs an access token for the user, valid from `now` for [`ACCESS_TTL`].
+    /// Signs an access token for the user in the session `sid` (a refresh-token family), valid
+    /// from `now` for [`ACCESS_TTL`] or until the session ends, whichever is first.
     pub fn issue(
         &self,
         user_id: &str,
         org_id: &str,
         role: Role,
+        sid: &str,
         now: DateTime<Utc>,
     ) -> (String, DateTime<Utc>) {
         let expires_at = now + ACCESS_TTL;
@@ -85,6 +87,7 @@ impl JwtKeys {
             sub: user_id.to_owned(),
             org: org_id.to_owned(),
             role,
+            sid: sid.to_owned(),
             iss: ISSUER.to_owned(),
             aud: AUDIENCE.to_owned(),
             iat: now.timestamp(),
@@ -144,7 +147,7 @@ mod tests {
     #[test]
     fn issued_token_verifies_with_its_claims() {
         let now = Utc::now();
-        let (token, exp) = keys().issue("u1", "o1", Role::Government, now);
+        let (token, exp) = keys().issue("u1", "o1", Role::Government, "s1", now);
         let claims = keys().verify(&token).expect("valid");
         assert_eq!(claims.sub, "u1");
         assert_eq!(claims.org, "o1");
@@ -155,20 +158,26 @@ mod tests {
 
     #[test]
     fn expired_token_is_refused() {
-        let (token, _) = keys().issue("u1", "o1", Role::Admin, Utc::now() - Duration::minutes(16));
+        let (token, _) = keys().issue(
+            "u1",
+            "o1",
+            Role::Admin,
+            "s1",
+            Utc::now() - Duration::minutes(16),
+        );
         assert!(keys().verify(&token).is_none());
     }
 
     #[test]
     fn token_from_another_key_is_refused() {
         let other = JwtKeys::from_secret(&[8u8; 32]).unwrap();
-        let (token, _) = other.issue("u1", "o1", Role::Admin, Utc::now());
+        let (token, _) = other.issue("u1", "o1", Role::Admin, "s1", Utc::now());
         assert!(keys().verify(&token).is_none());
     }
 
     #[test]
     fn tampered_payload_is_refused() {
-        let (token, _) = keys().issue("u1", "o1", Role::Enterprise, Utc::now());
+        let (token, _) = keys().issue("u1", "o1", Role::Enterprise, "s1", Utc::now());
         let mut parts: Vec<String> = token.split('.').map(str::to_owned).collect();
         let mut claims: serde_json::Value =
             serde_json::from_slice(&URL_SAFE_NO_PAD.decode(&parts[1]).unwrap()).unwrap();
@@ -179,7 +188,7 @@ mod tests {
 
     #[test]
     fn unsigned_and_other_algorithms_are_refused() {
-        let (token, _) = keys().issue("u1", "o1", Role::Admin, Utc::now());
+        let (token, _) = keys().issue("u1", "o1", Role::Admin, "s1", Utc::now());
         let payload = token.split('.').nth(1).unwrap();
         for alg in ["none", "HS512"] {
             let header = URL_SAFE_NO_PAD.encode(format!(r#"{{"alg":"{alg}","typ":"JWT"}}"#));
@@ -200,7 +209,7 @@ mod tests {
     #[test]
     fn wrong_audience_or_issuer_is_refused() {
         let mut claims = keys()
-            .verify(&keys().issue("u1", "o1", Role::Admin, Utc::now()).0)
+            .verify(&keys().issue("u1", "o1", Role::Admin, "s1", Utc::now()).0)
             .unwrap();
         claims.aud = "another-service".into();
         let enc = EncodingKey::from_secret(&[7u8; 32]);
@@ -220,10 +229,13 @@ mod tests {
     #[test]
     fn generated_secret_is_private_and_reused() {
         let dir = tempfile::tempdir().unwrap();
-        let (token, _) =
-            JwtKeys::load(None, dir.path())
-                .unwrap()
-                .issue("u1", "o1", Role::Admin, Utc::now());
+        let (token, _) = JwtKeys::load(None, dir.path()).unwrap().issue(
+            "u1",
+            "o1",
+            Role::Admin,
+            "s1",
+            Utc::now(),
+        );
         assert!(
             JwtKeys::load(None, dir.path())
                 .unwrap()

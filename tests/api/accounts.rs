@@ -250,6 +250,7 @@ db_test!(invalid_or_expired_tokens_are_refused, |app| {
         &user.id,
         &user.org_id,
         twolists::auth::Role::Enterprise,
+        "an-old-session",
         chrono::Utc::now() - chrono::Duration::minutes(16),
     );
     let foreign = twolists::auth::JwtKeys::from_secret(&[9u8; 40])
@@ -258,6 +259,7 @@ db_test!(invalid_or_expired_tokens_are_refused, |app| {
             &user.id,
             &user.org_id,
             twolists::auth::Role::Admin,
+            "a-forged-session",
             chrono::Utc::now(),
         )
         .0;

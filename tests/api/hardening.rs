@@ -263,3 +263,80 @@ crate::backend_test!(one_setting_turns_the_developer_tools_off, |backend| {
         "{res}"
     );
 });
+
+const ME: &str = "{ me { id } }";
+
+/// Signs in through `login`: the access and refresh tokens.
+async fn login(app: &crate::util::TestApp, email: &str) -> (String, String) {
+    let res = app
+        .gql(
+            LOGIN_DOC
+                .replace("accessToken", "accessToken refreshToken")
+                .as_str(),
+            json!({ "e": email, "p": crate::util::PASSWORD }),
+        )
+        .await;
+    let login = &res["data"]["login"];
+    assert_eq!(login["errors"], json!([]), "{res}");
+    (
+        login["accessToken"].as_str().unwrap().to_owned(),
+        login["refreshToken"].as_str().unwrap().to_owned(),
+    )
+}
+
+async fn accepted(app: &crate::util::TestApp, token: &str) -> bool {
+    let (status, _) = app.post_graphql(Some(token), ME, json!({})).await;
+    status == 200
+}
+
+// An access token outlived sign-out, password change and removal by up to 15 minutes. Now it
+// ends with its session.
+db_test!(access_tokens_end_with_their_session, |app| {
+    let manager = app.gov_user().await;
+    let (_, email) = colleague_of(&app, &manager).await;
+
+    // Signing out ends that session's access token, not another session's.
+    let (first, first_refresh) = login(&app, &email).await;
+    let (second, _) = login(&app, &email).await;
+    assert!(accepted(&app, &first).await && accepted(&app, &second).await);
+    app.gql(
+        "mutation($t: String!) { logout(input: { refreshToken: $t }) { ok } }",
+        json!({ "t": first_refresh }),
+    )
+    .await;
+    assert!(!accepted(&app, &first).await, "signed out");
+    assert!(accepted(&app, &second).await, "the other session stays");
+
+    // A refresh token presented twice ends its session, and the access tokens issued in it.
+    let (third, third_refresh) = login(&app, &email).await;
+    let refresh =
+        "mutation($t: String!) { refreshSession(input: { refreshToken: $t }) { accessToken } }";
+    let renewed = app.gql(refresh, json!({ "t": third_refresh })).await;
+    let renewed = renewed["data"]["refreshSession"]["accessToken"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(accepted(&app, &renewed).await);
+    let (_, replay) = app
+        .post_graphql(None, refresh, json!({ "t": third_refresh }))
+        .await;
+    assert_eq!(error_code(&replay), Some("UNAUTHENTICATED"), "{replay}");
+    assert!(!accepted(&app, &third).await && !accepted(&app, &renewed).await);
+
+    // Changing the password ends every session, the one that changed it included.
+    let change = "mutation($c: String!, $n: String!) { changePassword(input: { currentPassword: $c, newPassword: $n }) { errors { code } } }";
+    let changed = app
+        .post_graphql(
+            Some(&second),
+            change,
+            json!({ "c": crate::util::PASSWORD, "n": "Fenhe-River-Valley-2027" }),
+        )
+        .await
+        .1;
+    assert_eq!(
+        changed["data"]["changePassword"]["errors"],
+        json!([]),
+        "{changed}"
+    );
+    assert!(!accepted(&app, &second).await, "password changed");
+});

@@ -473,11 +473,16 @@ backend_test!(
             .gql_as(&admin, RETRY, json!({ "input": { "ids": with_unknown } }))
             .await;
         let payload = &retried["data"]["retryFailedEmails"];
-        assert_eq!(
-            payload["retriedIds"].as_array().unwrap().len(),
-            2,
-            "{retried}"
-        );
+        if payload["retriedIds"].as_array().unwrap().len() != 2 {
+            // Seen once under load and not reproduced since: the rows say what happened.
+            let rows: Vec<(String, String, i64, Option<String>)> = sqlx::query_as(
+                "SELECT id, status, attempts, last_error FROM email_outbox ORDER BY created_at",
+            )
+            .fetch_all(app.state.db.pool())
+            .await
+            .unwrap();
+            panic!("not both retried: {retried}\nids {ids:?}\noutbox {rows:?}");
+        }
         assert_eq!(payload_codes(payload), vec!["INVALID_TRANSITION"]);
         drained(&app).await;
         let messages = server.wait_for(2).await;

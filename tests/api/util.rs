@@ -9,7 +9,7 @@ use axum::http::{Request, StatusCode, header};
 use http_body_util::BodyExt as _;
 use serde_json::{Value, json};
 use tower::ServiceExt as _;
-use twolists::auth::{self, RegisterInput, RegisterOrganizationInput, Role};
+use twolists::auth::{self, RegisterInput, RegisterOrganizationInput};
 use twolists::orgs::{self, OrganizationKind};
 use twolists::{AppState, Config};
 
@@ -348,7 +348,7 @@ impl TestApp {
         let row = auth::create_admin(&self.state.db, &email, PASSWORD, "平台管理员")
             .await
             .unwrap();
-        self.signed_in(row.id, row.organization_id, Role::Admin)
+        self.signed_in(row).await
     }
 
     /// A member of a verified government unit.
@@ -391,13 +391,19 @@ impl TestApp {
             .await
             .unwrap()
             .unwrap_or_else(|errors| panic!("registration refused: {errors:?}"));
-        let role = registered.user.role();
-        self.signed_in(registered.user.id, registered.organization.id, role)
+        self.signed_in(registered.user).await
     }
 
-    fn signed_in(&self, id: String, org_id: String, role: Role) -> TestUser {
-        let (token, _) = self.state.jwt.issue(&id, &org_id, role, chrono::Utc::now());
-        TestUser { id, org_id, token }
+    /// A real session for the user, as sign-in opens one.
+    async fn signed_in(&self, user: auth::UserRow) -> TestUser {
+        let session = auth::open_session(&self.state.db, &self.state.jwt, user)
+            .await
+            .unwrap();
+        TestUser {
+            id: session.user.id.clone(),
+            org_id: session.user.organization_id.clone(),
+            token: session.access_token,
+        }
     }
 
     async fn verify(&self, user: &TestUser) {
