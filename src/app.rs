@@ -112,8 +112,7 @@ impl AppState {
                     .with_context(|| format!("the CORS origin {origin:?} is not an origin"))
             })
             .collect::<anyhow::Result<Vec<_>>>()?;
-        std::fs::create_dir_all(&config.data_dir)
-            .with_context(|| format!("creating {}", config.data_dir.display()))?;
+        prepare_data_dir(config)?;
         let db = Db::connect(&config.database_url()).await?;
         db.migrate().await?;
         let taxonomy = Taxonomy::bundled();
@@ -295,6 +294,33 @@ fn log_response(response: &Response, latency: Duration, _: &tracing::Span) {
         ms = %format_args!("{:.1}", latency.as_secs_f64() * 1000.0),
         "answered"
     );
+}
+
+/// The data folder and everything the service keeps in it are private to its user: the folder
+/// 0700, the embedded database with its journal files, the signing key and outgoing mail 0600.
+/// A folder or file that is not is made so at start, with a log line.
+pub fn prepare_data_dir(config: &Config) -> anyhow::Result<()> {
+    make_private(config).with_context(|| format!("preparing {}", config.data_dir.display()))
+}
+
+fn make_private(config: &Config) -> std::io::Result<()> {
+    let dir = &config.data_dir;
+    crate::config::private_dir(dir)?;
+    if config.database_url.is_none() {
+        crate::config::create_private_file(&dir.join("twolists.db"))?;
+        for journal in ["twolists.db-wal", "twolists.db-shm"] {
+            crate::config::private_file(&dir.join(journal))?;
+        }
+    }
+    crate::config::private_file(&dir.join("jwt-secret"))?;
+    let outbox = dir.join("outbox");
+    if outbox.is_dir() {
+        crate::config::private_dir(&outbox)?;
+        for entry in std::fs::read_dir(&outbox)? {
+            crate::config::private_file(&entry?.path())?;
+        }
+    }
+    Ok(())
 }
 
 /// The matching index hears, through the feed, what other instances changed.

@@ -1,6 +1,6 @@
 //! Run-time configuration, shared by every command.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use crate::db::Db;
@@ -60,4 +60,65 @@ impl Config {
             .clone()
             .unwrap_or_else(|| Db::sqlite_url(&self.data_dir))
     }
+}
+
+/// Creates `dir` (and its parents) private to the service's user (0700), or makes an existing
+/// one private, saying so in the log: the folder holds the database, the signing key and
+/// outgoing mail with its links.
+pub fn private_dir(dir: &Path) -> std::io::Result<()> {
+    std::fs::create_dir_all(dir)?;
+    restrict(dir, 0o700, true)
+}
+
+/// Makes an existing file private to the service's user (0600), saying so in the log when it was
+/// not; a missing file is left alone.
+pub fn private_file(path: &Path) -> std::io::Result<()> {
+    match std::fs::metadata(path) {
+        Ok(_) => restrict(path, 0o600, true),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+        Err(e) => Err(e),
+    }
+}
+
+/// Makes a file the service has just written private to its user (0600), without a log line.
+pub fn keep_private(path: &Path) -> std::io::Result<()> {
+    restrict(path, 0o600, false)
+}
+
+/// Creates an empty file private to the service's user (0600) unless it exists, so that what
+/// another program then writes into it (SQLite, which gives its journal files the database
+/// file's mode) starts private.
+pub fn create_private_file(path: &Path) -> std::io::Result<()> {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(false);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt as _;
+        options.mode(0o600);
+    }
+    options.open(path).map(drop)?;
+    private_file(path)
+}
+
+#[cfg(unix)]
+fn restrict(path: &Path, mode: u32, announce: bool) -> std::io::Result<()> {
+    use std::os::unix::fs::PermissionsExt as _;
+    let current = std::fs::metadata(path)?.permissions().mode() & 0o777;
+    if current & !mode != 0 {
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode))?;
+    }
+    if current & !mode != 0 && announce {
+        tracing::warn!(
+            path = %path.display(),
+            from = %format_args!("{current:o}"),
+            to = %format_args!("{mode:o}"),
+            "made private to the service's user"
+        );
+    }
+    Ok(())
+}
+
+#[cfg(not(unix))]
+fn restrict(_: &Path, _: u32, _: bool) -> std::io::Result<()> {
+    Ok(())
 }

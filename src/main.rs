@@ -221,7 +221,7 @@ async fn main() -> anyhow::Result<()> {
             }
         }
         Command::Migrate => {
-            std::fs::create_dir_all(&config.data_dir)?;
+            twolists::app::prepare_data_dir(&config)?;
             let db = Db::connect(&config.database_url()).await?;
             db.migrate().await?;
             println!("migrations applied");

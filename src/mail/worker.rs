@@ -60,7 +60,7 @@ impl MailWorker {
                     .build(),
             ),
             None => {
-                std::fs::create_dir_all(&settings.outbox_dir)?;
+                crate::config::private_dir(&settings.outbox_dir)?;
                 Transport::Files(AsyncFileTransport::new(&settings.outbox_dir))
             }
         };
@@ -174,11 +174,20 @@ impl MailWorker {
                 permanent: e.is_permanent(),
                 detail: e.to_string(),
             }),
-            Transport::Files(files) => files.send(message).await.map(drop).map_err(|e| Failure {
-                category: "写入邮件文件失败",
-                detail: e.to_string(),
-                permanent: false,
-            }),
+            Transport::Files(files) => {
+                let failure = |detail: String| Failure {
+                    category: "写入邮件文件失败",
+                    detail,
+                    permanent: false,
+                };
+                let id = files
+                    .send(message)
+                    .await
+                    .map_err(|e| failure(e.to_string()))?;
+                // The file holds links that sign its reader in: private, like the folder.
+                let path = self.settings.outbox_dir.join(format!("{id}.eml"));
+                crate::config::keep_private(&path).map_err(|e| failure(e.to_string()))
+            }
         }
     }
 }

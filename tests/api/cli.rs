@@ -76,6 +76,66 @@ fn migrate_and_create_admin_on_the_embedded_database() {
     }
 }
 
+/// Under the usual umask the data folder was 0755 and the database, its journal files and the
+/// outbox 0644: a local user read a reset link. Everything is private after start, and an
+/// existing folder is tightened with a log line.
+#[cfg(unix)]
+#[test]
+fn the_data_folder_and_its_files_are_private_to_the_service() {
+    use std::os::unix::fs::PermissionsExt as _;
+    let mode =
+        |path: &std::path::Path| std::fs::metadata(path).unwrap().permissions().mode() & 0o777;
+    let set = |path: &std::path::Path, m: u32| {
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(m)).unwrap()
+    };
+
+    // A new folder.
+    let fresh = tempfile::tempdir().unwrap();
+    let data = fresh.path().join("data");
+    let seeded = twolists(&data).arg("seed").output().unwrap();
+    assert!(seeded.status.success(), "{seeded:?}");
+    assert_eq!(mode(&data), 0o700);
+    for file in ["twolists.db", "jwt-secret"] {
+        assert_eq!(mode(&data.join(file)), 0o600, "{file}");
+    }
+
+    // A folder left readable by an older version, with a database, its journal and an e-mail.
+    let old = tempfile::tempdir().unwrap();
+    let data = old.path().join("data");
+    let migrated = twolists(&data).arg("migrate").output().unwrap();
+    assert!(migrated.status.success(), "{migrated:?}");
+    std::fs::create_dir_all(data.join("outbox")).unwrap();
+    std::fs::write(data.join("outbox/old.eml"), "Subject: 重置密码").unwrap();
+    std::fs::write(data.join("twolists.db-wal"), "").unwrap();
+    for (path, m) in [
+        (data.clone(), 0o755),
+        (data.join("outbox"), 0o755),
+        (data.join("outbox/old.eml"), 0o644),
+        (data.join("twolists.db"), 0o644),
+        (data.join("twolists.db-wal"), 0o644),
+    ] {
+        set(&path, m);
+    }
+    let seeded = twolists(&data).arg("seed").output().unwrap();
+    assert!(seeded.status.success(), "{seeded:?}");
+    let log = String::from_utf8_lossy(&seeded.stderr).into_owned()
+        + &String::from_utf8_lossy(&seeded.stdout);
+    assert!(log.contains("made private to the service's user"), "{log}");
+    assert_eq!(mode(&data), 0o700);
+    assert_eq!(mode(&data.join("outbox")), 0o700);
+    for file in [
+        "twolists.db",
+        "twolists.db-wal",
+        "outbox/old.eml",
+        "jwt-secret",
+    ] {
+        let path = data.join(file);
+        if path.exists() {
+            assert_eq!(mode(&path), 0o600, "{file}");
+        }
+    }
+}
+
 #[test]
 fn match_eval_scores_a_set_with_known_answers() {
     let dir = tempfile::tempdir().unwrap();

@@ -503,6 +503,14 @@ db_test!(without_smtp_emails_are_written_as_eml_files, |app| {
         .map(|e| e.unwrap().path())
         .collect();
     assert_eq!(files.len(), 1, "{files:?}");
+    // The file holds a link that signs its reader in: private to the service, like its folder.
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode(&files[0]), 0o600);
+        assert_eq!(mode(&outbox_dir), 0o700);
+    }
     assert!(files[0].extension().is_some_and(|e| e == "eml"));
     let raw = std::fs::read(&files[0]).unwrap();
     let mail = mailparse::parse_mail(&raw).unwrap();
