@@ -522,8 +522,15 @@ async fn healthz() -> &'static str {
 }
 
 /// Ready when the database answers and every migration this binary knows is applied.
+/// How long `/readyz` waits for the database: a load balancer must learn within a probe's
+/// timeout that the instance cannot serve, not after the pool's own wait.
+const READINESS_TIMEOUT: Duration = Duration::from_secs(1);
+
 async fn readyz(State(state): State<AppState>) -> Response {
-    match state.db.migrations_applied().await {
+    let checked = tokio::time::timeout(READINESS_TIMEOUT, state.db.migrations_applied())
+        .await
+        .unwrap_or_else(|_| Err(sqlx::Error::PoolTimedOut));
+    match checked {
         Ok(true) => (
             StatusCode::OK,
             axum::Json(json!({

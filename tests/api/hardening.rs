@@ -340,3 +340,62 @@ db_test!(access_tokens_end_with_their_session, |app| {
     );
     assert!(!accepted(&app, &second).await, "password changed");
 });
+
+// With the database gone, /readyz took 10 s (the pool's wait) to answer 503: a load balancer's
+// probe gave up first and never learned why. The database is reached through a relay here, which
+// then goes away as a stopped server does: connections cut, new ones refused.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(
+    not(postgres_tests),
+    ignore = "needs PostgreSQL: build and run with TEST_DATABASE_URL set"
+)]
+async fn readiness_fails_fast_when_the_database_is_gone() {
+    let schema = crate::util::fresh_pg_schema(&crate::util::test_database_url()).await;
+    let (scheme_user, rest) = schema.url.split_once('@').unwrap();
+    let (server, path) = rest.split_once('/').unwrap();
+    let target: std::net::SocketAddr = server.parse().unwrap();
+    let (relay, stop) = relay_to(target).await;
+    let app = crate::util::TestApp::on_url(&format!("{scheme_user}@{relay}/{path}")).await;
+    let (status, _) = app.get("/readyz").await;
+    assert_eq!(status, 200);
+
+    stop.send_replace(true);
+    let started = Instant::now();
+    let (status, body) = app.get("/readyz").await;
+    let waited = started.elapsed();
+    assert_eq!(status, 503, "{body}");
+    assert!(waited < Duration::from_secs(3), "/readyz took {waited:?}");
+}
+
+/// A TCP relay to `target` on a loopback port, until the sender says stop: then it closes its
+/// port and cuts every connection it relays.
+async fn relay_to(
+    target: std::net::SocketAddr,
+) -> (std::net::SocketAddr, tokio::sync::watch::Sender<bool>) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let mut accepting = stopped.clone();
+    tokio::spawn(async move {
+        loop {
+            let (mut inbound, _) = tokio::select! {
+                accepted = listener.accept() => match accepted {
+                    Ok(pair) => pair,
+                    Err(_) => break,
+                },
+                _ = accepting.wait_for(|s| *s) => break,
+            };
+            let mut cut = stopped.clone();
+            tokio::spawn(async move {
+                let Ok(mut outbound) = tokio::net::TcpStream::connect(target).await else {
+                    return;
+                };
+                tokio::select! {
+                    _ = tokio::io::copy_bidirectional(&mut inbound, &mut outbound) => {}
+                    _ = cut.wait_for(|s| *s) => {}
+                }
+            });
+        }
+    });
+    (addr, stop)
+}
