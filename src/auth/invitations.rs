@@ -86,7 +86,10 @@ pub async fn invite(
         }
         None => claims.org.clone(),
     };
-    let org = orgs::find(db, &org_id).await?.ok_or(AppError::NotFound)?;
+    let org = orgs::find(db, &org_id)
+        .await?
+        .filter(|org| orgs::service::can_see(viewer, org))
+        .ok_or(AppError::NotFound)?;
     let claims = require_manager(db, viewer, &org.id).await?;
     if org.kind() == OrganizationKind::Operator {
         return Err(AppError::NotYours(

@@ -12,7 +12,7 @@ use super::service;
 use super::store::{CapabilityRow, DeliveredCase};
 use crate::db::{self, Db};
 use crate::error::{AppError, AppResult, UserError};
-use crate::items::graphql::{TimelineEvent, timeline};
+use crate::items::graphql::{TimelineEvent, item_timeline};
 use crate::items::{Contact, ContactPartnersLoader, Key, ReviewDecision};
 use crate::loaders;
 use crate::orgs::Organization;
@@ -121,8 +121,13 @@ impl Capability {
     async fn listed_at(&self) -> Option<DateTime<Utc>> {
         self.0.listed_at.as_deref().and_then(db::parse_time)
     }
+    /// Every change, oldest first, for its organization and admins; everyone else sees the steps
+    /// into public stages, without notes or who took them.
     async fn timeline(&self, ctx: &Context<'_>) -> AppResult<Vec<TimelineEvent>> {
-        timeline(ctx, &self.0.id).await
+        item_timeline(ctx, &self.0.id, &self.0, |s| {
+            CapabilityStatus::parse(s).is_some_and(|s| s.is_public())
+        })
+        .await
     }
 }
 

@@ -8,6 +8,7 @@ use crate::db;
 use crate::error::AppResult;
 use crate::events::{EventRow, TimelineLoader};
 use crate::loaders;
+use crate::viewer::Viewer;
 
 /// One entry of an item's timeline.
 pub struct TimelineEvent(pub EventRow);
@@ -38,6 +39,25 @@ impl TimelineEvent {
         let row = loaders::load_one::<UserLoader>(ctx, actor_id).await?;
         Ok(row.map(User::new))
     }
+}
+
+/// The timeline of a list item, oldest first, as the viewer may read it
+/// ([`super::rules::visible_timeline`]).
+pub async fn item_timeline(
+    ctx: &Context<'_>,
+    id: &str,
+    item: &impl super::rules::OwnedItem,
+    is_public_stage: impl Fn(&str) -> bool,
+) -> AppResult<Vec<TimelineEvent>> {
+    let rows = loaders::load_one::<TimelineLoader>(ctx, id)
+        .await?
+        .unwrap_or_default();
+    Ok(
+        super::rules::visible_timeline(Viewer::of(ctx), item, rows, is_public_stage)
+            .into_iter()
+            .map(TimelineEvent)
+            .collect(),
+    )
 }
 
 /// The timeline of an aggregate, oldest first.

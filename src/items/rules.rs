@@ -6,6 +6,7 @@ use std::future::Future;
 
 use super::{Contact, order_by_hits, transition_refusal};
 use crate::error::{AppError, AppResult, ErrorCode, Outcome, UserError, refuse};
+use crate::events::EventRow;
 use crate::machine::Rule;
 use crate::pagination::{PageRequest, Rows};
 use crate::viewer::{Role, Viewer};
@@ -16,6 +17,29 @@ pub trait OwnedItem {
     /// Approved at some point: anyone may read it.
     fn is_public(&self) -> bool;
     fn stored_contact(&self) -> Option<Contact>;
+}
+
+/// The part of an item's timeline the viewer may read: all of it for those who manage the item;
+/// for everyone else only the steps into a public stage, without their note or who took them (a
+/// review's reasons and the reviewer's name are the unit's and the platform's business).
+pub fn visible_timeline(
+    viewer: &Viewer,
+    item: &impl OwnedItem,
+    events: Vec<EventRow>,
+    is_public_stage: impl Fn(&str) -> bool,
+) -> Vec<EventRow> {
+    if can_manage(viewer, item) {
+        return events;
+    }
+    events
+        .into_iter()
+        .filter(|e| e.to_status.as_deref().is_some_and(&is_public_stage))
+        .map(|e| EventRow {
+            note: None,
+            actor_id: None,
+            ..e
+        })
+        .collect()
 }
 
 /// The viewer manages the item: a member of its organization, or an admin.

@@ -226,8 +226,9 @@ fn push_where(sql: &mut Sql, filter: &ListFilter) {
         sql.push(" AND region_code = ").bind(region.clone());
     }
     if let Some(text) = &filter.name_contains {
-        sql.push(" AND name LIKE ")
-            .bind(format!("%{}%", escape_like(text)));
+        // LOWER on both sides: SQLite's LIKE ignores ASCII case and PostgreSQL's does not.
+        sql.push(" AND LOWER(name) LIKE ")
+            .bind(format!("%{}%", escape_like(&text.to_lowercase())));
         sql.push(" ESCAPE '\\'");
     }
     if let Some(own) = &filter.visible_to_org {

@@ -149,7 +149,10 @@ pub async fn update(
     region_code: Option<&str>,
 ) -> AppResult<Outcome<OrganizationRow>> {
     let claims = viewer.require_user()?;
-    let current = super::find(db, id).await?.ok_or(AppError::NotFound)?;
+    let current = super::find(db, id)
+        .await?
+        .filter(|org| can_see(viewer, org))
+        .ok_or(AppError::NotFound)?;
     if !viewer.is_admin() && claims.org != current.id {
         return Err(AppError::Forbidden);
     }

@@ -14,7 +14,7 @@ use super::service;
 use super::store::ScenarioRow;
 use crate::db::{self, Db};
 use crate::error::{AppError, AppResult, UserError};
-use crate::items::graphql::{TimelineEvent, timeline};
+use crate::items::graphql::{TimelineEvent, item_timeline};
 use crate::items::{Contact, ContactInput, ContactPartnersLoader, Key, ReviewDecision};
 use crate::loaders;
 use crate::orgs::Organization;
@@ -120,9 +120,13 @@ impl Scenario {
     async fn published_at(&self) -> Option<DateTime<Utc>> {
         self.0.published_at.as_deref().and_then(db::parse_time)
     }
-    /// Every change, oldest first.
+    /// Every change, oldest first, for its organization and admins; everyone else sees the steps
+    /// into public stages, without notes or who took them.
     async fn timeline(&self, ctx: &Context<'_>) -> AppResult<Vec<TimelineEvent>> {
-        timeline(ctx, &self.0.id).await
+        item_timeline(ctx, &self.0.id, &self.0, |s| {
+            ScenarioStatus::parse(s).is_some_and(|s| s.is_public())
+        })
+        .await
     }
     /// What the scenario achieved, as its unit recorded it: from LANDED on, for everyone who
     /// may read the scenario; null before.

@@ -399,3 +399,113 @@ async fn relay_to(
     });
     (addr, stop)
 }
+
+const TIMELINE: &str =
+    "query($id: ID) { scenario(id: $id) { timeline { action toStatus note actor { id } } } }";
+
+// A REQUEST_CHANGES reason and the reviewer's name were on a published scenario's public
+// timeline: the public now sees the steps into public stages only, without notes or actors.
+db_test!(the_public_timeline_shows_public_stages_only, |app| {
+    let admin = app.admin().await;
+    let unit = app.gov_user().await;
+    let outsider = app.enterprise_user().await;
+    let scenario = scenario_in(&app, &unit, &admin, "PENDING_REVIEW").await;
+    review(
+        &app,
+        &admin,
+        &scenario["id"],
+        "REQUEST_CHANGES",
+        Some("预算依据不足，请补充"),
+    )
+    .await;
+    act(&app, &unit, &scenario["id"], "SUBMIT").await;
+    review(&app, &admin, &scenario["id"], "APPROVE", None).await;
+
+    let own = app
+        .gql_as(&unit, TIMELINE, json!({ "id": scenario["id"] }))
+        .await;
+    let own = own["data"]["scenario"]["timeline"]
+        .as_array()
+        .unwrap()
+        .clone();
+    assert!(
+        own.iter().any(|e| e["note"] == "预算依据不足，请补充"),
+        "{own:?}"
+    );
+    for viewer in [None, Some(&outsider)] {
+        let seen = match viewer {
+            Some(user) => {
+                app.gql_as(user, TIMELINE, json!({ "id": scenario["id"] }))
+                    .await
+            }
+            None => app.gql(TIMELINE, json!({ "id": scenario["id"] })).await,
+        };
+        let entries = seen["data"]["scenario"]["timeline"]
+            .as_array()
+            .unwrap()
+            .clone();
+        assert_eq!(entries.len(), 1, "only the publication: {entries:?}");
+        assert_eq!(entries[0]["toStatus"], "PUBLISHED");
+        assert_eq!(entries[0]["note"], serde_json::Value::Null);
+        assert_eq!(entries[0]["actor"], serde_json::Value::Null);
+    }
+});
+
+const UPDATE_ORG: &str = "mutation($id: ID!) { updateOrganization(input: { id: $id, expectedVersion: 1, name: \"晋中市人民政府\" }) { organization { id } errors { code } } }";
+
+// FORBIDDEN for an existing organization and NOT_FOUND for an unknown id told an outsider which
+// pending organizations exist; a verified one is public anyway.
+db_test!(
+    an_outsider_cannot_tell_a_hidden_organization_from_none,
+    |app| {
+        let outsider = app.gov_user().await;
+        let pending = app.pending_enterprise_user().await;
+        let verified = app.enterprise_user().await;
+        for (doc, vars) in [
+            (UPDATE_ORG, json!({ "id": pending.org_id })),
+            (
+                INVITE_MEMBER,
+                json!({ "email": "x@example.cn", "org": pending.org_id }),
+            ),
+        ] {
+            let hidden = app.try_gql_as(&outsider, doc, vars).await;
+            assert_eq!(error_code(&hidden), Some("NOT_FOUND"), "{hidden}");
+        }
+        let unknown = app
+            .try_gql_as(
+                &outsider,
+                UPDATE_ORG,
+                json!({ "id": "no-such-organization" }),
+            )
+            .await;
+        assert_eq!(error_code(&unknown), Some("NOT_FOUND"));
+        let public = app
+            .try_gql_as(&outsider, UPDATE_ORG, json!({ "id": verified.org_id }))
+            .await;
+        assert_eq!(error_code(&public), Some("FORBIDDEN"), "{public}");
+    }
+);
+
+// nameContains ignored case on SQLite and not on PostgreSQL.
+db_test!(name_search_ignores_case_on_both_databases, |app| {
+    let admin = app.admin().await;
+    let enterprise = app.enterprise_user().await;
+    sqlx::query("UPDATE organizations SET name = 'Yuci SmartGrid 科技' WHERE id = $1")
+        .bind(&enterprise.org_id)
+        .execute(app.state.db.pool())
+        .await
+        .unwrap();
+    for query in ["smartgrid", "SMARTGRID", "SmartGrid", "yuci s"] {
+        let res = app
+            .gql_as(
+                &admin,
+                "query($q: String) { organizations(filter: { nameContains: $q }) { totalCount } }",
+                json!({ "q": query }),
+            )
+            .await;
+        assert_eq!(
+            res["data"]["organizations"]["totalCount"], 1,
+            "{query}: {res}"
+        );
+    }
+});
