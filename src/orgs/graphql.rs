@@ -226,7 +226,8 @@ impl OrgMutation {
         Ok(OrganizationStepPayload::from(outcome))
     }
 
-    /// A member of the organization, or an admin, changes its name or region.
+    /// A member of the organization, or an admin, changes its region, and its name while it is
+    /// pending; once verified, only an admin changes the name (FORBIDDEN otherwise).
     async fn update_organization(
         &self,
         ctx: &Context<'_>,

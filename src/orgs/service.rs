@@ -138,7 +138,8 @@ fn allowed_from(action: OrganizationAction) -> &'static str {
     }
 }
 
-/// A member of the organization, or an admin, changes its name or region.
+/// A member of the organization, or an admin, changes its region, and its name while it is
+/// pending; once verified, only an admin changes the name.
 pub async fn update(
     db: &Db,
     taxonomy: &Taxonomy,
@@ -158,6 +159,16 @@ pub async fn update(
     }
     let mut v = Validator::default();
     let name = name.map(|n| n.trim().to_owned());
+    // A verified name is what the platform vouches for: after verification only an admin changes
+    // it, so that no unit renames itself into another while keeping its verified status.
+    if name.as_deref().is_some_and(|n| n != current.name)
+        && current.status() != OrganizationStatus::Pending
+        && !viewer.is_admin()
+    {
+        return Err(AppError::NotYours(
+            "单位通过认证后，名称只能由平台管理员修改：请联系平台管理员并提供更名证明",
+        ));
+    }
     if let Some(name) = &name {
         v.text(&["name"], "组织名称", name, 100);
     }

@@ -509,3 +509,37 @@ db_test!(name_search_ignores_case_on_both_databases, |app| {
         );
     }
 });
+
+// A verified organization renamed itself 晋中市人民政府 and stayed VERIFIED.
+db_test!(a_verified_organization_cannot_rename_itself, |app| {
+    let admin = app.admin().await;
+    let verified = app.enterprise_user().await;
+    let res = app
+        .try_gql_as(&verified, UPDATE_ORG, json!({ "id": verified.org_id }))
+        .await;
+    assert_eq!(error_code(&res), Some("FORBIDDEN"), "{res}");
+    assert!(
+        res["errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("平台管理员")
+    );
+    // A pending one may still correct its name; an admin may rename a verified one.
+    let pending = app.pending_enterprise_user().await;
+    let res = app
+        .gql_as(&pending, UPDATE_ORG, json!({ "id": pending.org_id }))
+        .await;
+    assert_eq!(
+        res["data"]["updateOrganization"]["errors"],
+        json!([]),
+        "{res}"
+    );
+    let res = app
+        .gql_as(&admin, UPDATE_ORG, json!({ "id": verified.org_id }))
+        .await;
+    assert_eq!(
+        res["data"]["updateOrganization"]["errors"],
+        json!([]),
+        "{res}"
+    );
+});

@@ -207,7 +207,8 @@ db_test!(
     |app| {
         let member = app.enterprise_user().await;
         let outsider = app.enterprise_user().await;
-        let input = |version: i64, region: &str| json!({ "input": { "id": member.org_id, "expectedVersion": version, "name": "山西太谷数智农业有限公司", "regionCode": region } });
+        // The region (the name of a verified organization is an admin's: see hardening.rs).
+        let input = |version: i64, region: &str| json!({ "input": { "id": member.org_id, "expectedVersion": version, "regionCode": region } });
 
         let forbidden = app.try_gql_as(&outsider, UPDATE, input(1, "140703")).await;
         assert_eq!(error_code(&forbidden), Some("FORBIDDEN"));
@@ -221,7 +222,6 @@ db_test!(
 
         let updated = app.gql_as(&member, UPDATE, input(1, "140703")).await;
         let org = &updated["data"]["updateOrganization"]["organization"];
-        assert_eq!(org["name"], "山西太谷数智农业有限公司");
         assert_eq!(org["region"]["code"], "140703");
         assert_eq!(org["version"], 2);
 
