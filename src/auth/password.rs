@@ -91,7 +91,36 @@ pub fn weakness(password: &str) -> Option<String> {
     if steps.iter().all(|&s| s == 1) || steps.iter().all(|&s| s == -1) {
         return Some("密码不能是连续的字符序列".into());
     }
+    if guessable(password) {
+        return Some(
+            "密码太容易被猜到（如常见单词加数字、年份或键盘排列），请换一个更长、更随机的密码，\
+             例如几个不相关的词用符号连接"
+                .into(),
+        );
+    }
     None
+}
+
+/// Words of this platform that make a password easy to guess here.
+const CONTEXT: &[&str] = &[
+    "jinzhong", "shanxi", "twolists", "jzcx", "admin", "晋中", "山西",
+];
+
+/// The least zxcvbn score accepted: 3, "safely unguessable: moderate protection from offline
+/// slow-hash scenarios (10^10 guesses)".
+const MIN_SCORE: u8 = 3;
+
+/// Whether zxcvbn estimates the password guessable (dictionary words with digits, dates, keyboard
+/// walks, the platform's own words). Only the first 64 characters are scored: what follows adds
+/// strength, and scoring time grows with length.
+fn guessable(password: &str) -> bool {
+    let scored: String = password.chars().take(64).collect();
+    u8::from(zxcvbn::zxcvbn(&scored, CONTEXT).score()) < MIN_SCORE
+}
+
+/// Loads zxcvbn's dictionaries, so that the first registration is not slower than the others.
+pub fn warm_up() {
+    guessable("warm-up-password");
 }
 
 fn hasher() -> Argon2<'static> {
@@ -154,6 +183,31 @@ mod tests {
         assert!(weakness("abcdefghijklm").is_some());
         assert!(weakness("9876543210").is_some());
         assert!(weakness("zyxwvutsrqpo").is_some());
+    }
+
+    #[test]
+    fn guessable_passwords_are_refused_and_passphrases_accepted() {
+        // Accepted before, refused now.
+        for weak in [
+            "Password1!",
+            "qwerty1234",
+            "1qaz2wsx3e",
+            "Jinzhong@2026",
+            "admin@1234",
+            "          a",
+            "Shanxi@123456",
+            "abc123abc123",
+        ] {
+            assert!(weakness(weak).is_some(), "{weak}");
+        }
+        for strong in [
+            "Taihang-Mountains-2026",
+            "Fenhe-River-Valley-2027",
+            "correct horse battery",
+            "晋中太行山下平遥古城醋",
+        ] {
+            assert_eq!(weakness(strong), None, "{strong}");
+        }
     }
 
     #[test]

@@ -244,6 +244,9 @@ async fn dummy_hash() -> AppResult<&'static String> {
 
 /// Prepares what sign-in needs, so that the first failed sign-in is not slower than the others.
 pub async fn warm_up() -> AppResult<()> {
+    tokio::task::spawn_blocking(password::warm_up)
+        .await
+        .map_err(AppError::internal)?;
     dummy_hash().await.map(|_| ())
 }
 

@@ -122,7 +122,7 @@ impl Capability {
         self.0.listed_at.as_deref().and_then(db::parse_time)
     }
     /// Every change, oldest first, for its organization and admins; everyone else sees the steps
-    /// into public stages, without notes or who took them.
+    /// into public stages, without who took them.
     async fn timeline(&self, ctx: &Context<'_>) -> AppResult<Vec<TimelineEvent>> {
         item_timeline(ctx, &self.0.id, &self.0, |s| {
             CapabilityStatus::parse(s).is_some_and(|s| s.is_public())

@@ -20,8 +20,9 @@ pub trait OwnedItem {
 }
 
 /// The part of an item's timeline the viewer may read: all of it for those who manage the item;
-/// for everyone else only the steps into a public stage, without their note or who took them (a
-/// review's reasons and the reviewer's name are the unit's and the platform's business).
+/// for everyone else only the steps into a public stage (their notes are public, as a landed
+/// scenario's outcome is), without who took them. A review's reasons and the names of staff stay
+/// the unit's and the platform's business.
 pub fn visible_timeline(
     viewer: &Viewer,
     item: &impl OwnedItem,
@@ -35,7 +36,6 @@ pub fn visible_timeline(
         .into_iter()
         .filter(|e| e.to_status.as_deref().is_some_and(&is_public_stage))
         .map(|e| EventRow {
-            note: None,
             actor_id: None,
             ..e
         })

