@@ -66,6 +66,9 @@ pub struct AppState {
     cors_origins: Vec<header::HeaderValue>,
     /// GraphiQL at GET /graphql (and, in the schema, introspection and suggestions).
     explorer: bool,
+    /// Longest a request may take, body included (a client that trickles its body is answered
+    /// 408 and let go).
+    request_timeout: Duration,
 }
 
 impl axum::extract::FromRef<AppState> for Db {
@@ -171,6 +174,7 @@ impl AppState {
             loader_batch_window: config.loader_batch_window,
             cors_origins,
             explorer: config.explorer,
+            request_timeout: config.request_timeout,
         })
     }
 
@@ -236,6 +240,10 @@ impl AppState {
             .route("/readyz", get(readyz))
             .merge(crate::web::routes())
             .layer(DefaultBodyLimit::max(self.body_limit_bytes))
+            .layer(tower_http::timeout::TimeoutLayer::with_status_code(
+                StatusCode::REQUEST_TIMEOUT,
+                self.request_timeout,
+            ))
             .with_state(self.clone());
         let router = if self.cors_origins.is_empty() {
             router

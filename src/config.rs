@@ -18,6 +18,8 @@ pub struct Config {
     pub explorer: bool,
     /// Largest accepted request body.
     pub body_limit_bytes: usize,
+    /// Longest a request may take, body included, before it is answered 408.
+    pub request_timeout: Duration,
     /// Outgoing mail: `smtp://…` / `smtps://…`; `.eml` files in `<data_dir>/outbox/` when absent.
     pub smtp_url: Option<String>,
     /// The From address of outgoing mail.
@@ -44,6 +46,7 @@ impl Config {
             jwt_secret: None,
             explorer: true,
             body_limit_bytes: 1024 * 1024,
+            request_timeout: Duration::from_secs(30),
             smtp_url: None,
             mail_from: "晋中市场景创新平台 <noreply@jzcx.cn>".to_owned(),
             public_url: "http://127.0.0.1:8080".to_owned(),

@@ -23,6 +23,7 @@ pub mod orgs;
 pub mod pagination;
 pub mod scenarios;
 pub mod search;
+pub mod server;
 pub mod taxonomy;
 pub mod viewer;
 pub mod web;

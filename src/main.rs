@@ -25,6 +25,20 @@ struct Cli {
     command: Command,
 }
 
+/// What keeps slow or idle clients from exhausting the server (SECURITY.md).
+#[derive(clap::Args)]
+struct LimitArgs {
+    /// Most connections served at a time; more wait in the kernel's backlog.
+    #[arg(long, env = "TWOLISTS_MAX_CONNECTIONS", default_value_t = 512)]
+    max_connections: usize,
+    /// Seconds a connection may take to send a request head, or stay idle between requests.
+    #[arg(long, env = "TWOLISTS_HEADER_TIMEOUT_SECS", default_value_t = 10)]
+    header_timeout_secs: u64,
+    /// Seconds a request may take, body included, before it is answered 408.
+    #[arg(long, env = "TWOLISTS_REQUEST_TIMEOUT_SECS", default_value_t = 30)]
+    request_timeout_secs: u64,
+}
+
 #[derive(Subcommand)]
 enum Command {
     /// Runs the GraphQL service (applies migrations and loads reference data first).
@@ -44,6 +58,8 @@ enum Command {
         cors_origins: Vec<String>,
         #[command(flatten)]
         mail: MailArgs,
+        #[command(flatten)]
+        limits: LimitArgs,
     },
     /// Applies migrations and loads reference data; with --demo also the Jinzhong demo data.
     Seed {
@@ -149,7 +165,10 @@ async fn main() -> anyhow::Result<()> {
             demo,
             cors_origins,
             mail,
+            limits,
         } => {
+            config.request_timeout =
+                std::time::Duration::from_secs(limits.request_timeout_secs.max(1));
             config.explorer = explorer;
             config.cors_origins = cors_origins
                 .into_iter()
@@ -191,13 +210,16 @@ async fn main() -> anyhow::Result<()> {
             // On SIGTERM or Ctrl-C: stop accepting, end subscriptions, finish the requests in
             // flight and the e-mail batch in progress, then close the database.
             let stopping = state.clone();
-            axum::serve(listener, state.router())
-                .with_graceful_shutdown(async move {
-                    shutdown_signal().await;
-                    tracing::info!("shutting down");
-                    stopping.begin_shutdown();
-                })
-                .await?;
+            let server_limits = twolists::server::ServerLimits {
+                max_connections: limits.max_connections.max(1),
+                header_timeout: std::time::Duration::from_secs(limits.header_timeout_secs.max(1)),
+            };
+            twolists::server::serve(listener, state.router(), server_limits, async move {
+                shutdown_signal().await;
+                tracing::info!("shutting down");
+                stopping.begin_shutdown();
+            })
+            .await;
             background.stop(SHUTDOWN_GRACE).await;
             state.db.close().await;
             tracing::info!("stopped");

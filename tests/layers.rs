@@ -11,8 +11,8 @@ use std::path::Path;
 const ORDER: &[&[&str]] = &[
     // Entry.
     &["main"],
-    // Assembly: start-up, the router, the schema, the demo data.
-    &["app"],
+    // Assembly: start-up, the router, the HTTP server, the schema, the demo data.
+    &["app", "server"],
     &["graphql", "demo"],
     // Doors that are rooms of their own (the GraphQL door is the `graphql.rs` of each slice).
     &["web", "exports", "import"],

@@ -192,9 +192,12 @@ impl TestApp {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         let router = self.router.clone();
-        tokio::spawn(async move {
-            let _ = axum::serve(listener, router).await;
-        });
+        tokio::spawn(twolists::server::serve(
+            listener,
+            router,
+            twolists::server::ServerLimits::default(),
+            std::future::pending(),
+        ));
         addr
     }
 
