@@ -323,7 +323,10 @@ impl AuthQuery {
 
 #[derive(SimpleObject)]
 pub struct RegisterPayload {
-    pub user: Option<User>,
+    /// True when the registration was accepted: a verification e-mail is on its way. The answer
+    /// is the same when the address already has an account (its owner is told by e-mail), so it
+    /// tells nobody which addresses are registered. Sign in with `login` afterwards.
+    pub ok: bool,
     pub errors: Vec<UserError>,
 }
 
@@ -439,7 +442,8 @@ pub struct AuthMutation;
 
 #[Object]
 impl AuthMutation {
-    /// Creates an account and its organization, which waits for an admin's verification.
+    /// Creates an account and its organization, which waits for an admin's verification. The
+    /// answer does not say whether the address already had an account.
     async fn register(
         &self,
         ctx: &Context<'_>,
@@ -448,11 +452,11 @@ impl AuthMutation {
         let db = ctx.data_unchecked::<Db>();
         let taxonomy = ctx.data_unchecked::<Arc<Taxonomy>>();
         Ok(match service::register(db, taxonomy, input).await? {
-            Ok(registered) => RegisterPayload {
-                user: Some(User::own(registered.user)),
+            Ok(_) => RegisterPayload {
+                ok: true,
                 errors: vec![],
             },
-            Err(errors) => RegisterPayload { user: None, errors },
+            Err(errors) => RegisterPayload { ok: false, errors },
         })
     }
 

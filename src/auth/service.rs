@@ -42,9 +42,17 @@ pub struct RegisterInput {
     pub organization: RegisterOrganizationInput,
 }
 
-pub struct Registered {
-    pub user: UserRow,
-    pub organization: OrganizationRow,
+/// What a valid registration did. The caller answers both alike, so that nobody learns from
+/// the answer whether an address has an account.
+pub enum Registered {
+    /// A new account and its (PENDING) organization.
+    Created {
+        user: UserRow,
+        organization: OrganizationRow,
+    },
+    /// The address already had an account: nothing was created, and its owner was told by
+    /// e-mail.
+    AddressTaken,
 }
 
 /// The checked and normalized parts of a registration.
@@ -115,7 +123,8 @@ fn validate_registration(
 }
 
 /// Creates the user and its new (PENDING) organization, or returns every validation failure and
-/// writes nothing.
+/// writes nothing. An address that already has an account is not refused: the answer must not
+/// tell which addresses are registered, so its owner is told by e-mail instead.
 pub async fn register(
     db: &Db,
     taxonomy: &Taxonomy,
@@ -169,11 +178,17 @@ pub async fn register(
     {
         Ok(row) => row,
         Err(e) if db::is_unique_violation(&e, "users", "email") => {
-            return Ok(Err(vec![UserError::new(
-                &["email"],
-                ErrorCode::Duplicate,
-                "该邮箱已注册",
-            )]));
+            // Nothing of the registration is kept; the owner of the address hears of it.
+            drop(tx);
+            let owner = find_user_by_email(db, &email).await?;
+            if let Some(owner) = owner {
+                let mut tx = db.begin().await?;
+                let notice =
+                    crate::mail::templates::registration_attempt(&owner.email, &owner.display_name);
+                crate::mail::enqueue(&mut tx, &notice).await?;
+                tx.commit().await?;
+            }
+            return Ok(Ok(Registered::AddressTaken));
         }
         Err(e) => return Err(e.into()),
     };
@@ -193,7 +208,7 @@ pub async fn register(
     .await?;
     super::account::queue_verification(&mut tx, &user).await?;
     tx.commit().await?;
-    Ok(Ok(Registered { user, organization }))
+    Ok(Ok(Registered::Created { user, organization }))
 }
 
 /// The viewer a verified access token speaks for, as the database stands now: the token ends

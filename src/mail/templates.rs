@@ -124,6 +124,19 @@ pub fn password_reset(to: &str, name: &str, link: &str) -> Email {
     })
 }
 
+/// The e-mail to the owner of an address someone tried to register again.
+pub fn registration_attempt(to: &str, name: &str) -> Email {
+    render(&Content {
+        kind: "REGISTRATION_ATTEMPT",
+        to,
+        greeting_name: name,
+        title: "有人尝试用您的邮箱注册",
+        paragraphs: &["有人刚刚使用您的邮箱在晋中市场景创新两张清单平台注册新账号。该邮箱已有账号，因此没有创建新账号。如果是您本人，请直接登录；忘记密码可在登录页选择“忘记密码”重置。".to_owned()],
+        action: None,
+        footer: "如果这不是您本人的操作，请忽略本邮件，您的账号不受影响。",
+    })
+}
+
 /// The e-mail that invites a colleague into an organization.
 pub fn invitation(to: &str, organization: &str, inviter: &str, link: &str) -> Email {
     render(&Content {

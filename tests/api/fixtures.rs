@@ -560,11 +560,12 @@ pub async fn status_in_db(app: &TestApp, table: &str, id: &Value) -> String {
 
 pub const REGISTER: &str = r#"
 mutation Register($input: RegisterInput!) {
-  register(input: $input) {
-    user { id email displayName role emailVerified organization { id name kind status creditCode region { code name } } }
-    errors { field code message }
-  }
+  register(input: $input) { ok errors { field code message } }
 }"#;
+
+/// The signed-in user as `me` shows them, with their organization.
+pub const ME_WITH_ORGANIZATION: &str = "{ me { id email displayName role emailVerified \
+    organization { id name kind status creditCode region { code name } } } }";
 
 pub const LOGIN: &str = r#"
 mutation Login($email: String!, $password: String!) {

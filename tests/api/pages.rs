@@ -155,11 +155,14 @@ db_test!(the_verification_page_confirms_once, |app| {
                     "regionCode": "140728" } } }),
         )
         .await;
+    assert_eq!(registered["data"]["register"]["ok"], true, "{registered}");
+    let id: String = sqlx::query_scalar("SELECT id FROM users WHERE email = $1")
+        .bind(&email)
+        .fetch_one(app.state.db.pool())
+        .await
+        .unwrap();
     let user = TestUser {
-        id: registered["data"]["register"]["user"]["id"]
-            .as_str()
-            .unwrap()
-            .to_owned(),
+        id,
         org_id: String::new(),
         token: String::new(),
     };

@@ -394,7 +394,10 @@ impl TestApp {
             .await
             .unwrap()
             .unwrap_or_else(|errors| panic!("registration refused: {errors:?}"));
-        self.signed_in(registered.user).await
+        let auth::Registered::Created { user, .. } = registered else {
+            panic!("a fresh address was taken");
+        };
+        self.signed_in(user).await
     }
 
     /// A real session for the user, as sign-in opens one.
