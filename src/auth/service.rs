@@ -47,8 +47,8 @@ pub struct RegisterInput {
 pub enum Registered {
     /// A new account and its (PENDING) organization.
     Created {
-        user: UserRow,
-        organization: OrganizationRow,
+        user: Box<UserRow>,
+        organization: Box<OrganizationRow>,
     },
     /// The address already had an account: nothing was created, and its owner was told by
     /// e-mail.
@@ -208,7 +208,10 @@ pub async fn register(
     .await?;
     super::account::queue_verification(&mut tx, &user).await?;
     tx.commit().await?;
-    Ok(Ok(Registered::Created { user, organization }))
+    Ok(Ok(Registered::Created {
+        user: Box::new(user),
+        organization: Box::new(organization),
+    }))
 }
 
 /// The viewer a verified access token speaks for, as the database stands now: the token ends

@@ -397,7 +397,7 @@ impl TestApp {
         let auth::Registered::Created { user, .. } = registered else {
             panic!("a fresh address was taken");
         };
-        self.signed_in(user).await
+        self.signed_in(*user).await
     }
 
     /// A real session for the user, as sign-in opens one.
