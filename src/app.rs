@@ -36,7 +36,9 @@ use crate::orgs::OrganizationLoader;
 use crate::scenarios::ScenarioLoader;
 use crate::search::LiveIndex;
 use crate::taxonomy::Taxonomy;
+use crate::viewer::ClientAddr;
 use crate::{events, items, loaders, matches, notifications, scenarios};
+use axum::Extension;
 
 /// What every recorded event runs, in order, inside its transaction: the change notice to other
 /// instances, the notifications it causes, and the 对接 cascade when a scenario ends.
@@ -388,15 +390,26 @@ fn is_json(headers: &HeaderMap) -> bool {
 }
 
 /// Answers carry private data and tokens: no cache keeps them.
-async fn graphql_post(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
-    let mut response = graphql_answer(state, headers, body).await;
+async fn graphql_post(
+    State(state): State<AppState>,
+    client: Option<Extension<ClientAddr>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let client = client.map(|Extension(addr)| addr).unwrap_or_default();
+    let mut response = graphql_answer(state, client, headers, body).await;
     response
         .headers_mut()
         .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     response
 }
 
-async fn graphql_answer(state: AppState, headers: HeaderMap, body: Bytes) -> Response {
+async fn graphql_answer(
+    state: AppState,
+    client: ClientAddr,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
     if !is_json(&headers) {
         return request_error(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
@@ -438,6 +451,7 @@ async fn graphql_answer(state: AppState, headers: HeaderMap, body: Bytes) -> Res
     let window = state.loader_batch_window;
     let request = request
         .data(viewer)
+        .data(client)
         .data(loaders::new(OrganizationLoader::new(db.clone()), window))
         .data(loaders::new(UserLoader::new(db.clone()), window))
         .data(loaders::new(TimelineLoader::new(db.clone()), window))
@@ -457,6 +471,7 @@ async fn graphql_answer(state: AppState, headers: HeaderMap, body: Bytes) -> Res
 /// every connection with code 1001.
 async fn graphql_ws(
     State(state): State<AppState>,
+    client: Option<Extension<ClientAddr>>,
     protocol: GraphQLProtocol,
     upgrade: WebSocketUpgrade,
 ) -> Response {
@@ -479,6 +494,7 @@ async fn graphql_ws(
                     };
                     let mut data = Data::default();
                     data.insert(viewer);
+                    data.insert(client.map(|Extension(addr)| addr).unwrap_or_default());
                     Ok(data)
                 })
                 .serve()

@@ -31,8 +31,9 @@ pub enum AppError {
     NotFound,
     #[error("conflict: the object was changed by someone else")]
     Conflict,
+    /// Too many attempts: the client may try again after this many seconds.
     #[error("too many requests")]
-    RateLimited,
+    RateLimited { retry_after_secs: u64 },
     /// A request the API cannot make sense of; the message is shown to the client as is and must
     /// therefore be Chinese and free of internals.
     #[error("bad request: {0}")]
@@ -66,7 +67,7 @@ impl AppError {
             AppError::OrganizationInactive { code, .. } => code,
             AppError::NotFound => "NOT_FOUND",
             AppError::Conflict => "CONFLICT",
-            AppError::RateLimited => "RATE_LIMITED",
+            AppError::RateLimited { .. } => "RATE_LIMITED",
             AppError::BadRequest(_) => "BAD_REQUEST",
             AppError::Database(_) | AppError::Internal(_) => "INTERNAL",
         }
@@ -81,7 +82,9 @@ impl AppError {
             AppError::OrganizationInactive { message, .. } => (*message).into(),
             AppError::NotFound => "对象不存在".into(),
             AppError::Conflict => "数据已被他人修改，请刷新后重试".into(),
-            AppError::RateLimited => "请求过于频繁，请稍后再试".into(),
+            AppError::RateLimited { retry_after_secs } => {
+                format!("尝试过于频繁，请在{retry_after_secs}秒后再试")
+            }
             AppError::BadRequest(message) => message.clone(),
             AppError::Database(_) | AppError::Internal(_) => "服务器内部错误，请稍后再试".into(),
         }
@@ -103,7 +106,16 @@ impl From<AppError> for async_graphql::Error {
     fn from(err: AppError) -> Self {
         err.log();
         let code = err.code();
-        async_graphql::Error::new(err.public_message()).extend_with(|_, ext| ext.set("code", code))
+        let retry_after = match err {
+            AppError::RateLimited { retry_after_secs } => Some(retry_after_secs),
+            _ => None,
+        };
+        async_graphql::Error::new(err.public_message()).extend_with(|_, ext| {
+            ext.set("code", code);
+            if let Some(seconds) = retry_after {
+                ext.set("retryAfterSeconds", seconds);
+            }
+        })
     }
 }
 

@@ -27,6 +27,8 @@ use tokio::net::TcpListener;
 use tokio::sync::{Semaphore, watch};
 use tower::ServiceExt as _;
 
+use crate::viewer::ClientAddr;
+
 /// The server's limits; `serve` takes them from its settings.
 #[derive(Clone, Debug)]
 pub struct ServerLimits {
@@ -65,9 +67,9 @@ pub async fn serve(
             permit = permits.clone().acquire_owned() => permit.expect("the semaphore is never closed"),
             () = &mut shutdown => break,
         };
-        let stream = tokio::select! {
+        let (stream, peer) = tokio::select! {
             accepted = listener.accept() => match accepted {
-                Ok((stream, _)) => stream,
+                Ok(pair) => pair,
                 Err(e) if is_connection_error(&e) => continue,
                 Err(e) => {
                     pause = (pause * 2).clamp(Duration::from_millis(10), Duration::from_secs(1));
@@ -80,9 +82,14 @@ pub async fn serve(
         };
         pause = Duration::ZERO;
         let _ = stream.set_nodelay(true);
+        let client = ClientAddr(Some(peer.ip()));
         let service = router
             .clone()
-            .map_request(|request: Request<Incoming>| request.map(axum::body::Body::new));
+            .map_request(move |request: Request<Incoming>| {
+                let mut request = request.map(axum::body::Body::new);
+                request.extensions_mut().insert(client);
+                request
+            });
         let connection = builder
             .serve_connection(TokioIo::new(stream), TowerToHyperService::new(service))
             .with_upgrades();

@@ -54,6 +54,12 @@ pub struct Claims {
     pub exp: i64,
 }
 
+/// The network address a request came from, as the server saw it (the peer of the connection;
+/// behind a proxy, the proxy's). Rate limits count per address; a call without one comes from
+/// inside the process (the command line, the demo loader, tests' fixtures) and is not counted.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ClientAddr(pub Option<std::net::IpAddr>);
+
 /// Why a signed-in user's organization may not act for now. Not in the token: read from the
 /// database on every request, so that a suspension takes effect at once.
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]

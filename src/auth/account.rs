@@ -10,6 +10,9 @@ use super::users::{Membership, USER_COLUMNS, UserRow, find_user_by_email, normal
 use crate::db::{self, Db, Tx};
 use crate::error::{AppError, AppResult, ErrorCode, UserError};
 use crate::mail::{self, templates};
+use crate::viewer::ClientAddr;
+
+use super::limits::{self, Operation};
 
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
 pub enum Purpose {
@@ -94,7 +97,12 @@ fn invalid_token() -> Vec<UserError> {
 }
 
 /// Confirms the address the token was sent to.
-pub async fn verify_email(db: &Db, token: &str) -> AppResult<Result<UserRow, Vec<UserError>>> {
+pub async fn verify_email(
+    db: &Db,
+    client: ClientAddr,
+    token: &str,
+) -> AppResult<Result<UserRow, Vec<UserError>>> {
+    limits::count(db, Operation::VerifyEmail, client).await?;
     let mut tx = db.begin().await?;
     let Some(user_id) = consume(&mut tx, token, Purpose::VerifyEmail).await? else {
         return Ok(Err(invalid_token()));
@@ -114,7 +122,8 @@ pub async fn verify_email(db: &Db, token: &str) -> AppResult<Result<UserRow, Vec
 
 /// Sends a reset link when `email` belongs to an account. The caller answers the same either
 /// way, so the answer tells nobody which addresses are registered.
-pub async fn request_password_reset(db: &Db, email: &str) -> AppResult<()> {
+pub async fn request_password_reset(db: &Db, client: ClientAddr, email: &str) -> AppResult<()> {
+    limits::count(db, Operation::RequestPasswordReset, client).await?;
     let Some(email) = normalize_email(email) else {
         return Ok(());
     };
@@ -140,9 +149,11 @@ pub async fn request_password_reset(db: &Db, email: &str) -> AppResult<()> {
 /// reset links. A reset also proves the address, so it counts as verified.
 pub async fn reset_password(
     db: &Db,
+    client: ClientAddr,
     token: &str,
     new_password: &str,
 ) -> AppResult<Result<UserRow, Vec<UserError>>> {
+    limits::count(db, Operation::ResetPassword, client).await?;
     // A weak password is refused before the token is used, so the link still works.
     if let Some(reason) = password::weakness(new_password) {
         return Ok(Err(vec![UserError::new(

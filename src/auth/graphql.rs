@@ -14,6 +14,7 @@ use crate::orgs::Organization;
 use crate::orgs::graphql::load_organization;
 use crate::pagination::{Page, PageRequest};
 use crate::taxonomy::Taxonomy;
+use crate::viewer::ClientAddr;
 
 pub use service::UserRow;
 
@@ -109,6 +110,11 @@ impl Invitation {
     async fn expires_at(&self) -> Option<DateTime<Utc>> {
         db::parse_time(&self.0.expires_at)
     }
+}
+
+/// The address the request came from (for rate limits); unknown when the door did not say.
+fn client(ctx: &Context<'_>) -> ClientAddr {
+    ctx.data_opt::<ClientAddr>().copied().unwrap_or_default()
 }
 
 async fn load_user(ctx: &Context<'_>, id: &str) -> AppResult<Option<User>> {
@@ -262,6 +268,7 @@ impl MemberMutation {
     ) -> AppResult<MemberPayload> {
         let outcome = invitations::accept(
             ctx.data_unchecked::<Db>(),
+            client(ctx),
             input.token.trim(),
             &input.display_name,
             &input.password,
@@ -451,13 +458,15 @@ impl AuthMutation {
     ) -> AppResult<RegisterPayload> {
         let db = ctx.data_unchecked::<Db>();
         let taxonomy = ctx.data_unchecked::<Arc<Taxonomy>>();
-        Ok(match service::register(db, taxonomy, input).await? {
-            Ok(_) => RegisterPayload {
-                ok: true,
-                errors: vec![],
+        Ok(
+            match service::register(db, client(ctx), taxonomy, input).await? {
+                Ok(_) => RegisterPayload {
+                    ok: true,
+                    errors: vec![],
+                },
+                Err(errors) => RegisterPayload { ok: false, errors },
             },
-            Err(errors) => RegisterPayload { ok: false, errors },
-        })
+        )
     }
 
     /// Signs in with e-mail and password. A wrong e-mail and a wrong password give the same answer.
@@ -465,7 +474,7 @@ impl AuthMutation {
         let db = ctx.data_unchecked::<Db>();
         let jwt = ctx.data_unchecked::<Arc<JwtKeys>>();
         Ok(
-            match service::login(db, jwt, &input.email, &input.password).await? {
+            match service::login(db, client(ctx), jwt, &input.email, &input.password).await? {
                 Ok(session) => LoginPayload {
                     session: session.into(),
                     errors: vec![],
@@ -537,13 +546,15 @@ impl AuthMutation {
         input: VerifyEmailInput,
     ) -> AppResult<VerifyEmailPayload> {
         let db = ctx.data_unchecked::<Db>();
-        Ok(match account::verify_email(db, input.token.trim()).await? {
-            Ok(user) => VerifyEmailPayload {
-                user: Some(User::own(user)),
-                errors: vec![],
+        Ok(
+            match account::verify_email(db, client(ctx), input.token.trim()).await? {
+                Ok(user) => VerifyEmailPayload {
+                    user: Some(User::own(user)),
+                    errors: vec![],
+                },
+                Err(errors) => VerifyEmailPayload { user: None, errors },
             },
-            Err(errors) => VerifyEmailPayload { user: None, errors },
-        })
+        )
     }
 
     /// E-mails a password-reset link (valid for one hour) if the address has an account. The
@@ -553,7 +564,8 @@ impl AuthMutation {
         ctx: &Context<'_>,
         input: RequestPasswordResetInput,
     ) -> AppResult<RequestPasswordResetPayload> {
-        account::request_password_reset(ctx.data_unchecked::<Db>(), &input.email).await?;
+        account::request_password_reset(ctx.data_unchecked::<Db>(), client(ctx), &input.email)
+            .await?;
         Ok(RequestPasswordResetPayload {
             ok: true,
             errors: vec![],
@@ -568,7 +580,9 @@ impl AuthMutation {
     ) -> AppResult<ResetPasswordPayload> {
         let db = ctx.data_unchecked::<Db>();
         Ok(
-            match account::reset_password(db, input.token.trim(), &input.new_password).await? {
+            match account::reset_password(db, client(ctx), input.token.trim(), &input.new_password)
+                .await?
+            {
                 Ok(user) => ResetPasswordPayload {
                     user: Some(User::own(user)),
                     errors: vec![],

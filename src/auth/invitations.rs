@@ -18,7 +18,7 @@ use crate::error::{AppError, AppResult, ErrorCode, Outcome, UserError, Validator
 use crate::mail::{self, templates};
 use crate::orgs::{self, OrganizationKind, OrganizationRow};
 use crate::pagination::{PageRequest, Rows};
-use crate::viewer::{Role, Viewer};
+use crate::viewer::{ClientAddr, Role, Viewer};
 
 /// How long an invitation link works.
 pub const LIFETIME: Duration = Duration::days(7);
@@ -285,10 +285,12 @@ fn invalid_token() -> Vec<UserError> {
 /// the token is used, so a refused attempt leaves the link working.
 pub async fn accept(
     db: &Db,
+    client: ClientAddr,
     token: &str,
     display_name: &str,
     new_password: &str,
 ) -> AppResult<Outcome<UserRow>> {
+    super::limits::count(db, super::limits::Operation::AcceptInvitation, client).await?;
     let mut v = Validator::default();
     v.text(&["displayName"], "姓名", display_name, 40);
     if let Some(reason) = password::weakness(new_password) {

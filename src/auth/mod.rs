@@ -4,6 +4,7 @@
 pub mod account;
 pub mod graphql;
 pub mod invitations;
+pub mod limits;
 mod loader;
 pub mod members;
 pub mod password;

@@ -5,6 +5,7 @@ use async_graphql::InputObject;
 use chrono::Utc;
 use tokio::sync::OnceCell;
 
+use super::limits::{self, Operation};
 use super::password;
 use super::tokens::{self, JwtKeys, REFRESH_TTL};
 pub use super::users::{
@@ -17,7 +18,7 @@ use crate::error::{AppError, AppResult, ErrorCode, UserError, Validator};
 use crate::events::{self, NewEvent};
 use crate::orgs::{self, NewOrganization, OrganizationKind, OrganizationRow, OrganizationStatus};
 use crate::taxonomy::Taxonomy;
-use crate::viewer::Bar;
+use crate::viewer::{Bar, ClientAddr};
 
 /// A user's e-mail address is shown to the user themself and to admins only.
 pub fn can_see_email(viewer: &Viewer, user: &UserRow) -> bool {
@@ -127,9 +128,11 @@ fn validate_registration(
 /// tell which addresses are registered, so its owner is told by e-mail instead.
 pub async fn register(
     db: &Db,
+    client: ClientAddr,
     taxonomy: &Taxonomy,
     input: RegisterInput,
 ) -> AppResult<Result<Registered, Vec<UserError>>> {
+    limits::count(db, Operation::Register, client).await?;
     let ValidRegistration { email, credit_code } = match validate_registration(&input, taxonomy) {
         Ok(valid) => valid,
         Err(errors) => return Ok(Err(errors)),
@@ -276,14 +279,24 @@ fn invalid_credentials() -> Vec<UserError> {
     )]
 }
 
+/// Signs in. Counted per client address, and slowed down per address tried after a few wrong
+/// passwords ([`limits`]); the count of an address is kept whether or not it has an account, so
+/// the slowdown tells nothing either.
 pub async fn login(
     db: &Db,
+    client: ClientAddr,
     jwt: &JwtKeys,
     email: &str,
     password: &str,
 ) -> AppResult<Result<Session, Vec<UserError>>> {
-    let user = match normalize_email(email) {
-        Some(email) => find_user_by_email(db, &email).await?,
+    limits::count(db, Operation::Login, client).await?;
+    let normalized = normalize_email(email);
+    let tried = normalized
+        .clone()
+        .unwrap_or_else(|| email.trim().to_lowercase());
+    limits::login_allowed(db, &tried).await?;
+    let user = match &normalized {
+        Some(email) => find_user_by_email(db, email).await?,
         None => None,
     };
     let stored_hash = match &user {
@@ -292,8 +305,10 @@ pub async fn login(
     };
     let matches = password::verify(password.to_owned(), stored_hash).await?;
     let Some(user) = user.filter(|_| matches) else {
+        limits::login_failed(db, &tried).await?;
         return Ok(Err(invalid_credentials()));
     };
+    limits::login_succeeded(db, &tried).await?;
     if user.membership() == Membership::Removed {
         return Ok(Err(vec![UserError::new(
             &[],

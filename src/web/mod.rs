@@ -6,6 +6,7 @@
 //! Opening a link changes nothing: mail scanners that fetch links ahead of the reader would
 //! otherwise use up a single-use token. The page asks for one click (a form POST), which does.
 
+use axum::Extension;
 use axum::Router;
 use axum::extract::{FromRef, Query, State};
 use axum::http::{StatusCode, header};
@@ -19,6 +20,7 @@ use crate::auth::{account, invitations};
 use crate::db::Db;
 use crate::error::{AppResult, UserError};
 use crate::mail::templates::escape_html;
+use crate::viewer::ClientAddr;
 
 const SITE: &str = "晋中市场景创新两张清单平台";
 
@@ -80,9 +82,13 @@ async fn verify_form(Query(query): Query<TokenQuery>) -> Response {
     page(StatusCode::OK, "验证邮箱", &body)
 }
 
-async fn verify(State(db): State<Db>, axum::Form(form): axum::Form<TokenQuery>) -> Response {
+async fn verify(
+    State(db): State<Db>,
+    client: Option<Extension<ClientAddr>>,
+    axum::Form(form): axum::Form<TokenQuery>,
+) -> Response {
     answer(
-        account::verify_email(&db, form.token.trim()).await,
+        account::verify_email(&db, client_of(client), form.token.trim()).await,
         "验证邮箱",
         "<p>邮箱已验证。现在可以关闭此页，回到平台继续使用。</p>",
         None,
@@ -100,7 +106,11 @@ async fn reset_form(Query(query): Query<TokenQuery>) -> Response {
     )
 }
 
-async fn reset(State(db): State<Db>, axum::Form(form): axum::Form<ResetForm>) -> Response {
+async fn reset(
+    State(db): State<Db>,
+    client: Option<Extension<ClientAddr>>,
+    axum::Form(form): axum::Form<ResetForm>,
+) -> Response {
     let token = form.token.trim();
     if form.password != form.confirm {
         let errors = "<p class=\"error\">两次输入的新密码不一致，请重新输入。</p>";
@@ -111,7 +121,7 @@ async fn reset(State(db): State<Db>, axum::Form(form): axum::Form<ResetForm>) ->
         );
     }
     answer(
-        account::reset_password(&db, token, &form.password).await,
+        account::reset_password(&db, client_of(client), token, &form.password).await,
         "重置密码",
         "<p>密码已重置，所有已登录的设备均已退出。请使用新密码登录。</p>",
         Some(&|errors| reset_fields(token, Some(errors))),
@@ -139,6 +149,7 @@ async fn invitation_form(State(db): State<Db>, Query(query): Query<TokenQuery>) 
 
 async fn accept_invitation(
     State(db): State<Db>,
+    client: Option<Extension<ClientAddr>>,
     axum::Form(form): axum::Form<InvitationForm>,
 ) -> Response {
     let token = form.token.trim();
@@ -166,7 +177,14 @@ async fn accept_invitation(
         ),
         None => String::new(),
     };
-    let result = invitations::accept(&db, token, &form.display_name, &form.password).await;
+    let result = invitations::accept(
+        &db,
+        client_of(client),
+        token,
+        &form.display_name,
+        &form.password,
+    )
+    .await;
     let fields = pending.map(|p| invitation_fields(&p, token, &form.display_name));
     let retry = |errors: &str| match &fields {
         Some(fields) => format!("{errors}{fields}"),
@@ -273,6 +291,11 @@ fn failed(title: &str, err: crate::error::AppError) -> Response {
         title,
         &format!("<p class=\"error\">{}</p>", err.public_message()),
     )
+}
+
+/// The address the server saw the request come from (for rate limits).
+fn client_of(client: Option<Extension<ClientAddr>>) -> ClientAddr {
+    client.map(|Extension(addr)| addr).unwrap_or_default()
 }
 
 fn no_token() -> String {

@@ -542,3 +542,134 @@ db_test!(a_verified_organization_cannot_rename_itself, |app| {
         "{res}"
     );
 });
+
+/// A GraphQL request over TCP to a served app (so that the server sees the client's address).
+async fn over_tcp(
+    addr: std::net::SocketAddr,
+    query: &str,
+    variables: serde_json::Value,
+) -> serde_json::Value {
+    let body = json!({ "query": query, "variables": variables }).to_string();
+    let (_, body) = http(addr, "POST", "/graphql", None, &body).await.unwrap();
+    serde_json::from_str(&body).unwrap()
+}
+
+// 300 wrong passwords in a row, then the right one, succeeded with no slowdown. After five wrong
+// passwords each next try must wait, twice as long each time; the wait passing, the owner signs in.
+db_test!(sign_in_slows_down_after_wrong_passwords, |app| {
+    let manager = app.gov_user().await;
+    let (_, email) = colleague_of(&app, &manager).await;
+    let addr = app.serve().await;
+    let attempt = |password: &'static str| {
+        let email = email.clone();
+        async move { over_tcp(addr, LOGIN_DOC, json!({ "e": email, "p": password })).await }
+    };
+    for _ in 0..5 {
+        let res = attempt("Wrong-Password-Guess-1").await;
+        assert_eq!(
+            payload_codes(&res["data"]["login"]),
+            ["INVALID_CREDENTIALS"],
+            "{res}"
+        );
+    }
+    // The sixth try, even with the right password, must wait.
+    let res = attempt(crate::util::PASSWORD).await;
+    assert_eq!(error_code(&res), Some("RATE_LIMITED"), "{res}");
+    assert!(
+        res["errors"][0]["extensions"]["retryAfterSeconds"]
+            .as_u64()
+            .unwrap()
+            >= 1
+    );
+    assert!(
+        res["errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("秒后再试")
+    );
+    // An unknown address is slowed down the same way, so the wait tells nothing.
+    for _ in 0..5 {
+        over_tcp(
+            addr,
+            LOGIN_DOC,
+            json!({ "e": "nobody@example.cn", "p": "Wrong-Password-Guess-1" }),
+        )
+        .await;
+    }
+    let res = over_tcp(
+        addr,
+        LOGIN_DOC,
+        json!({ "e": "nobody@example.cn", "p": "Wrong-Password-Guess-1" }),
+    )
+    .await;
+    assert_eq!(error_code(&res), Some("RATE_LIMITED"), "{res}");
+    // Once the wait has passed (moved into the past here), the right password signs in and the
+    // count starts again.
+    sqlx::query("UPDATE login_failures SET last_failed_at = '2000-01-01T00:00:00.000000Z'")
+        .execute(app.state.db.pool())
+        .await
+        .unwrap();
+    let res = attempt(crate::util::PASSWORD).await;
+    assert_eq!(res["data"]["login"]["errors"], json!([]), "{res}");
+    assert_eq!(
+        app.count(&format!("login_failures WHERE email = '{email}'"))
+            .await,
+        0
+    );
+});
+
+// One address may call requestPasswordReset 30 times in ten minutes, not more.
+db_test!(account_operations_are_limited_per_address, |app| {
+    let addr = app.serve().await;
+    let reset = "mutation($e: String!) { requestPasswordReset(input: { email: $e }) { ok } }";
+    for i in 0..30 {
+        let res = over_tcp(addr, reset, json!({ "e": format!("n{i}@example.cn") })).await;
+        assert_eq!(
+            res["data"]["requestPasswordReset"]["ok"], true,
+            "{i}: {res}"
+        );
+    }
+    let res = over_tcp(addr, reset, json!({ "e": "n31@example.cn" })).await;
+    assert_eq!(error_code(&res), Some("RATE_LIMITED"), "{res}");
+    let wait = res["errors"][0]["extensions"]["retryAfterSeconds"]
+        .as_u64()
+        .unwrap();
+    assert!((1..=600).contains(&wait), "{wait}");
+    // Another operation has its own budget.
+    let res = over_tcp(
+        addr,
+        LOGIN_DOC,
+        json!({ "e": "n1@example.cn", "p": "Wrong-Password-Guess-1" }),
+    )
+    .await;
+    assert_eq!(
+        payload_codes(&res["data"]["login"]),
+        ["INVALID_CREDENTIALS"],
+        "{res}"
+    );
+});
+
+// The counters are in the database: two instances on one PostgreSQL share one budget.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(
+    not(postgres_tests),
+    ignore = "needs PostgreSQL: build and run with TEST_DATABASE_URL set"
+)]
+async fn two_instances_share_one_rate_limit() {
+    let first = crate::util::TestApp::new(crate::util::Backend::Postgres).await;
+    let second = crate::util::TestApp::on_url(first.state.database_url()).await;
+    let (a, b) = (first.serve().await, second.serve().await);
+    let reset = "mutation($e: String!) { requestPasswordReset(input: { email: $e }) { ok } }";
+    for i in 0..30 {
+        let addr = if i % 2 == 0 { a } else { b };
+        let res = over_tcp(addr, reset, json!({ "e": format!("n{i}@example.cn") })).await;
+        assert_eq!(
+            res["data"]["requestPasswordReset"]["ok"], true,
+            "{i}: {res}"
+        );
+    }
+    for addr in [a, b] {
+        let res = over_tcp(addr, reset, json!({ "e": "x@example.cn" })).await;
+        assert_eq!(error_code(&res), Some("RATE_LIMITED"), "{res}");
+    }
+}
