@@ -20,6 +20,7 @@ use serde_json::json;
 use tokio::sync::{Notify, watch};
 use tower_http::set_header::SetResponseHeaderLayer;
 
+use crate::audit::Origin;
 use crate::auth::{self, JwtKeys, UserLoader, Viewer};
 use crate::capabilities::CapabilityLoader;
 use crate::config::Config;
@@ -449,9 +450,13 @@ async fn graphql_answer(
     }
     let db = &state.db;
     let window = state.loader_batch_window;
+    let user_agent = headers
+        .get(header::USER_AGENT)
+        .and_then(|v| v.to_str().ok());
     let request = request
         .data(viewer)
         .data(client)
+        .data(Origin::new(client, user_agent))
         .data(loaders::new(OrganizationLoader::new(db.clone()), window))
         .data(loaders::new(UserLoader::new(db.clone()), window))
         .data(loaders::new(TimelineLoader::new(db.clone()), window))

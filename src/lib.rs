@@ -3,6 +3,7 @@
 //! can deliver, and the matching between them. See `README.md`.
 
 pub mod app;
+pub mod audit;
 pub mod auth;
 pub mod capabilities;
 pub mod config;

@@ -26,7 +26,7 @@ const ORDER: &[&[&str]] = &[
     &["orgs"],
     // What every slice uses to tell of changes.
     &["notifications"],
-    &["events", "mail"],
+    &["events", "mail", "audit"],
     // The live index and the reference data.
     &["search", "taxonomy"],
     // The kernel.

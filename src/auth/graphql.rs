@@ -8,6 +8,7 @@ use super::invitations::{self, InvitationRow, InvitationStatus};
 use super::members;
 use super::service::{self, JoinedVia, Membership, RegisterInput, Session};
 use super::{JwtKeys, Role, Viewer};
+use crate::audit::Origin;
 use crate::db::{self, Db};
 use crate::error::{AppError, AppResult, UserError};
 use crate::orgs::Organization;
@@ -112,9 +113,14 @@ impl Invitation {
     }
 }
 
-/// The address the request came from (for rate limits); unknown when the door did not say.
+/// Where the request came from (for rate limits and the audit trail); unknown when the door
+/// did not say.
+fn origin(ctx: &Context<'_>) -> Origin {
+    ctx.data_opt::<Origin>().cloned().unwrap_or_default()
+}
+
 fn client(ctx: &Context<'_>) -> ClientAddr {
-    ctx.data_opt::<ClientAddr>().copied().unwrap_or_default()
+    origin(ctx).client
 }
 
 async fn load_user(ctx: &Context<'_>, id: &str) -> AppResult<Option<User>> {
@@ -268,7 +274,7 @@ impl MemberMutation {
     ) -> AppResult<MemberPayload> {
         let outcome = invitations::accept(
             ctx.data_unchecked::<Db>(),
-            client(ctx),
+            &origin(ctx),
             input.token.trim(),
             &input.display_name,
             &input.password,
@@ -474,7 +480,7 @@ impl AuthMutation {
         let db = ctx.data_unchecked::<Db>();
         let jwt = ctx.data_unchecked::<Arc<JwtKeys>>();
         Ok(
-            match service::login(db, client(ctx), jwt, &input.email, &input.password).await? {
+            match service::login(db, &origin(ctx), jwt, &input.email, &input.password).await? {
                 Ok(session) => LoginPayload {
                     session: session.into(),
                     errors: vec![],

@@ -13,12 +13,13 @@ use super::users::{
     JoinedVia, Membership, NewUser, USER_COLUMNS, UserRow, find_user_by_email, insert_user,
     normalize_email,
 };
+use crate::audit::Origin;
 use crate::db::{self, Db, Sql};
 use crate::error::{AppError, AppResult, ErrorCode, Outcome, UserError, Validator, refuse};
 use crate::mail::{self, templates};
 use crate::orgs::{self, OrganizationKind, OrganizationRow};
 use crate::pagination::{PageRequest, Rows};
-use crate::viewer::{ClientAddr, Role, Viewer};
+use crate::viewer::{Role, Viewer};
 
 /// How long an invitation link works.
 pub const LIFETIME: Duration = Duration::days(7);
@@ -285,12 +286,17 @@ fn invalid_token() -> Vec<UserError> {
 /// the token is used, so a refused attempt leaves the link working.
 pub async fn accept(
     db: &Db,
-    client: ClientAddr,
+    origin: &Origin,
     token: &str,
     display_name: &str,
     new_password: &str,
 ) -> AppResult<Outcome<UserRow>> {
-    super::limits::count(db, super::limits::Operation::AcceptInvitation, client).await?;
+    super::limits::count(
+        db,
+        super::limits::Operation::AcceptInvitation,
+        origin.client,
+    )
+    .await?;
     let mut v = Validator::default();
     v.text(&["displayName"], "姓名", display_name, 40);
     if let Some(reason) = password::weakness(new_password) {
@@ -380,5 +386,14 @@ pub async fn accept(
         .await?;
     members::record(&mut tx, &user, "JOIN", &user.id, &now).await?;
     tx.commit().await?;
+    let entry = crate::audit::Entry {
+        actor_id: Some(&user.id),
+        action: "acceptInvitation",
+        target_type: Some("ORGANIZATION"),
+        target_id: Some(&user.organization_id),
+        outcome: "DONE",
+        detail: Some(&invitation.id),
+    };
+    crate::audit::record(db, origin, entry).await;
     Ok(Ok(user))
 }

@@ -13,6 +13,7 @@ pub use super::users::{
     find_users, insert_user, normalize_email,
 };
 use super::{Claims, Role, Viewer};
+use crate::audit::{self, Origin};
 use crate::db::{self, Db, Tx};
 use crate::error::{AppError, AppResult, ErrorCode, UserError, Validator};
 use crate::events::{self, NewEvent};
@@ -284,12 +285,12 @@ fn invalid_credentials() -> Vec<UserError> {
 /// the slowdown tells nothing either.
 pub async fn login(
     db: &Db,
-    client: ClientAddr,
+    origin: &Origin,
     jwt: &JwtKeys,
     email: &str,
     password: &str,
 ) -> AppResult<Result<Session, Vec<UserError>>> {
-    limits::count(db, Operation::Login, client).await?;
+    limits::count(db, Operation::Login, origin.client).await?;
     let normalized = normalize_email(email);
     let tried = normalized
         .clone()
@@ -306,9 +307,31 @@ pub async fn login(
     let matches = password::verify(password.to_owned(), stored_hash).await?;
     let Some(user) = user.filter(|_| matches) else {
         limits::login_failed(db, &tried).await?;
+        let entry = audit::Entry {
+            actor_id: None,
+            action: "login",
+            target_type: Some("USER"),
+            target_id: None,
+            outcome: "REFUSED",
+            detail: Some(&tried),
+        };
+        audit::record(db, origin, entry).await;
         return Ok(Err(invalid_credentials()));
     };
     limits::login_succeeded(db, &tried).await?;
+    let entry = audit::Entry {
+        actor_id: Some(&user.id),
+        action: "login",
+        target_type: Some("USER"),
+        target_id: Some(&user.id),
+        outcome: if user.membership() == Membership::Removed {
+            "REFUSED"
+        } else {
+            "DONE"
+        },
+        detail: None,
+    };
+    audit::record(db, origin, entry).await;
     if user.membership() == Membership::Removed {
         return Ok(Err(vec![UserError::new(
             &[],
@@ -546,6 +569,15 @@ pub async fn create_admin(
         }
     })?;
     tx.commit().await?;
+    let entry = audit::Entry {
+        actor_id: None,
+        action: "createAdmin",
+        target_type: Some("USER"),
+        target_id: Some(&user.id),
+        outcome: "DONE",
+        detail: Some("命令行"),
+    };
+    audit::record(db, &Origin::default(), entry).await;
     Ok(user)
 }
 

@@ -1,5 +1,6 @@
 //! Assembles the GraphQL schema from the slices' query and mutation roots.
 
+pub mod audit_trail;
 pub mod limits;
 
 use async_graphql::{MergedObject, MergedSubscription, SDLExportOptions, Schema, SchemaBuilder};
@@ -17,6 +18,7 @@ use crate::taxonomy::TaxonomyQuery;
 #[derive(MergedObject, Default)]
 pub struct QueryRoot(
     AuthQuery,
+    audit_trail::AuditQuery,
     MemberQuery,
     TaxonomyQuery,
     OrgQuery,
@@ -65,6 +67,7 @@ pub fn schema_builder() -> SchemaBuilder<QueryRoot, MutationRoot, SubscriptionRo
     .limit_recursive_depth(32)
     .limit_directives(10)
     .extension(limits::RequestLimits)
+    .extension(audit_trail::AuditTrail)
 }
 
 /// The schema in SDL, in a stable order: what `twolists export-schema` prints and what

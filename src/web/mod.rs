@@ -16,6 +16,7 @@ use serde::Deserialize;
 
 pub mod graphiql;
 
+use crate::audit::Origin;
 use crate::auth::{account, invitations};
 use crate::db::Db;
 use crate::error::{AppResult, UserError};
@@ -150,6 +151,7 @@ async fn invitation_form(State(db): State<Db>, Query(query): Query<TokenQuery>) 
 async fn accept_invitation(
     State(db): State<Db>,
     client: Option<Extension<ClientAddr>>,
+    headers: axum::http::HeaderMap,
     axum::Form(form): axum::Form<InvitationForm>,
 ) -> Response {
     let token = form.token.trim();
@@ -177,14 +179,13 @@ async fn accept_invitation(
         ),
         None => String::new(),
     };
-    let result = invitations::accept(
-        &db,
+    let origin = Origin::new(
         client_of(client),
-        token,
-        &form.display_name,
-        &form.password,
-    )
-    .await;
+        headers
+            .get(axum::http::header::USER_AGENT)
+            .and_then(|v| v.to_str().ok()),
+    );
+    let result = invitations::accept(&db, &origin, token, &form.display_name, &form.password).await;
     let fields = pending.map(|p| invitation_fields(&p, token, &form.display_name));
     let retry = |errors: &str| match &fields {
         Some(fields) => format!("{errors}{fields}"),

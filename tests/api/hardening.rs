@@ -8,7 +8,7 @@ use serde_json::json;
 use crate::db_test;
 use crate::fixtures::*;
 use crate::live::http;
-use crate::util::{error_code, payload_codes};
+use crate::util::{answered, error_code, payload_codes};
 
 // 128,000 distinct tags (about 1 MB; here 100,000, under the body limit) in two parallel createScenario requests froze the health
 // endpoint for 11 to 48 seconds: the duplicate check was quadratic and ran before the count.
@@ -672,4 +672,142 @@ async fn two_instances_share_one_rate_limit() {
         let res = over_tcp(addr, reset, json!({ "e": "x@example.cn" })).await;
         assert_eq!(error_code(&res), Some("RATE_LIMITED"), "{res}");
     }
+}
+
+const AUDIT: &str = "query($action: String) { auditLog(filter: { action: $action }) { totalCount \
+    nodes { actorId ip userAgent action targetId outcome detail } } }";
+
+// Sign-ins, administrators' changes and changes of membership are on an append-only trail that
+// only admins read; a unit's ordinary work is not, and no password ever is.
+db_test!(the_audit_trail_records_who_did_what_from_where, |app| {
+    use axum::body::Body;
+    use axum::http::{Request, header};
+    let admin = app.admin().await;
+    let manager = app.gov_user().await;
+    let (colleague, email) = colleague_of(&app, &manager).await;
+    let pending = app.pending_enterprise_user().await;
+    let addr = app.serve().await;
+
+    // A failed and a successful sign-in, over TCP so that the address is known.
+    over_tcp(
+        addr,
+        LOGIN_DOC,
+        json!({ "e": email, "p": "Wrong-Password-Guess-1" }),
+    )
+    .await;
+    over_tcp(
+        addr,
+        LOGIN_DOC,
+        json!({ "e": email, "p": crate::util::PASSWORD }),
+    )
+    .await;
+    // An administrator's change, with a user agent; and one refused.
+    let body = json!({
+        "query": org_step("suspendOrganization"),
+        "variables": { "id": manager.org_id, "reason": "核查" }
+    })
+    .to_string();
+    let request = Request::post("/graphql")
+        .header(header::CONTENT_TYPE, "application/json")
+        .header(header::AUTHORIZATION, format!("Bearer {}", admin.token))
+        .header(header::USER_AGENT, "AdminConsole/1.0 (jzcx)")
+        .body(Body::from(body))
+        .unwrap();
+    let (status, _) = app.request(request).await;
+    assert_eq!(status, 200);
+    app.try_gql_as(
+        &admin,
+        &org_step("suspendOrganization"),
+        json!({ "id": pending.org_id, "reason": "核查" }),
+    )
+    .await;
+    step_organization(&app, &admin, "reinstateOrganization", &manager.org_id, None).await;
+    // A manager's change of membership; a unit's ordinary work.
+    app.gql_as(&manager, REMOVE_MEMBER, json!({ "user": colleague.id }))
+        .await;
+    create_scenario(&app, &manager, scenario_input()).await;
+
+    let entries = |action: &'static str| {
+        let admin = &admin;
+        let app = &app;
+        async move {
+            let res = app.gql_as(admin, AUDIT, json!({ "action": action })).await;
+            answered(&res, "auditLog")["nodes"]
+                .as_array()
+                .unwrap()
+                .clone()
+        }
+    };
+    // The colleague's first sign-in (in-process, no address), then the two over TCP.
+    let logins = entries("login").await;
+    assert_eq!(logins.len(), 3, "{logins:?}");
+    let (done, refused) = (&logins[0], &logins[1]);
+    assert_eq!(done["outcome"], "DONE");
+    assert_eq!(done["actorId"], colleague.id);
+    assert_eq!(done["ip"], "127.0.0.1");
+    assert_eq!(refused["outcome"], "REFUSED");
+    assert_eq!(
+        refused["detail"], email,
+        "the address tried, never the password"
+    );
+    let suspensions = entries("suspendOrganization").await;
+    assert_eq!(suspensions.len(), 2, "{suspensions:?}");
+    assert_eq!(suspensions[0]["outcome"], "REFUSED");
+    assert_eq!(suspensions[0]["targetId"], pending.org_id);
+    assert_eq!(suspensions[1]["outcome"], "DONE");
+    assert_eq!(suspensions[1]["targetId"], manager.org_id);
+    assert_eq!(suspensions[1]["actorId"], admin.id);
+    assert_eq!(suspensions[1]["userAgent"], "AdminConsole/1.0 (jzcx)");
+    let removal = entries("removeMember").await;
+    assert_eq!(removal.len(), 1);
+    assert_eq!(removal[0]["actorId"], manager.id);
+    assert_eq!(removal[0]["targetId"], colleague.id);
+    assert!(
+        entries("createScenario").await.is_empty(),
+        "ordinary work is not audited"
+    );
+    assert_eq!(entries("acceptInvitation").await.len(), 1);
+
+    // Only admins read it, and no column holds a password.
+    let res = app.try_gql_as(&manager, AUDIT, json!({})).await;
+    assert_eq!(error_code(&res), Some("FORBIDDEN"), "{res}");
+    let everything: Vec<(String, Option<String>, Option<String>)> =
+        sqlx::query_as("SELECT action, detail, user_agent FROM audit_log")
+            .fetch_all(app.state.db.pool())
+            .await
+            .unwrap();
+    let text = format!("{everything:?}");
+    assert!(!text.contains(crate::util::PASSWORD) && !text.contains("Wrong-Password"));
+});
+
+/// Append-only: nothing in the service changes or deletes an entry of the trail.
+#[test]
+fn the_audit_trail_is_append_only() {
+    fn walk(dir: &std::path::Path, found: &mut Vec<String>) {
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                walk(&path, found);
+            } else if path.extension().is_some_and(|e| e == "rs" || e == "sql") {
+                let text = std::fs::read_to_string(&path).unwrap().to_uppercase();
+                for statement in [
+                    "UPDATE AUDIT_LOG",
+                    "DELETE FROM AUDIT_LOG",
+                    "DROP TABLE AUDIT_LOG",
+                ] {
+                    if text.contains(statement) {
+                        found.push(format!("{}: {statement}", path.display()));
+                    }
+                }
+            }
+        }
+    }
+    let mut found = Vec::new();
+    for dir in ["src", "migrations"] {
+        walk(
+            &std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(dir),
+            &mut found,
+        );
+    }
+    assert!(found.is_empty(), "{found:?}");
 }
