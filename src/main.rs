@@ -37,6 +37,10 @@ struct LimitArgs {
     /// Seconds a request may take, body included, before it is answered 408.
     #[arg(long, env = "TWOLISTS_REQUEST_TIMEOUT_SECS", default_value_t = 30)]
     request_timeout_secs: u64,
+    /// Behind a reverse proxy: take the client's address (for rate limits and the audit trail)
+    /// from the last X-Forwarded-For entry. Only when every request comes through the proxy.
+    #[arg(long, env = "TWOLISTS_TRUST_FORWARDED_FOR", default_value_t = false, action = clap::ArgAction::Set)]
+    trust_forwarded_for: bool,
 }
 
 #[derive(Subcommand)]
@@ -213,6 +217,7 @@ async fn main() -> anyhow::Result<()> {
             let server_limits = twolists::server::ServerLimits {
                 max_connections: limits.max_connections.max(1),
                 header_timeout: std::time::Duration::from_secs(limits.header_timeout_secs.max(1)),
+                trust_forwarded_for: limits.trust_forwarded_for,
             };
             twolists::server::serve(listener, state.router(), server_limits, async move {
                 shutdown_signal().await;

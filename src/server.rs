@@ -34,6 +34,9 @@ use crate::viewer::ClientAddr;
 pub struct ServerLimits {
     pub max_connections: usize,
     pub header_timeout: Duration,
+    /// Behind a reverse proxy: take the client's address from the last `X-Forwarded-For` entry
+    /// (the one the proxy added) instead of the connection's peer, which is the proxy.
+    pub trust_forwarded_for: bool,
 }
 
 impl Default for ServerLimits {
@@ -41,6 +44,7 @@ impl Default for ServerLimits {
         ServerLimits {
             max_connections: 512,
             header_timeout: Duration::from_secs(10),
+            trust_forwarded_for: false,
         }
     }
 }
@@ -82,11 +86,15 @@ pub async fn serve(
         };
         pause = Duration::ZERO;
         let _ = stream.set_nodelay(true);
-        let client = ClientAddr(Some(peer.ip()));
+        let trust_forwarded_for = limits.trust_forwarded_for;
         let service = router
             .clone()
             .map_request(move |request: Request<Incoming>| {
                 let mut request = request.map(axum::body::Body::new);
+                let forwarded = trust_forwarded_for
+                    .then(|| forwarded_for(request.headers()))
+                    .flatten();
+                let client = ClientAddr(Some(forwarded.unwrap_or(peer.ip())));
                 request.extensions_mut().insert(client);
                 request
             });
@@ -111,6 +119,21 @@ pub async fn serve(
     stopping.send_replace(true);
     // Every connection holds a permit until it ends: all of them back means all ended.
     let _ = permits.acquire_many(max as u32).await;
+}
+
+/// The address the nearest proxy saw: the last entry of the last `X-Forwarded-For` header.
+fn forwarded_for(headers: &axum::http::HeaderMap) -> Option<std::net::IpAddr> {
+    headers
+        .get_all("x-forwarded-for")
+        .iter()
+        .next_back()?
+        .to_str()
+        .ok()?
+        .rsplit(',')
+        .next()?
+        .trim()
+        .parse()
+        .ok()
 }
 
 /// Errors of one incoming connection (the peer gave up), not of the listener.
