@@ -193,7 +193,8 @@ impl AppState {
     }
 
     /// Work the service does by itself: the e-mail worker, the notification feed, and closing
-    /// published scenarios whose deadline has passed (at start and every ten minutes). Safe with
+    /// published scenarios whose deadline has passed and forgetting spent rate-limit counters (at
+    /// start and every ten minutes). Safe with
     /// several instances: e-mails are leased, and each close is a guarded transition that only
     /// one of them can take.
     pub fn spawn_background(&self) -> anyhow::Result<Background> {
@@ -220,6 +221,9 @@ impl AppState {
                         );
                     }
                     Err(e) => tracing::warn!(error = %e, "closing expired scenarios failed"),
+                }
+                if let Err(e) = auth::limits::sweep(&db).await {
+                    tracing::warn!(error = %e, "sweeping old rate-limit counters failed");
                 }
             }
         });

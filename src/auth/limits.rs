@@ -130,6 +130,25 @@ pub async fn login_succeeded(db: &Db, email: &str) -> AppResult<()> {
     Ok(())
 }
 
+/// How long a run of wrong passwords is remembered after its last one.
+pub const FAILURES_KEPT: Duration = Duration::days(1);
+
+/// Forgets counters whose window has ended and runs of wrong passwords a day old, so that the
+/// tables hold only what still limits someone. The background sweeper calls it; how many rows
+/// went.
+pub async fn sweep(db: &Db) -> AppResult<u64> {
+    let now = Utc::now();
+    let counters = sqlx::query("DELETE FROM rate_limits WHERE window_start <= $1")
+        .bind(db::format_time(now - WINDOW))
+        .execute(db.pool())
+        .await?;
+    let failures = sqlx::query("DELETE FROM login_failures WHERE last_failed_at <= $1")
+        .bind(db::format_time(now - FAILURES_KEPT))
+        .execute(db.pool())
+        .await?;
+    Ok(counters.rows_affected() + failures.rows_affected())
+}
+
 fn rate_limited(wait: Duration) -> AppError {
     AppError::RateLimited {
         retry_after_secs: wait.num_seconds().max(1) as u64,

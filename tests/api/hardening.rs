@@ -850,3 +850,42 @@ db_test!(behind_a_proxy_the_forwarded_address_counts, |app| {
         "the entry the nearest proxy added"
     );
 });
+
+// The counters do not grow for ever: ended windows and day-old runs of wrong passwords go.
+db_test!(spent_rate_limit_counters_are_swept, |app| {
+    let old = "2000-01-01T00:00:00.000000Z";
+    let now = chrono::Utc::now()
+        .format("%Y-%m-%dT%H:%M:%S%.6fZ")
+        .to_string();
+    for (key, start) in [("login:192.0.2.1", old), ("login:192.0.2.2", now.as_str())] {
+        sqlx::query("INSERT INTO rate_limits (key, window_start, hits) VALUES ($1, $2, 3)")
+            .bind(key)
+            .bind(start)
+            .execute(app.state.db.pool())
+            .await
+            .unwrap();
+    }
+    for (email, at) in [("old@example.cn", old), ("new@example.cn", now.as_str())] {
+        sqlx::query(
+            "INSERT INTO login_failures (email, failures, last_failed_at) VALUES ($1, 7, $2)",
+        )
+        .bind(email)
+        .bind(at)
+        .execute(app.state.db.pool())
+        .await
+        .unwrap();
+    }
+    let swept = twolists::auth::limits::sweep(&app.state.db).await.unwrap();
+    assert_eq!(swept, 2);
+    assert_eq!(
+        app.count("rate_limits WHERE key = 'login:192.0.2.2'").await,
+        1
+    );
+    assert_eq!(app.count("rate_limits").await, 1);
+    assert_eq!(
+        app.count("login_failures WHERE email = 'new@example.cn'")
+            .await,
+        1
+    );
+    assert_eq!(app.count("login_failures").await, 1);
+});
