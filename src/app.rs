@@ -384,6 +384,14 @@ fn viewer_from(headers: &HeaderMap, jwt: &JwtKeys) -> Result<Viewer, AppError> {
         .ok_or(AppError::Unauthenticated)
 }
 
+/// Where a request came from, for rate limits and the audit trail.
+fn origin_of(client: ClientAddr, headers: &HeaderMap) -> Origin {
+    let user_agent = headers
+        .get(header::USER_AGENT)
+        .and_then(|v| v.to_str().ok());
+    Origin::new(client, user_agent)
+}
+
 /// Whether a request body is declared JSON (`application/json`, any parameters): a form or a
 /// plain-text POST that a browser may send from another site without asking is not run.
 fn is_json(headers: &HeaderMap) -> bool {
@@ -454,13 +462,9 @@ async fn graphql_answer(
     }
     let db = &state.db;
     let window = state.loader_batch_window;
-    let user_agent = headers
-        .get(header::USER_AGENT)
-        .and_then(|v| v.to_str().ok());
     let request = request
         .data(viewer)
-        .data(client)
-        .data(Origin::new(client, user_agent))
+        .data(origin_of(client, &headers))
         .data(loaders::new(OrganizationLoader::new(db.clone()), window))
         .data(loaders::new(UserLoader::new(db.clone()), window))
         .data(loaders::new(TimelineLoader::new(db.clone()), window))
@@ -481,9 +485,15 @@ async fn graphql_answer(
 async fn graphql_ws(
     State(state): State<AppState>,
     client: Option<Extension<ClientAddr>>,
+    headers: HeaderMap,
     protocol: GraphQLProtocol,
     upgrade: WebSocketUpgrade,
 ) -> Response {
+    // Operations over the socket are rate-limited and audited like those over POST.
+    let origin = origin_of(
+        client.map(|Extension(addr)| addr).unwrap_or_default(),
+        &headers,
+    );
     let schema = state.schema.clone();
     let jwt = state.jwt.clone();
     let db = state.db.clone();
@@ -503,7 +513,7 @@ async fn graphql_ws(
                     };
                     let mut data = Data::default();
                     data.insert(viewer);
-                    data.insert(client.map(|Extension(addr)| addr).unwrap_or_default());
+                    data.insert(origin);
                     Ok(data)
                 })
                 .serve()

@@ -644,3 +644,32 @@ async fn idle_and_half_sent_connections_are_closed_and_limited() {
         .await
         .expect("the server closes an idle connection");
 }
+
+// A mutation sent over the socket is rate-limited and audited like one sent by POST: the server
+// knows where it came from.
+db_test!(operations_over_the_socket_know_their_client, |app| {
+    let addr = app.serve().await;
+    let (mut socket, ack) = connect(addr, json!({})).await;
+    assert_eq!(ack.unwrap()["type"], "connection_ack");
+    let login = json!({ "id": "1", "type": "subscribe", "payload": {
+        "query": "mutation { login(input: { email: \"ws@example.cn\", password: \"Wrong-Password-Guess-1\" }) { errors { code } } }"
+    } });
+    socket
+        .send(Message::Text(login.to_string().into()))
+        .await
+        .unwrap();
+    let answer = next(&mut socket, Duration::from_secs(5)).await.unwrap();
+    assert_eq!(
+        answer["payload"]["data"]["login"]["errors"][0]["code"], "INVALID_CREDENTIALS",
+        "{answer}"
+    );
+    let ip: Option<String> = sqlx::query_scalar("SELECT ip FROM audit_log WHERE action = 'login'")
+        .fetch_one(app.state.db.pool())
+        .await
+        .unwrap();
+    assert_eq!(ip.as_deref(), Some("127.0.0.1"));
+    assert_eq!(
+        app.count("rate_limits WHERE key = 'login:127.0.0.1'").await,
+        1
+    );
+});
