@@ -178,13 +178,7 @@ pub async fn reset_password(
     .fetch_optional(&mut *tx)
     .await?
     .ok_or(AppError::NotFound)?;
-    sqlx::query(
-        "UPDATE refresh_tokens SET revoked_at = $2 WHERE user_id = $1 AND revoked_at IS NULL",
-    )
-    .bind(&user_id)
-    .bind(&now)
-    .execute(&mut *tx)
-    .await?;
+    super::service::end_sessions(&mut tx, &user_id, &now).await?;
     sqlx::query(
         "UPDATE account_tokens SET used_at = $3 WHERE user_id = $1 AND purpose = $2 \
          AND used_at IS NULL",

@@ -208,12 +208,12 @@ pub async fn list(
     org_id: &str,
     page: PageRequest,
 ) -> AppResult<Rows<InvitationRow>> {
-    viewer.require_signed_in()?;
-    if !viewer.is_admin() && viewer.org_id() != Some(org_id) {
-        return Err(AppError::NotFound);
-    }
+    let claims = viewer.require_signed_in()?;
     if !viewer.is_admin() {
-        let me = super::users::find_user(db, &viewer.require_signed_in()?.sub)
+        if claims.org != org_id {
+            return Err(AppError::NotFound);
+        }
+        let me = super::users::find_user(db, &claims.sub)
             .await?
             .ok_or(AppError::Unauthenticated)?;
         if me.membership() != Membership::Manager {

@@ -390,6 +390,19 @@ async fn insert_refresh_token(
     Ok(token)
 }
 
+/// Ends every session of a user: each refresh-token family, and so the access tokens issued in
+/// it (see [`standing`]).
+pub(super) async fn end_sessions(tx: &mut Tx, user_id: &str, now: &str) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "UPDATE refresh_tokens SET revoked_at = $2 WHERE user_id = $1 AND revoked_at IS NULL",
+    )
+    .bind(user_id)
+    .bind(now)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
 async fn revoke_family(tx: &mut Tx, family_id: &str, now: &str) -> Result<(), sqlx::Error> {
     sqlx::query(
         "UPDATE refresh_tokens SET revoked_at = $2 WHERE family_id = $1 AND revoked_at IS NULL",
@@ -522,13 +535,7 @@ pub async fn change_password(
     .fetch_optional(&mut *tx)
     .await?;
     let updated = updated.ok_or(AppError::Conflict)?;
-    sqlx::query(
-        "UPDATE refresh_tokens SET revoked_at = $2 WHERE user_id = $1 AND revoked_at IS NULL",
-    )
-    .bind(&user.id)
-    .bind(&now)
-    .execute(&mut *tx)
-    .await?;
+    end_sessions(&mut tx, &user.id, &now).await?;
     tx.commit().await?;
     Ok(Ok(updated))
 }

@@ -136,15 +136,6 @@ async fn invitation_form(State(db): State<Db>, Query(query): Query<TokenQuery>) 
     if token.is_empty() {
         return page(StatusCode::OK, INVITATION, &no_token());
     }
-    match invitations::describe(&db, token).await {
-        Ok(Some(_)) => {}
-        Ok(None) => {
-            let body =
-                "<p class=\"error\">邀请链接无效、已被使用或已过期，请联系单位管理员重新邀请。</p>";
-            return page(StatusCode::BAD_REQUEST, INVITATION, body);
-        }
-        Err(err) => return failed(INVITATION, err),
-    }
     invitation_page(&db, token, "", None, StatusCode::OK).await
 }
 
