@@ -209,26 +209,25 @@ pub async fn list(
     page: PageRequest,
 ) -> AppResult<Rows<InvitationRow>> {
     let claims = viewer.require_signed_in()?;
+    let refusal = "只有本单位管理员和平台管理员可以查看邀请";
+    let org = super::members::insiders_only(db, viewer, org_id, refusal).await?;
     if !viewer.is_admin() {
-        if claims.org != org_id {
-            return Err(AppError::NotFound);
-        }
         let me = super::users::find_user(db, &claims.sub)
             .await?
             .ok_or(AppError::Unauthenticated)?;
         if me.membership() != Membership::Manager {
-            return Err(AppError::NotYours("只有本单位管理员可以查看邀请"));
+            return Err(AppError::NotYours(refusal));
         }
     }
     let total: i64 =
         sqlx::query_scalar("SELECT COUNT(*) FROM invitations WHERE organization_id = $1")
-            .bind(org_id)
+            .bind(&org.id)
             .fetch_one(db.pool())
             .await?;
     let mut select = Sql::new(&format!(
         "SELECT {COLUMNS} FROM invitations WHERE organization_id = "
     ));
-    select.bind(org_id.to_owned());
+    select.bind(org.id.clone());
     select.push(" ORDER BY created_at DESC, id DESC");
     select.push(&page.sql_suffix());
     let (text, args) = select.build();

@@ -36,6 +36,26 @@ pub async fn require_manager<'a>(
     Ok(claims)
 }
 
+/// The organization `org_id`, for its own members and admins. Anyone else is refused with
+/// `refusal` (FORBIDDEN) when they may see the organization, and told it does not exist when they
+/// may not.
+pub(super) async fn insiders_only(
+    db: &Db,
+    viewer: &Viewer,
+    org_id: &str,
+    refusal: &'static str,
+) -> AppResult<orgs::OrganizationRow> {
+    let claims = viewer.require_signed_in()?;
+    let org = orgs::find(db, org_id).await?.ok_or(AppError::NotFound)?;
+    if viewer.is_admin() || claims.org == org.id {
+        Ok(org)
+    } else if orgs::service::can_see(viewer, &org) {
+        Err(AppError::NotYours(refusal))
+    } else {
+        Err(AppError::NotFound)
+    }
+}
+
 /// The members of an organization, the manager first, then by joining date: for its own
 /// members and admins. Only admins may ask for removed members too.
 pub async fn list(
@@ -45,19 +65,15 @@ pub async fn list(
     include_removed: bool,
     page: PageRequest,
 ) -> AppResult<Rows<UserRow>> {
-    let claims = viewer.require_signed_in()?;
-    let org = orgs::find(db, org_id).await?.ok_or(AppError::NotFound)?;
-    if !viewer.is_admin() {
-        if claims.org != org.id {
-            return Err(if orgs::service::can_see(viewer, &org) {
-                AppError::NotYours("只有本单位成员和平台管理员可以查看成员名单")
-            } else {
-                AppError::NotFound
-            });
-        }
-        if include_removed {
-            return Err(AppError::NotYours("只有平台管理员可以查看已移除的成员"));
-        }
+    let org = insiders_only(
+        db,
+        viewer,
+        org_id,
+        "只有本单位成员和平台管理员可以查看成员名单",
+    )
+    .await?;
+    if include_removed && !viewer.is_admin() {
+        return Err(AppError::NotYours("只有平台管理员可以查看已移除的成员"));
     }
     let removed = if include_removed {
         ""

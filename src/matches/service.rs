@@ -444,7 +444,12 @@ pub async fn post_message(
     body: &str,
 ) -> AppResult<Outcome<MessageRow>> {
     let claims = viewer.require_user()?;
-    let (current, _) = find(db, viewer, match_id).await?;
+    let (current, sides) = find(db, viewer, match_id).await?;
+    if !sides.is_party(viewer) {
+        return Err(AppError::NotYours(
+            "对接留言仅限对接双方，平台管理员可以查看",
+        ));
+    }
     if !current.status().shares_contacts() {
         return Ok(refuse(
             &[],

@@ -87,7 +87,8 @@ impl OrgQuery {
         Ok(Some(org))
     }
 
-    /// Organizations, newest first. The public sees verified ones; admins see all.
+    /// Organizations, newest first. The public sees verified ones, members also their own;
+    /// admins see all.
     async fn organizations(
         &self,
         ctx: &Context<'_>,

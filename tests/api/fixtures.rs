@@ -641,19 +641,25 @@ pub const REMOVE_MEMBER: &str = "mutation($user: ID!) { removeMember(input: { us
 
 /// The token of the newest invitation e-mail to `email`, from the outbox.
 pub async fn invitation_token(app: &TestApp, email: &str) -> String {
+    emailed_token(app, "INVITATION", email, "/accept-invitation").await
+}
+
+/// The token in the link to `page` of the newest e-mail of `kind` to `email`, from the outbox.
+pub async fn emailed_token(app: &TestApp, kind: &str, email: &str, page: &str) -> String {
     let body: String = sqlx::query_scalar(
-        "SELECT text_body FROM email_outbox WHERE kind = 'INVITATION' AND recipient = $1 \
+        "SELECT text_body FROM email_outbox WHERE kind = $1 AND recipient = $2 \
          ORDER BY created_at DESC, id DESC LIMIT 1",
     )
+    .bind(kind)
     .bind(email)
     .fetch_one(app.state.db.pool())
     .await
     .unwrap();
-    let link = body
-        .split_whitespace()
-        .find_map(|w| w.split("/accept-invitation?token=").nth(1))
-        .unwrap_or_else(|| panic!("no invitation link in: {body}"));
-    link.to_owned()
+    let marker = format!("{page}?token=");
+    body.split_whitespace()
+        .find_map(|w| w.split(marker.as_str()).nth(1))
+        .unwrap_or_else(|| panic!("no {page} link in: {body}"))
+        .to_owned()
 }
 
 /// A colleague the manager invites, who accepts and signs in: the signed-in member and their

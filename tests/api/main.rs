@@ -4,6 +4,7 @@
 mod util;
 
 mod accounts;
+mod authorization;
 mod capabilities;
 mod cli;
 mod demo;

@@ -269,7 +269,8 @@ db_test!(
             .await;
         assert_eq!(accepted["data"]["acceptInvitation"]["errors"], json!([]));
 
-        // Only the manager and admins read the invitations; outsiders do not learn of them.
+        // Only the manager and admins read the invitations. The organization is public, so an
+        // outsider is refused as a colleague is (FORBIDDEN), and learns nothing of them.
         let res = app
             .try_gql_as(&colleague, INVITATIONS, json!({ "org": manager.org_id }))
             .await;
@@ -280,6 +281,10 @@ db_test!(
                 INVITATIONS,
                 json!({ "org": manager.org_id }),
             )
+            .await;
+        assert_eq!(error_code(&res), Some("FORBIDDEN"), "{res}");
+        let res = app
+            .try_gql_as(&other_manager, INVITATIONS, json!({ "org": "no-such-org" }))
             .await;
         assert_eq!(error_code(&res), Some("NOT_FOUND"), "{res}");
         // The colleague's, the replaced one, the revoked one and the accepted one.

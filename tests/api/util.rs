@@ -92,6 +92,7 @@ pub fn credit_code() -> String {
     orgs::credit_code::with_check_char(&format!("91140700MA{body}")).unwrap()
 }
 
+#[derive(Clone)]
 pub struct TestUser {
     pub id: String,
     pub org_id: String,

@@ -1,0 +1,804 @@
+//! Who may do what: every mutation, and every query that shows anything not public, tried by the
+//! anonymous public, by a member of another organization of the same kind, by the owner and by an
+//! administrator. The expectations are the one table below, written from the README's rules (its
+//! lifecycle tables, "Who sees what", Members, Matches), not read from the code; every operation
+//! of the schema must have a row (or be named public reference data), so a new operation without
+//! a decision on who may run it fails here.
+//!
+//! Each attempt runs on a target of its own, prepared in the state the operation needs, so that
+//! an allowed attempt cannot change what the next actor meets; each refusal is checked to have
+//! written nothing. The subscription is covered by `live.rs` (its token rules are the same).
+
+use serde_json::{Value, json};
+
+use crate::db_test;
+use crate::fixtures::*;
+use crate::util::{PASSWORD, TestApp, TestUser, error_code, unique};
+
+/// What an attempt came to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Outcome {
+    /// A mutation done without errors; a query that succeeded and shows the target.
+    Done,
+    /// A query that succeeded without showing the target (null, or not in the list).
+    Hidden,
+    /// Refused: the top-level code, or the first payload code.
+    Refused(&'static str),
+}
+
+use Outcome::*;
+
+const U: Outcome = Refused("UNAUTHENTICATED");
+const F: Outcome = Refused("FORBIDDEN");
+const N: Outcome = Refused("NOT_FOUND");
+
+/// The actors, in the order of the table's columns.
+const ACTORS: [&str; 4] = ["anonymous", "other organization", "owner", "admin"];
+
+/// Operation → outcome for [anonymous, another organization of the owner's kind, owner, admin].
+/// "Owner" is whoever the README names for the step: the unit of a scenario, the provider of a
+/// capability, a party of a match, the manager of an organization, the user whose account it is.
+const TABLE: &[(&str, [Outcome; 4])] = &[
+    // Accounts: the token or the credentials are the authority, whoever sends them.
+    ("register", [Done, Done, Done, Done]),
+    ("login", [Done, Done, Done, Done]),
+    ("refreshSession", [Done, Done, Done, Done]),
+    ("logout", [Done, Done, Done, Done]),
+    ("verifyEmail", [Done, Done, Done, Done]),
+    ("requestPasswordReset", [Done, Done, Done, Done]),
+    ("resetPassword", [Done, Done, Done, Done]),
+    ("acceptInvitation", [Done, Done, Done, Done]),
+    // One's own account.
+    ("changePassword", [U, Done, Done, Done]),
+    ("markNotificationsRead", [U, Done, Done, Done]),
+    ("updateEmailPreferences", [U, Done, Done, Done]),
+    // Organizations: every status step is an admin's; a pending one is seen by its members only.
+    ("verifyOrganization", [U, F, F, Done]),
+    ("rejectOrganization", [U, F, F, Done]),
+    ("suspendOrganization", [U, F, F, Done]),
+    // A member of a suspended organization changes nothing (README, API conventions).
+    (
+        "reinstateOrganization",
+        [U, F, Refused("ORGANIZATION_SUSPENDED"), Done],
+    ),
+    ("updateOrganization", [U, F, Done, Done]),
+    // Members: the manager, or an admin. Another organization's members and invitations are
+    // not seen by outsiders, so naming one is NOT_FOUND.
+    ("inviteMember", [U, F, Done, Done]),
+    ("revokeInvitation", [U, N, Done, Done]),
+    ("changeOrganizationManager", [U, N, Done, Done]),
+    ("removeMember", [U, N, Done, Done]),
+    // Scenarios: the owner (or an admin on its behalf); drafts are NOT_FOUND to others, public
+    // items FORBIDDEN; review and promotion are admins'.
+    ("createScenario", [U, F, Done, Done]),
+    ("updateScenario", [U, N, Done, Done]),
+    ("transitionScenario", [U, N, Done, Done]),
+    ("updateScenarioContact", [U, F, Done, Done]),
+    ("extendScenarioDeadline", [U, F, Done, Done]),
+    ("recordScenarioOutcome", [U, F, Done, Done]),
+    ("reviewScenario", [U, F, F, Done]),
+    ("promoteScenario", [U, F, F, Done]),
+    // Capabilities, alike.
+    ("createCapability", [U, F, Done, Done]),
+    ("updateCapability", [U, N, Done, Done]),
+    ("transitionCapability", [U, N, Done, Done]),
+    ("reviewCapability", [U, F, F, Done]),
+    ("featureCapability", [U, F, F, Done]),
+    // Matches: an enterprise applies, a unit invites, an admin proposes and moderates; the other
+    // party answers, the initiator withdraws, the scenario owner (or an admin) selects; a match is
+    // NOT_FOUND to anyone but its parties and admins.
+    ("applyToScenario", [U, F, Done, F]),
+    ("inviteCapability", [U, F, Done, F]),
+    ("proposeMatch", [U, F, F, Done]),
+    ("moderateMatch", [U, F, F, Done]),
+    ("respondToMatch", [U, N, Done, F]),
+    ("withdrawMatch", [U, N, Done, F]),
+    ("selectMatch", [U, N, Done, Done]),
+    ("postMatchMessage", [U, N, Done, F]),
+    // Editions and e-mail are the operator's.
+    ("createEdition", [U, F, F, Done]),
+    ("addEditionItems", [U, F, F, Done]),
+    ("removeEditionItem", [U, F, F, Done]),
+    ("publishEdition", [U, F, F, Done]),
+    ("retryFailedEmails", [U, F, F, Done]),
+    // Queries.
+    ("me", [Hidden, Hidden, Done, Hidden]),
+    ("emailPreferences", [U, Done, Done, Done]),
+    ("notifications", [U, Hidden, Done, Hidden]),
+    ("unreadNotificationCount", [U, Done, Done, Done]),
+    ("myScenarios", [U, Hidden, Done, Hidden]),
+    ("myCapabilities", [U, Hidden, Done, Hidden]),
+    ("scenario", [N, N, Done, Done]),
+    ("capability", [N, N, Done, Done]),
+    ("opportunityList", [F, F, F, Done]),
+    ("capabilityList", [F, F, F, Done]),
+    ("organization", [N, N, Done, Done]),
+    ("organizations", [Hidden, Hidden, Done, Done]),
+    ("organizationMembers", [U, F, Done, Done]),
+    ("organizationInvitations", [U, F, Done, Done]),
+    ("match", [U, N, Done, Done]),
+    ("matches", [U, Hidden, Done, Done]),
+    ("recommendedCapabilities", [U, F, Done, Done]),
+    ("recommendedScenarios", [U, F, Done, Done]),
+    ("edition", [N, N, N, Done]),
+    ("editions", [Hidden, Hidden, Hidden, Done]),
+    ("reviewQueue", [U, F, F, Done]),
+    ("auditLog", [U, F, F, Done]),
+    ("failedEmails", [U, F, F, Done]),
+];
+
+/// Queries that show only public reference data to anyone.
+const PUBLIC_REFERENCE: &[&str] = &["regions", "industries", "scenarioCategories"];
+
+/// The signed-in people every attempt may use.
+struct World {
+    admin: TestUser,
+    gov: TestUser,
+    other_gov: TestUser,
+    enterprise: TestUser,
+    other_enterprise: TestUser,
+}
+
+/// One attempt's document, variables, target and actors.
+struct Setup {
+    /// A query document; `None` runs the operation as a mutation of its `input`.
+    query: Option<&'static str>,
+    vars: Value,
+    /// The id a query's answer must contain for [`Done`].
+    target: Option<String>,
+    owner: TestUser,
+    other: TestUser,
+    admin: TestUser,
+}
+
+impl World {
+    /// A setup whose owner is the government unit.
+    fn unit(&self, vars: Value) -> Setup {
+        self.setup(&self.gov, &self.other_gov, vars)
+    }
+
+    /// A setup whose owner is the enterprise.
+    fn provider(&self, vars: Value) -> Setup {
+        self.setup(&self.enterprise, &self.other_enterprise, vars)
+    }
+
+    fn setup(&self, owner: &TestUser, other: &TestUser, vars: Value) -> Setup {
+        Setup {
+            query: None,
+            vars,
+            target: None,
+            owner: owner.clone(),
+            other: other.clone(),
+            admin: self.admin.clone(),
+        }
+    }
+}
+
+impl Setup {
+    fn query(mut self, document: &'static str, target: Option<&Value>) -> Setup {
+        self.query = Some(document);
+        self.target = target.map(|t| t.as_str().expect("an id").to_owned());
+        self
+    }
+}
+
+fn input_type(operation: &str) -> String {
+    match operation {
+        "changeOrganizationManager" | "removeMember" => "MemberInput".into(),
+        "selectMatch" | "withdrawMatch" => "MatchIdInput".into(),
+        "rejectOrganization" | "suspendOrganization" | "reinstateOrganization" => {
+            "OrganizationStepInput".into()
+        }
+        _ => format!("{}{}Input", operation[..1].to_uppercase(), &operation[1..]),
+    }
+}
+
+async fn email_of(app: &TestApp, user: &TestUser) -> String {
+    sqlx::query_scalar("SELECT email FROM users WHERE id = $1")
+        .bind(&user.id)
+        .fetch_one(app.state.db.pool())
+        .await
+        .unwrap()
+}
+
+async fn version_of(app: &TestApp, table: &str, id: &str) -> i64 {
+    sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+        "SELECT version FROM {table} WHERE id = $1"
+    )))
+    .bind(id)
+    .fetch_one(app.state.db.pool())
+    .await
+    .unwrap()
+}
+
+/// Registers a new enterprise account through the API; its address.
+async fn registered(app: &TestApp) -> String {
+    let email = format!("new{}@example.cn", unique());
+    let response = app.gql(REGISTER, register_input(&email)).await;
+    assert_eq!(response["data"]["register"]["ok"], true, "{response}");
+    email
+}
+
+fn register_input(email: &str) -> Value {
+    json!({ "input": { "email": email, "password": PASSWORD, "displayName": "李经理",
+        "organization": { "name": format!("山西榆次精工科技有限公司{}", unique()),
+            "kind": "ENTERPRISE", "creditCode": crate::util::credit_code(), "regionCode": "140702" } } })
+}
+
+/// A fresh sign-in of `user` through `login`; the response's payload.
+async fn login(app: &TestApp, email: &str) -> Value {
+    let response = app
+        .gql(LOGIN, json!({ "email": email, "password": PASSWORD }))
+        .await;
+    response["data"]["login"].clone()
+}
+
+async fn published(app: &TestApp, w: &World) -> Value {
+    scenario_in(app, &w.gov, &w.admin, "PUBLISHED").await
+}
+
+async fn listed(app: &TestApp, w: &World) -> Value {
+    capability_in(app, &w.enterprise, &w.admin, "LISTED").await
+}
+
+/// A match the enterprise started by applying, PROPOSED.
+async fn application(app: &TestApp, w: &World) -> Value {
+    let (scenario, capability) = (published(app, w).await, listed(app, w).await);
+    apply(app, &w.enterprise, &scenario, &capability).await
+}
+
+/// A match the unit started by inviting the enterprise's capability, APPROVED.
+async fn invitation(app: &TestApp, w: &World) -> Value {
+    let (scenario, capability) = (published(app, w).await, listed(app, w).await);
+    let invited = match_step(
+        app,
+        &w.gov,
+        INVITE,
+        json!({ "scenarioId": scenario["id"], "capabilityId": capability["id"],
+            "message": "诚邀贵司参与介休煤矿巡检场景对接。" }),
+    )
+    .await;
+    moderate(app, &w.admin, &invited["id"], "APPROVE", None).await
+}
+
+/// An application the unit accepted: CONNECTED.
+async fn connected(app: &TestApp, w: &World) -> Value {
+    let proposed = application(app, w).await;
+    moderate(app, &w.admin, &proposed["id"], "APPROVE", None).await;
+    respond(app, &w.gov, &proposed["id"], true).await
+}
+
+const CREATE_EDITION: &str = "mutation($input: CreateEditionInput!) { createEdition(input: $input) \
+    { edition { id } errors { code } } }";
+const ADD_ITEMS: &str = "mutation($input: AddEditionItemsInput!) { addEditionItems(input: $input) \
+    { edition { id } errors { code } } }";
+
+/// A new opportunity edition's input: a year and batch no other edition of the process has.
+fn edition_input() -> Value {
+    static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let (year, batch) = (2030 + n / 99, n % 99 + 1);
+    json!({ "kind": "OPPORTUNITY", "year": year, "batch": batch,
+        "title": format!("晋中市{year}年第{batch}批场景机会清单") })
+}
+
+/// A draft opportunity edition, holding `item` if one is given; its id.
+async fn edition(app: &TestApp, w: &World, item: Option<&Value>) -> Value {
+    let created = app
+        .gql_as(
+            &w.admin,
+            CREATE_EDITION,
+            json!({ "input": edition_input() }),
+        )
+        .await;
+    let id = created["data"]["createEdition"]["edition"]["id"].clone();
+    if let Some(item) = item {
+        let added = app
+            .gql_as(
+                &w.admin,
+                ADD_ITEMS,
+                json!({ "input": { "editionId": id, "itemIds": [item] } }),
+            )
+            .await;
+        assert_eq!(added["data"]["addEditionItems"]["errors"], json!([]));
+    }
+    id
+}
+
+/// An invitation to a new address from the unit's manager: (its id, the address).
+async fn member_invitation(app: &TestApp, w: &World) -> (Value, String) {
+    let email = format!("invited{}@example.cn", unique());
+    let invited = app
+        .gql_as(&w.gov, INVITE_MEMBER, json!({ "email": email }))
+        .await;
+    (
+        invited["data"]["inviteMember"]["invitation"]["id"].clone(),
+        email,
+    )
+}
+
+/// The first notification of `user` (who must have one); its id.
+async fn a_notification_of(app: &TestApp, user: &TestUser) -> Value {
+    let id: String = sqlx::query_scalar(
+        "SELECT id FROM notifications WHERE user_id = $1 ORDER BY created_at LIMIT 1",
+    )
+    .bind(&user.id)
+    .fetch_one(app.state.db.pool())
+    .await
+    .unwrap();
+    Value::String(id)
+}
+
+/// The target of `operation`, prepared afresh for one attempt.
+async fn prepare(app: &TestApp, w: &World, operation: &str) -> Setup {
+    let reason = "经核查，材料与实际情况不符";
+    match operation {
+        "register" => w.unit(register_input(&format!("new{}@example.cn", unique()))["input"].clone()),
+        "login" => {
+            let email = email_of(app, &w.gov).await;
+            w.unit(json!({ "email": email, "password": PASSWORD }))
+        }
+        "refreshSession" | "logout" => {
+            let email = email_of(app, &w.gov).await;
+            let session = login(app, &email).await;
+            w.unit(json!({ "refreshToken": session["refreshToken"] }))
+        }
+        "verifyEmail" => {
+            let email = registered(app).await;
+            let token = emailed_token(app, "EMAIL_VERIFICATION", &email, "/verify-email").await;
+            w.unit(json!({ "token": token }))
+        }
+        "requestPasswordReset" => w.unit(json!({ "email": email_of(app, &w.gov).await })),
+        "resetPassword" => {
+            let email = registered(app).await;
+            app.gql(
+                "mutation($e: String!) { requestPasswordReset(input: { email: $e }) { ok } }",
+                json!({ "e": email }),
+            )
+            .await;
+            let token = emailed_token(app, "PASSWORD_RESET", &email, "/reset-password").await;
+            w.unit(json!({ "token": token, "newPassword": "Pingyao-Ancient-City-1370" }))
+        }
+        "acceptInvitation" => {
+            let (_, email) = member_invitation(app, w).await;
+            let token = invitation_token(app, &email).await;
+            w.unit(json!({ "token": token, "displayName": "王同事", "password": PASSWORD }))
+        }
+        "changePassword" => {
+            // Changing a password ends every session of its user: everyone acts as a fresh one.
+            let mut setup = w.setup(
+                &app.gov_user().await,
+                &app.gov_user().await,
+                json!({ "currentPassword": PASSWORD, "newPassword": "Pingyao-Ancient-City-1370" }),
+            );
+            setup.admin = app.admin().await;
+            setup
+        }
+        "markNotificationsRead" => w.unit(json!({ "all": true })),
+        "updateEmailPreferences" => w.unit(json!({
+            "preferences": [{ "kind": "MATCH_MESSAGE", "enabled": false }]
+        })),
+        "verifyOrganization" => {
+            let pending = app.pending_enterprise_user().await;
+            let vars = json!({ "id": pending.org_id, "note": "营业执照已核验" });
+            w.setup(&pending, &w.other_enterprise, vars)
+        }
+        "rejectOrganization" => {
+            let pending = app.pending_enterprise_user().await;
+            let vars = json!({ "id": pending.org_id, "reason": reason });
+            w.setup(&pending, &w.other_enterprise, vars)
+        }
+        "suspendOrganization" => {
+            let member = app.enterprise_user().await;
+            let vars = json!({ "id": member.org_id, "reason": reason });
+            w.setup(&member, &w.other_enterprise, vars)
+        }
+        "reinstateOrganization" => {
+            let member = app.enterprise_user().await;
+            step_organization(
+                app,
+                &w.admin,
+                "suspendOrganization",
+                &member.org_id,
+                Some(reason),
+            )
+            .await;
+            w.setup(&member, &w.other_enterprise, json!({ "id": member.org_id }))
+        }
+        "updateOrganization" => {
+            let version = version_of(app, "organizations", &w.gov.org_id).await;
+            w.unit(json!({ "id": w.gov.org_id, "expectedVersion": version,
+                "regionCode": if version % 2 == 0 { "140721" } else { "140702" } }))
+        }
+        "inviteMember" => w.unit(json!({
+            "email": format!("invited{}@example.cn", unique()), "organizationId": w.gov.org_id
+        })),
+        "revokeInvitation" => w.unit(json!({ "id": member_invitation(app, w).await.0 })),
+        "changeOrganizationManager" => {
+            // Handing the role on changes who manages: a new unit for every attempt.
+            let manager = app.gov_user().await;
+            let (colleague, _) = colleague_of(app, &manager).await;
+            w.setup(&manager, &w.other_gov, json!({ "userId": colleague.id }))
+        }
+        "removeMember" => {
+            let (colleague, _) = colleague_of(app, &w.gov).await;
+            w.unit(json!({ "userId": colleague.id }))
+        }
+        "createScenario" => {
+            let mut input = scenario_input();
+            input["organizationId"] = json!(w.gov.org_id);
+            w.unit(input)
+        }
+        "updateScenario" => {
+            let scenario = scenario_in(app, &w.gov, &w.admin, "DISCOVERED").await;
+            w.unit(json!({ "id": scenario["id"], "expectedVersion": scenario["version"],
+                "title": "煤矿主运输巷道巡检机器人应用场景" }))
+        }
+        "transitionScenario" => {
+            let scenario = scenario_in(app, &w.gov, &w.admin, "DISCOVERED").await;
+            w.unit(json!({ "id": scenario["id"], "action": "PLAN" }))
+        }
+        "updateScenarioContact" => {
+            let scenario = published(app, w).await;
+            w.unit(json!({ "id": scenario["id"],
+                "contact": { "name": "钱工", "phone": "0354-7220000" } }))
+        }
+        "extendScenarioDeadline" => {
+            let scenario = published(app, w).await;
+            let later = chrono::Utc::now().date_naive() + chrono::Duration::days(120);
+            w.unit(json!({ "id": scenario["id"], "deadline": later.to_string() }))
+        }
+        "recordScenarioOutcome" => {
+            let scenario = scenario_in(app, &w.gov, &w.admin, "IMPLEMENTING").await;
+            w.unit(outcome_input(&scenario["id"]))
+        }
+        "reviewScenario" => {
+            let scenario = scenario_in(app, &w.gov, &w.admin, "PENDING_REVIEW").await;
+            w.unit(json!({ "id": scenario["id"], "decision": "APPROVE" }))
+        }
+        "promoteScenario" => {
+            let scenario = scenario_in(app, &w.gov, &w.admin, "LANDED").await;
+            w.unit(json!({ "id": scenario["id"] }))
+        }
+        "createCapability" => {
+            let mut input = capability_input();
+            input["organizationId"] = json!(w.enterprise.org_id);
+            w.provider(input)
+        }
+        "updateCapability" => {
+            let capability = capability_in(app, &w.enterprise, &w.admin, "DRAFT").await;
+            w.provider(json!({ "id": capability["id"], "expectedVersion": capability["version"],
+                "title": "矿用防爆巡检机器人（第二代）" }))
+        }
+        "transitionCapability" => {
+            let capability = capability_in(app, &w.enterprise, &w.admin, "DRAFT").await;
+            w.provider(json!({ "id": capability["id"], "action": "SUBMIT" }))
+        }
+        "reviewCapability" => {
+            let capability = capability_in(app, &w.enterprise, &w.admin, "PENDING_REVIEW").await;
+            w.provider(json!({ "id": capability["id"], "decision": "APPROVE" }))
+        }
+        "featureCapability" => w.provider(json!({ "id": listed(app, w).await["id"] })),
+        "applyToScenario" => {
+            let (scenario, capability) = (published(app, w).await, listed(app, w).await);
+            w.provider(apply_input(&scenario, &capability))
+        }
+        "inviteCapability" => {
+            let (scenario, capability) = (published(app, w).await, listed(app, w).await);
+            w.unit(json!({ "scenarioId": scenario["id"], "capabilityId": capability["id"],
+                "message": "诚邀贵司参与介休煤矿巡检场景对接。" }))
+        }
+        "proposeMatch" => {
+            let (scenario, capability) = (published(app, w).await, listed(app, w).await);
+            w.unit(json!({ "scenarioId": scenario["id"], "capabilityId": capability["id"] }))
+        }
+        "moderateMatch" => {
+            let proposed = application(app, w).await;
+            w.provider(json!({ "id": proposed["id"], "decision": "APPROVE" }))
+        }
+        "respondToMatch" => {
+            let approved = invitation(app, w).await;
+            w.provider(json!({ "id": approved["id"], "accept": true }))
+        }
+        "withdrawMatch" => w.provider(json!({ "id": application(app, w).await["id"] })),
+        "selectMatch" => w.unit(json!({ "id": connected(app, w).await["id"] })),
+        "postMatchMessage" => {
+            let id = connected(app, w).await["id"].clone();
+            w.provider(json!({ "matchId": id, "body": "请问现场勘查安排在哪一天？" }))
+        }
+        "createEdition" => w.unit(edition_input()),
+        "addEditionItems" => {
+            let scenario = published(app, w).await;
+            let id = edition(app, w, None).await;
+            w.unit(json!({ "editionId": id, "itemIds": [scenario["id"]] }))
+        }
+        "removeEditionItem" => {
+            let scenario = published(app, w).await;
+            let id = edition(app, w, Some(&scenario["id"])).await;
+            w.unit(json!({ "editionId": id, "itemId": scenario["id"] }))
+        }
+        "publishEdition" => {
+            let scenario = published(app, w).await;
+            w.unit(json!({ "id": edition(app, w, Some(&scenario["id"])).await }))
+        }
+        "retryFailedEmails" => {
+            let id = format!("failed-{}", unique());
+            sqlx::query(
+                "INSERT INTO email_outbox (id, kind, recipient, subject, text_body, html_body, \
+                 status, attempts, next_attempt_at, last_error, created_at) \
+                 VALUES ($1, 'SCENARIO_APPROVED', 'zhao@jiexiu.gov.cn', '场景已通过审核', '正文', \
+                 '<p>正文</p>', 'FAILED', 8, '2026-01-01T00:00:00.000000Z', '550 mailbox unavailable', \
+                 '2026-01-01T00:00:00.000000Z')",
+            )
+            .bind(&id)
+            .execute(app.state.db.pool())
+            .await
+            .unwrap();
+            w.unit(json!({ "ids": [id] }))
+        }
+
+        // Queries.
+        "me" => w
+            .unit(json!({}))
+            .query("{ me { id } }", Some(&json!(w.gov.id))),
+        "emailPreferences" => w
+            .unit(json!({}))
+            .query("{ emailPreferences { kind enabled } }", None),
+        "notifications" => {
+            let scenario = scenario_in(app, &w.gov, &w.admin, "PUBLISHED").await;
+            assert_eq!(scenario["status"], "PUBLISHED");
+            let id = a_notification_of(app, &w.gov).await;
+            w.unit(json!({})).query(
+                "{ notifications(first: 100) { edges { node { id } } } }",
+                Some(&id),
+            )
+        }
+        "unreadNotificationCount" => w
+            .unit(json!({}))
+            .query("{ unreadNotificationCount }", None),
+        "myScenarios" => {
+            let scenario = scenario_in(app, &w.gov, &w.admin, "DISCOVERED").await;
+            w.unit(json!({})).query(
+                "{ myScenarios(first: 100, status: DISCOVERED) { edges { node { id } } } }",
+                Some(&scenario["id"]),
+            )
+        }
+        "myCapabilities" => {
+            let capability = capability_in(app, &w.enterprise, &w.admin, "DRAFT").await;
+            w.provider(json!({})).query(
+                "{ myCapabilities(first: 100, status: DRAFT) { edges { node { id } } } }",
+                Some(&capability["id"]),
+            )
+        }
+        "scenario" => {
+            let scenario = scenario_in(app, &w.gov, &w.admin, "DISCOVERED").await;
+            w.unit(json!({ "id": scenario["id"] })).query(
+                "query($id: ID) { scenario(id: $id) { id } }",
+                Some(&scenario["id"]),
+            )
+        }
+        "capability" => {
+            let capability = capability_in(app, &w.enterprise, &w.admin, "DRAFT").await;
+            w.provider(json!({ "id": capability["id"] })).query(
+                "query($id: ID) { capability(id: $id) { id } }",
+                Some(&capability["id"]),
+            )
+        }
+        "opportunityList" => {
+            let scenario = scenario_in(app, &w.gov, &w.admin, "DISCOVERED").await;
+            w.unit(json!({})).query(
+                "{ opportunityList(first: 100, filter: { statuses: [DISCOVERED] }) { edges { node { id } } } }",
+                Some(&scenario["id"]),
+            )
+        }
+        "capabilityList" => {
+            let capability = capability_in(app, &w.enterprise, &w.admin, "DRAFT").await;
+            w.provider(json!({})).query(
+                "{ capabilityList(first: 100, filter: { statuses: [DRAFT] }) { edges { node { id } } } }",
+                Some(&capability["id"]),
+            )
+        }
+        "organization" => {
+            let pending = app.pending_enterprise_user().await;
+            let mut setup = w.setup(&pending, &w.other_enterprise, json!({ "id": pending.org_id }));
+            setup.target = Some(pending.org_id.clone());
+            setup.query = Some("query($id: ID!) { organization(id: $id) { id } }");
+            setup
+        }
+        "organizations" => {
+            let pending = app.pending_enterprise_user().await;
+            let mut setup = w.setup(&pending, &w.other_enterprise, json!({}));
+            setup.target = Some(pending.org_id.clone());
+            setup.query = Some(
+                "{ organizations(first: 100, filter: { status: PENDING }) { edges { node { id } } } }",
+            );
+            setup
+        }
+        "organizationMembers" => w.unit(json!({ "org": w.gov.org_id })).query(
+            "query($org: ID!) { organizationMembers(organizationId: $org, first: 100) { nodes { id } } }",
+            Some(&json!(w.gov.id)),
+        ),
+        "organizationInvitations" => {
+            let (id, _) = member_invitation(app, w).await;
+            w.unit(json!({ "org": w.gov.org_id })).query(
+                "query($org: ID!) { organizationInvitations(organizationId: $org, first: 100) \
+                 { edges { node { id } } } }",
+                Some(&id),
+            )
+        }
+        "match" => {
+            let proposed = application(app, w).await;
+            w.provider(json!({ "id": proposed["id"] })).query(
+                "query($id: ID!) { match(id: $id) { id } }",
+                Some(&proposed["id"]),
+            )
+        }
+        "matches" => {
+            let proposed = application(app, w).await;
+            w.provider(json!({ "scenario": proposed["scenario"]["id"] })).query(
+                "query($scenario: ID) { matches(first: 100, filter: { scenarioId: $scenario }) \
+                 { edges { node { id } } } }",
+                Some(&proposed["id"]),
+            )
+        }
+        "recommendedCapabilities" => {
+            let scenario = published(app, w).await;
+            w.unit(json!({ "id": scenario["id"] })).query(
+                "query($id: ID!) { recommendedCapabilities(scenarioId: $id) { score } }",
+                None,
+            )
+        }
+        "recommendedScenarios" => {
+            let capability = listed(app, w).await;
+            w.provider(json!({ "id": capability["id"] })).query(
+                "query($id: ID!) { recommendedScenarios(capabilityId: $id) { score } }",
+                None,
+            )
+        }
+        "edition" => {
+            let id = edition(app, w, None).await;
+            w.unit(json!({ "id": id }))
+                .query("query($id: ID!) { edition(id: $id) { id } }", Some(&id))
+        }
+        "editions" => {
+            let id = edition(app, w, None).await;
+            w.unit(json!({})).query(
+                "{ editions(first: 100, includeDrafts: true) { edges { node { id } } } }",
+                Some(&id),
+            )
+        }
+        "reviewQueue" => {
+            let scenario = scenario_in(app, &w.gov, &w.admin, "PENDING_REVIEW").await;
+            w.unit(json!({})).query(
+                "{ reviewQueue(kind: SCENARIO, first: 100) { edges { node { ... on Scenario { id } } } } }",
+                Some(&scenario["id"]),
+            )
+        }
+        "auditLog" => w
+            .unit(json!({}))
+            .query("{ auditLog(first: 10) { edges { node { id } } } }", None),
+        "failedEmails" => w
+            .unit(json!({}))
+            .query("{ failedEmails(first: 10) { edges { node { id } } } }", None),
+        other => panic!("no setup for {other}"),
+    }
+}
+
+/// What the attempt came to.
+fn outcome(response: &Value, operation: &str, setup: &Setup) -> Outcome {
+    if let Some(code) = error_code(response) {
+        return Refused(leak(code));
+    }
+    let data = &response["data"][operation];
+    if setup.query.is_none() {
+        return match data["errors"].as_array() {
+            Some(errors) if !errors.is_empty() => {
+                Refused(leak(errors[0]["code"].as_str().unwrap_or("?")))
+            }
+            _ => Done,
+        };
+    }
+    match &setup.target {
+        Some(target) if !data.to_string().contains(target.as_str()) => Hidden,
+        _ => Done,
+    }
+}
+
+/// An unexpected code, as `'static` for the comparison (a test process leaks a few bytes).
+fn leak(code: &str) -> &'static str {
+    for known in ["UNAUTHENTICATED", "FORBIDDEN", "NOT_FOUND"] {
+        if code == known {
+            return known;
+        }
+    }
+    Box::leak(code.to_owned().into_boxed_str())
+}
+
+db_test!(every_operation_admits_exactly_whom_the_rules_name, |app| {
+    // Every operation of the schema has a decision.
+    let sdl = twolists::graphql::sdl();
+    let fields = |root: &str| -> Vec<String> {
+        let body = sdl
+            .split(&format!("type {root} {{"))
+            .nth(1)
+            .and_then(|rest| rest.split("\n}").next())
+            .unwrap_or_else(|| panic!("no {root}"));
+        // Outside the doc strings, a line at depth 0 starts with a field's name.
+        let code: String = body.split("\"\"\"").step_by(2).collect();
+        let mut depth = 0;
+        let mut names = Vec::new();
+        for line in code.lines().map(str::trim).filter(|l| !l.is_empty()) {
+            if depth == 0 {
+                let name: String = line
+                    .chars()
+                    .take_while(|c| c.is_ascii_alphanumeric())
+                    .collect();
+                names.push(name);
+            }
+            depth += line.matches('(').count() as i32 - line.matches(')').count() as i32;
+        }
+        names
+    };
+    let decided: Vec<&str> = TABLE.iter().map(|(op, _)| *op).collect();
+    for name in fields("MutationRoot")
+        .into_iter()
+        .chain(fields("QueryRoot"))
+    {
+        assert!(
+            decided.contains(&name.as_str()) || PUBLIC_REFERENCE.contains(&name.as_str()),
+            "{name} has no row in the authorization table"
+        );
+    }
+    assert_eq!(fields("MutationRoot").len(), 46, "the mutations counted");
+    assert_eq!(fields("QueryRoot").len(), 26, "the queries counted");
+
+    let world = World {
+        admin: app.admin().await,
+        gov: app.gov_user().await,
+        other_gov: app.gov_user().await,
+        enterprise: app.enterprise_user().await,
+        other_enterprise: app.enterprise_user().await,
+    };
+    let mut wrong = Vec::new();
+    for (operation, expected) in TABLE {
+        for (column, actor) in ACTORS.iter().enumerate() {
+            let setup = prepare(&app, &world, operation).await;
+            let document = match setup.query {
+                Some(query) => query.to_owned(),
+                None => format!(
+                    "mutation($input: {}!) {{ {operation}(input: $input) {{ errors {{ code }} }} }}",
+                    input_type(operation)
+                ),
+            };
+            let vars = match setup.query {
+                Some(_) => setup.vars.clone(),
+                None => json!({ "input": setup.vars }),
+            };
+            let user = match column {
+                0 => None,
+                1 => Some(&setup.other),
+                2 => Some(&setup.owner),
+                _ => Some(&setup.admin),
+            };
+            // A refusal is checked to have written nothing.
+            let response = match user {
+                None => app.try_gql(&document, vars).await,
+                Some(user) => app.try_gql_as(user, &document, vars).await,
+            };
+            let got = outcome(&response, operation, &setup);
+            if got != expected[column] {
+                wrong.push(format!(
+                    "{operation} as {actor}: expected {:?}, got {got:?}: {response}",
+                    expected[column]
+                ));
+            }
+        }
+    }
+    assert!(
+        wrong.is_empty(),
+        "{} of {} attempts disagree with the table:\n{}",
+        wrong.len(),
+        TABLE.len() * ACTORS.len(),
+        wrong.join("\n")
+    );
+});
