@@ -393,7 +393,7 @@ async fn load_matches(
     for (target, count) in plan {
         for scenario in scenarios.by_ref().take(count) {
             let unit_user = user_of(&scenario.org_id)?;
-            let best = index.rank_capabilities(&scenario.document(), 2);
+            let best = index.rank_capabilities(scenario.document(), 2).await;
             let mut matches = Vec::new();
             for candidate in &best {
                 let capability = capability_store::find(db, &candidate.id)

@@ -96,12 +96,10 @@ pub async fn capability_list(
         CapabilityOrderBy::Maturity => Order::Maturity,
         CapabilityOrderBy::Price => Order::Price,
     };
-    let hits = f
-        .query
-        .as_deref()
-        .map(str::trim)
-        .filter(|q| !q.is_empty())
-        .map(|text| index.search_capabilities(text, items::MAX_TEXT_HITS));
+    let hits = match f.query.as_deref().map(str::trim).filter(|q| !q.is_empty()) {
+        Some(text) => Some(index.search_capabilities(text, items::MAX_TEXT_HITS).await),
+        None => None,
+    };
     let statuses = items::list_statuses(
         viewer,
         f.statuses,

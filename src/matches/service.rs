@@ -103,7 +103,7 @@ pub async fn recommended_capabilities(
         .await?
         .ok_or(AppError::NotFound)?;
     check_recommendations_allowed(viewer, &row)?;
-    let ranked = index.rank_capabilities(&row.document(), limit);
+    let ranked = index.rank_capabilities(row.document(), limit).await;
     let ids: Vec<String> = ranked.iter().map(|r| r.id.clone()).collect();
     let rows = capabilities::store::find_many(db, &ids).await?;
     Ok(ranked
@@ -130,7 +130,9 @@ pub async fn recommended_scenarios(
     let org = orgs::find(db, &row.org_id)
         .await?
         .ok_or(AppError::NotFound)?;
-    let ranked = index.rank_scenarios(&row.document(&org.region_code), limit);
+    let ranked = index
+        .rank_scenarios(row.document(&org.region_code), limit)
+        .await;
     let ids: Vec<String> = ranked.iter().map(|r| r.id.clone()).collect();
     let rows = scenarios::store::find_many(db, &ids).await?;
     Ok(ranked

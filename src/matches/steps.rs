@@ -32,7 +32,7 @@ pub async fn propose(
     initiator: &str,
     pitch: &str,
 ) -> AppResult<Option<MatchRow>> {
-    let explained = index.explain(&scenario.document(), capability_id);
+    let explained = index.explain(scenario.document(), capability_id).await;
     let (score, reasons) = match &explained {
         Some(r) => (
             f64::from(r.score),

@@ -89,12 +89,10 @@ pub async fn opportunity_list(
         ScenarioOrderBy::Deadline => Order::Deadline,
         ScenarioOrderBy::Budget => Order::Budget,
     };
-    let hits = f
-        .query
-        .as_deref()
-        .map(str::trim)
-        .filter(|q| !q.is_empty())
-        .map(|text| index.search_scenarios(text, items::MAX_TEXT_HITS));
+    let hits = match f.query.as_deref().map(str::trim).filter(|q| !q.is_empty()) {
+        Some(text) => Some(index.search_scenarios(text, items::MAX_TEXT_HITS).await),
+        None => None,
+    };
     let statuses = items::list_statuses(
         viewer,
         f.statuses,

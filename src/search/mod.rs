@@ -48,7 +48,9 @@ pub trait Documents: Send + Sync {
 }
 
 pub struct LiveIndex {
-    engine: RwLock<Engine>,
+    /// Ranking and rebuilding take the engine to the blocking pool, so the lock and the engine
+    /// are shared with that thread.
+    engine: Arc<RwLock<Engine>>,
     world: World,
     tokenizer: Arc<Tokenizer>,
     documents: Arc<dyn Documents>,
@@ -74,7 +76,10 @@ impl LiveIndex {
     fn empty(world: World, documents: Arc<dyn Documents>) -> LiveIndex {
         let tokenizer = shared_tokenizer(&world);
         LiveIndex {
-            engine: RwLock::new(Engine::with_tokenizer(world.clone(), tokenizer.clone())),
+            engine: Arc::new(RwLock::new(Engine::with_tokenizer(
+                world.clone(),
+                tokenizer.clone(),
+            ))),
             world,
             tokenizer,
             documents,
@@ -94,13 +99,19 @@ impl LiveIndex {
     /// Replaces the whole content with what the documents say now.
     pub async fn reload(&self) -> Result<(), sqlx::Error> {
         let (scenarios, capabilities) = self.documents.all().await?;
-        let mut engine = Engine::with_tokenizer(self.world.clone(), self.tokenizer.clone());
-        for doc in &scenarios {
-            engine.upsert_scenario(doc);
-        }
-        for doc in &capabilities {
-            engine.upsert_capability(doc);
-        }
+        let (world, tokenizer) = (self.world.clone(), self.tokenizer.clone());
+        // Tokenizing every item is seconds of CPU at a province's size: not on an async worker.
+        let engine = off_the_workers(move || {
+            let mut engine = Engine::with_tokenizer(world, tokenizer);
+            for doc in &scenarios {
+                engine.upsert_scenario(doc);
+            }
+            for doc in &capabilities {
+                engine.upsert_capability(doc);
+            }
+            engine
+        })
+        .await;
         *self.engine.write().expect("index lock") = engine;
         Ok(())
     }
@@ -166,44 +177,54 @@ impl LiveIndex {
         }
     }
 
-    pub fn rank_capabilities(&self, scenario: &ScenarioDoc, limit: usize) -> Vec<Ranked> {
-        self.engine
-            .read()
-            .expect("index lock")
-            .rank_capabilities(scenario, limit)
+    /// Runs `work` on the engine on the blocking pool: a ranking scores every candidate, which
+    /// takes milliseconds in a large index, and the async workers must stay free for other
+    /// requests meanwhile.
+    async fn read<T: Send + 'static>(&self, work: impl FnOnce(&Engine) -> T + Send + 'static) -> T {
+        let engine = self.engine.clone();
+        off_the_workers(move || work(&engine.read().expect("index lock"))).await
     }
 
-    pub fn explain(&self, scenario: &ScenarioDoc, capability_id: &str) -> Option<Ranked> {
-        self.engine
-            .read()
-            .expect("index lock")
-            .explain(scenario, capability_id)
+    pub async fn rank_capabilities(&self, scenario: ScenarioDoc, limit: usize) -> Vec<Ranked> {
+        self.read(move |engine| engine.rank_capabilities(&scenario, limit))
+            .await
     }
 
-    pub fn rank_scenarios(&self, capability: &CapabilityDoc, limit: usize) -> Vec<Ranked> {
-        self.engine
-            .read()
-            .expect("index lock")
-            .rank_scenarios(capability, limit)
+    pub async fn explain(&self, scenario: ScenarioDoc, capability_id: &str) -> Option<Ranked> {
+        let capability_id = capability_id.to_owned();
+        self.read(move |engine| engine.explain(&scenario, &capability_id))
+            .await
     }
 
-    pub fn search_scenarios(&self, query: &str, limit: usize) -> Vec<(String, f32)> {
-        self.engine
-            .read()
-            .expect("index lock")
-            .search_scenarios(query, limit)
+    pub async fn rank_scenarios(&self, capability: CapabilityDoc, limit: usize) -> Vec<Ranked> {
+        self.read(move |engine| engine.rank_scenarios(&capability, limit))
+            .await
     }
 
-    pub fn search_capabilities(&self, query: &str, limit: usize) -> Vec<(String, f32)> {
-        self.engine
-            .read()
-            .expect("index lock")
-            .search_capabilities(query, limit)
+    pub async fn search_scenarios(&self, query: &str, limit: usize) -> Vec<(String, f32)> {
+        let query = query.to_owned();
+        self.read(move |engine| engine.search_scenarios(&query, limit))
+            .await
+    }
+
+    pub async fn search_capabilities(&self, query: &str, limit: usize) -> Vec<(String, f32)> {
+        let query = query.to_owned();
+        self.read(move |engine| engine.search_capabilities(&query, limit))
+            .await
     }
 
     /// How many scenarios and capabilities the index holds.
     pub fn counts(&self) -> (usize, usize) {
         let engine = self.engine.read().expect("index lock");
         (engine.scenario_count(), engine.capability_count())
+    }
+}
+
+/// Runs CPU-bound work on the blocking pool and waits for it. A panic in it is a bug in the
+/// engine, raised again here.
+async fn off_the_workers<T: Send + 'static>(work: impl FnOnce() -> T + Send + 'static) -> T {
+    match tokio::task::spawn_blocking(work).await {
+        Ok(value) => value,
+        Err(e) => std::panic::resume_unwind(e.into_panic()),
     }
 }

@@ -1,6 +1,7 @@
 //! The test application: a fresh database per test (a temporary SQLite file, or a fresh schema in
 //! the PostgreSQL named by `TEST_DATABASE_URL`), the real router, and signed-in users in one line.
 
+use std::collections::BTreeSet;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use axum::Router;
@@ -317,18 +318,22 @@ impl TestApp {
             let mut lines: Vec<String> = rows
                 .iter()
                 .map(|row| {
-                    (0..row.len())
-                        .map(|i| {
-                            if let Ok(v) = row.try_get::<Option<String>, _>(i) {
-                                format!("{v:?}")
-                            } else if let Ok(v) = row.try_get::<Option<i64>, _>(i) {
-                                format!("{v:?}")
-                            } else {
-                                format!("{:?}", row.try_get::<Option<f64>, _>(i).unwrap())
-                            }
-                        })
-                        .collect::<Vec<_>>()
-                        .join(" | ")
+                    let mut line = String::new();
+                    for i in 0..row.len() {
+                        // Text as it is (long e-mail bodies make escaping it costly).
+                        match row.try_get::<Option<String>, _>(i) {
+                            Ok(Some(v)) => line.extend(["'", v.as_str(), "' | "]),
+                            Ok(None) => line.push_str("NULL | "),
+                            Err(_) => match row.try_get::<Option<i64>, _>(i) {
+                                Ok(v) => line.push_str(&format!("{v:?} | ")),
+                                Err(_) => line.push_str(&format!(
+                                    "{:?} | ",
+                                    row.try_get::<Option<f64>, _>(i).unwrap()
+                                )),
+                            },
+                        }
+                    }
+                    line
                 })
                 .collect();
             lines.sort();
@@ -341,13 +346,17 @@ impl TestApp {
     /// exactly what `before` holds.
     pub async fn assert_unchanged(&self, before: &Snapshot) {
         let after = self.snapshot().await;
+        if after == *before {
+            return;
+        }
         let mut changes = Vec::new();
         for (table, rows) in &after.0 {
-            let old = before.0.get(table).cloned().unwrap_or_default();
-            for row in rows.iter().filter(|r| !old.contains(r)) {
+            let old: BTreeSet<&String> = before.0.get(table).into_iter().flatten().collect();
+            let new: BTreeSet<&String> = rows.iter().collect();
+            for row in new.difference(&old) {
                 changes.push(format!("+ {table}: {row}"));
             }
-            for row in old.iter().filter(|r| !rows.contains(r)) {
+            for row in old.difference(&new) {
                 changes.push(format!("- {table}: {row}"));
             }
         }
