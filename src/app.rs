@@ -131,6 +131,7 @@ impl AppState {
         let index = Arc::new(
             LiveIndex::load(
                 taxonomy.matching_world(),
+                config.word_vectors()?,
                 Arc::new(ListDocuments::new(db.clone())),
             )
             .await

@@ -36,9 +36,27 @@ pub struct Config {
     pub loader_batch_window: Duration,
     /// Browser origins allowed to call the API from other sites (CORS); none by default.
     pub cors_origins: Vec<String>,
+    /// Word vectors for matching (`tools/export_vectors.py` format); the bundled ones when absent.
+    pub vectors_file: Option<PathBuf>,
 }
 
 impl Config {
+    /// The word vectors this configuration names: the file, or the bundled ones.
+    pub fn word_vectors(&self) -> anyhow::Result<std::sync::Arc<crate::matching::WordVectors>> {
+        use anyhow::Context as _;
+        match &self.vectors_file {
+            None => Ok(crate::matching::WordVectors::bundled()),
+            Some(path) => {
+                let bytes = std::fs::read(path)
+                    .with_context(|| format!("reading word vectors {}", path.display()))?;
+                let vectors = crate::matching::WordVectors::parse(&bytes)
+                    .with_context(|| format!("word vectors {}", path.display()))?;
+                tracing::info!(file = %path.display(), words = vectors.len(), "word vectors loaded");
+                Ok(std::sync::Arc::new(vectors))
+            }
+        }
+    }
+
     pub fn new(data_dir: impl Into<PathBuf>) -> Self {
         Config {
             data_dir: data_dir.into(),
@@ -53,6 +71,7 @@ impl Config {
             mail_retry_base: Duration::from_secs(30),
             mail_max_attempts: 8,
             cors_origins: Vec::new(),
+            vectors_file: None,
             mail_poll_interval: Duration::from_secs(1),
             loader_batch_window: Duration::from_millis(5),
         }

@@ -371,6 +371,7 @@ async fn load_matches(
 ) -> anyhow::Result<usize> {
     let index = LiveIndex::load(
         taxonomy.matching_world(),
+        crate::matching::WordVectors::bundled(),
         Arc::new(ListDocuments::new(db.clone())),
     )
     .await?;

@@ -21,6 +21,10 @@ struct Cli {
     /// postgres://… to run on PostgreSQL; the embedded SQLite file in the data folder otherwise.
     #[arg(long, global = true, env = "DATABASE_URL")]
     database_url: Option<String>,
+    /// Word vectors for matching, in the format of tools/export_vectors.py; the bundled ones
+    /// (THIRD_PARTY.md) by default.
+    #[arg(long, global = true, env = "TWOLISTS_VECTORS")]
+    vectors: Option<PathBuf>,
     #[command(subcommand)]
     command: Command,
 }
@@ -90,6 +94,10 @@ enum Command {
         /// Rank with a baseline instead of the engine: `bm25` (plain BM25 over jieba tokens).
         #[arg(long, value_enum)]
         baseline: Option<Baseline>,
+        /// Also print the engine with each signal left out, and the meaning signal at several
+        /// weights.
+        #[arg(long, conflicts_with = "baseline")]
+        ablate: bool,
     },
     /// Measures the matching engine on a synthetic city: index build time, memory, and the
     /// latency of one ranking (top 20). Run it in a release build.
@@ -158,6 +166,7 @@ async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     let mut config = Config::new(cli.data_dir);
     config.database_url = cli.database_url;
+    config.vectors_file = cli.vectors;
     config.jwt_secret = std::env::var("TWOLISTS_JWT_SECRET")
         .ok()
         .filter(|s| !s.is_empty());
@@ -268,7 +277,11 @@ async fn main() -> anyhow::Result<()> {
             scenarios,
             queries,
         } => bench_match(capabilities, scenarios, queries)?,
-        Command::MatchEval { file, baseline } => {
+        Command::MatchEval {
+            file,
+            baseline,
+            ablate,
+        } => {
             let text = std::fs::read_to_string(&file)
                 .with_context(|| format!("reading {}", file.display()))?;
             let set: twolists::matching::eval::EvalSet =
@@ -278,6 +291,7 @@ async fn main() -> anyhow::Result<()> {
                 None => twolists::matching::eval::evaluate(
                     &set,
                     twolists::taxonomy::Taxonomy::bundled().matching_world(),
+                    Some(config.word_vectors()?),
                 ),
                 Some(Baseline::Bm25) => twolists::matching::eval::evaluate_bm25(&set),
             };
@@ -290,6 +304,17 @@ async fn main() -> anyhow::Result<()> {
                 started.elapsed()
             );
             println!("{metrics}");
+            if ablate {
+                let world = twolists::taxonomy::Taxonomy::bundled().matching_world();
+                println!("\n| ranking | nDCG@10 | MRR | recall@20 |\n|---|---|---|---|");
+                let vectors = Some(config.word_vectors()?);
+                for (what, m) in twolists::matching::eval::ablation(&set, world, vectors) {
+                    println!(
+                        "| {what} | {:.4} | {:.4} | {:.4} |",
+                        m.ndcg10, m.mrr, m.recall20
+                    );
+                }
+            }
         }
     }
     Ok(())
@@ -370,7 +395,10 @@ fn bench_match(capabilities: usize, scenarios: usize, queries: usize) -> anyhow:
         "synthetic city: {} capabilities, {} scenarios",
         report.capabilities, report.scenarios
     );
-    println!("index build: {:.2?}", report.build);
+    println!(
+        "index build: {:.2?} (meaning vectors {:.2?} of it)",
+        report.build, report.meaning_build
+    );
     println!(
         "index memory: {:.0} MiB (estimated){}",
         report.index_bytes as f64 / 1_048_576.0,
@@ -389,6 +417,10 @@ fn bench_match(capabilities: usize, scenarios: usize, queries: usize) -> anyhow:
     println!(
         "rank scenarios for a capability, top 20: p50 {:.2?}  p95 {:.2?}",
         report.reverse_p50, report.reverse_p95
+    );
+    println!(
+        "rank capabilities without the meaning signal: p50 {:.2?}  p95 {:.2?}",
+        report.plain_p50, report.plain_p95
     );
     Ok(())
 }

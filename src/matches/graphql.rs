@@ -36,6 +36,9 @@ pub enum MatchReasonKind {
     Budget,
     /// 落地案例
     TrackRecord,
+    /// 语义相近：the two items say related things in other words (word vectors), compared with
+    /// the other candidates; negative when further than they are.
+    Semantic,
 }
 
 /// Why a recommendation scored as it did: one signal, its part of the score, and a sentence.
@@ -60,6 +63,7 @@ impl From<&Reason> for MatchReason {
                 ReasonKind::Maturity => MatchReasonKind::Maturity,
                 ReasonKind::Budget => MatchReasonKind::Budget,
                 ReasonKind::TrackRecord => MatchReasonKind::TrackRecord,
+                ReasonKind::Semantic => MatchReasonKind::Semantic,
             },
             contribution: round4(r.contribution),
             detail: r.detail.clone(),
@@ -225,6 +229,7 @@ impl From<StoredReason> for MatchReason {
                 "Maturity" => MatchReasonKind::Maturity,
                 "Budget" => MatchReasonKind::Budget,
                 "TrackRecord" => MatchReasonKind::TrackRecord,
+                "Semantic" => MatchReasonKind::Semantic,
                 _ => MatchReasonKind::Text,
             },
             contribution: r.contribution,

@@ -86,7 +86,8 @@ impl Sides {
 /// A reason as stored with the match: the engine's reason when the match was proposed.
 #[derive(serde::Serialize, serde::Deserialize, Debug, Clone, PartialEq)]
 pub struct StoredReason {
-    /// The engine's reason kind by name: Text, Industry, Region, Maturity, Budget, TrackRecord.
+    /// The engine's reason kind by name: Text, Industry, Region, Maturity, Budget, TrackRecord,
+    /// Semantic.
     pub kind: String,
     pub contribution: f64,
     pub detail: String,

@@ -53,6 +53,11 @@ pub struct BenchReport {
     pub max: Duration,
     pub reverse_p50: Duration,
     pub reverse_p95: Duration,
+    /// Of the build, the time spent on meaning vectors.
+    pub meaning_build: Duration,
+    /// The same rankings of capabilities without the meaning signal.
+    pub plain_p50: Duration,
+    pub plain_p95: Duration,
 }
 
 struct Generator<'a> {
@@ -175,12 +180,7 @@ pub fn run(
 
     let started = Instant::now();
     let mut engine = Engine::new(world);
-    for c in &caps {
-        engine.upsert_capability(c);
-    }
-    for s in &scens {
-        engine.upsert_scenario(s);
-    }
+    engine.load(&scens, &caps);
     let build = started.elapsed();
 
     let mut times = Vec::with_capacity(queries);
@@ -200,11 +200,27 @@ pub fn run(
     }
     times.sort();
     reverse.sort();
+    let started = Instant::now();
+    engine.refresh_meaning();
+    let meaning_build = started.elapsed();
+    let index_bytes = engine.memory_bytes();
+    engine.set_vectors(None);
+    let mut plain = Vec::with_capacity(queries);
+    for q in 0..queries {
+        let scenario = &scens[(q * 7919) % scens.len().max(1)];
+        let started = Instant::now();
+        engine.rank_capabilities(scenario, 20);
+        plain.push(started.elapsed());
+    }
+    plain.sort();
     BenchReport {
+        meaning_build,
+        plain_p50: percentile(&plain, 0.50),
+        plain_p95: percentile(&plain, 0.95),
         capabilities,
         scenarios,
         build,
-        index_bytes: engine.memory_bytes(),
+        index_bytes,
         queries,
         full_rankings,
         p50: percentile(&times, 0.50),

@@ -7,7 +7,9 @@ use std::collections::HashMap;
 
 use serde::Deserialize;
 
-use super::{CapabilityDoc, Engine, ScenarioDoc, World};
+use std::sync::Arc;
+
+use super::{CapabilityDoc, Engine, ScenarioDoc, Weights, WordVectors, World};
 
 #[derive(Debug, Deserialize)]
 pub struct EvalSet {
@@ -144,12 +146,67 @@ fn ndcg_at(ranked: &[String], grades: &HashMap<&str, u8>, k: usize) -> f64 {
 }
 
 /// Ranks every capability for every scenario with a fresh engine and scores the rankings.
-pub fn evaluate(set: &EvalSet, world: World) -> Metrics {
-    let mut engine = Engine::new(world);
-    for c in &set.capabilities {
-        engine.upsert_capability(&c.into());
-    }
+pub fn evaluate(set: &EvalSet, world: World, vectors: Option<Arc<WordVectors>>) -> Metrics {
+    let mut engine = Engine::new(world).with_vectors(vectors);
+    let capabilities: Vec<CapabilityDoc> = set.capabilities.iter().map(Into::into).collect();
+    engine.load(&[], &capabilities);
     evaluate_with(set, &engine)
+}
+
+/// Sets a signal's weights to zero.
+type LeaveOut = fn(&mut Weights);
+
+/// The engine with each signal left out in turn, and the meaning signal at several weights:
+/// (what changed, the metrics). The first row is the engine as it ships.
+pub fn ablation(
+    set: &EvalSet,
+    world: World,
+    vectors: Option<Arc<WordVectors>>,
+) -> Vec<(String, Metrics)> {
+    let mut engine = Engine::new(world).with_vectors(vectors);
+    let capabilities: Vec<CapabilityDoc> = set.capabilities.iter().map(Into::into).collect();
+    engine.load(&[], &capabilities);
+    let shipped = Weights::default();
+    let mut rows = vec![("engine".to_owned(), evaluate_with(set, &engine))];
+    let without: [(&str, LeaveOut); 7] = [
+        ("text", |w| w.text = 0.0),
+        ("industry", |w| {
+            w.industry_exact = 0.0;
+            w.industry_cluster = 0.0;
+        }),
+        ("region", |w| {
+            w.region = 0.0;
+            w.region_group = 0.0;
+        }),
+        ("maturity", |w| {
+            w.maturity = 0.0;
+            w.maturity_gap = 0.0;
+        }),
+        ("budget", |w| {
+            w.budget = 0.0;
+            w.budget_below = 0.0;
+            w.budget_over = 0.0;
+        }),
+        ("track record", |w| w.track_record = 0.0),
+        ("meaning (word vectors)", |w| w.semantic = 0.0),
+    ];
+    for (signal, drop) in without {
+        let mut weights = shipped;
+        drop(&mut weights);
+        engine.set_weights(weights);
+        rows.push((format!("without {signal}"), evaluate_with(set, &engine)));
+    }
+    for semantic in [0.1, 0.2, 0.3, 0.5, 0.7, 1.0] {
+        engine.set_weights(Weights {
+            semantic,
+            ..shipped
+        });
+        rows.push((
+            format!("meaning weight {semantic}"),
+            evaluate_with(set, &engine),
+        ));
+    }
+    rows
 }
 
 pub fn evaluate_with(set: &EvalSet, engine: &Engine) -> Metrics {

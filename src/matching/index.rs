@@ -84,6 +84,11 @@ impl TextIndex {
         self.vocab.get(term).copied()
     }
 
+    /// How many distinct terms the index has seen.
+    pub fn terms(&self) -> usize {
+        self.words.len()
+    }
+
     pub fn word(&self, id: u32) -> &str {
         &self.words[id as usize]
     }
@@ -92,6 +97,12 @@ impl TextIndex {
         let n = self.live as f32;
         let df = self.df[id as usize] as f32;
         (1.0 + (n - df + 0.5) / (df + 0.5)).ln()
+    }
+
+    /// The IDF of a term no live document has: the rarest there can be.
+    pub fn unseen_idf(&self) -> f32 {
+        let n = self.live as f32;
+        (1.0 + (n + 0.5) / 0.5).ln()
     }
 
     /// The weighted frequency of `term` in `slot` (0 when absent).

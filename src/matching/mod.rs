@@ -12,12 +12,15 @@ pub mod bench;
 pub mod eval;
 mod index;
 mod text;
+mod vectors;
 
 use std::collections::HashMap;
 use std::sync::Arc;
 
 use index::TextIndex;
 pub use text::Tokenizer;
+use vectors::ItemVector;
+pub use vectors::{VectorFileError, WordVectors};
 
 /// What the engine needs to know about the city: industries with their cluster, regions with
 /// their group. Built by the caller from the taxonomy.
@@ -101,6 +104,8 @@ pub enum ReasonKind {
     Maturity,
     Budget,
     TrackRecord,
+    /// Meaning: how near the two items' word vectors are, against the other candidates.
+    Semantic,
 }
 
 /// One part of a score, and why.
@@ -139,6 +144,9 @@ pub struct Weights {
     pub budget_below: f32,
     pub budget_over: f32,
     pub track_record: f32,
+    /// Meaning: the cosine of the two items' word-vector means, as a z-score across the
+    /// query's candidates.
+    pub semantic: f32,
 }
 
 impl Default for Weights {
@@ -155,6 +163,7 @@ impl Default for Weights {
             budget_below: 0.0,
             budget_over: 0.03,
             track_record: 0.01,
+            semantic: SEMANTIC_WEIGHT,
         }
     }
 }
@@ -175,6 +184,15 @@ const FEEDBACK_WEIGHT: f32 = 0.4;
 const RELATED_WEIGHT: f32 = 0.45;
 /// How many query terms are looked up at most.
 const QUERY_TERMS: usize = 64;
+/// The weight of the meaning signal (a z-score across the candidates); see `eval`.
+const SEMANTIC_WEIGHT: f32 = 0.5;
+/// The fewest candidates the meaning signal ranks: among fewer, a z-score says more about
+/// chance than about meaning.
+const MIN_MEANING_CANDIDATES: usize = 5;
+/// How many of each side's most telling words a SEMANTIC reason compares.
+const MEANING_WORDS: usize = 12;
+/// The cosine from which two different words count as near in a SEMANTIC reason.
+const NEAR_PAIR: f32 = 0.5;
 /// How many text hits, best first, get the full score (besides industry matches).
 const TEXT_CANDIDATES: usize = 400;
 
@@ -233,6 +251,8 @@ impl From<&ScenarioDoc> for ScenarioMeta {
 struct Collection<M> {
     text: TextIndex,
     meta: Vec<Option<M>>,
+    /// Each slot's meaning vector (empty without word vectors or known words).
+    meaning: Vec<ItemVector>,
     by_id: HashMap<String, u32>,
     by_cluster: HashMap<String, Vec<u32>>,
 }
@@ -242,6 +262,7 @@ impl<M> Default for Collection<M> {
         Collection {
             text: TextIndex::default(),
             meta: Vec::new(),
+            meaning: Vec::new(),
             by_id: HashMap::new(),
             by_cluster: HashMap::new(),
         }
@@ -254,6 +275,7 @@ impl<M> Collection<M> {
         let slot = self.text.add(terms);
         debug_assert_eq!(slot as usize, self.meta.len());
         self.meta.push(Some(meta));
+        self.meaning.push(ItemVector::default());
         self.by_id.insert(id.to_owned(), slot);
         for cluster in clusters {
             self.by_cluster.entry(cluster).or_default().push(slot);
@@ -265,6 +287,7 @@ impl<M> Collection<M> {
             Some(slot) => {
                 self.text.remove(slot);
                 self.meta[slot as usize] = None;
+                self.meaning[slot as usize] = ItemVector::default();
                 true
             }
             None => false,
@@ -274,12 +297,86 @@ impl<M> Collection<M> {
     fn get(&self, slot: u32) -> Option<&M> {
         self.meta.get(slot as usize).and_then(Option::as_ref)
     }
+
+    /// Computes the meaning vector of `slot` from its terms, with the index's IDF as it is now.
+    fn refresh_meaning(&mut self, vectors: &WordVectors, slot: u32) {
+        let index = &self.text;
+        let sum = meaning_sum(
+            vectors,
+            index,
+            index.doc_terms(slot).map(|(id, tf)| (index.word(id), tf)),
+        );
+        self.meaning[slot as usize] =
+            sum.map_or_else(ItemVector::default, |s| ItemVector::from_sum(&s));
+    }
+
+    /// [`Collection::refresh_meaning`] for every live slot, looking each term's vector up once.
+    fn refresh_all_meaning(&mut self, vectors: &WordVectors) {
+        let index = &self.text;
+        let rows: Vec<Option<u32>> = (0..index.terms() as u32)
+            .map(|id| vectors.row_of(index.word(id)))
+            .collect();
+        let idf: Vec<f32> = (0..index.terms() as u32).map(|id| index.idf(id)).collect();
+        let mut sum = vec![0.0; vectors.dimension()];
+        for slot in 0..self.meta.len() as u32 {
+            if !index.is_alive(slot) {
+                continue;
+            }
+            sum.iter_mut().for_each(|x| *x = 0.0);
+            let mut any = false;
+            for (id, tf) in index.doc_terms(slot) {
+                if let Some(row) = rows[id as usize] {
+                    vectors.add_row(&mut sum, row, tf.sqrt() * idf[id as usize]);
+                    any = true;
+                }
+            }
+            self.meaning[slot as usize] = if any {
+                ItemVector::from_sum(&sum)
+            } else {
+                ItemVector::default()
+            };
+        }
+    }
+}
+
+/// The IDF-weighted sum of the unit word vectors of weighted terms (weights damped by a square
+/// root, as in queries), or `None` when no term has a vector. A term the index has never seen
+/// counts as the rarest.
+fn meaning_sum<'t>(
+    vectors: &WordVectors,
+    index: &TextIndex,
+    terms: impl Iterator<Item = (&'t str, f32)>,
+) -> Option<Vec<f32>> {
+    let mut sum = vec![0.0; vectors.dimension()];
+    let unseen = index.unseen_idf();
+    let mut any = false;
+    for (term, weight) in terms {
+        let idf = index.term_id(term).map_or(unseen, |id| index.idf(id));
+        any |= vectors.add_to(&mut sum, term, weight.sqrt() * idf);
+    }
+    any.then_some(sum)
+}
+
+/// `values` as z-scores (0 for all when they do not vary).
+fn z_scores(values: &[f32]) -> Vec<f32> {
+    let n = values.len() as f32;
+    let mean = values.iter().sum::<f32>() / n;
+    let var = values.iter().map(|v| (v - mean).powi(2)).sum::<f32>() / n;
+    let sd = var.sqrt();
+    values
+        .iter()
+        .map(|v| if sd > 1e-6 { (v - mean) / sd } else { 0.0 })
+        .collect()
 }
 
 pub struct Engine {
     tokenizer: Arc<Tokenizer>,
     world: World,
     weights: Weights,
+    /// Word vectors for the meaning signal; without them the signal is off.
+    vectors: Option<Arc<WordVectors>>,
+    /// While loading many items, meaning vectors wait for the final IDF ([`Engine::load`]).
+    defer_meaning: bool,
     capabilities: Collection<CapabilityMeta>,
     scenarios: Collection<ScenarioMeta>,
 }
@@ -326,6 +423,8 @@ impl Engine {
             tokenizer,
             world,
             weights: Weights::default(),
+            vectors: Some(WordVectors::bundled()),
+            defer_meaning: false,
             capabilities: Collection::default(),
             scenarios: Collection::default(),
         }
@@ -338,6 +437,129 @@ impl Engine {
 
     pub fn set_weights(&mut self, weights: Weights) {
         self.weights = weights;
+    }
+
+    /// An engine using these word vectors (`None`: without the meaning signal).
+    pub fn with_vectors(mut self, vectors: Option<Arc<WordVectors>>) -> Engine {
+        self.set_vectors(vectors);
+        self
+    }
+
+    /// Uses these word vectors for the meaning signal (`None` turns it off), recomputing every
+    /// item's meaning vector.
+    pub fn set_vectors(&mut self, vectors: Option<Arc<WordVectors>>) {
+        self.vectors = vectors;
+        self.refresh_meaning();
+    }
+
+    /// Adds many items at once: their meaning vectors are computed once, at the end, with the
+    /// IDF of the whole collection.
+    pub fn load(&mut self, scenarios: &[ScenarioDoc], capabilities: &[CapabilityDoc]) {
+        self.defer_meaning = true;
+        for doc in scenarios {
+            self.upsert_scenario(doc);
+        }
+        for doc in capabilities {
+            self.upsert_capability(doc);
+        }
+        self.defer_meaning = false;
+        self.refresh_meaning();
+    }
+
+    /// Recomputes every item's meaning vector with the IDF as it is now.
+    pub fn refresh_meaning(&mut self) {
+        match &self.vectors {
+            Some(vectors) => {
+                self.capabilities.refresh_all_meaning(vectors);
+                self.scenarios.refresh_all_meaning(vectors);
+            }
+            None => {
+                for m in self
+                    .capabilities
+                    .meaning
+                    .iter_mut()
+                    .chain(&mut self.scenarios.meaning)
+                {
+                    *m = ItemVector::default();
+                }
+            }
+        }
+    }
+
+    /// The vector rows of the most telling query terms (weight × IDF in `index`), for naming
+    /// the nearest word pairs in a SEMANTIC reason.
+    fn meaning_words(&self, index: &TextIndex, terms: &HashMap<String, f32>) -> Vec<u32> {
+        let Some(vectors) = &self.vectors else {
+            return Vec::new();
+        };
+        let unseen = index.unseen_idf();
+        let mut rows: Vec<(u32, f32)> = terms
+            .iter()
+            .filter_map(|(term, &w)| {
+                let idf = index.term_id(term).map_or(unseen, |id| index.idf(id));
+                Some((vectors.row_of(term)?, w.sqrt() * idf))
+            })
+            .collect();
+        rows.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+        rows.into_iter()
+            .take(MEANING_WORDS)
+            .map(|(row, _)| row)
+            .collect()
+    }
+
+    /// The detail of a SEMANTIC reason: the nearest pairs of different words, one from each
+    /// side, or that the item's meaning is further than the other candidates'.
+    fn semantic_detail(&self, index: &TextIndex, query: &[u32], slot: u32, meaning: f32) -> String {
+        if meaning < 0.0 {
+            return "与其他候选相比语义较远".to_owned();
+        }
+        let Some(vectors) = &self.vectors else {
+            return "语义相近".to_owned();
+        };
+        let mut own: Vec<(u32, f32, &str)> = index
+            .doc_terms(slot)
+            .filter_map(|(id, tf)| {
+                let word = index.word(id);
+                Some((vectors.row_of(word)?, tf.sqrt() * index.idf(id), word))
+            })
+            .collect();
+        own.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+        own.truncate(MEANING_WORDS);
+        let mut pairs: Vec<(f32, u32, usize)> = Vec::new();
+        for &q in query {
+            for (i, &(row, _, _)) in own.iter().enumerate() {
+                if q != row {
+                    let cos = vectors.row_cosine(q, row);
+                    if cos >= NEAR_PAIR {
+                        pairs.push((cos, q, i));
+                    }
+                }
+            }
+        }
+        pairs.sort_by(|a, b| b.0.total_cmp(&a.0).then((a.1, a.2).cmp(&(b.1, b.2))));
+        let (mut used_query, mut used_own, mut named) = (Vec::new(), Vec::new(), Vec::new());
+        for (_, q, i) in pairs {
+            if named.len() == 3 || used_query.contains(&q) || used_own.contains(&own[i].0) {
+                continue;
+            }
+            used_query.push(q);
+            used_own.push(own[i].0);
+            named.push(format!("{}↔{}", vectors.word(q), own[i].2));
+        }
+        if named.is_empty() {
+            "语义相近".to_owned()
+        } else {
+            format!("语义相近：{}", named.join("、"))
+        }
+    }
+
+    /// The unit meaning vector of query terms against `index`, if the signal is on.
+    fn query_meaning(&self, index: &TextIndex, terms: &HashMap<String, f32>) -> Option<Vec<f32>> {
+        let vectors = self.vectors.as_ref()?;
+        let mut sum = meaning_sum(vectors, index, terms.iter().map(|(t, &w)| (t.as_str(), w)))?;
+        let norm = sum.iter().map(|x| x * x).sum::<f32>().sqrt();
+        sum.iter_mut().for_each(|x| *x /= norm);
+        Some(sum)
     }
 
     pub fn tokenizer(&self) -> &Tokenizer {
@@ -355,7 +577,11 @@ impl Engine {
     /// Approximate heap memory of both indexes, in bytes.
     pub fn memory_bytes(&self) -> usize {
         let meta = (self.capabilities.meta.len() + self.scenarios.meta.len()) * 160;
-        self.capabilities.text.memory_bytes() + self.scenarios.text.memory_bytes() + meta
+        let meaning: usize = (self.capabilities.meaning.iter())
+            .chain(&self.scenarios.meaning)
+            .map(ItemVector::memory_bytes)
+            .sum();
+        self.capabilities.text.memory_bytes() + self.scenarios.text.memory_bytes() + meta + meaning
     }
 
     fn weighted_terms(
@@ -396,6 +622,10 @@ impl Engine {
         let clusters = self.clusters(&doc.industries);
         let meta = CapabilityMeta::from(doc);
         self.capabilities.insert(&doc.id, &terms, clusters, meta);
+        if let (Some(vectors), false) = (&self.vectors, self.defer_meaning) {
+            let slot = self.capabilities.by_id[&doc.id];
+            self.capabilities.refresh_meaning(vectors, slot);
+        }
     }
 
     pub fn remove_capability(&mut self, id: &str) -> bool {
@@ -407,6 +637,10 @@ impl Engine {
         let clusters = self.clusters(&doc.industries);
         let meta = ScenarioMeta::from(doc);
         self.scenarios.insert(&doc.id, &terms, clusters, meta);
+        if let (Some(vectors), false) = (&self.vectors, self.defer_meaning) {
+            let slot = self.scenarios.by_id[&doc.id];
+            self.scenarios.refresh_meaning(vectors, slot);
+        }
     }
 
     pub fn remove_scenario(&mut self, id: &str) -> bool {
@@ -481,10 +715,14 @@ impl Engine {
         );
         let meta = ScenarioMeta::from(scenario);
         let query = self.query(&self.capabilities.text, &terms);
+        let meaning = self.query_meaning(&self.capabilities.text, &terms);
+        let words = self.meaning_words(&self.capabilities.text, &terms);
         let clusters = self.clusters(&scenario.industries);
         self.rank(
             &self.capabilities,
             &query,
+            meaning.as_deref(),
+            &words,
             &clusters,
             limit,
             only,
@@ -506,10 +744,14 @@ impl Engine {
         );
         let meta = CapabilityMeta::from(capability);
         let query = self.query(&self.scenarios.text, &terms);
+        let meaning = self.query_meaning(&self.scenarios.text, &terms);
+        let words = self.meaning_words(&self.scenarios.text, &terms);
         let clusters = self.clusters(&capability.industries);
         self.rank(
             &self.scenarios,
             &query,
+            meaning.as_deref(),
+            &words,
             &clusters,
             limit,
             None,
@@ -526,6 +768,8 @@ impl Engine {
         &'a self,
         collection: &'a Collection<M>,
         query: &Query,
+        meaning: Option<&[f32]>,
+        query_words: &[u32],
         clusters: &[String],
         limit: usize,
         only: Option<u32>,
@@ -580,20 +824,43 @@ impl Engine {
             };
             w.text * full
         };
-        let mut scored: Vec<(u32, f32)> = candidates
+        let candidates: Vec<(u32, &M)> = candidates
             .into_iter()
-            .filter_map(|slot| {
-                let m = collection.get(slot)?;
-                Some((slot, self.total(&pair(m), text_of(slot))))
+            .filter_map(|slot| Some((slot, collection.get(slot)?)))
+            .collect();
+        // Meaning, relative to the other candidates of this query.
+        let semantic = match meaning {
+            Some(q) if candidates.len() >= MIN_MEANING_CANDIDATES => z_scores(
+                &candidates
+                    .iter()
+                    .map(|&(slot, _)| collection.meaning[slot as usize].cosine_with_unit(q))
+                    .collect::<Vec<_>>(),
+            ),
+            _ => vec![0.0; candidates.len()],
+        };
+        let mut scored: Vec<(u32, f32, f32)> = candidates
+            .iter()
+            .zip(&semantic)
+            .map(|(&(slot, m), z)| {
+                let meaning = w.semantic * z;
+                (slot, self.total(&pair(m), text_of(slot)) + meaning, meaning)
             })
             .collect();
         scored.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
         scored.truncate(limit);
         scored
             .into_iter()
-            .filter_map(|(slot, score)| {
+            .filter_map(|(slot, score, meaning)| {
                 let m = collection.get(slot)?;
                 let mut reasons = self.reasons(&pair(m), text_of(slot));
+                if meaning != 0.0 {
+                    reasons.push(Reason {
+                        kind: ReasonKind::Semantic,
+                        contribution: meaning,
+                        detail: self.semantic_detail(index, query_words, slot, meaning),
+                        terms: Vec::new(),
+                    });
+                }
                 if let Some(text_reason) = reasons.iter_mut().find(|r| r.kind == ReasonKind::Text) {
                     text_reason.terms = shared_terms(index, query.direct(), slot);
                     text_reason.detail = text_detail(

@@ -370,3 +370,61 @@ fn a_cluster_code_matches_its_sub_industries_as_the_filters_do() {
     .unwrap();
     assert_eq!(for_mt04.contribution, exact_reason.contribution);
 }
+
+#[test]
+fn meaning_is_a_reason_of_its_own_and_only_with_word_vectors() {
+    let mut e = engine(&[
+        capability("C1", "光伏电站清洗机器人", &["XN01"]),
+        capability("C2", "矿用防爆巡检机器人 皮带跑偏识别", &["MT04"]),
+        capability("C3", "焦炉测温系统", &["MT01"]),
+        capability("C4", "井下人员定位与安全监测", &["MT04"]),
+        capability("C5", "带式输送机托辊故障声学诊断", &["MT04"]),
+        capability("C6", "智慧农业温室环境监测", &["NY01"]),
+    ]);
+    let ranked = e.rank_capabilities(&scenario(), 10);
+    let semantic: Vec<&Reason> = ranked
+        .iter()
+        .filter_map(|r| reason(r, ReasonKind::Semantic))
+        .collect();
+    assert!(!semantic.is_empty(), "{ranked:?}");
+    for r in &semantic {
+        if r.contribution > 0.0 {
+            assert!(r.detail.starts_with("语义相近"), "{r:?}");
+        } else {
+            assert_eq!(r.detail, "与其他候选相比语义较远");
+        }
+    }
+    // The nearest pairs are of different words, one from each side.
+    for r in semantic.iter().filter(|r| r.detail.contains('：')) {
+        for pair in r.detail.split_once('：').unwrap().1.split('、') {
+            let (a, b) = pair.split_once('↔').unwrap();
+            assert_ne!(a, b, "{r:?}");
+        }
+    }
+    for r in &ranked {
+        let sum: f32 = r.reasons.iter().map(|x| x.contribution).sum();
+        assert!((sum - r.score).abs() < 1e-4, "{r:?}");
+    }
+
+    // Among fewer than five candidates, the signal stays out.
+    let few = engine(&[
+        capability("C1", "光伏电站清洗机器人", &["XN01"]),
+        capability("C2", "矿用防爆巡检机器人 皮带跑偏识别", &["MT04"]),
+        capability("C3", "焦炉测温系统", &["MT01"]),
+    ]);
+    let ranked = few.rank_capabilities(&scenario(), 10);
+    assert!(
+        ranked
+            .iter()
+            .all(|r| reason(r, ReasonKind::Semantic).is_none())
+    );
+
+    e.set_vectors(None);
+    let plain = e.rank_capabilities(&scenario(), 10);
+    assert!(
+        plain
+            .iter()
+            .all(|r| reason(r, ReasonKind::Semantic).is_none()),
+        "{plain:?}"
+    );
+}

@@ -9,7 +9,7 @@ use std::sync::{Arc, OnceLock, RwLock};
 
 use futures_util::future::BoxFuture;
 
-use crate::matching::{CapabilityDoc, Engine, Ranked, ScenarioDoc, Tokenizer, World};
+use crate::matching::{CapabilityDoc, Engine, Ranked, ScenarioDoc, Tokenizer, WordVectors, World};
 
 pub type Loaded<'a, T> = BoxFuture<'a, Result<T, sqlx::Error>>;
 
@@ -53,6 +53,7 @@ pub struct LiveIndex {
     engine: Arc<RwLock<Engine>>,
     world: World,
     tokenizer: Arc<Tokenizer>,
+    vectors: Arc<WordVectors>,
     documents: Arc<dyn Documents>,
 }
 
@@ -73,15 +74,16 @@ fn shared_tokenizer(world: &World) -> Arc<Tokenizer> {
 
 impl LiveIndex {
     /// An empty index over `world` that reads its documents from `documents`.
-    fn empty(world: World, documents: Arc<dyn Documents>) -> LiveIndex {
+    fn empty(world: World, vectors: Arc<WordVectors>, documents: Arc<dyn Documents>) -> LiveIndex {
         let tokenizer = shared_tokenizer(&world);
         LiveIndex {
-            engine: Arc::new(RwLock::new(Engine::with_tokenizer(
-                world.clone(),
-                tokenizer.clone(),
-            ))),
+            engine: Arc::new(RwLock::new(
+                Engine::with_tokenizer(world.clone(), tokenizer.clone())
+                    .with_vectors(Some(vectors.clone())),
+            )),
             world,
             tokenizer,
+            vectors,
             documents,
         }
     }
@@ -89,9 +91,10 @@ impl LiveIndex {
     /// Builds the index from every document there is.
     pub async fn load(
         world: World,
+        vectors: Arc<WordVectors>,
         documents: Arc<dyn Documents>,
     ) -> Result<LiveIndex, sqlx::Error> {
-        let index = LiveIndex::empty(world, documents);
+        let index = LiveIndex::empty(world, vectors, documents);
         index.reload().await?;
         Ok(index)
     }
@@ -100,15 +103,11 @@ impl LiveIndex {
     pub async fn reload(&self) -> Result<(), sqlx::Error> {
         let (scenarios, capabilities) = self.documents.all().await?;
         let (world, tokenizer) = (self.world.clone(), self.tokenizer.clone());
+        let vectors = self.vectors.clone();
         // Tokenizing every item is seconds of CPU at a province's size: not on an async worker.
         let engine = off_the_workers(move || {
-            let mut engine = Engine::with_tokenizer(world, tokenizer);
-            for doc in &scenarios {
-                engine.upsert_scenario(doc);
-            }
-            for doc in &capabilities {
-                engine.upsert_capability(doc);
-            }
+            let mut engine = Engine::with_tokenizer(world, tokenizer).with_vectors(Some(vectors));
+            engine.load(&scenarios, &capabilities);
             engine
         })
         .await;

@@ -178,6 +178,50 @@ fn match_eval_scores_a_set_with_known_answers() {
     assert!(!missing.status.success());
 }
 
+#[test]
+fn match_eval_ablates_signals_and_refuses_a_file_that_is_not_vectors() {
+    let dir = tempfile::tempdir().unwrap();
+    let set = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/tiny_eval.json");
+    let output = twolists(dir.path())
+        .args(["match-eval", "--ablate", set])
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{output:?}");
+    let stdout = String::from_utf8(output.stdout).unwrap();
+    for row in [
+        "| engine | 1.0000 | 1.0000 | 1.0000 |",
+        "| without meaning (word vectors) |",
+        "| without text |",
+        "| meaning weight 1 |",
+    ] {
+        assert!(
+            stdout.lines().any(|l| l.starts_with(row)),
+            "{row}: {stdout}"
+        );
+    }
+
+    // --vectors names a file the service must be able to read as word vectors.
+    let not_vectors = dir.path().join("not-vectors.bin");
+    std::fs::write(&not_vectors, "word 0.1 0.2\n").unwrap();
+    for (file, says) in [
+        (not_vectors.as_path(), "not a word-vector file"),
+        (
+            std::path::Path::new("/no/such/vectors.vec"),
+            "reading word vectors",
+        ),
+    ] {
+        let output = twolists(dir.path())
+            .args(["match-eval", "--vectors"])
+            .arg(file)
+            .arg(set)
+            .output()
+            .unwrap();
+        assert!(!output.status.success());
+        let stderr = String::from_utf8(output.stderr).unwrap();
+        assert!(stderr.contains(says), "{stderr}");
+    }
+}
+
 /// The README's table for the repository's own labelled set is what the two commands it names
 /// print: anyone can reproduce it.
 #[test]
