@@ -193,14 +193,6 @@ fn input_type(operation: &str) -> String {
     }
 }
 
-async fn email_of(app: &TestApp, user: &TestUser) -> String {
-    sqlx::query_scalar("SELECT email FROM users WHERE id = $1")
-        .bind(&user.id)
-        .fetch_one(app.state.db.pool())
-        .await
-        .unwrap()
-}
-
 async fn version_of(app: &TestApp, table: &str, id: &str) -> i64 {
     sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
         "SELECT version FROM {table} WHERE id = $1"

@@ -689,6 +689,15 @@ pub async fn colleague_of(app: &TestApp, manager: &TestUser) -> (TestUser, Strin
     (sign_in(app, &email).await, email)
 }
 
+/// The e-mail address of a user.
+pub async fn email_of(app: &TestApp, user: &TestUser) -> String {
+    sqlx::query_scalar("SELECT email FROM users WHERE id = $1")
+        .bind(&user.id)
+        .fetch_one(app.state.db.pool())
+        .await
+        .unwrap()
+}
+
 /// Signs in through `login`; the member as a [`TestUser`].
 pub async fn sign_in(app: &TestApp, email: &str) -> TestUser {
     let res = app

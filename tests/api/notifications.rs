@@ -75,14 +75,6 @@ async fn outbox(app: &TestApp) -> Vec<(String, String, String)> {
     .unwrap()
 }
 
-async fn email_of(app: &TestApp, user: &TestUser) -> String {
-    sqlx::query_scalar("SELECT email FROM users WHERE id = $1")
-        .bind(&user.id)
-        .fetch_one(app.state.db.pool())
-        .await
-        .unwrap()
-}
-
 /// A scenario waiting for review and the changes an admin asks for, with `reason`.
 async fn send_back(app: &TestApp, owner: &TestUser, admin: &TestUser, reason: &str) -> Value {
     let scenario = scenario_in(app, owner, admin, "PENDING_REVIEW").await;
