@@ -147,10 +147,16 @@ fn ndcg_at(ranked: &[String], grades: &HashMap<&str, u8>, k: usize) -> f64 {
 
 /// Ranks every capability for every scenario with a fresh engine and scores the rankings.
 pub fn evaluate(set: &EvalSet, world: World, vectors: Option<Arc<WordVectors>>) -> Metrics {
-    let mut engine = Engine::new(world).with_vectors(vectors);
+    let mut engine = engine_with(world, vectors);
     let capabilities: Vec<CapabilityDoc> = set.capabilities.iter().map(Into::into).collect();
     engine.load(&[], &capabilities);
     evaluate_with(set, &engine)
+}
+
+/// An engine with these word vectors (and no others loaded on the way).
+fn engine_with(world: World, vectors: Option<Arc<WordVectors>>) -> Engine {
+    let tokenizer = Arc::new(Engine::tokenizer_for(&world));
+    Engine::with_tokenizer(world, tokenizer).with_vectors(vectors)
 }
 
 /// Sets a signal's weights to zero.
@@ -163,7 +169,7 @@ pub fn ablation(
     world: World,
     vectors: Option<Arc<WordVectors>>,
 ) -> Vec<(String, Metrics)> {
-    let mut engine = Engine::new(world).with_vectors(vectors);
+    let mut engine = engine_with(world, vectors);
     let capabilities: Vec<CapabilityDoc> = set.capabilities.iter().map(Into::into).collect();
     engine.load(&[], &capabilities);
     let shipped = Weights::default();

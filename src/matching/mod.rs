@@ -398,9 +398,10 @@ struct Pair<'a> {
 
 impl Engine {
     /// An engine with a tokenizer of its own (which takes a moment: it loads the dictionary).
+    /// It uses the bundled word vectors.
     pub fn new(world: World) -> Engine {
         let tokenizer = Arc::new(Engine::tokenizer_for(&world));
-        Engine::with_tokenizer(world, tokenizer)
+        Engine::with_tokenizer(world, tokenizer).with_vectors(Some(WordVectors::bundled()))
     }
 
     /// The tokenizer for `world`: the built-in dictionary plus its industry and region names.
@@ -417,13 +418,14 @@ impl Engine {
         }))
     }
 
-    /// An engine sharing an existing tokenizer (rebuilding an index need not reload it).
+    /// An engine sharing an existing tokenizer (rebuilding an index need not reload it), without
+    /// word vectors until [`Engine::with_vectors`] gives it some.
     pub fn with_tokenizer(world: World, tokenizer: Arc<Tokenizer>) -> Engine {
         Engine {
             tokenizer,
             world,
             weights: Weights::default(),
-            vectors: Some(WordVectors::bundled()),
+            vectors: None,
             defer_meaning: false,
             capabilities: Collection::default(),
             scenarios: Collection::default(),
@@ -558,6 +560,10 @@ impl Engine {
         let vectors = self.vectors.as_ref()?;
         let mut sum = meaning_sum(vectors, index, terms.iter().map(|(t, &w)| (t.as_str(), w)))?;
         let norm = sum.iter().map(|x| x * x).sum::<f32>().sqrt();
+        // Vectors that cancel out would make every cosine NaN: no meaning then.
+        if norm == 0.0 {
+            return None;
+        }
         sum.iter_mut().for_each(|x| *x /= norm);
         Some(sum)
     }
