@@ -45,6 +45,10 @@ pub struct BenchReport {
     pub scenarios: usize,
     pub build: Duration,
     pub index_bytes: usize,
+    /// Of the index, the meaning vectors.
+    pub meaning_bytes: usize,
+    /// The word vectors the engine uses.
+    pub vector_bytes: usize,
     pub queries: usize,
     /// Rankings (both directions) that came back with a full top 20.
     pub full_rankings: usize,
@@ -53,6 +57,12 @@ pub struct BenchReport {
     pub max: Duration,
     pub reverse_p50: Duration,
     pub reverse_p95: Duration,
+    /// Free-text search over the capabilities (a scenario's tags as the query), all hits.
+    pub search_p50: Duration,
+    pub search_p95: Duration,
+    /// Free-text search for words no item contains, found by meaning alone.
+    pub meaning_search_p50: Duration,
+    pub meaning_search_p95: Duration,
     /// Of the build, the time spent on meaning vectors.
     pub meaning_build: Duration,
     /// The same rankings of capabilities without the meaning signal.
@@ -198,12 +208,31 @@ pub fn run(
         reverse.push(started.elapsed());
         full_rankings += usize::from(ranked.len() == 20);
     }
+    let mut searches = Vec::with_capacity(queries);
+    for q in 0..queries {
+        let scenario = &scens[(q * 7919) % scens.len().max(1)];
+        let text = scenario.tags.join(" ");
+        let started = Instant::now();
+        engine.search_capabilities(&text, 1000);
+        searches.push(started.elapsed());
+    }
+    searches.sort();
+    // A query none of the items contains: every item's meaning is compared with it.
+    let mut unseen = Vec::with_capacity(queries);
+    for _ in 0..queries {
+        let started = Instant::now();
+        engine.search_capabilities("海洋渔业", 1000);
+        unseen.push(started.elapsed());
+    }
+    unseen.sort();
     times.sort();
     reverse.sort();
     let started = Instant::now();
     engine.refresh_meaning();
     let meaning_build = started.elapsed();
     let index_bytes = engine.memory_bytes();
+    let meaning_bytes = engine.meaning_memory_bytes();
+    let vector_bytes = engine.vectors().map_or(0, |v| v.memory_bytes());
     engine.set_vectors(None);
     let mut plain = Vec::with_capacity(queries);
     for q in 0..queries {
@@ -221,6 +250,8 @@ pub fn run(
         scenarios,
         build,
         index_bytes,
+        meaning_bytes,
+        vector_bytes,
         queries,
         full_rankings,
         p50: percentile(&times, 0.50),
@@ -228,6 +259,10 @@ pub fn run(
         max: times.last().copied().unwrap_or_default(),
         reverse_p50: percentile(&reverse, 0.50),
         reverse_p95: percentile(&reverse, 0.95),
+        search_p50: percentile(&searches, 0.50),
+        search_p95: percentile(&searches, 0.95),
+        meaning_search_p50: percentile(&unseen, 0.50),
+        meaning_search_p95: percentile(&unseen, 0.95),
     }
 }
 

@@ -9,7 +9,7 @@ use serde::Deserialize;
 
 use std::sync::Arc;
 
-use super::{CapabilityDoc, Engine, ScenarioDoc, Weights, WordVectors, World};
+use super::{CapabilityDoc, Engine, MeaningScale, ScenarioDoc, Weights, WordVectors, World};
 
 #[derive(Debug, Deserialize)]
 pub struct EvalSet {
@@ -125,24 +125,27 @@ impl From<&EvalCapability> for CapabilityDoc {
 }
 
 fn ndcg_at(ranked: &[String], grades: &HashMap<&str, u8>, k: usize) -> f64 {
-    let gain = |g: u8| f64::from((1u32 << g) - 1);
-    let dcg: f64 = ranked
+    let gains: Vec<u8> = ranked
         .iter()
-        .take(k)
-        .enumerate()
-        .map(|(i, id)| {
-            gain(grades.get(id.as_str()).copied().unwrap_or(0)) / ((i + 2) as f64).log2()
-        })
-        .sum();
+        .map(|id| grades.get(id.as_str()).copied().unwrap_or(0))
+        .collect();
     let mut ideal: Vec<u8> = grades.values().copied().collect();
     ideal.sort_unstable_by(|a, b| b.cmp(a));
-    let idcg: f64 = ideal
-        .iter()
-        .take(k)
-        .enumerate()
-        .map(|(i, &g)| gain(g) / ((i + 2) as f64).log2())
-        .sum();
-    if idcg > 0.0 { dcg / idcg } else { 0.0 }
+    ndcg(&gains, &ideal, k)
+}
+
+/// nDCG@k of the grades in ranked order against the ideal order (grades, best first).
+pub(super) fn ndcg(ranked: &[u8], ideal: &[u8], k: usize) -> f64 {
+    let dcg = |grades: &[u8]| -> f64 {
+        grades
+            .iter()
+            .take(k)
+            .enumerate()
+            .map(|(i, &g)| f64::from((1u32 << g) - 1) / ((i + 2) as f64).log2())
+            .sum()
+    };
+    let idcg = dcg(ideal);
+    if idcg > 0.0 { dcg(ranked) / idcg } else { 0.0 }
 }
 
 /// Ranks every capability for every scenario with a fresh engine and scores the rankings.
@@ -162,7 +165,8 @@ fn engine_with(world: World, vectors: Option<Arc<WordVectors>>) -> Engine {
 /// Sets a signal's weights to zero.
 type LeaveOut = fn(&mut Weights);
 
-/// The engine with each signal left out in turn, and the meaning signal at several weights:
+/// The engine with each signal left out in turn, without the thesaurus, with the meaning signal
+/// scaled otherwise, with place names in meaning, and the meaning signal at several weights:
 /// (what changed, the metrics). The first row is the engine as it ships.
 pub fn ablation(
     set: &EvalSet,
@@ -202,6 +206,29 @@ pub fn ablation(
         engine.set_weights(weights);
         rows.push((format!("without {signal}"), evaluate_with(set, &engine)));
     }
+    engine.set_weights(Weights {
+        related: 0.0,
+        ..shipped
+    });
+    rows.push((
+        "without the thesaurus".to_owned(),
+        evaluate_with(set, &engine),
+    ));
+    engine.set_weights(Weights {
+        meaning_scale: MeaningScale::Rank,
+        ..shipped
+    });
+    rows.push((
+        "meaning scaled by rank, not z-score".to_owned(),
+        evaluate_with(set, &engine),
+    ));
+    engine.set_weights(shipped);
+    engine.set_places_in_meaning(true);
+    rows.push((
+        "meaning with place names".to_owned(),
+        evaluate_with(set, &engine),
+    ));
+    engine.set_places_in_meaning(false);
     for semantic in [0.1, 0.2, 0.3, 0.5, 0.7, 1.0] {
         engine.set_weights(Weights {
             semantic,

@@ -16,7 +16,8 @@ pub struct TextIndex {
     /// Per term: how many live documents contain it.
     df: Vec<u32>,
     doc_len: Vec<f32>,
-    doc_terms: Vec<Box<[u32]>>,
+    /// Per slot: its terms with their weighted frequency.
+    doc_terms: Vec<Box<[(u32, f32)]>>,
     alive: Vec<bool>,
     live: usize,
     total_len: f64,
@@ -42,7 +43,7 @@ impl TextIndex {
             };
             self.postings[id as usize].push((slot, tf));
             self.df[id as usize] += 1;
-            ids.push(id);
+            ids.push((id, tf));
             len += tf;
         }
         self.doc_len.push(len);
@@ -61,7 +62,7 @@ impl TextIndex {
         self.alive[s] = false;
         self.live -= 1;
         self.total_len -= f64::from(self.doc_len[s]);
-        for &id in self.doc_terms[s].iter() {
+        for &(id, _) in self.doc_terms[s].iter() {
             self.df[id as usize] -= 1;
         }
         // The postings keep the dead slot; scoring skips it.
@@ -120,6 +121,12 @@ impl TextIndex {
         scores.clear();
         scores.resize(self.slots(), 0.0);
         touched.clear();
+        self.add_scores(query, scores, touched);
+    }
+
+    /// Adds the BM25 score of more query terms to the `scores` and `touched` of
+    /// [`TextIndex::score`].
+    pub fn add_scores(&self, query: &[(u32, f32)], scores: &mut [f32], touched: &mut Vec<u32>) {
         if self.live == 0 {
             return;
         }
@@ -142,15 +149,13 @@ impl TextIndex {
 
     /// The terms of `slot` with their weighted frequency.
     pub fn doc_terms(&self, slot: u32) -> impl Iterator<Item = (u32, f32)> + '_ {
-        self.doc_terms[slot as usize]
-            .iter()
-            .map(move |&id| (id, self.tf(id, slot)))
+        self.doc_terms[slot as usize].iter().copied()
     }
 
     /// Approximate heap memory in bytes.
     pub fn memory_bytes(&self) -> usize {
         let postings: usize = self.postings.iter().map(|p| p.capacity() * 8 + 24).sum();
-        let terms: usize = self.doc_terms.iter().map(|t| t.len() * 4 + 16).sum();
+        let terms: usize = self.doc_terms.iter().map(|t| t.len() * 8 + 16).sum();
         let words: usize = self.words.iter().map(|w| w.capacity() + 24).sum();
         postings + terms + words * 2 + self.doc_len.capacity() * 5 + self.df.capacity() * 4
     }

@@ -11,13 +11,17 @@
 pub mod bench;
 pub mod eval;
 mod index;
+mod meaning;
+pub mod search_eval;
 mod text;
 mod vectors;
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 use index::TextIndex;
+pub use meaning::MeaningScale;
+use meaning::{Meaning, Places, TermRows};
 pub use text::Tokenizer;
 use vectors::ItemVector;
 pub use vectors::{VectorFileError, WordVectors};
@@ -144,9 +148,15 @@ pub struct Weights {
     pub budget_below: f32,
     pub budget_over: f32,
     pub track_record: f32,
-    /// Meaning: the cosine of the two items' word-vector means, as a z-score across the
-    /// query's candidates.
+    /// Meaning: the cosine of the two items' word-vector means, scaled across the query's
+    /// candidates by `meaning_scale`.
     pub semantic: f32,
+    pub meaning_scale: MeaningScale,
+    /// A term's relatives in the domain thesaurus join the query at this fraction of its
+    /// weight: they find what is said in other words, but the item's own words count more.
+    pub related: f32,
+    /// Free-text search keeps the literal hits scoring at least this share of the best one.
+    pub search_floor: f32,
 }
 
 impl Default for Weights {
@@ -164,6 +174,9 @@ impl Default for Weights {
             budget_over: 0.03,
             track_record: 0.01,
             semantic: SEMANTIC_WEIGHT,
+            meaning_scale: MeaningScale::ZScore,
+            related: RELATED_WEIGHT,
+            search_floor: SEARCH_FLOOR,
         }
     }
 }
@@ -179,8 +192,7 @@ const DESCRIPTION: f32 = 3.0;
 const FEEDBACK_DOCS: usize = 5;
 const FEEDBACK_TERMS: usize = 10;
 const FEEDBACK_WEIGHT: f32 = 0.4;
-/// A term's relatives in the domain thesaurus (`related.txt`) join the query at this fraction of
-/// its weight: they find what is said in other words, but the item's own words count more.
+/// The weight of the thesaurus (`Weights::related`).
 const RELATED_WEIGHT: f32 = 0.45;
 /// How many query terms are looked up at most.
 const QUERY_TERMS: usize = 64;
@@ -193,6 +205,13 @@ const MIN_MEANING_CANDIDATES: usize = 5;
 const MEANING_WORDS: usize = 12;
 /// The cosine from which two different words count as near in a SEMANTIC reason.
 const NEAR_PAIR: f32 = 0.5;
+/// Free text: literal hits under this share of the best hit's score share only generic words
+/// with the query, and are cut.
+const SEARCH_FLOOR: f32 = 0.15;
+/// Free text: an item without the query's words is a hit when its meaning stands out this
+/// many standard deviations nearer to the query's than the average of the other such items.
+/// (Both chosen on `eval/search.json`.)
+const SEARCH_NEAR: f32 = 3.0;
 /// How many text hits, best first, get the full score (besides industry matches).
 const TEXT_CANDIDATES: usize = 400;
 
@@ -253,6 +272,8 @@ struct Collection<M> {
     meta: Vec<Option<M>>,
     /// Each slot's meaning vector (empty without word vectors or known words).
     meaning: Vec<ItemVector>,
+    /// Each term's word vector.
+    rows: TermRows,
     by_id: HashMap<String, u32>,
     by_cluster: HashMap<String, Vec<u32>>,
 }
@@ -263,6 +284,7 @@ impl<M> Default for Collection<M> {
             text: TextIndex::default(),
             meta: Vec::new(),
             meaning: Vec::new(),
+            rows: TermRows::default(),
             by_id: HashMap::new(),
             by_cluster: HashMap::new(),
         }
@@ -299,82 +321,71 @@ impl<M> Collection<M> {
     }
 
     /// Computes the meaning vector of `slot` from its terms, with the index's IDF as it is now.
-    fn refresh_meaning(&mut self, vectors: &WordVectors, slot: u32) {
+    fn refresh_meaning(&mut self, meaning: &Meaning, slot: u32) {
+        self.rows.sync(meaning, &self.text);
+        let mut sum = vec![0.0; meaning.vectors().dimension()];
         let index = &self.text;
-        let sum = meaning_sum(
-            vectors,
-            index,
-            index.doc_terms(slot).map(|(id, tf)| (index.word(id), tf)),
-        );
         self.meaning[slot as usize] =
-            sum.map_or_else(ItemVector::default, |s| ItemVector::from_sum(&s));
+            self.item_meaning(meaning, slot, |id| index.idf(id), &mut sum);
     }
 
-    /// [`Collection::refresh_meaning`] for every live slot, looking each term's vector up once.
-    fn refresh_all_meaning(&mut self, vectors: &WordVectors) {
+    /// [`Collection::refresh_meaning`] for every live slot.
+    fn refresh_all_meaning(&mut self, meaning: &Meaning) {
+        self.rows.clear();
+        self.rows.sync(meaning, &self.text);
         let index = &self.text;
-        let rows: Vec<Option<u32>> = (0..index.terms() as u32)
-            .map(|id| vectors.row_of(index.word(id)))
-            .collect();
         let idf: Vec<f32> = (0..index.terms() as u32).map(|id| index.idf(id)).collect();
-        let mut sum = vec![0.0; vectors.dimension()];
+        let mut sum = vec![0.0; meaning.vectors().dimension()];
         for slot in 0..self.meta.len() as u32 {
-            if !index.is_alive(slot) {
-                continue;
+            if index.is_alive(slot) {
+                self.meaning[slot as usize] =
+                    self.item_meaning(meaning, slot, |id| idf[id as usize], &mut sum);
             }
-            sum.iter_mut().for_each(|x| *x = 0.0);
-            let mut any = false;
-            for (id, tf) in index.doc_terms(slot) {
-                if let Some(row) = rows[id as usize] {
-                    vectors.add_row(&mut sum, row, tf.sqrt() * idf[id as usize]);
-                    any = true;
-                }
-            }
-            self.meaning[slot as usize] = if any {
-                ItemVector::from_sum(&sum)
-            } else {
-                ItemVector::default()
-            };
         }
     }
-}
 
-/// The IDF-weighted sum of the unit word vectors of weighted terms (weights damped by a square
-/// root, as in queries), or `None` when no term has a vector. A term the index has never seen
-/// counts as the rarest.
-fn meaning_sum<'t>(
-    vectors: &WordVectors,
-    index: &TextIndex,
-    terms: impl Iterator<Item = (&'t str, f32)>,
-) -> Option<Vec<f32>> {
-    let mut sum = vec![0.0; vectors.dimension()];
-    let unseen = index.unseen_idf();
-    let mut any = false;
-    for (term, weight) in terms {
-        let idf = index.term_id(term).map_or(unseen, |id| index.idf(id));
-        any |= vectors.add_to(&mut sum, term, weight.sqrt() * idf);
+    /// The meaning vector of `slot`, summed in `sum` (which it clears first).
+    fn item_meaning(
+        &self,
+        meaning: &Meaning,
+        slot: u32,
+        idf: impl Fn(u32) -> f32,
+        sum: &mut [f32],
+    ) -> ItemVector {
+        sum.iter_mut().for_each(|x| *x = 0.0);
+        let mut any = false;
+        for (id, tf) in self.text.doc_terms(slot) {
+            if let Some(row) = self.rows.get(id) {
+                meaning
+                    .vectors()
+                    .add_row(sum, row, meaning::term_weight(tf, idf(id)));
+                any = true;
+            }
+        }
+        if any {
+            ItemVector::from_sum(sum)
+        } else {
+            ItemVector::default()
+        }
     }
-    any.then_some(sum)
-}
 
-/// `values` as z-scores (0 for all when they do not vary).
-fn z_scores(values: &[f32]) -> Vec<f32> {
-    let n = values.len() as f32;
-    let mean = values.iter().sum::<f32>() / n;
-    let var = values.iter().map(|v| (v - mean).powi(2)).sum::<f32>() / n;
-    let sd = var.sqrt();
-    values
-        .iter()
-        .map(|v| if sd > 1e-6 { (v - mean) / sd } else { 0.0 })
-        .collect()
+    fn forget_meaning(&mut self) {
+        self.rows.clear();
+        self.meaning
+            .iter_mut()
+            .for_each(|m| *m = ItemVector::default());
+    }
 }
 
 pub struct Engine {
     tokenizer: Arc<Tokenizer>,
     world: World,
     weights: Weights,
+    places: Arc<Places>,
     /// Word vectors for the meaning signal; without them the signal is off.
-    vectors: Option<Arc<WordVectors>>,
+    meaning: Option<Meaning>,
+    /// Whether place names count in meaning (they do not; see `meaning`).
+    places_in_meaning: bool,
     /// While loading many items, meaning vectors wait for the final IDF ([`Engine::load`]).
     defer_meaning: bool,
     capabilities: Collection<CapabilityMeta>,
@@ -422,10 +433,12 @@ impl Engine {
     /// word vectors until [`Engine::with_vectors`] gives it some.
     pub fn with_tokenizer(world: World, tokenizer: Arc<Tokenizer>) -> Engine {
         Engine {
+            places: Arc::new(Places::new(&world, tokenizer.clone())),
             tokenizer,
             world,
             weights: Weights::default(),
-            vectors: None,
+            meaning: None,
+            places_in_meaning: false,
             defer_meaning: false,
             capabilities: Collection::default(),
             scenarios: Collection::default(),
@@ -450,8 +463,16 @@ impl Engine {
     /// Uses these word vectors for the meaning signal (`None` turns it off), recomputing every
     /// item's meaning vector.
     pub fn set_vectors(&mut self, vectors: Option<Arc<WordVectors>>) {
-        self.vectors = vectors;
+        self.meaning =
+            vectors.map(|v| Meaning::new(v, self.places.clone(), self.places_in_meaning));
         self.refresh_meaning();
+    }
+
+    /// Lets place names count in meaning after all (to measure what leaving them out does).
+    pub fn set_places_in_meaning(&mut self, keep: bool) {
+        self.places_in_meaning = keep;
+        let vectors = self.meaning.as_ref().map(Meaning::vectors_arc);
+        self.set_vectors(vectors);
     }
 
     /// Adds many items at once: their meaning vectors are computed once, at the end, with the
@@ -470,67 +491,95 @@ impl Engine {
 
     /// Recomputes every item's meaning vector with the IDF as it is now.
     pub fn refresh_meaning(&mut self) {
-        match &self.vectors {
-            Some(vectors) => {
-                self.capabilities.refresh_all_meaning(vectors);
-                self.scenarios.refresh_all_meaning(vectors);
+        match &self.meaning {
+            Some(meaning) => {
+                self.capabilities.refresh_all_meaning(meaning);
+                self.scenarios.refresh_all_meaning(meaning);
             }
             None => {
-                for m in self
-                    .capabilities
-                    .meaning
-                    .iter_mut()
-                    .chain(&mut self.scenarios.meaning)
-                {
-                    *m = ItemVector::default();
-                }
+                self.capabilities.forget_meaning();
+                self.scenarios.forget_meaning();
             }
         }
     }
 
-    /// The vector rows of the most telling query terms (weight × IDF in `index`), for naming
-    /// the nearest word pairs in a SEMANTIC reason.
-    fn meaning_words(&self, index: &TextIndex, terms: &HashMap<String, f32>) -> Vec<u32> {
-        let Some(vectors) = &self.vectors else {
-            return Vec::new();
-        };
+    /// The query item's meaning against one collection: its unit vector, and the vector rows
+    /// of its most telling words (weight × IDF) for naming near pairs in a SEMANTIC reason.
+    /// `None` without word vectors, or when the words' vectors cancel out (every cosine would be
+    /// NaN). A term the index has never seen counts as the rarest.
+    fn query_meaning<M>(
+        &self,
+        collection: &Collection<M>,
+        terms: &HashMap<String, f32>,
+    ) -> Option<QueryMeaning> {
+        let meaning = self.meaning.as_ref()?;
+        let index = &collection.text;
         let unseen = index.unseen_idf();
-        let mut rows: Vec<(u32, f32)> = terms
+        let mut words: Vec<(u32, f32)> = terms
             .iter()
             .filter_map(|(term, &w)| {
+                let row = collection.rows.of(meaning, index, term)?;
                 let idf = index.term_id(term).map_or(unseen, |id| index.idf(id));
-                Some((vectors.row_of(term)?, w.sqrt() * idf))
+                Some((row, meaning::term_weight(w, idf)))
             })
             .collect();
-        rows.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
-        rows.into_iter()
-            .take(MEANING_WORDS)
-            .map(|(row, _)| row)
-            .collect()
+        // In one order, so that the same item always gets the very same vector.
+        words.sort_by_key(|&(row, _)| row);
+        let all: Vec<u32> = words.iter().map(|&(row, _)| row).collect();
+        let mut vector = vec![0.0; meaning.vectors().dimension()];
+        for &(row, weight) in &words {
+            meaning.vectors().add_row(&mut vector, row, weight);
+        }
+        let norm = vector.iter().map(|x| x * x).sum::<f32>().sqrt();
+        if norm == 0.0 {
+            return None;
+        }
+
+        words.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+        // Twice as many: a reason names only words the other side does not use itself.
+        words.truncate(2 * MEANING_WORDS);
+        Some(QueryMeaning {
+            vector: ItemVector::from_sum(&vector),
+            words: words.into_iter().map(|(row, _)| row).collect(),
+            all,
+        })
     }
 
-    /// The detail of a SEMANTIC reason: the nearest pairs of different words, one from each
-    /// side, or that the item's meaning is further than the other candidates'.
-    fn semantic_detail(&self, index: &TextIndex, query: &[u32], slot: u32, meaning: f32) -> String {
-        if meaning < 0.0 {
+    /// The detail of a SEMANTIC reason: the nearest pairs of words, one from each side, that the
+    /// other side does not use itself (shared words are TEXT's), neither part of the other; or
+    /// that the item's meaning is further than the other candidates'.
+    fn semantic_detail<M>(
+        &self,
+        collection: &Collection<M>,
+        query: &QueryMeaning,
+        slot: u32,
+        contribution: f32,
+    ) -> String {
+        if contribution < 0.0 {
             return "与其他候选相比语义较远".to_owned();
         }
-        let Some(vectors) = &self.vectors else {
+        let Some(meaning) = &self.meaning else {
             return "语义相近".to_owned();
         };
+        let vectors = meaning.vectors();
+        let index = &collection.text;
         let mut own: Vec<(u32, f32, &str)> = index
             .doc_terms(slot)
             .filter_map(|(id, tf)| {
-                let word = index.word(id);
-                Some((vectors.row_of(word)?, tf.sqrt() * index.idf(id), word))
+                let row = collection.rows.get(id)?;
+                Some((row, meaning::term_weight(tf, index.idf(id)), index.word(id)))
             })
             .collect();
+        let own_rows: HashSet<u32> = own.iter().map(|&(row, _, _)| row).collect();
+        own.retain(|&(row, _, _)| query.all.binary_search(&row).is_err());
         own.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
         own.truncate(MEANING_WORDS);
         let mut pairs: Vec<(f32, u32, usize)> = Vec::new();
-        for &q in query {
-            for (i, &(row, _, _)) in own.iter().enumerate() {
-                if q != row {
+        let query_words = query.words.iter().filter(|q| !own_rows.contains(q));
+        for &q in query_words.take(MEANING_WORDS) {
+            let word = vectors.word(q);
+            for (i, &(row, _, other)) in own.iter().enumerate() {
+                if !word.contains(other) && !other.contains(word) {
                     let cos = vectors.row_cosine(q, row);
                     if cos >= NEAR_PAIR {
                         pairs.push((cos, q, i));
@@ -555,17 +604,9 @@ impl Engine {
         }
     }
 
-    /// The unit meaning vector of query terms against `index`, if the signal is on.
-    fn query_meaning(&self, index: &TextIndex, terms: &HashMap<String, f32>) -> Option<Vec<f32>> {
-        let vectors = self.vectors.as_ref()?;
-        let mut sum = meaning_sum(vectors, index, terms.iter().map(|(t, &w)| (t.as_str(), w)))?;
-        let norm = sum.iter().map(|x| x * x).sum::<f32>().sqrt();
-        // Vectors that cancel out would make every cosine NaN: no meaning then.
-        if norm == 0.0 {
-            return None;
-        }
-        sum.iter_mut().for_each(|x| *x /= norm);
-        Some(sum)
+    /// The word vectors of the meaning signal, if it is on.
+    pub fn vectors(&self) -> Option<&WordVectors> {
+        self.meaning.as_ref().map(Meaning::vectors)
     }
 
     pub fn tokenizer(&self) -> &Tokenizer {
@@ -583,11 +624,20 @@ impl Engine {
     /// Approximate heap memory of both indexes, in bytes.
     pub fn memory_bytes(&self) -> usize {
         let meta = (self.capabilities.meta.len() + self.scenarios.meta.len()) * 160;
-        let meaning: usize = (self.capabilities.meaning.iter())
+        self.capabilities.text.memory_bytes()
+            + self.scenarios.text.memory_bytes()
+            + meta
+            + self.meaning_memory_bytes()
+    }
+
+    /// Of [`Engine::memory_bytes`], what the meaning signal takes: the items' vectors and each
+    /// term's word-vector row (the word vectors themselves not included).
+    pub fn meaning_memory_bytes(&self) -> usize {
+        let items: usize = (self.capabilities.meaning.iter())
             .chain(&self.scenarios.meaning)
             .map(ItemVector::memory_bytes)
             .sum();
-        self.capabilities.text.memory_bytes() + self.scenarios.text.memory_bytes() + meta + meaning
+        items + self.capabilities.rows.memory_bytes() + self.scenarios.rows.memory_bytes()
     }
 
     fn weighted_terms(
@@ -628,9 +678,9 @@ impl Engine {
         let clusters = self.clusters(&doc.industries);
         let meta = CapabilityMeta::from(doc);
         self.capabilities.insert(&doc.id, &terms, clusters, meta);
-        if let (Some(vectors), false) = (&self.vectors, self.defer_meaning) {
+        if let (Some(meaning), false) = (&self.meaning, self.defer_meaning) {
             let slot = self.capabilities.by_id[&doc.id];
-            self.capabilities.refresh_meaning(vectors, slot);
+            self.capabilities.refresh_meaning(meaning, slot);
         }
     }
 
@@ -643,9 +693,9 @@ impl Engine {
         let clusters = self.clusters(&doc.industries);
         let meta = ScenarioMeta::from(doc);
         self.scenarios.insert(&doc.id, &terms, clusters, meta);
-        if let (Some(vectors), false) = (&self.vectors, self.defer_meaning) {
+        if let (Some(meaning), false) = (&self.meaning, self.defer_meaning) {
             let slot = self.scenarios.by_id[&doc.id];
-            self.scenarios.refresh_meaning(vectors, slot);
+            self.scenarios.refresh_meaning(meaning, slot);
         }
     }
 
@@ -663,13 +713,13 @@ impl Engine {
 
     /// Query terms with their weights (field boosts, damped), known to `index`: the
     /// `QUERY_TERMS` most telling ones (weight × idf), which carry nearly all of the score. The
-    /// thesaurus adds the relatives of each term at `RELATED_WEIGHT` of its weight.
+    /// thesaurus adds the relatives of each term at `Weights::related` of its weight.
     fn query(&self, index: &TextIndex, terms: &HashMap<String, f32>) -> Query {
         let mut weights = terms.clone();
         for (term, &w) in terms {
             for other in self.tokenizer.related(term) {
                 let e = weights.entry(other.clone()).or_default();
-                *e = e.max(RELATED_WEIGHT * w);
+                *e = e.max(self.weights.related * w);
             }
         }
         let mut query: Vec<(u32, f32, bool)> = weights
@@ -721,14 +771,12 @@ impl Engine {
         );
         let meta = ScenarioMeta::from(scenario);
         let query = self.query(&self.capabilities.text, &terms);
-        let meaning = self.query_meaning(&self.capabilities.text, &terms);
-        let words = self.meaning_words(&self.capabilities.text, &terms);
+        let meaning = self.query_meaning(&self.capabilities, &terms);
         let clusters = self.clusters(&scenario.industries);
         self.rank(
             &self.capabilities,
             &query,
-            meaning.as_deref(),
-            &words,
+            meaning.as_ref(),
             &clusters,
             limit,
             only,
@@ -750,14 +798,12 @@ impl Engine {
         );
         let meta = CapabilityMeta::from(capability);
         let query = self.query(&self.scenarios.text, &terms);
-        let meaning = self.query_meaning(&self.scenarios.text, &terms);
-        let words = self.meaning_words(&self.scenarios.text, &terms);
+        let meaning = self.query_meaning(&self.scenarios, &terms);
         let clusters = self.clusters(&capability.industries);
         self.rank(
             &self.scenarios,
             &query,
-            meaning.as_deref(),
-            &words,
+            meaning.as_ref(),
             &clusters,
             limit,
             None,
@@ -774,8 +820,7 @@ impl Engine {
         &'a self,
         collection: &'a Collection<M>,
         query: &Query,
-        meaning: Option<&[f32]>,
-        query_words: &[u32],
+        meaning: Option<&QueryMeaning>,
         clusters: &[String],
         limit: usize,
         only: Option<u32>,
@@ -785,8 +830,8 @@ impl Engine {
         let index = &collection.text;
         let (mut scores, mut touched) = (Vec::new(), Vec::new());
         index.score(&query.terms, &mut scores, &mut touched);
-        let expanded = expand_query(index, &query.terms, &scores, &touched);
-        index.score(&expanded, &mut scores, &mut touched);
+        let feedback = feedback_terms(index, &query.terms, &scores, &touched);
+        index.add_scores(&feedback, &mut scores, &mut touched);
         let best = touched
             .iter()
             .map(|&s| scores[s as usize])
@@ -799,11 +844,8 @@ impl Engine {
             touched.truncate(TEXT_CANDIDATES);
         }
         // Too few text hits: fill up with items of the same industry clusters.
-        let mut candidates = match only {
-            Some(slot) => vec![slot],
-            None => touched,
-        };
-        for cluster in clusters.iter().filter(|_| only.is_none()) {
+        let mut candidates = touched;
+        for cluster in clusters {
             if candidates.len() >= TEXT_CANDIDATES {
                 break;
             }
@@ -818,6 +860,9 @@ impl Engine {
                 );
             }
         }
+        // Explaining one item: it is weighed against the same candidates as in a ranking, so
+        // that its meaning signal (relative to them) is the one the ranking gives.
+        candidates.extend(only);
         candidates.sort_unstable();
         candidates.dedup();
 
@@ -836,11 +881,12 @@ impl Engine {
             .collect();
         // Meaning, relative to the other candidates of this query.
         let semantic = match meaning {
-            Some(q) if candidates.len() >= MIN_MEANING_CANDIDATES => z_scores(
+            Some(q) if candidates.len() >= MIN_MEANING_CANDIDATES => meaning::scaled(
                 &candidates
                     .iter()
-                    .map(|&(slot, _)| collection.meaning[slot as usize].cosine_with_unit(q))
+                    .map(|&(slot, _)| collection.meaning[slot as usize].cosine(&q.vector))
                     .collect::<Vec<_>>(),
+                w.meaning_scale,
             ),
             _ => vec![0.0; candidates.len()],
         };
@@ -848,31 +894,36 @@ impl Engine {
             .iter()
             .zip(&semantic)
             .map(|(&(slot, m), z)| {
-                let meaning = w.semantic * z;
-                (slot, self.total(&pair(m), text_of(slot)) + meaning, meaning)
+                let semantic = w.semantic * z;
+                (
+                    slot,
+                    self.total(&pair(m), text_of(slot)) + semantic,
+                    semantic,
+                )
             })
             .collect();
+        if let Some(slot) = only {
+            scored.retain(|s| s.0 == slot);
+        }
         scored.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
         scored.truncate(limit);
         scored
             .into_iter()
-            .filter_map(|(slot, score, meaning)| {
+            .filter_map(|(slot, score, semantic)| {
                 let m = collection.get(slot)?;
                 let mut reasons = self.reasons(&pair(m), text_of(slot));
-                if meaning != 0.0 {
+                if let (true, Some(q)) = (semantic != 0.0, meaning) {
                     reasons.push(Reason {
                         kind: ReasonKind::Semantic,
-                        contribution: meaning,
-                        detail: self.semantic_detail(index, query_words, slot, meaning),
+                        contribution: semantic,
+                        detail: self.semantic_detail(collection, q, slot, semantic),
                         terms: Vec::new(),
                     });
                 }
                 if let Some(text_reason) = reasons.iter_mut().find(|r| r.kind == ReasonKind::Text) {
-                    text_reason.terms = shared_terms(index, query.direct(), slot);
-                    text_reason.detail = text_detail(
-                        &text_reason.terms,
-                        &shared_terms(index, query.related(), slot),
-                    );
+                    let shared = |query| shared_terms(index, query, slot, &self.places);
+                    text_reason.terms = shared(query.direct());
+                    text_reason.detail = text_detail(&text_reason.terms, &shared(query.related()));
                 }
                 Some(Ranked {
                     id: id(m),
@@ -893,6 +944,11 @@ impl Engine {
         self.search(&self.scenarios, query, limit, |m| m.id.clone())
     }
 
+    /// Free text: the items that contain the query's words or their thesaurus relatives, best
+    /// first, down to `Weights::search_floor` of the best (below it an item shares only generic
+    /// words with the query); then the items whose meaning stands out as near the query's
+    /// (`SEARCH_NEAR`) without its words, nearest first. A literal hit scores its share of the best hit's score (0–1], a
+    /// hit by meaning its cosine minus one (never above a literal hit).
     fn search<M>(
         &self,
         collection: &Collection<M>,
@@ -904,16 +960,52 @@ impl Engine {
         for term in self.tokenizer.tokens(text) {
             *terms.entry(term).or_default() += 1.0;
         }
-        let query = self.query(&collection.text, &terms);
+        let index = &collection.text;
+        let query = self.query(index, &terms);
         let (mut scores, mut touched) = (Vec::new(), Vec::new());
-        collection
-            .text
-            .score(&query.terms, &mut scores, &mut touched);
-        touched.sort_by(|a, b| scores[*b as usize].total_cmp(&scores[*a as usize]));
-        touched
-            .into_iter()
-            .take(limit)
-            .filter_map(|slot| Some((id(collection.get(slot)?), scores[slot as usize])))
+        index.score(&query.terms, &mut scores, &mut touched);
+        let best = touched
+            .iter()
+            .map(|&s| scores[s as usize])
+            .fold(0.0_f32, f32::max);
+        let floor = self.weights.search_floor * best;
+        let mut hits: Vec<(u32, f32)> = touched
+            .iter()
+            .filter(|&&slot| scores[slot as usize] >= floor)
+            .map(|&slot| (slot, scores[slot as usize] / best))
+            .collect();
+        hits.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+        hits.truncate(limit);
+        if hits.len() < limit
+            && self.weights.semantic > 0.0
+            && index.live() >= hits.len() + MIN_MEANING_CANDIDATES
+            && let Some(q) = self.query_meaning(collection, &terms)
+        {
+            let literal: HashSet<u32> = hits.iter().map(|&(slot, _)| slot).collect();
+            // Among the items without a literal hit, those whose meaning stands out.
+            let cosines: Vec<(u32, f32)> = (0..index.slots() as u32)
+                .filter(|slot| index.is_alive(*slot) && !literal.contains(slot))
+                .map(|slot| {
+                    let cosine = collection.meaning[slot as usize].cosine(&q.vector);
+                    (slot, cosine)
+                })
+                .collect();
+            let z = meaning::scaled(
+                &cosines.iter().map(|&(_, c)| c).collect::<Vec<_>>(),
+                MeaningScale::ZScore,
+            );
+            let mut near: Vec<(u32, f32)> = cosines
+                .into_iter()
+                .zip(z)
+                .filter(|&(_, z)| z >= SEARCH_NEAR)
+                .map(|(pair, _)| pair)
+                .collect();
+            near.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+            near.truncate(limit - hits.len());
+            hits.extend(near.into_iter().map(|(slot, cosine)| (slot, cosine - 1.0)));
+        }
+        hits.into_iter()
+            .filter_map(|(slot, score)| Some((id(collection.get(slot)?), score)))
             .collect()
     }
 
@@ -1096,6 +1188,15 @@ impl Engine {
     }
 }
 
+/// The meaning of a ranking's query item (see [`Engine::query_meaning`]).
+struct QueryMeaning {
+    vector: ItemVector,
+    /// The rows of the most telling words.
+    words: Vec<u32>,
+    /// The rows of all words, ascending.
+    all: Vec<u32>,
+}
+
 /// A ranking query: weighted term ids, the item's own terms first, then their relatives.
 struct Query {
     terms: Vec<(u32, f32)>,
@@ -1148,21 +1249,25 @@ struct Signals {
     cases: u32,
 }
 
-/// The query plus the most telling terms of the best first-pass hits (pseudo-relevance
+/// The most telling terms of the best first-pass hits that the query lacks (pseudo-relevance
 /// feedback), weighted down to at most `FEEDBACK_WEIGHT`.
-fn expand_query(
+fn feedback_terms(
     index: &TextIndex,
     query: &[(u32, f32)],
     scores: &[f32],
     touched: &[u32],
 ) -> Vec<(u32, f32)> {
-    let mut top = touched.to_vec();
-    top.sort_by(|a, b| {
+    let better = |a: &u32, b: &u32| {
         scores[*b as usize]
             .total_cmp(&scores[*a as usize])
             .then(a.cmp(b))
-    });
-    top.truncate(FEEDBACK_DOCS);
+    };
+    let mut top = touched.to_vec();
+    if top.len() > FEEDBACK_DOCS {
+        top.select_nth_unstable_by(FEEDBACK_DOCS, better);
+        top.truncate(FEEDBACK_DOCS);
+    }
+    top.sort_by(better);
     let mut weights: HashMap<u32, f32> = HashMap::new();
     for &slot in &top {
         let len: f32 = index.doc_terms(slot).map(|(_, tf)| tf).sum();
@@ -1177,20 +1282,23 @@ fn expand_query(
     extra.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
     extra.truncate(FEEDBACK_TERMS);
     let max = extra.first().map_or(1.0, |e| e.1);
-    let mut out = query.to_vec();
-    out.extend(
-        extra
-            .into_iter()
-            .map(|(id, w)| (id, FEEDBACK_WEIGHT * w / max)),
-    );
-    out
+    extra
+        .into_iter()
+        .map(|(id, w)| (id, FEEDBACK_WEIGHT * w / max))
+        .collect()
 }
 
-/// The query terms found in `slot`, most telling (idf × weight) first, at most six.
-fn shared_terms(index: &TextIndex, query: &[(u32, f32)], slot: u32) -> Vec<String> {
+/// The query terms found in `slot`, most telling (idf × weight) first, at most six; place
+/// names are REGION's to cite.
+fn shared_terms(
+    index: &TextIndex,
+    query: &[(u32, f32)],
+    slot: u32,
+    places: &Places,
+) -> Vec<String> {
     let mut shared: Vec<(f32, &str)> = query
         .iter()
-        .filter(|(id, _)| index.tf(*id, slot) > 0.0)
+        .filter(|(id, _)| index.tf(*id, slot) > 0.0 && !places.contains(index.word(*id)))
         .map(|&(id, w)| (w * index.idf(id), index.word(id)))
         .collect();
     shared.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(b.1)));

@@ -314,21 +314,27 @@ fn an_empty_engine_ranks_nothing() {
 
 #[test]
 fn explain_scores_one_pair_as_the_ranking_does() {
+    // Enough candidates for the meaning signal, which is relative to the other candidates.
     let e = engine(&[
         capability("C1", "矿用防爆巡检机器人", &["MT04"]),
         capability("C2", "光伏电站清洗", &["XN01"]),
+        capability("C3", "皮带机托辊故障监测", &["MT04"]),
+        capability("C4", "焦炉烟气治理", &["MT01"]),
+        capability("C5", "储能电站运维", &["XN01"]),
+        capability("C6", "井下人员定位系统", &["MT04"]),
+        capability("C7", "瓦斯抽采监控平台", &["MT04"]),
+        capability("C8", "洗煤厂智能控制", &["MT01"]),
     ]);
     let ranked = e.rank_capabilities(&scenario(), 10);
+    assert!(
+        ranked
+            .iter()
+            .any(|r| reason(r, ReasonKind::Semantic).is_some()),
+        "the meaning signal took part: {ranked:?}"
+    );
     for r in &ranked {
         let one = e.explain(&scenario(), &r.id).unwrap();
-        assert!(
-            (one.score - r.score).abs() < 1e-5,
-            "{} {} {}",
-            r.id,
-            one.score,
-            r.score
-        );
-        assert_eq!(one.reasons.len(), r.reasons.len());
+        assert_eq!(&one, r, "explained alone as ranked");
     }
     assert!(e.explain(&scenario(), "NOPE").is_none());
 }
@@ -371,16 +377,29 @@ fn a_cluster_code_matches_its_sub_industries_as_the_filters_do() {
     assert_eq!(for_mt04.contribution, exact_reason.contribution);
 }
 
+/// The title of a capability of `meaning_is_a_reason_of_its_own_and_only_with_word_vectors`.
+fn e_text(id: &str) -> &'static str {
+    match id {
+        "C1" => "光伏电站清洗机器人",
+        "C2" => "矿用防爆巡检机器人 皮带跑偏识别",
+        "C3" => "焦炉测温系统",
+        "C4" => "井下人员定位与安全监测",
+        "C5" => "带式输送机托辊故障声学诊断",
+        _ => "智慧农业温室环境监测",
+    }
+}
+
 #[test]
 fn meaning_is_a_reason_of_its_own_and_only_with_word_vectors() {
-    let mut e = engine(&[
-        capability("C1", "光伏电站清洗机器人", &["XN01"]),
-        capability("C2", "矿用防爆巡检机器人 皮带跑偏识别", &["MT04"]),
-        capability("C3", "焦炉测温系统", &["MT01"]),
-        capability("C4", "井下人员定位与安全监测", &["MT04"]),
-        capability("C5", "带式输送机托辊故障声学诊断", &["MT04"]),
-        capability("C6", "智慧农业温室环境监测", &["NY01"]),
-    ]);
+    let mut e = engine(&["C1", "C2", "C3", "C4", "C5", "C6"].map(|id| {
+        let industry = match id {
+            "C1" => "XN01",
+            "C3" => "MT01",
+            "C6" => "NY01",
+            _ => "MT04",
+        };
+        capability(id, e_text(id), &[industry])
+    }));
     let ranked = e.rank_capabilities(&scenario(), 10);
     let semantic: Vec<&Reason> = ranked
         .iter()
@@ -394,13 +413,30 @@ fn meaning_is_a_reason_of_its_own_and_only_with_word_vectors() {
             assert_eq!(r.detail, "与其他候选相比语义较远");
         }
     }
-    // The nearest pairs are of different words, one from each side.
-    for r in semantic.iter().filter(|r| r.detail.contains('：')) {
-        for pair in r.detail.split_once('：').unwrap().1.split('、') {
+    // The nearest pairs are of words the other side does not use itself (shared words are
+    // TEXT's), neither a part of the other.
+    let scenario_text = format!("{:?}", scenario());
+    let mut named = 0;
+    for r in ranked.iter() {
+        let Some(semantic) = reason(r, ReasonKind::Semantic) else {
+            continue;
+        };
+        let Some((_, pairs)) = semantic.detail.split_once('：') else {
+            continue;
+        };
+        let capability_text = e_text(r.id.as_str());
+        for pair in pairs.split('、') {
             let (a, b) = pair.split_once('↔').unwrap();
-            assert_ne!(a, b, "{r:?}");
+            named += 1;
+            assert!(!a.contains(b) && !b.contains(a), "{semantic:?}");
+            assert!(
+                !capability_text.contains(a),
+                "{a} is the capability's own word"
+            );
+            assert!(!scenario_text.contains(b), "{b} is the scenario's own word");
         }
     }
+    assert!(named > 0, "some pair was named: {ranked:?}");
     for r in &ranked {
         let sum: f32 = r.reasons.iter().map(|x| x.contribution).sum();
         assert!((sum - r.score).abs() < 1e-4, "{r:?}");
@@ -427,4 +463,101 @@ fn meaning_is_a_reason_of_its_own_and_only_with_word_vectors() {
             .all(|r| reason(r, ReasonKind::Semantic).is_none()),
         "{plain:?}"
     );
+}
+
+/// Capabilities about other things than tourism, for free-text tests.
+const ELSEWHERE: [&str; 12] = [
+    "矿用防爆巡检机器人",
+    "焦炉自动测温系统",
+    "光伏电站智能清洗",
+    "甲醇重整制氢装置",
+    "煤矸石烧结墙材生产线",
+    "玻璃窑炉燃烧优化",
+    "肉牛精准饲喂系统",
+    "旱作农田滴灌设备",
+    "工业机器人装配工作站",
+    "燃气管网泄漏监测",
+    "中小学课后辅导系统",
+    "锂电负极材料石墨化窑炉",
+];
+
+#[test]
+fn free_text_cuts_hits_that_share_only_a_generic_word() {
+    let mut caps: Vec<CapabilityDoc> = ELSEWHERE
+        .iter()
+        .enumerate()
+        .map(|(i, title)| capability(&format!("C{i}"), &format!("智能{title}"), &["MT04"]))
+        .collect();
+    caps.push(capability("INSPECT", "智能巡检无人机 巡检 巡检", &["MT04"]));
+    let mut e = Engine::with_tokenizer(world(), Arc::new(Engine::tokenizer_for(&world())));
+    for c in &caps {
+        e.upsert_capability(c);
+    }
+    let hits = e.search_capabilities("智能 巡检", 50);
+    assert_eq!(hits[0].0, "INSPECT");
+    // 矿用防爆巡检机器人 shares 巡检; the others share only 智能, found in every item.
+    let ids: Vec<&str> = hits.iter().map(|(id, _)| id.as_str()).collect();
+    assert_eq!(ids, ["INSPECT", "C0"], "{hits:?}");
+    assert!(hits.iter().all(|(_, score)| *score > 0.0 && *score <= 1.0));
+
+    e.set_weights(Weights {
+        search_floor: 0.0,
+        ..Weights::default()
+    });
+    assert_eq!(
+        e.search_capabilities("智能 巡检", 50).len(),
+        caps.len(),
+        "without the floor, every item that shares a word is a hit"
+    );
+}
+
+#[test]
+fn free_text_finds_by_meaning_after_the_literal_hits() {
+    // Enough other items for one to stand out by meaning.
+    let mut caps: Vec<CapabilityDoc> = ELSEWHERE
+        .iter()
+        .chain(ELSEWHERE.iter())
+        .enumerate()
+        .map(|(i, title)| capability(&format!("C{i}"), title, &["MT04"]))
+        .collect();
+    caps.push(capability("LITERAL", "乡村旅游民宿预订平台", &["MT04"]));
+    caps.push(capability("NEAR", "景区游客导览与门票预约", &["MT04"]));
+    let mut e = engine(&caps);
+    let hits = e.search_capabilities("旅游", 20);
+    let ids: Vec<&str> = hits.iter().map(|(id, _)| id.as_str()).collect();
+    assert_eq!(ids, ["LITERAL", "NEAR"], "{hits:?}");
+    assert!(hits[0].1 > 0.0 && hits[1].1 <= 0.0, "{hits:?}");
+
+    e.set_vectors(None);
+    let literal: Vec<String> = e
+        .search_capabilities("旅游", 20)
+        .into_iter()
+        .map(|(id, _)| id)
+        .collect();
+    assert_eq!(
+        literal,
+        ["LITERAL"],
+        "without word vectors only the words count"
+    );
+}
+
+#[test]
+fn text_reasons_cite_neither_place_names_nor_generic_parts() {
+    let mut cap = capability("C1", "山西介休汾河沿线水质一体化监测站", &["MT04"]);
+    cap.description = "在山西介休汾河沿线布设水质一体化监测站".into();
+    let e = engine(&[cap]);
+    let need = ScenarioDoc {
+        title: "汾河介休段水质在线监测".into(),
+        description: "山西介休汾河断面水质一体化在线监测".into(),
+        ..scenario()
+    };
+    let ranked = e.rank_capabilities(&need, 5);
+    let text = reason(&ranked[0], ReasonKind::Text).expect("a text reason");
+    assert!(text.terms.contains(&"水质".to_owned()), "{text:?}");
+    for word in ["山西", "介休", "汾河", "一体"] {
+        assert!(
+            !text.terms.iter().any(|t| t == word) && !text.detail.contains(word),
+            "{word} cited: {text:?}"
+        );
+    }
 }

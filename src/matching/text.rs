@@ -97,6 +97,11 @@ impl Tokenizer {
         self.related.get(term).map_or(&[], Vec::as_slice)
     }
 
+    /// Whether the dictionary knows `word` as a whole and as a place name (汾河, 太原).
+    pub fn is_place_name(&self, word: &str) -> bool {
+        matches!(self.jieba.tag(word, false).as_slice(), [tag] if tag.tag == "ns")
+    }
+
     /// The terms of `text`, in order, with repeats (search mode: compounds and their parts).
     pub fn tokens(&self, text: &str) -> Vec<String> {
         self.terms(text, true)

@@ -260,6 +260,29 @@ fn the_readme_quality_table_is_what_match_eval_prints_for_the_shipped_set() {
     }
 }
 
+/// The README's free-text table is what `search-eval` prints for the shipped query set.
+#[test]
+fn the_readme_search_table_is_what_search_eval_prints() {
+    let dir = tempfile::tempdir().unwrap();
+    let set = concat!(env!("CARGO_MANIFEST_DIR"), "/eval/search.json");
+    let readme =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
+    let output = twolists(dir.path())
+        .args(["search-eval", set])
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{output:?}");
+    let stdout = String::from_utf8(output.stdout).unwrap();
+    let rows: Vec<&str> = stdout.lines().filter(|l| l.starts_with("| ")).collect();
+    assert_eq!(rows.len(), 6, "a header and five variants: {stdout}");
+    for row in rows {
+        assert!(
+            readme.lines().any(|line| line == row),
+            "README.md should have the row {row}"
+        );
+    }
+}
+
 #[test]
 fn serve_demo_on_a_database_with_content_says_it_loaded_nothing() {
     use std::io::BufRead as _;
