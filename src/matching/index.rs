@@ -94,6 +94,11 @@ impl TextIndex {
         &self.words[id as usize]
     }
 
+    /// How many live documents contain term `id`.
+    pub fn df(&self, id: u32) -> u32 {
+        self.df[id as usize]
+    }
+
     pub fn idf(&self, id: u32) -> f32 {
         let n = self.live as f32;
         let df = self.df[id as usize] as f32;

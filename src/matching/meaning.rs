@@ -84,6 +84,13 @@ impl TermRows {
         }
     }
 
+    /// The terms with a vector row: (term, row).
+    pub fn with_rows(&self) -> impl Iterator<Item = (u32, u32)> + '_ {
+        (0u32..)
+            .zip(self.0.iter())
+            .filter_map(|(term, row)| Some((term, (*row)?)))
+    }
+
     pub fn clear(&mut self) {
         self.0.clear();
     }

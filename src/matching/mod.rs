@@ -157,6 +157,8 @@ pub struct Weights {
     pub related: f32,
     /// Free-text search keeps the literal hits scoring at least this share of the best one.
     pub search_floor: f32,
+    /// Free-text search also looks for this many words nearest in meaning to the query's.
+    pub neighbours: usize,
 }
 
 impl Default for Weights {
@@ -177,6 +179,7 @@ impl Default for Weights {
             meaning_scale: MeaningScale::ZScore,
             related: RELATED_WEIGHT,
             search_floor: SEARCH_FLOOR,
+            neighbours: NEIGHBOURS,
         }
     }
 }
@@ -212,6 +215,15 @@ const SEARCH_FLOOR: f32 = 0.15;
 /// many standard deviations nearer to the query's than the average of the other such items.
 /// (Both chosen on `eval/search.json`.)
 const SEARCH_NEAR: f32 = 3.0;
+/// Free text: a word of the index is a neighbour of a query word from this cosine on.
+const NEIGHBOUR: f32 = 0.7;
+/// Free text: how many neighbours join the query at most (`Weights::neighbours`), and of how
+/// many query words.
+const NEIGHBOURS: usize = 10;
+const NEIGHBOUR_WORDS: usize = 8;
+/// Free text: a neighbour weighs this share of its query word's weight, times their cosine
+/// (as much as a thesaurus relative at a cosine of one).
+const NEIGHBOUR_WEIGHT: f32 = RELATED_WEIGHT;
 /// How many text hits, best first, get the full score (besides industry matches).
 const TEXT_CANDIDATES: usize = 400;
 
@@ -716,7 +728,7 @@ impl Engine {
     /// thesaurus adds the relatives of each term at `Weights::related` of its weight.
     fn query(&self, index: &TextIndex, terms: &HashMap<String, f32>) -> Query {
         let mut weights = terms.clone();
-        for (term, &w) in terms {
+        for (term, &w) in terms.iter().filter(|_| self.weights.related > 0.0) {
             for other in self.tokenizer.related(term) {
                 let e = weights.entry(other.clone()).or_default();
                 *e = e.max(self.weights.related * w);
@@ -944,6 +956,49 @@ impl Engine {
         self.search(&self.scenarios, query, limit, |m| m.id.clone())
     }
 
+    /// The index's terms nearest in meaning to the words of a short query (cosine of the word
+    /// vectors at least `NEIGHBOUR`), weighted `NEIGHBOUR_WEIGHT` times their cosine: 景区
+    /// also looks for 景点. At most `Weights::neighbours`, none already in the query.
+    fn neighbours<M>(
+        &self,
+        collection: &Collection<M>,
+        terms: &HashMap<String, f32>,
+        query: &Query,
+    ) -> Vec<(u32, f32)> {
+        let Some(meaning) = self
+            .meaning
+            .as_ref()
+            .filter(|_| self.weights.neighbours > 0)
+        else {
+            return Vec::new();
+        };
+        let index = &collection.text;
+        let mut own: Vec<(u32, f32)> = terms
+            .iter()
+            .filter_map(|(term, &w)| Some((collection.rows.of(meaning, index, term)?, w.sqrt())))
+            .collect();
+        own.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+        own.truncate(NEIGHBOUR_WORDS);
+        let mut found: Vec<(u32, f32)> = collection
+            .rows
+            .with_rows()
+            .filter(|&(term, _)| index.df(term) > 0 && !query.terms.iter().any(|q| q.0 == term))
+            .filter_map(|(term, row)| {
+                let weight = own
+                    .iter()
+                    .filter(|&&(q, _)| q != row)
+                    .map(|&(q, w)| (meaning.vectors().row_cosine(q, row), w))
+                    .filter(|&(cosine, _)| cosine >= NEIGHBOUR)
+                    .map(|(cosine, w)| NEIGHBOUR_WEIGHT * w * cosine)
+                    .fold(0.0_f32, f32::max);
+                (weight > 0.0).then_some((term, weight))
+            })
+            .collect();
+        found.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+        found.truncate(self.weights.neighbours);
+        found
+    }
+
     /// Free text: the items that contain the query's words or their thesaurus relatives, best
     /// first, down to `Weights::search_floor` of the best (below it an item shares only generic
     /// words with the query); then the items whose meaning stands out as near the query's
@@ -964,6 +1019,8 @@ impl Engine {
         let query = self.query(index, &terms);
         let (mut scores, mut touched) = (Vec::new(), Vec::new());
         index.score(&query.terms, &mut scores, &mut touched);
+        let neighbours = self.neighbours(collection, &terms, &query);
+        index.add_scores(&neighbours, &mut scores, &mut touched);
         let best = touched
             .iter()
             .map(|&s| scores[s as usize])
@@ -971,7 +1028,7 @@ impl Engine {
         let floor = self.weights.search_floor * best;
         let mut hits: Vec<(u32, f32)> = touched
             .iter()
-            .filter(|&&slot| scores[slot as usize] >= floor)
+            .filter(|&&slot| scores[slot as usize] > 0.0 && scores[slot as usize] >= floor)
             .map(|&slot| (slot, scores[slot as usize] / best))
             .collect();
         hits.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));

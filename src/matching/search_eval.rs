@@ -153,8 +153,7 @@ pub fn evaluate_with(set: &SearchSet, engine: &Engine) -> SearchMetrics {
     }
 }
 
-/// The engine as it ships, without the relevance floor, without the meaning signal, and
-/// without either: (what changed, the metrics).
+/// The engine as it ships and with its parts left out in turn: (what changed, the metrics).
 pub fn ablation(
     set: &SearchSet,
     corpus: &Corpus,
@@ -172,8 +171,23 @@ pub fn ablation(
             },
         ),
         (
-            "without meaning",
+            "without neighbour words",
             Weights {
+                neighbours: 0,
+                ..shipped
+            },
+        ),
+        (
+            "without items near in meaning",
+            Weights {
+                semantic: 0.0,
+                ..shipped
+            },
+        ),
+        (
+            "without either",
+            Weights {
+                neighbours: 0,
                 semantic: 0.0,
                 ..shipped
             },
@@ -186,10 +200,11 @@ pub fn ablation(
             },
         ),
         (
-            "literal words only (no floor, meaning or thesaurus)",
+            "literal words only (no floor, meaning, neighbours or thesaurus)",
             Weights {
                 search_floor: 0.0,
                 semantic: 0.0,
+                neighbours: 0,
                 related: 0.0,
                 ..shipped
             },

@@ -561,3 +561,38 @@ fn text_reasons_cite_neither_place_names_nor_generic_parts() {
         );
     }
 }
+
+#[test]
+fn free_text_also_looks_for_words_near_in_meaning() {
+    let mut caps: Vec<CapabilityDoc> = ELSEWHERE
+        .iter()
+        .chain(ELSEWHERE.iter())
+        .enumerate()
+        .map(|(i, title)| capability(&format!("C{i}"), title, &["MT04"]))
+        .collect();
+    caps.push(capability("SIGHTS", "景点客流监测", &["MT04"]));
+    let mut e = engine(&caps);
+    // Without the thesaurus, which relates the two words too.
+    e.set_weights(Weights {
+        related: 0.0,
+        ..Weights::default()
+    });
+    let hits = e.search_capabilities("景区", 20);
+    assert_eq!(
+        hits.first().map(|h| h.0.as_str()),
+        Some("SIGHTS"),
+        "{hits:?}"
+    );
+    assert!(
+        hits[0].1 > 0.0,
+        "a literal hit through the neighbour word: {hits:?}"
+    );
+
+    e.set_weights(Weights {
+        related: 0.0,
+        neighbours: 0,
+        semantic: 0.0,
+        ..Weights::default()
+    });
+    assert!(e.search_capabilities("景区", 20).is_empty());
+}

@@ -274,7 +274,7 @@ fn the_readme_search_table_is_what_search_eval_prints() {
     assert!(output.status.success(), "{output:?}");
     let stdout = String::from_utf8(output.stdout).unwrap();
     let rows: Vec<&str> = stdout.lines().filter(|l| l.starts_with("| ")).collect();
-    assert_eq!(rows.len(), 6, "a header and five variants: {stdout}");
+    assert_eq!(rows.len(), 8, "a header and seven variants: {stdout}");
     for row in rows {
         assert!(
             readme.lines().any(|line| line == row),
