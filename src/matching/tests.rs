@@ -481,6 +481,16 @@ const ELSEWHERE: [&str; 12] = [
     "锂电负极材料石墨化窑炉",
 ];
 
+/// Each of [`ELSEWHERE`] twice: enough other items for one to stand out by meaning.
+fn elsewhere_twice() -> Vec<CapabilityDoc> {
+    ELSEWHERE
+        .iter()
+        .chain(ELSEWHERE.iter())
+        .enumerate()
+        .map(|(i, title)| capability(&format!("C{i}"), title, &["MT04"]))
+        .collect()
+}
+
 #[test]
 fn free_text_cuts_hits_that_share_only_a_generic_word() {
     let mut caps: Vec<CapabilityDoc> = ELSEWHERE
@@ -513,13 +523,7 @@ fn free_text_cuts_hits_that_share_only_a_generic_word() {
 
 #[test]
 fn free_text_finds_by_meaning_after_the_literal_hits() {
-    // Enough other items for one to stand out by meaning.
-    let mut caps: Vec<CapabilityDoc> = ELSEWHERE
-        .iter()
-        .chain(ELSEWHERE.iter())
-        .enumerate()
-        .map(|(i, title)| capability(&format!("C{i}"), title, &["MT04"]))
-        .collect();
+    let mut caps = elsewhere_twice();
     caps.push(capability("LITERAL", "乡村旅游民宿预订平台", &["MT04"]));
     caps.push(capability("NEAR", "景区游客导览与门票预约", &["MT04"]));
     let mut e = engine(&caps);
@@ -564,12 +568,7 @@ fn text_reasons_cite_neither_place_names_nor_generic_parts() {
 
 #[test]
 fn free_text_also_looks_for_words_near_in_meaning() {
-    let mut caps: Vec<CapabilityDoc> = ELSEWHERE
-        .iter()
-        .chain(ELSEWHERE.iter())
-        .enumerate()
-        .map(|(i, title)| capability(&format!("C{i}"), title, &["MT04"]))
-        .collect();
+    let mut caps = elsewhere_twice();
     caps.push(capability("SIGHTS", "景点客流监测", &["MT04"]));
     let mut e = engine(&caps);
     // Without the thesaurus, which relates the two words too.
