@@ -123,6 +123,12 @@ impl AppState {
         db.migrate().await?;
         let taxonomy = Taxonomy::bundled();
         taxonomy.seed(&db).await.context("loading reference data")?;
+        if crate::thesaurus::service::seed(&db)
+            .await
+            .context("writing the shipped thesaurus")?
+        {
+            tracing::info!("wrote the shipped thesaurus groups");
+        }
         let jwt = Arc::new(JwtKeys::load(
             config.jwt_secret.as_deref(),
             &config.data_dir,

@@ -26,6 +26,7 @@ pub mod scenarios;
 pub mod search;
 pub mod server;
 pub mod taxonomy;
+pub mod thesaurus;
 pub mod viewer;
 pub mod web;
 

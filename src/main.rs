@@ -98,6 +98,10 @@ enum Command {
         /// weights.
         #[arg(long, conflicts_with = "baseline")]
         ablate: bool,
+        /// Also print how the match degree agrees with the set's grades, and the model a fit on
+        /// this set would give.
+        #[arg(long, conflicts_with = "baseline")]
+        degree: bool,
     },
     /// Runs the free-text queries of a labelled search set (eval/search.json) over its corpus
     /// and prints nDCG@5, how often the first hit is right, precision@10 and recall, with the
@@ -286,6 +290,7 @@ async fn main() -> anyhow::Result<()> {
             file,
             baseline,
             ablate,
+            degree,
         } => {
             let text = std::fs::read_to_string(&file)
                 .with_context(|| format!("reading {}", file.display()))?;
@@ -320,8 +325,45 @@ async fn main() -> anyhow::Result<()> {
                     );
                 }
             }
+            if degree {
+                print_degree(&config, &set)?;
+            }
         }
     }
+    Ok(())
+}
+
+/// The match degree on a labelled set: its bands against the share of pairs that fit, and the
+/// model a fit on this set gives.
+fn print_degree(config: &Config, set: &twolists::matching::eval::EvalSet) -> anyhow::Result<()> {
+    use twolists::matching::degree::{CALIBRATION, Calibration, reliability};
+    let world = twolists::taxonomy::Taxonomy::bundled().matching_world();
+    let samples =
+        twolists::matching::eval::degree_samples(set, world, Some(config.word_vectors()?));
+    let fits = samples.iter().filter(|(_, fits)| *fits).count();
+    let (bands, brier) = reliability(&samples, &CALIBRATION);
+    println!(
+        "\nmatch degree: {} pairs, {fits} of them fit (grade 2 or 3); Brier score {brier:.4}",
+        samples.len()
+    );
+    println!("\n| degree | pairs | mean degree | pairs that fit |\n|---|---|---|---|");
+    for band in bands {
+        if band.pairs == 0 {
+            println!("| {}–{} | 0 | | |", band.low, band.high);
+        } else {
+            println!(
+                "| {}–{} | {} | {:.0} | {:.0}% |",
+                band.low, band.high, band.pairs, band.mean_degree, band.fit_percent
+            );
+        }
+    }
+    let fitted = Calibration::fit(&samples);
+    let (_, fitted_brier) = reliability(&samples, &fitted);
+    println!(
+        "\nfitted on this set (Brier score {fitted_brier:.4}): intercept {:.2}, text {:.2}, \
+         meaning {:.2}, fit {:.2}",
+        fitted.intercept, fitted.text, fitted.meaning, fitted.fit
+    );
     Ok(())
 }
 

@@ -19,7 +19,7 @@ const ORDER: &[&[&str]] = &[
     // The slices, highest first.
     &["matches"],
     &["lists"],
-    &["scenarios", "capabilities"],
+    &["scenarios", "capabilities", "thesaurus"],
     // What the two lists share.
     &["items"],
     &["auth"],

@@ -14,6 +14,7 @@ use crate::notifications::{NotificationMutation, NotificationQuery, Notification
 use crate::orgs::{OrgMutation, OrgQuery};
 use crate::scenarios::{ScenarioMutation, ScenarioQuery};
 use crate::taxonomy::TaxonomyQuery;
+use crate::thesaurus::{ThesaurusMutation, ThesaurusQuery};
 
 #[derive(MergedObject, Default)]
 pub struct QueryRoot(
@@ -29,6 +30,7 @@ pub struct QueryRoot(
     MatchListQuery,
     NotificationQuery,
     MailQuery,
+    ThesaurusQuery,
 );
 
 #[derive(MergedObject, Default)]
@@ -42,6 +44,7 @@ pub struct MutationRoot(
     MatchMutation,
     NotificationMutation,
     MailMutation,
+    ThesaurusMutation,
 );
 
 #[derive(MergedSubscription, Default)]

@@ -4,7 +4,7 @@
 use crate::db::Db;
 use crate::matching::{CapabilityDoc, ScenarioDoc};
 use crate::search::{Documents, Loaded};
-use crate::{capabilities, scenarios};
+use crate::{capabilities, scenarios, thesaurus};
 
 /// The documents of the scenarios and capabilities in a database.
 pub struct ListDocuments {
@@ -39,5 +39,9 @@ impl Documents for ListDocuments {
         org_id: &'a str,
     ) -> Loaded<'a, Vec<(String, Option<CapabilityDoc>)>> {
         Box::pin(capabilities::documents::of_organization(&self.db, org_id))
+    }
+
+    fn thesaurus(&self) -> Loaded<'_, Vec<Vec<String>>> {
+        Box::pin(thesaurus::store::all_words(&self.db))
     }
 }

@@ -75,14 +75,22 @@ impl From<&Reason> for MatchReason {
 #[derive(SimpleObject)]
 pub struct RecommendedCapability {
     pub capability: Capability,
+    /// Orders this list; relative to the other candidates, so not comparable across lists.
     pub score: f64,
+    /// 匹配度, 0–100: the chance, in percent, that reviewers judge the pair a fit for the need.
+    /// The same for the pair from either side and in any list (README, Match degree).
+    pub match_degree: i32,
     pub reasons: Vec<MatchReason>,
 }
 
 #[derive(SimpleObject)]
 pub struct RecommendedScenario {
     pub scenario: Scenario,
+    /// Orders this list; relative to the other candidates, so not comparable across lists.
     pub score: f64,
+    /// 匹配度, 0–100: the chance, in percent, that reviewers judge the pair a fit for the need.
+    /// The same for the pair from either side and in any list (README, Match degree).
+    pub match_degree: i32,
     pub reasons: Vec<MatchReason>,
 }
 
@@ -115,6 +123,7 @@ impl MatchQuery {
             .map(|(row, r)| RecommendedCapability {
                 capability: Capability(row),
                 score: score(&r),
+                match_degree: i32::from(r.degree),
                 reasons: r.reasons.iter().map(MatchReason::from).collect(),
             })
             .collect())
@@ -140,6 +149,7 @@ impl MatchQuery {
             .map(|(row, r)| RecommendedScenario {
                 scenario: Scenario(row),
                 score: score(&r),
+                match_degree: i32::from(r.degree),
                 reasons: r.reasons.iter().map(MatchReason::from).collect(),
             })
             .collect())
@@ -166,6 +176,11 @@ impl Match {
     /// The engine's score when the match was proposed.
     async fn score(&self) -> f64 {
         (self.0.score * 10_000.0).round() / 10_000.0
+    }
+    /// The match degree (匹配度, 0–100) when the match was proposed; null for pairs the engine
+    /// could not weigh.
+    async fn match_degree(&self) -> Option<i64> {
+        self.0.match_degree
     }
     /// The engine's reasons when the match was proposed.
     async fn reasons(&self) -> Vec<MatchReason> {

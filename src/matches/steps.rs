@@ -33,12 +33,13 @@ pub async fn propose(
     pitch: &str,
 ) -> AppResult<Option<MatchRow>> {
     let explained = index.explain(scenario.document(), capability_id).await;
-    let (score, reasons) = match &explained {
+    let (score, match_degree, reasons) = match &explained {
         Some(r) => (
             f64::from(r.score),
+            Some(i64::from(r.degree)),
             r.reasons.iter().map(StoredReason::from).collect::<Vec<_>>(),
         ),
-        None => (0.0, Vec::new()),
+        None => (0.0, None, Vec::new()),
     };
     Ok(store::insert(
         db,
@@ -49,6 +50,7 @@ pub async fn propose(
             initiator_org_id: initiator_org,
             initiator_id: initiator,
             score,
+            match_degree,
             reasons: serde_json::to_string(&reasons).expect("reasons serialize"),
             pitch,
         },

@@ -19,6 +19,7 @@ pub struct MatchRow {
     pub status: String,
     pub live: i64,
     pub score: f64,
+    pub match_degree: Option<i64>,
     pub reasons: String,
     pub pitch: String,
     pub version: i64,
@@ -27,7 +28,8 @@ pub struct MatchRow {
 }
 
 pub const COLUMNS: &str = "id, scenario_id, capability_id, origin, initiator_org_id, \
-    initiator_id, status, live, score, reasons, pitch, version, created_at, updated_at";
+    initiator_id, status, live, score, match_degree, reasons, pitch, version, created_at, \
+    updated_at";
 
 impl MatchRow {
     pub fn status(&self) -> MatchStatus {
@@ -42,6 +44,7 @@ pub struct NewMatch<'a> {
     pub initiator_org_id: &'a str,
     pub initiator_id: &'a str,
     pub score: f64,
+    pub match_degree: Option<i64>,
     pub reasons: String,
     pub pitch: &'a str,
 }
@@ -62,8 +65,8 @@ pub async fn insert(db: &Db, m: NewMatch<'_>) -> Result<Option<MatchRow>, sqlx::
     }
     let inserted = sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "INSERT INTO matches (id, scenario_id, capability_id, origin, initiator_org_id, \
-         initiator_id, status, live, score, reasons, pitch, version, created_at, updated_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, 'PROPOSED', 1, $7, $8, $9, 1, $10, $10) \
+         initiator_id, status, live, score, match_degree, reasons, pitch, version, created_at, \
+         updated_at) VALUES ($1, $2, $3, $4, $5, $6, 'PROPOSED', 1, $7, $8, $9, $10, 1, $11, $11) \
          RETURNING {COLUMNS}"
     )))
     .bind(db::new_id())
@@ -73,6 +76,7 @@ pub async fn insert(db: &Db, m: NewMatch<'_>) -> Result<Option<MatchRow>, sqlx::
     .bind(m.initiator_org_id)
     .bind(m.initiator_id)
     .bind(m.score)
+    .bind(m.match_degree)
     .bind(&m.reasons)
     .bind(m.pitch)
     .bind(&now)

@@ -9,7 +9,9 @@ use serde::Deserialize;
 
 use std::sync::Arc;
 
-use super::{CapabilityDoc, Engine, MeaningScale, ScenarioDoc, Weights, WordVectors, World};
+use super::{
+    CapabilityDoc, Engine, Evidence, MeaningScale, ScenarioDoc, Weights, WordVectors, World,
+};
 
 #[derive(Debug, Deserialize)]
 pub struct EvalSet {
@@ -240,6 +242,34 @@ pub fn ablation(
         ));
     }
     rows
+}
+
+/// Every scenario × capability pair of the set with its evidence, and whether it fits (grade 2
+/// or 3; unlisted pairs are 0): what the match degree is fitted on and checked against.
+pub fn degree_samples(
+    set: &EvalSet,
+    world: World,
+    vectors: Option<Arc<WordVectors>>,
+) -> Vec<(Evidence, bool)> {
+    let mut engine = engine_with(world, vectors);
+    let scenarios: Vec<ScenarioDoc> = set.scenarios.iter().map(Into::into).collect();
+    let capabilities: Vec<CapabilityDoc> = set.capabilities.iter().map(Into::into).collect();
+    engine.load(&scenarios, &capabilities);
+    let grades: HashMap<(&str, &str), u8> = set
+        .judgments
+        .iter()
+        .map(|j| ((j.scenario.as_str(), j.capability.as_str()), j.grade))
+        .collect();
+    let mut samples = Vec::with_capacity(scenarios.len() * capabilities.len());
+    for s in &set.scenarios {
+        for c in &set.capabilities {
+            let grade = grades.get(&(s.id.as_str(), c.id.as_str())).copied();
+            if let Some(evidence) = engine.evidence_of(&s.id, &c.id) {
+                samples.push((evidence, grade.unwrap_or(0) >= 2));
+            }
+        }
+    }
+    samples
 }
 
 pub fn evaluate_with(set: &EvalSet, engine: &Engine) -> Metrics {

@@ -9,20 +9,24 @@
 //! put in; the engine ranks what it holds.
 
 pub mod bench;
+pub mod degree;
 pub mod eval;
 mod index;
 mod meaning;
 pub mod search_eval;
 mod text;
+mod thesaurus;
 mod vectors;
 
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
+pub use degree::{CALIBRATION, Calibration, Evidence};
 use index::TextIndex;
 pub use meaning::MeaningScale;
 use meaning::{Meaning, Places, TermRows};
 pub use text::Tokenizer;
+pub use thesaurus::{BundledGroup, Thesaurus, bundled_groups};
 use vectors::ItemVector;
 pub use vectors::{VectorFileError, WordVectors};
 
@@ -127,7 +131,10 @@ pub struct Reason {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Ranked {
     pub id: String,
+    /// Relative to the query's other candidates: it orders one ranking.
     pub score: f32,
+    /// The match degree, 0–100: the same from either side and across queries ([`degree`]).
+    pub degree: u8,
     pub reasons: Vec<Reason>,
 }
 
@@ -391,6 +398,8 @@ impl<M> Collection<M> {
 
 pub struct Engine {
     tokenizer: Arc<Tokenizer>,
+    thesaurus: Arc<Thesaurus>,
+    calibration: Calibration,
     world: World,
     weights: Weights,
     places: Arc<Places>,
@@ -427,7 +436,8 @@ impl Engine {
         Engine::with_tokenizer(world, tokenizer).with_vectors(Some(WordVectors::bundled()))
     }
 
-    /// The tokenizer for `world`: the built-in dictionary plus its industry and region names.
+    /// The tokenizer for `world`: the built-in dictionary, the words of the shipped thesaurus,
+    /// and the industry and region names.
     pub fn tokenizer_for(world: &World) -> Tokenizer {
         let names: Vec<String> = world
             .industries
@@ -435,17 +445,23 @@ impl Engine {
             .map(|(name, _)| name.clone())
             .chain(world.regions.values().map(|(name, _)| name.clone()))
             .collect();
-        Tokenizer::new(names.iter().flat_map(|n| {
-            n.split(|c: char| !c.is_alphanumeric())
-                .filter(|p| !p.is_empty())
-        }))
+        let words = names
+            .iter()
+            .flat_map(|n| {
+                n.split(|c: char| !c.is_alphanumeric())
+                    .filter(|p| !p.is_empty())
+            })
+            .chain(thesaurus::bundled_words().map(|w| -> &str { w }));
+        Tokenizer::new(words)
     }
 
-    /// An engine sharing an existing tokenizer (rebuilding an index need not reload it), without
-    /// word vectors until [`Engine::with_vectors`] gives it some.
+    /// An engine sharing an existing tokenizer (rebuilding an index need not reload it), with
+    /// the shipped thesaurus, without word vectors until [`Engine::with_vectors`] gives it some.
     pub fn with_tokenizer(world: World, tokenizer: Arc<Tokenizer>) -> Engine {
         Engine {
             places: Arc::new(Places::new(&world, tokenizer.clone())),
+            thesaurus: Arc::new(Thesaurus::bundled(&tokenizer)),
+            calibration: CALIBRATION,
             tokenizer,
             world,
             weights: Weights::default(),
@@ -455,6 +471,21 @@ impl Engine {
             capabilities: Collection::default(),
             scenarios: Collection::default(),
         }
+    }
+
+    /// Uses these thesaurus groups from now on. Only queries use the thesaurus, so nothing
+    /// indexed changes; words the tokenizer cuts apart are never met (see [`Tokenizer::knowing`]).
+    pub fn set_thesaurus(&mut self, thesaurus: Arc<Thesaurus>) {
+        self.thesaurus = thesaurus;
+    }
+
+    pub fn thesaurus(&self) -> &Thesaurus {
+        &self.thesaurus
+    }
+
+    /// Turns evidence into degrees with this model instead of the shipped one.
+    pub fn set_calibration(&mut self, calibration: Calibration) {
+        self.calibration = calibration;
     }
 
     pub fn with_weights(mut self, weights: Weights) -> Engine {
@@ -729,7 +760,7 @@ impl Engine {
     fn query(&self, index: &TextIndex, terms: &HashMap<String, f32>) -> Query {
         let mut weights = terms.clone();
         for (term, &w) in terms.iter().filter(|_| self.weights.related > 0.0) {
-            for other in self.tokenizer.related(term) {
+            for other in self.thesaurus.related(term) {
                 let e = weights.entry(other.clone()).or_default();
                 *e = e.max(self.weights.related * w);
             }
@@ -785,10 +816,12 @@ impl Engine {
         let query = self.query(&self.capabilities.text, &terms);
         let meaning = self.query_meaning(&self.capabilities, &terms);
         let clusters = self.clusters(&scenario.industries);
+        let profile = self.query_profile(&self.scenarios, &scenario.id, &terms);
         self.rank(
             &self.capabilities,
             &query,
             meaning.as_ref(),
+            &profile,
             &clusters,
             limit,
             only,
@@ -812,10 +845,12 @@ impl Engine {
         let query = self.query(&self.scenarios.text, &terms);
         let meaning = self.query_meaning(&self.scenarios, &terms);
         let clusters = self.clusters(&capability.industries);
+        let profile = self.query_profile(&self.capabilities, &capability.id, &terms);
         self.rank(
             &self.scenarios,
             &query,
             meaning.as_ref(),
+            &profile,
             &clusters,
             limit,
             None,
@@ -833,6 +868,7 @@ impl Engine {
         collection: &'a Collection<M>,
         query: &Query,
         meaning: Option<&QueryMeaning>,
+        profile: &Profile,
         clusters: &[String],
         limit: usize,
         only: Option<u32>,
@@ -937,9 +973,12 @@ impl Engine {
                     text_reason.terms = shared(query.direct());
                     text_reason.detail = text_detail(&text_reason.terms, &shared(query.related()));
                 }
+                let evidence =
+                    self.evidence(profile, &self.slot_profile(collection, slot), &pair(m));
                 Some(Ranked {
                     id: id(m),
                     score,
+                    degree: self.calibration.degree(&evidence),
                     reasons,
                 })
             })
@@ -1144,6 +1183,101 @@ impl Engine {
         [text, industry, region, maturity, budget, track]
     }
 
+    /// IDF over both lists together: a weight that does not depend on which list is searched.
+    fn combined_idf(&self, word: &str) -> f32 {
+        let df = |index: &TextIndex| index.term_id(word).map_or(0, |id| index.df(id));
+        let n = (self.scenarios.text.live() + self.capabilities.text.live()) as f32;
+        let df = (df(&self.scenarios.text) + df(&self.capabilities.text)) as f32;
+        (1.0 + ((n - df).max(0.0) + 0.5) / (df + 0.5)).ln()
+    }
+
+    /// One side of a pair as the degree sees it.
+    fn profile<'t>(
+        &self,
+        terms: impl Iterator<Item = (&'t str, f32)>,
+        meaning: Option<ItemVector>,
+    ) -> Profile {
+        let mut weights = HashMap::new();
+        let mut norm = 0.0;
+        for (word, tf) in terms.filter(|(word, _)| !self.places.contains(word)) {
+            let weight = tf.sqrt() * self.combined_idf(word);
+            norm += weight * weight;
+            weights.insert(word.to_owned(), weight);
+        }
+        Profile {
+            weights,
+            norm: norm.sqrt(),
+            meaning,
+        }
+    }
+
+    /// The profile of the item a ranking is for: its meaning vector as its own list holds it
+    /// (computed the same way when it is not in the index).
+    fn query_profile<M>(
+        &self,
+        own: &Collection<M>,
+        id: &str,
+        terms: &HashMap<String, f32>,
+    ) -> Profile {
+        let meaning = match own.by_id.get(id) {
+            Some(&slot) if self.meaning.is_some() => Some(own.meaning[slot as usize].clone()),
+            _ => self.query_meaning(own, terms).map(|q| q.vector),
+        };
+        self.profile(terms.iter().map(|(t, &w)| (t.as_str(), w)), meaning)
+    }
+
+    fn slot_profile<M>(&self, collection: &Collection<M>, slot: u32) -> Profile {
+        let index = &collection.text;
+        let meaning = self
+            .meaning
+            .as_ref()
+            .map(|_| collection.meaning[slot as usize].clone());
+        self.profile(
+            index.doc_terms(slot).map(|(id, tf)| (index.word(id), tf)),
+            meaning,
+        )
+    }
+
+    /// The evidence about a pair, from its two profiles (in either order) and its structured fit.
+    fn evidence(&self, a: &Profile, b: &Profile, p: &Pair<'_>) -> Evidence {
+        let (small, large) = if a.weights.len() <= b.weights.len() {
+            (a, b)
+        } else {
+            (b, a)
+        };
+        let dot: f32 = small
+            .weights
+            .iter()
+            .filter_map(|(word, w)| Some(w * large.weights.get(word)?))
+            .sum();
+        let text = if a.norm > 0.0 && b.norm > 0.0 {
+            dot / (a.norm * b.norm)
+        } else {
+            0.0
+        };
+        let meaning = match (&a.meaning, &b.meaning) {
+            (Some(x), Some(y)) => x.cosine(y),
+            _ => 0.0,
+        };
+        let fit = self.contributions(&self.signals(p), 0.0)[1..].iter().sum();
+        Evidence { text, meaning, fit }
+    }
+
+    /// The evidence about a pair of indexed items (`None` when either is not in the index).
+    pub fn evidence_of(&self, scenario_id: &str, capability_id: &str) -> Option<Evidence> {
+        let s = *self.scenarios.by_id.get(scenario_id)?;
+        let c = *self.capabilities.by_id.get(capability_id)?;
+        let pair = Pair {
+            scenario: self.scenarios.get(s)?,
+            capability: self.capabilities.get(c)?,
+        };
+        Some(self.evidence(
+            &self.slot_profile(&self.scenarios, s),
+            &self.slot_profile(&self.capabilities, c),
+            &pair,
+        ))
+    }
+
     fn total(&self, p: &Pair<'_>, text: f32) -> f32 {
         self.contributions(&self.signals(p), text).iter().sum()
     }
@@ -1252,6 +1386,14 @@ struct QueryMeaning {
     words: Vec<u32>,
     /// The rows of all words, ascending.
     all: Vec<u32>,
+}
+
+/// One side of a pair for the degree: its terms weighted by √tf × the IDF of both lists (place
+/// names left out), their norm, and its meaning vector.
+struct Profile {
+    weights: HashMap<String, f32>,
+    norm: f32,
+    meaning: Option<ItemVector>,
 }
 
 /// A ranking query: weighted term ids, the item's own terms first, then their relatives.

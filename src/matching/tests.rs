@@ -595,3 +595,51 @@ fn free_text_also_looks_for_words_near_in_meaning() {
     });
     assert!(e.search_capabilities("景区", 20).is_empty());
 }
+
+#[test]
+fn a_pair_has_one_degree_from_either_side_and_in_any_list() {
+    let caps = [
+        capability("C1", "矿用防爆巡检机器人 皮带跑偏识别", &["MT04"]),
+        capability("C2", "光伏电站清洗", &["XN01"]),
+        capability("C3", "皮带机托辊故障监测", &["MT04"]),
+        capability("C4", "焦炉烟气治理", &["MT01"]),
+        capability("C5", "储能电站运维", &["XN01"]),
+        capability("C6", "井下人员定位系统", &["MT04"]),
+    ];
+    let mut other = scenario();
+    other.id = "S2".into();
+    other.title = "光伏电站组件清洗".into();
+    other.summary = "分布式光伏电站组件定期清洗".into();
+    other.description = "征集光伏清洗机器人与运维服务".into();
+    other.tags = vec!["光伏".into()];
+    other.industries = vec!["XN01".into()];
+    let mut e = engine(&caps);
+    e.upsert_scenario(&scenario());
+    e.upsert_scenario(&other);
+
+    let from_scenario = e.rank_capabilities(&scenario(), 10);
+    let mut compared = 0;
+    for c in &caps {
+        let forward = from_scenario.iter().find(|r| r.id == c.id);
+        let backward = e.rank_scenarios(c, 10);
+        let backward = backward.iter().find(|r| r.id == "S1");
+        if let (Some(forward), Some(backward)) = (forward, backward) {
+            assert_eq!(forward.degree, backward.degree, "{}", c.id);
+            compared += 1;
+        }
+        let evidence = e.evidence_of("S1", &c.id).unwrap();
+        if let Some(forward) = forward {
+            assert_eq!(forward.degree, CALIBRATION.degree(&evidence), "{}", c.id);
+        }
+    }
+    assert!(compared >= 3, "{compared} pairs ranked from both sides");
+    // A pair outside the ranking has its degree all the same.
+    let degree = |id: &str| CALIBRATION.degree(&e.evidence_of("S1", id).unwrap());
+    // The inspection robot fits the inspection need; a solar cleaning service does not.
+    assert!(degree("C1") > degree("C2"), "{from_scenario:?}");
+    assert!(degree("C1") >= 50, "{from_scenario:?}");
+    assert!(degree("C2") <= 10, "{from_scenario:?}");
+    // Explained alone or ranked among the others, the pair's degree is the same.
+    assert_eq!(e.explain(&scenario(), "C1").unwrap().degree, degree("C1"));
+    assert!(from_scenario.iter().any(|r| r.id == "C1"));
+}

@@ -1,6 +1,5 @@
 //! Chinese-aware tokenization: jieba in search mode (compound words and their parts), a domain
-//! dictionary, stop words, synonyms folded to one form, and a thesaurus of terms that name the
-//! same function (`related.txt`). ASCII is folded to lower case.
+//! dictionary, stop words and synonyms folded to one form. ASCII is folded to lower case.
 
 use std::collections::{HashMap, HashSet};
 
@@ -9,14 +8,17 @@ use jieba_rs::Jieba;
 const DOMAIN_WORDS: &str = include_str!("domain_words.txt");
 const STOP_WORDS: &str = include_str!("stopwords.txt");
 const SYNONYMS: &str = include_str!("synonyms.txt");
-const RELATED: &str = include_str!("related.txt");
 
+/// A frequency high enough that jieba keeps an added word whole.
+const WHOLE: usize = 20_000;
+
+#[derive(Clone)]
 pub struct Tokenizer {
     jieba: Jieba,
     stop: HashSet<String>,
     synonyms: HashMap<String, String>,
-    /// Term → the other terms of its group in the domain thesaurus.
-    related: HashMap<String, Vec<String>>,
+    /// The words added to jieba's dictionary, which it keeps whole.
+    added: HashSet<String>,
 }
 
 impl std::fmt::Debug for Tokenizer {
@@ -24,7 +26,7 @@ impl std::fmt::Debug for Tokenizer {
         f.debug_struct("Tokenizer")
             .field("stop_words", &self.stop.len())
             .field("synonyms", &self.synonyms.len())
-            .field("related", &self.related.len())
+            .field("added_words", &self.added.len())
             .finish()
     }
 }
@@ -33,7 +35,7 @@ impl Tokenizer {
     /// A tokenizer that knows the built-in domain words and `extra_words` (industry and region
     /// names, for instance).
     pub fn new<'a>(extra_words: impl IntoIterator<Item = &'a str>) -> Tokenizer {
-        let mut jieba = Jieba::new();
+        let jieba = Jieba::new();
         let synonyms: HashMap<String, String> = SYNONYMS
             .lines()
             .filter(|l| !l.starts_with('#'))
@@ -48,53 +50,59 @@ impl Tokenizer {
             .map(|w| w.trim().to_owned())
             .collect();
         words.extend(synonyms.iter().flat_map(|(a, b)| [a.clone(), b.clone()]));
-        let groups: Vec<Vec<String>> = RELATED
-            .lines()
-            .filter(|l| !l.starts_with('#'))
-            .map(|l| {
-                let mut group: Vec<String> = l
-                    .split_whitespace()
-                    .map(|w| {
-                        let w = w.to_lowercase();
-                        synonyms.get(&w).cloned().unwrap_or(w)
-                    })
-                    .collect();
-                group.dedup();
-                group
-            })
-            .filter(|g| g.len() > 1)
-            .collect();
-        words.extend(groups.iter().flatten().cloned());
-        let mut related: HashMap<String, Vec<String>> = HashMap::new();
-        for group in &groups {
-            for term in group {
-                let others = related.entry(term.clone()).or_default();
-                others.extend(group.iter().filter(|t| *t != term).cloned());
-                others.sort();
-                others.dedup();
-            }
-        }
-        for word in words.iter().filter(|w| w.chars().count() >= 2) {
-            // A frequency high enough that jieba keeps the word whole.
-            jieba.add_word(word, Some(20_000), None);
-        }
         let stop = STOP_WORDS
             .lines()
             .map(str::trim)
             .filter(|w| !w.is_empty())
             .map(str::to_owned)
             .collect();
-        Tokenizer {
+        let mut tokenizer = Tokenizer {
             jieba,
             stop,
             synonyms,
-            related,
+            added: HashSet::new(),
+        };
+        tokenizer.add_words(words.iter().map(String::as_str));
+        tokenizer
+    }
+
+    fn add_words<'a>(&mut self, words: impl IntoIterator<Item = &'a str>) {
+        for word in words {
+            let word = word.trim().to_lowercase();
+            if word.chars().count() >= 2 && !self.added.contains(&word) {
+                self.jieba.add_word(&word, Some(WHOLE), None);
+                self.added.insert(word);
+            }
         }
     }
 
-    /// The terms the domain thesaurus relates to `term` (same need, other words).
-    pub fn related(&self, term: &str) -> &[String] {
-        self.related.get(term).map_or(&[], Vec::as_slice)
+    /// Whether `word` comes out of this tokenizer whole: added to the dictionary, or a word of
+    /// jieba's own that it does not cut.
+    pub fn keeps_whole(&self, word: &str) -> bool {
+        let word = word.trim().to_lowercase();
+        self.added.contains(&word)
+            || matches!(self.jieba.cut(&word, false).as_slice(), [only] if only.word == word)
+    }
+
+    /// A tokenizer that also keeps `words` whole, or `None` when this one already does (a copy
+    /// of the dictionary is made only when something is new).
+    pub fn knowing<'a>(&self, words: impl IntoIterator<Item = &'a str>) -> Option<Tokenizer> {
+        let new: Vec<&str> = words
+            .into_iter()
+            .filter(|w| w.trim().chars().count() >= 2 && !self.keeps_whole(w))
+            .collect();
+        if new.is_empty() {
+            return None;
+        }
+        let mut tokenizer = self.clone();
+        tokenizer.add_words(new);
+        Some(tokenizer)
+    }
+
+    /// The form in which the index knows a word: lower case, synonyms merged.
+    pub fn folded(&self, word: &str) -> String {
+        let word = word.trim().to_lowercase();
+        self.synonyms.get(&word).cloned().unwrap_or(word)
     }
 
     /// Whether the dictionary knows `word` as a whole and as a place name (汾河, 太原).
@@ -192,23 +200,20 @@ mod tests {
     }
 
     #[test]
-    fn thesaurus_groups_relate_both_ways_in_folded_form() {
+    fn new_words_make_a_new_tokenizer_only_when_they_are_new() {
         let t = tokenizer();
-        assert!(t.related("立体库").contains(&"密集库".to_owned()));
-        assert!(t.related("密集库").contains(&"立体库".to_owned()));
-        assert!(!t.related("立体库").contains(&"立体库".to_owned()));
-        // 巡视 is folded to 巡检 before it is looked up, so the group speaks of 巡检.
-        assert!(t.related("巡检").contains(&"点检".to_owned()));
-        assert!(t.related("巡视").is_empty());
-        assert!(t.related("瓦斯").is_empty(), "an object, not a function");
-    }
-
-    #[test]
-    fn every_thesaurus_term_is_a_term_the_tokenizer_yields() {
-        let t = tokenizer();
-        for term in t.related.keys() {
-            let words = t.words(term);
-            assert_eq!(words, vec![term.clone()], "{term} is cut into {words:?}");
-        }
+        assert!(t.knowing(["煤矿智能化", "巡检", "x"]).is_none());
+        assert!(!t.keeps_whole("氢冶金示范"));
+        let knowing = t.knowing(["氢冶金示范"]).expect("a new word");
+        assert!(knowing.keeps_whole("氢冶金示范"));
+        assert!(
+            knowing
+                .tokens("建设氢冶金示范线")
+                .contains(&"氢冶金示范".to_owned())
+        );
+        assert!(
+            !t.tokens("建设氢冶金示范线")
+                .contains(&"氢冶金示范".to_owned())
+        );
     }
 }

@@ -30,7 +30,7 @@ pub struct Delivery {
 /// What hears of items changed on other instances (PostgreSQL only), and when to re-read
 /// everything to make up for notices missed while reconnecting.
 pub trait ChangeListener: Send + Sync {
-    /// An item changed: `aggregate` is SCENARIO, CAPABILITY or ORGANIZATION.
+    /// An item changed: `aggregate` is SCENARIO, CAPABILITY, ORGANIZATION or THESAURUS_GROUP.
     fn changed<'a>(&'a self, aggregate: &'a str, id: &'a str) -> BoxFuture<'a, ()>;
     fn reload(&self) -> BoxFuture<'_, ()>;
 }
@@ -199,8 +199,8 @@ pub async fn announce_notification(
     notify(tx, NOTIFY_PREFIX, &format!("{user_id} {id}")).await
 }
 
-/// The event handler of change notices: an event of a scenario, capability or organization is
-/// announced to every instance at commit.
+/// The event handler of change notices: an event of a scenario, capability, organization or
+/// thesaurus group is announced to every instance at commit.
 pub fn on_event<'a>(
     tx: &'a mut Tx,
     event: &'a NewEvent<'a>,
@@ -208,7 +208,7 @@ pub fn on_event<'a>(
     Box::pin(async move {
         if matches!(
             event.aggregate_type,
-            "SCENARIO" | "CAPABILITY" | "ORGANIZATION"
+            "SCENARIO" | "CAPABILITY" | "ORGANIZATION" | "THESAURUS_GROUP"
         ) {
             announce_change(tx, event.aggregate_type, event.aggregate_id).await?;
         }

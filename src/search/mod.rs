@@ -4,12 +4,19 @@
 //! This room knows documents, not rows. The slices that own the rows turn them into documents
 //! ([`Documents`], given at start-up) and tell the index when an item changed; the cross-instance
 //! feed does the same through [`LiveIndex::changed`]. Nothing here reads a table by itself.
+//!
+//! The thesaurus comes from the documents too. A change of its groups is applied in place when
+//! the tokenizer already keeps every word whole; a new word it would cut apart needs a tokenizer
+//! that knows it and every item tokenized again, so the index is rebuilt (off the async workers),
+//! and changes that arrive meanwhile are applied again to the new index.
 
-use std::sync::{Arc, OnceLock, RwLock};
+use std::sync::{Arc, Mutex, OnceLock, RwLock};
 
 use futures_util::future::BoxFuture;
 
-use crate::matching::{CapabilityDoc, Engine, Ranked, ScenarioDoc, Tokenizer, WordVectors, World};
+use crate::matching::{
+    CapabilityDoc, Engine, Ranked, ScenarioDoc, Thesaurus, Tokenizer, WordVectors, World,
+};
 
 pub type Loaded<'a, T> = BoxFuture<'a, Result<T, sqlx::Error>>;
 
@@ -20,6 +27,8 @@ pub enum Changed {
     Capability,
     /// An organization: its capabilities may have become matchable or stopped being so.
     Organization,
+    /// A group of the thesaurus.
+    Thesaurus,
 }
 
 impl Changed {
@@ -28,6 +37,7 @@ impl Changed {
             "SCENARIO" => Some(Changed::Scenario),
             "CAPABILITY" => Some(Changed::Capability),
             "ORGANIZATION" => Some(Changed::Organization),
+            "THESAURUS_GROUP" => Some(Changed::Thesaurus),
             _ => None,
         }
     }
@@ -45,6 +55,8 @@ pub trait Documents: Send + Sync {
         &'a self,
         org_id: &'a str,
     ) -> Loaded<'a, Vec<(String, Option<CapabilityDoc>)>>;
+    /// The words of every thesaurus group.
+    fn thesaurus(&self) -> Loaded<'_, Vec<Vec<String>>>;
 }
 
 pub struct LiveIndex {
@@ -52,9 +64,16 @@ pub struct LiveIndex {
     /// are shared with that thread.
     engine: Arc<RwLock<Engine>>,
     world: World,
-    tokenizer: Arc<Tokenizer>,
+    /// The tokenizer of the index now: the shared one, or one that also knows new words of the
+    /// thesaurus.
+    tokenizer: Mutex<Arc<Tokenizer>>,
     vectors: Arc<WordVectors>,
     documents: Arc<dyn Documents>,
+    /// One rebuild at a time.
+    rebuilding: tokio::sync::Mutex<()>,
+    /// While a rebuild reads and tokenizes, the items that changed meanwhile (to apply again to
+    /// the new index); `None` otherwise.
+    missed: Mutex<Option<Vec<(Changed, String)>>>,
 }
 
 impl std::fmt::Debug for LiveIndex {
@@ -82,9 +101,11 @@ impl LiveIndex {
                     .with_vectors(Some(vectors.clone())),
             )),
             world,
-            tokenizer,
+            tokenizer: Mutex::new(tokenizer),
             vectors,
             documents,
+            rebuilding: tokio::sync::Mutex::new(()),
+            missed: Mutex::new(None),
         }
     }
 
@@ -99,19 +120,87 @@ impl LiveIndex {
         Ok(index)
     }
 
-    /// Replaces the whole content with what the documents say now.
+    /// Replaces the whole content (and the thesaurus) with what the documents say now.
     pub async fn reload(&self) -> Result<(), sqlx::Error> {
-        let (scenarios, capabilities) = self.documents.all().await?;
-        let (world, tokenizer) = (self.world.clone(), self.tokenizer.clone());
+        let _one = self.rebuilding.lock().await;
+        let groups = self.documents.thesaurus().await?;
+        let (tokenizer, _, thesaurus) = self.vocabulary(groups).await;
+        self.rebuild(tokenizer, thesaurus).await
+    }
+
+    /// Applies the thesaurus as the documents hold it now: in place, or by a rebuild when it
+    /// brings words the tokenizer would cut apart.
+    async fn reload_thesaurus(&self) -> Result<(), sqlx::Error> {
+        let _one = self.rebuilding.lock().await;
+        let groups = self.documents.thesaurus().await?;
+        let (tokenizer, new_words, thesaurus) = self.vocabulary(groups).await;
+        if new_words {
+            tracing::info!("new thesaurus words: tokenizing every item again");
+            self.rebuild(tokenizer, thesaurus).await
+        } else {
+            self.engine
+                .write()
+                .expect("index lock")
+                .set_thesaurus(thesaurus);
+            Ok(())
+        }
+    }
+
+    fn tokenizer(&self) -> Arc<Tokenizer> {
+        self.tokenizer.lock().expect("tokenizer lock").clone()
+    }
+
+    /// The tokenizer and thesaurus for `groups`, and whether the tokenizer had to learn words.
+    async fn vocabulary(&self, groups: Vec<Vec<String>>) -> (Arc<Tokenizer>, bool, Arc<Thesaurus>) {
+        let current = self.tokenizer();
+        off_the_workers(move || {
+            let words = groups.iter().flatten().map(String::as_str);
+            let (tokenizer, new_words) = match current.knowing(words) {
+                Some(tokenizer) => (Arc::new(tokenizer), true),
+                None => (current, false),
+            };
+            let thesaurus = Arc::new(Thesaurus::new(&groups, &tokenizer));
+            (tokenizer, new_words, thesaurus)
+        })
+        .await
+    }
+
+    /// Builds a new index of every document with `tokenizer` and `thesaurus` and puts it in
+    /// place of the old one, then applies again what changed while it was built.
+    async fn rebuild(
+        &self,
+        tokenizer: Arc<Tokenizer>,
+        thesaurus: Arc<Thesaurus>,
+    ) -> Result<(), sqlx::Error> {
+        *self.missed.lock().expect("missed lock") = Some(Vec::new());
+        let documents = self.documents.all().await;
+        let (scenarios, capabilities) = match documents {
+            Ok(documents) => documents,
+            Err(e) => {
+                self.missed.lock().expect("missed lock").take();
+                return Err(e);
+            }
+        };
+        let world = self.world.clone();
         let vectors = self.vectors.clone();
+        let for_engine = tokenizer.clone();
         // Tokenizing every item is seconds of CPU at a province's size: not on an async worker.
         let engine = off_the_workers(move || {
-            let mut engine = Engine::with_tokenizer(world, tokenizer).with_vectors(Some(vectors));
+            let mut engine = Engine::with_tokenizer(world, for_engine).with_vectors(Some(vectors));
+            engine.set_thesaurus(thesaurus);
             engine.load(&scenarios, &capabilities);
             engine
         })
         .await;
-        *self.engine.write().expect("index lock") = engine;
+        let missed = {
+            let mut index = self.engine.write().expect("index lock");
+            *index = engine;
+            *self.tokenizer.lock().expect("tokenizer lock") = tokenizer;
+            self.missed.lock().expect("missed lock").take()
+        };
+        for (what, id) in missed.unwrap_or_default() {
+            self.apply(what, &id).await;
+        }
         Ok(())
     }
 
@@ -140,6 +229,20 @@ impl LiveIndex {
     /// out. The change is committed by then; a failure to read it back is logged and leaves the
     /// index a step behind, never the write.
     pub async fn changed(&self, what: Changed, id: &str) {
+        if what == Changed::Thesaurus {
+            if let Err(e) = self.reload_thesaurus().await {
+                tracing::warn!(error = %e, "thesaurus not updated in the matching index");
+            }
+            return;
+        }
+        if let Some(missed) = self.missed.lock().expect("missed lock").as_mut() {
+            missed.push((what, id.to_owned()));
+        }
+        self.apply(what, id).await;
+    }
+
+    /// Reads one changed item and puts it in or takes it out.
+    async fn apply(&self, what: Changed, id: &str) {
         let result = match what {
             Changed::Scenario => self
                 .documents
@@ -156,6 +259,7 @@ impl LiveIndex {
                     self.put_capability(capability, doc.as_ref());
                 }
             }),
+            Changed::Thesaurus => Ok(()),
         };
         if let Err(e) = result {
             tracing::warn!(error = %e, item = id, kind = ?what, "matching index not updated");

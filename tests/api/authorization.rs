@@ -101,6 +101,9 @@ const TABLE: &[(&str, [Outcome; 4])] = &[
     ("removeEditionItem", [U, F, F, Done]),
     ("publishEdition", [U, F, F, Done]),
     ("retryFailedEmails", [U, F, F, Done]),
+    // The thesaurus is the operator's (README, Thesaurus).
+    ("saveThesaurusGroup", [U, F, F, Done]),
+    ("deleteThesaurusGroup", [U, F, F, Done]),
     // Queries.
     ("me", [Hidden, Hidden, Done, Hidden]),
     ("emailPreferences", [U, Done, Done, Done]),
@@ -125,6 +128,8 @@ const TABLE: &[(&str, [Outcome; 4])] = &[
     ("reviewQueue", [U, F, F, Done]),
     ("auditLog", [U, F, F, Done]),
     ("failedEmails", [U, F, F, Done]),
+    ("thesaurusGroups", [U, F, F, Done]),
+    ("thesaurusGroup", [U, F, F, Done]),
 ];
 
 /// Queries that show only public reference data to anyone.
@@ -307,6 +312,30 @@ async fn member_invitation(app: &TestApp, w: &World) -> (Value, String) {
         invited["data"]["inviteMember"]["invitation"]["id"].clone(),
         email,
     )
+}
+
+/// A new thesaurus group's input: words no other group of the process has.
+fn thesaurus_group_input() -> Value {
+    let n = unique();
+    json!({ "topic": "常用简称与说法", "words": [format!("简称{n}"), format!("全称{n}")] })
+}
+
+/// A new thesaurus group, saved by the admin: its id, version and words.
+async fn thesaurus_group(app: &TestApp, w: &World) -> Value {
+    let saved = app
+        .gql_as(
+            &w.admin,
+            "mutation($input: SaveThesaurusGroupInput!) { saveThesaurusGroup(input: $input) \
+             { group { id version words } errors { code } } }",
+            json!({ "input": thesaurus_group_input() }),
+        )
+        .await;
+    assert_eq!(
+        saved["data"]["saveThesaurusGroup"]["errors"],
+        json!([]),
+        "{saved}"
+    );
+    saved["data"]["saveThesaurusGroup"]["group"].clone()
 }
 
 /// The first notification of `user` (who must have one); its id.
@@ -672,6 +701,26 @@ async fn prepare(app: &TestApp, w: &World, operation: &str) -> Setup {
         "failedEmails" => w
             .unit(json!({}))
             .query("{ failedEmails(first: 10) { edges { node { id } } } }", None),
+        "saveThesaurusGroup" => w.unit(thesaurus_group_input()),
+        "deleteThesaurusGroup" => {
+            let group = thesaurus_group(app, w).await;
+            w.unit(json!({ "id": group["id"], "version": group["version"] }))
+        }
+        "thesaurusGroups" => {
+            let group = thesaurus_group(app, w).await;
+            let word = group["words"][0].clone();
+            w.unit(json!({ "word": word })).query(
+                "query($word: String) { thesaurusGroups(word: $word) { edges { node { id } } } }",
+                Some(&group["id"]),
+            )
+        }
+        "thesaurusGroup" => {
+            let group = thesaurus_group(app, w).await;
+            w.unit(json!({ "id": group["id"] })).query(
+                "query($id: ID!) { thesaurusGroup(id: $id) { id } }",
+                Some(&group["id"]),
+            )
+        }
         other => panic!("no setup for {other}"),
     }
 }
@@ -741,8 +790,8 @@ db_test!(every_operation_admits_exactly_whom_the_rules_name, |app| {
             "{name} has no row in the authorization table"
         );
     }
-    assert_eq!(fields("MutationRoot").len(), 46, "the mutations counted");
-    assert_eq!(fields("QueryRoot").len(), 26, "the queries counted");
+    assert_eq!(fields("MutationRoot").len(), 48, "the mutations counted");
+    assert_eq!(fields("QueryRoot").len(), 28, "the queries counted");
 
     let world = World {
         admin: app.admin().await,

@@ -260,6 +260,37 @@ fn the_readme_quality_table_is_what_match_eval_prints_for_the_shipped_set() {
     }
 }
 
+/// The README's match-degree table for the repository's own labelled set is what
+/// `match-eval --degree` prints.
+#[test]
+fn the_readme_degree_table_is_what_match_eval_prints_for_the_shipped_set() {
+    let dir = tempfile::tempdir().unwrap();
+    let set = concat!(env!("CARGO_MANIFEST_DIR"), "/eval/jinzhong.json");
+    let readme =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
+    let output = twolists(dir.path())
+        .args(["match-eval", "--degree", set])
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{output:?}");
+    let stdout = String::from_utf8(output.stdout).unwrap();
+    let lines: Vec<&str> = stdout
+        .lines()
+        .filter(|l| l.starts_with("| ") || l.starts_with("match degree:"))
+        .collect();
+    assert_eq!(
+        lines.len(),
+        8,
+        "a summary, a header and six bands: {stdout}"
+    );
+    for line in lines {
+        assert!(
+            readme.lines().any(|l| l.contains(line)),
+            "README.md should have {line}"
+        );
+    }
+}
+
 /// The README's free-text table is what `search-eval` prints for the shipped query set.
 #[test]
 fn the_readme_search_table_is_what_search_eval_prints() {

@@ -421,7 +421,7 @@ pub async fn capability_in(
 
 // ---- Matches ----------------------------------------------------------------------------------
 
-pub const MATCH_FIELDS: &str = "id status origin score reasons { kind detail } pitch version \
+pub const MATCH_FIELDS: &str = "id status origin score matchDegree reasons { kind detail } pitch version \
     scenario { id status contact { name } } capability { id status contact { name } } \
     timeline { action fromStatus toStatus }";
 

@@ -463,6 +463,37 @@ async fn two_instances_on_one_postgresql_send_each_email_once_and_share_live_eve
     )
     .await;
 
+    // A thesaurus group saved through A reaches B's free-text search: a word B's tokenizer
+    // would cut apart, so B tokenizes its items again.
+    const SAVE_GROUP: &str = "mutation($input: SaveThesaurusGroupInput!) { saveThesaurusGroup(input: $input) { errors { code } } }";
+    let saved = a
+        .gql(
+            Some(&admin.token),
+            SAVE_GROUP,
+            json!({ "input": { "topic": "常用简称", "words": ["掌上巡矿", "巡检机器人"] } }),
+        )
+        .await;
+    assert_eq!(
+        saved["data"]["saveThesaurusGroup"]["errors"],
+        json!([]),
+        "{saved}"
+    );
+    const FIND: &str =
+        "query($q: String!) { capabilityList(filter: { query: $q }) { edges { node { id } } } }";
+    eventually(
+        "instance B to search with the thesaurus group saved through A",
+        || async {
+            let hits = b.gql(None, FIND, json!({ "q": "掌上巡矿" })).await;
+            hits["data"]["capabilityList"]["edges"]
+                .as_array()
+                .unwrap_or_else(|| panic!("{hits}"))
+                .iter()
+                .any(|e| e["node"]["id"] == capability)
+                .then_some(())
+        },
+    )
+    .await;
+
     // Each e-mail exactly once: once nothing waits in the outbox, both instances stop as they do
     // in production, finishing any batch in progress; then every outbox row has arrived once,
     // and nothing else.

@@ -25,3 +25,4 @@ mod reference_data;
 mod scenarios;
 mod schema;
 mod services;
+mod thesaurus;

@@ -127,6 +127,58 @@ db_test!(
     }
 );
 
+db_test!(
+    a_pair_has_one_match_degree_from_both_sides_and_on_its_match,
+    |app| {
+        let w = world(&app).await;
+        const FROM_SCENARIO: &str = "query($id: ID!) { recommendedCapabilities(scenarioId: $id) { score matchDegree capability { id } } }";
+        const FROM_CAPABILITY: &str = "query($id: ID!) { recommendedScenarios(capabilityId: $id) { score matchDegree scenario { id } } }";
+        let forward = app
+            .gql_as(&w.gov, FROM_SCENARIO, json!({ "id": w.scenario["id"] }))
+            .await;
+        let forward = forward["data"]["recommendedCapabilities"]
+            .as_array()
+            .unwrap_or_else(|| panic!("{forward}"))
+            .clone();
+        let backward = app
+            .gql_as(
+                &w.enterprise,
+                FROM_CAPABILITY,
+                json!({ "id": w.robot["id"] }),
+            )
+            .await;
+        let backward = backward["data"]["recommendedScenarios"]
+            .as_array()
+            .unwrap_or_else(|| panic!("{backward}"))
+            .clone();
+        let robot = forward
+            .iter()
+            .find(|r| r["capability"]["id"] == w.robot["id"])
+            .expect("the robot is recommended for the inspection scenario");
+        let scenario = backward
+            .iter()
+            .find(|r| r["scenario"]["id"] == w.scenario["id"])
+            .expect("the inspection scenario is recommended for the robot");
+        let degree = robot["matchDegree"].as_i64().unwrap();
+        assert_eq!(scenario["matchDegree"], degree, "the same from either side");
+        assert!((0..=100).contains(&degree));
+        // The degree ranks the pairs of one list as a reviewer would: the robot far above the
+        // coking and solar systems recommended beside it.
+        for other in forward
+            .iter()
+            .filter(|r| r["capability"]["id"] != w.robot["id"])
+        {
+            assert!(
+                other["matchDegree"].as_i64().unwrap() < degree,
+                "{forward:?}"
+            );
+        }
+        // A match keeps the degree its pair had when it was proposed.
+        let proposed = apply(&app, &w.enterprise, &w.scenario, &w.robot).await;
+        assert_eq!(proposed["matchDegree"], degree, "{proposed}");
+    }
+);
+
 db_test!(recommendations_are_for_owners_and_admins, |app| {
     let w = world(&app).await;
     let other = app.gov_user().await;
