@@ -35,7 +35,7 @@ use crate::notifications::Feed;
 use crate::notifications::feed::{ChangeListener, stopped};
 use crate::orgs::OrganizationLoader;
 use crate::scenarios::ScenarioLoader;
-use crate::search::LiveIndex;
+use crate::search::{Changed, LiveIndex};
 use crate::taxonomy::Taxonomy;
 use crate::viewer::ClientAddr;
 use crate::{events, items, loaders, matches, notifications, scenarios};
@@ -350,6 +350,12 @@ struct IndexListener(Arc<LiveIndex>);
 
 impl ChangeListener for IndexListener {
     fn changed<'a>(&'a self, aggregate: &'a str, id: &'a str) -> BoxFuture<'a, ()> {
+        if Changed::parse(aggregate) == Some(Changed::Thesaurus) {
+            // It may rebuild the whole index: the feed goes on delivering meanwhile.
+            let index = self.0.clone();
+            tokio::spawn(async move { index.changed(Changed::Thesaurus, "").await });
+            return Box::pin(async {});
+        }
         Box::pin(self.0.changed_aggregate(aggregate, id))
     }
 

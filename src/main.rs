@@ -106,7 +106,13 @@ enum Command {
     /// Runs the free-text queries of a labelled search set (eval/search.json) over its corpus
     /// and prints nDCG@5, how often the first hit is right, precision@10 and recall, with the
     /// engine's parts left out in turn. Needs no database.
-    SearchEval { file: PathBuf },
+    SearchEval {
+        file: PathBuf,
+        /// Also print each query's first ten hits with their grades (2, 1, or - for none) and
+        /// the relevant items it missed.
+        #[arg(long)]
+        hits: bool,
+    },
     /// Measures the matching engine on a synthetic city: index build time, memory, and the
     /// latency of one ranking (top 20). Run it in a release build.
     BenchMatch {
@@ -285,7 +291,7 @@ async fn main() -> anyhow::Result<()> {
             scenarios,
             queries,
         } => bench_match(capabilities, scenarios, queries)?,
-        Command::SearchEval { file } => search_eval(&config, &file)?,
+        Command::SearchEval { file, hits } => search_eval(&config, &file, hits)?,
         Command::MatchEval {
             file,
             baseline,
@@ -367,7 +373,7 @@ fn print_degree(config: &Config, set: &twolists::matching::eval::EvalSet) -> any
     Ok(())
 }
 
-fn search_eval(config: &Config, file: &std::path::Path) -> anyhow::Result<()> {
+fn search_eval(config: &Config, file: &std::path::Path, show_hits: bool) -> anyhow::Result<()> {
     use twolists::matching::search_eval;
     let read = |path: &std::path::Path| {
         std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))
@@ -391,11 +397,35 @@ fn search_eval(config: &Config, file: &std::path::Path) -> anyhow::Result<()> {
         "\n| search | nDCG@5 | first hit right | precision@10 | recall |\n|---|---|---|---|---|"
     );
     let world = twolists::taxonomy::Taxonomy::bundled().matching_world();
-    for (what, m) in search_eval::ablation(&set, &corpus, world, Some(config.word_vectors()?)) {
+    let vectors = Some(config.word_vectors()?);
+    for (what, m) in search_eval::ablation(&set, &corpus, world.clone(), vectors.clone()) {
         println!(
             "| {what} | {:.4} | {:.4} | {:.4} | {:.4} |",
             m.ndcg5, m.first_right, m.precision10, m.recall
         );
+    }
+    if show_hits {
+        for q in search_eval::hits(&set, &corpus, world, vectors, 1000) {
+            println!("\n{} ({:?})", q.query.query, q.query.list);
+            for (title, grade, score) in q.hits.iter().take(10) {
+                let grade = if *grade > 0 {
+                    grade.to_string()
+                } else {
+                    "-".into()
+                };
+                println!("  {grade} {score:>6.3} {title}");
+            }
+            let mut missed: Vec<&String> = q
+                .query
+                .relevant
+                .keys()
+                .filter(|title| !q.hits.iter().any(|(t, _, _)| t == *title))
+                .collect();
+            missed.sort();
+            for title in missed {
+                println!("  missed: {title}");
+            }
+        }
     }
     Ok(())
 }

@@ -217,7 +217,7 @@ const MEANING_WORDS: usize = 12;
 const NEAR_PAIR: f32 = 0.5;
 /// Free text: literal hits under this share of the best hit's score share only generic words
 /// with the query, and are cut.
-const SEARCH_FLOOR: f32 = 0.15;
+const SEARCH_FLOOR: f32 = 0.12;
 /// Free text: an item without the query's words is a hit when its meaning stands out this
 /// many standard deviations nearer to the query's than the average of the other such items.
 /// (Both chosen on `eval/search.json`.)
@@ -1054,6 +1054,7 @@ impl Engine {
         for term in self.tokenizer.tokens(text) {
             *terms.entry(term).or_default() += 1.0;
         }
+        drop_redundant_parts(&self.tokenizer, &mut terms);
         let index = &collection.text;
         let query = self.query(index, &terms);
         let (mut scores, mut touched) = (Vec::new(), Vec::new());
@@ -1414,6 +1415,29 @@ impl Query {
 
 /// "内容相关：智能仓储、分拣；相近：密集库": the shared terms, then the terms matched through
 /// the thesaurus.
+/// Takes out of a free-text query the parts that add nothing to the words they belong to: the
+/// parts of its parts (of 巡检机器人: 巡检, 机器人, 机器 — 机器 says nothing 机器人 does not, and
+/// counted as well it would make an item about any robot weigh twice an item about inspection),
+/// and generic modifiers that are part of a longer word (智慧 of 智慧矿山, 智能化 of 煤矿智能化:
+/// an item that is only 智慧 something is not what was asked for). Typed alone, they stay.
+fn drop_redundant_parts(tokenizer: &Tokenizer, terms: &mut HashMap<String, f32>) {
+    let parts: Vec<&String> = terms
+        .keys()
+        .filter(|t| terms.keys().any(|u| u != *t && u.contains(t.as_str())))
+        .collect();
+    let redundant: Vec<String> = parts
+        .iter()
+        .filter(|p| {
+            tokenizer.is_generic_modifier(p)
+                || parts.iter().any(|q| q != *p && q.contains(p.as_str()))
+        })
+        .map(|p| (*p).clone())
+        .collect();
+    for part in redundant {
+        terms.remove(&part);
+    }
+}
+
 fn text_detail(shared: &[String], related: &[String]) -> String {
     match (shared.is_empty(), related.is_empty()) {
         (false, false) => format!(

@@ -153,6 +153,40 @@ pub fn evaluate_with(set: &SearchSet, engine: &Engine) -> SearchMetrics {
     }
 }
 
+/// One query's hits with the engine as it ships: (title, grade, score), best first.
+pub struct QueryHits<'a> {
+    pub query: &'a SearchQuery,
+    pub hits: Vec<(String, u8, f32)>,
+}
+
+/// Every query's first `limit` hits, with their grades, to read where the engine goes wrong.
+pub fn hits<'a>(
+    set: &'a SearchSet,
+    corpus: &Corpus,
+    world: World,
+    vectors: Option<Arc<WordVectors>>,
+    limit: usize,
+) -> Vec<QueryHits<'a>> {
+    let engine = engine_over(corpus, world, vectors, Weights::default());
+    set.queries
+        .iter()
+        .map(|query| {
+            let found = match query.list {
+                SearchList::Opportunities => engine.search_scenarios(&query.query, limit),
+                SearchList::Capabilities => engine.search_capabilities(&query.query, limit),
+            };
+            let hits = found
+                .into_iter()
+                .map(|(title, score)| {
+                    let grade = query.relevant.get(&title).copied().unwrap_or(0);
+                    (title, grade, score)
+                })
+                .collect();
+            QueryHits { query, hits }
+        })
+        .collect()
+}
+
 /// The engine as it ships and with its parts left out in turn: (what changed, the metrics).
 pub fn ablation(
     set: &SearchSet,

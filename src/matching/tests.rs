@@ -643,3 +643,35 @@ fn a_pair_has_one_degree_from_either_side_and_in_any_list() {
     assert_eq!(e.explain(&scenario(), "C1").unwrap().degree, degree("C1"));
     assert!(from_scenario.iter().any(|r| r.id == "C1"));
 }
+
+#[test]
+fn free_text_counts_the_parts_of_a_part_once() {
+    let e = engine(&[
+        capability("C1", "政务大厅服务机器人", &[]),
+        capability("C2", "光伏电站巡检服务", &[]),
+    ]);
+    let hits = e.search_capabilities("巡检机器人", 10);
+    let score = |id: &str| hits.iter().find(|h| h.0 == id).map(|h| h.1).unwrap();
+    // Each shares one part of 巡检机器人 with the query; 机器, the part of 机器人, does not make
+    // the robot weigh twice (it did: 1.0 against 0.5).
+    assert!(score("C1") < 1.5 * score("C2"), "{hits:?}");
+    assert!(score("C2") < 1.5 * score("C1"), "{hits:?}");
+}
+
+#[test]
+fn free_text_does_not_hit_on_a_generic_part_of_a_longer_word() {
+    let e = engine(&[
+        capability("C1", "智慧社区综合服务平台", &[]),
+        capability("C2", "矿山安全生产监测", &[]),
+    ]);
+    let ids = |q: &str| -> Vec<String> {
+        e.search_capabilities(q, 10)
+            .into_iter()
+            .map(|(id, _)| id)
+            .collect()
+    };
+    // 智慧矿山 is 智慧 + 矿山: 智慧 alone says nothing of mines.
+    assert_eq!(ids("智慧矿山"), ["C2"]);
+    // Typed alone, the generic word is searched as any word.
+    assert_eq!(ids("智慧"), ["C1"]);
+}

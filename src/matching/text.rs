@@ -8,6 +8,7 @@ use jieba_rs::Jieba;
 const DOMAIN_WORDS: &str = include_str!("domain_words.txt");
 const STOP_WORDS: &str = include_str!("stopwords.txt");
 const SYNONYMS: &str = include_str!("synonyms.txt");
+const GENERIC_MODIFIERS: &str = include_str!("generic_modifiers.txt");
 
 /// A frequency high enough that jieba keeps an added word whole.
 const WHOLE: usize = 20_000;
@@ -19,6 +20,7 @@ pub struct Tokenizer {
     synonyms: HashMap<String, String>,
     /// The words added to jieba's dictionary, which it keeps whole.
     added: HashSet<String>,
+    generic: HashSet<String>,
 }
 
 impl std::fmt::Debug for Tokenizer {
@@ -56,11 +58,18 @@ impl Tokenizer {
             .filter(|w| !w.is_empty())
             .map(str::to_owned)
             .collect();
+        let generic = GENERIC_MODIFIERS
+            .lines()
+            .filter(|l| !l.starts_with('#'))
+            .flat_map(str::split_whitespace)
+            .map(str::to_owned)
+            .collect();
         let mut tokenizer = Tokenizer {
             jieba,
             stop,
             synonyms,
             added: HashSet::new(),
+            generic,
         };
         tokenizer.add_words(words.iter().map(String::as_str));
         tokenizer
@@ -97,6 +106,12 @@ impl Tokenizer {
         let mut tokenizer = self.clone();
         tokenizer.add_words(new);
         Some(tokenizer)
+    }
+
+    /// Whether `word` is a generic modifier (智慧, 智能化, 数字化): said of everything, it tells
+    /// little when it is part of a longer word.
+    pub fn is_generic_modifier(&self, word: &str) -> bool {
+        self.generic.contains(word)
     }
 
     /// The form in which the index knows a word: lower case, synonyms merged.

@@ -299,11 +299,19 @@ fn the_readme_search_table_is_what_search_eval_prints() {
     let readme =
         std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
     let output = twolists(dir.path())
-        .args(["search-eval", set])
+        .args(["search-eval", "--hits", set])
         .output()
         .unwrap();
     assert!(output.status.success(), "{output:?}");
     let stdout = String::from_utf8(output.stdout).unwrap();
+    // With --hits, each query's hits follow, graded as the set grades them.
+    let queries: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(set).unwrap()).unwrap();
+    for query in queries["queries"].as_array().unwrap() {
+        let heading = format!("\n{} (", query["query"].as_str().unwrap());
+        assert!(stdout.contains(&heading), "{heading} in {stdout}");
+    }
+    assert!(stdout.contains("\n  2 "), "a grade-2 hit: {stdout}");
     let rows: Vec<&str> = stdout.lines().filter(|l| l.starts_with("| ")).collect();
     assert_eq!(rows.len(), 8, "a header and seven variants: {stdout}");
     for row in rows {
