@@ -29,6 +29,7 @@ use crate::error::AppError;
 use crate::events::TimelineLoader;
 use crate::graphql::{self, AppSchema};
 use crate::items::ContactPartnersLoader;
+use crate::loaders::{Batches, RequestLoader};
 use crate::mail::worker::{MailSettings, MailWorker};
 use crate::matches::documents::ListDocuments;
 use crate::notifications::Feed;
@@ -64,7 +65,6 @@ pub struct AppState {
     database_url: String,
     shutdown: Arc<watch::Sender<bool>>,
     body_limit_bytes: usize,
-    loader_batch_window: Duration,
     /// Origins allowed to call the API from a browser on another site.
     cors_origins: Vec<header::HeaderValue>,
     /// GraphiQL at GET /graphql (and, in the schema, introspection and suggestions).
@@ -181,7 +181,6 @@ impl AppState {
             database_url: config.database_url(),
             shutdown: Arc::new(shutdown),
             body_limit_bytes: config.body_limit_bytes,
-            loader_batch_window: config.loader_batch_window,
             cors_origins,
             explorer: config.explorer,
             request_timeout: config.request_timeout,
@@ -474,17 +473,32 @@ async fn graphql_answer(
         span.record("viewer", tracing::field::display(&claims.sub));
     }
     let db = &state.db;
-    let window = state.loader_batch_window;
+    let batches = Batches::new();
     let request = request
         .data(viewer)
         .data(origin_of(client, &headers))
-        .data(loaders::new(OrganizationLoader::new(db.clone()), window))
-        .data(loaders::new(UserLoader::new(db.clone()), window))
-        .data(loaders::new(TimelineLoader::new(db.clone()), window))
-        .data(loaders::new(ScenarioLoader::new(db.clone()), window))
-        .data(loaders::new(CapabilityLoader::new(db.clone()), window))
-        .data(loaders::new(ContactPartnersLoader::new(db.clone()), window));
-    let mut response = state.schema.execute(request).await;
+        .data(RequestLoader::new(
+            OrganizationLoader::new(db.clone()),
+            &batches,
+        ))
+        .data(RequestLoader::new(UserLoader::new(db.clone()), &batches))
+        .data(RequestLoader::new(
+            TimelineLoader::new(db.clone()),
+            &batches,
+        ))
+        .data(RequestLoader::new(
+            ScenarioLoader::new(db.clone()),
+            &batches,
+        ))
+        .data(RequestLoader::new(
+            CapabilityLoader::new(db.clone()),
+            &batches,
+        ))
+        .data(RequestLoader::new(
+            ContactPartnersLoader::new(db.clone()),
+            &batches,
+        ));
+    let mut response = loaders::batched(&batches, state.schema.execute(request)).await;
     for error in &mut response.errors {
         label_request_error(error);
     }

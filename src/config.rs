@@ -32,8 +32,6 @@ pub struct Config {
     pub mail_max_attempts: i64,
     /// How often the e-mail worker looks for due e-mails.
     pub mail_poll_interval: Duration,
-    /// How long a request's DataLoaders collect the keys of a page before they query.
-    pub loader_batch_window: Duration,
     /// Browser origins allowed to call the API from other sites (CORS); none by default.
     pub cors_origins: Vec<String>,
     /// Word vectors for matching (`tools/export_vectors.py` format); the bundled ones when absent.
@@ -73,7 +71,6 @@ impl Config {
             cors_origins: Vec::new(),
             vectors_file: None,
             mail_poll_interval: Duration::from_secs(1),
-            loader_batch_window: Duration::from_millis(5),
         }
     }
 

@@ -26,6 +26,9 @@ pub type Page<T> = Connection<String, T, ConnectionFields>;
 pub struct PageRequest {
     pub offset: i64,
     pub limit: i64,
+    /// Whether the total is wanted: a document that does not select `totalCount` spares the
+    /// lists that honour this their count query.
+    pub count: bool,
 }
 
 impl PageRequest {
@@ -49,7 +52,23 @@ impl PageRequest {
                 .checked_add(1)
                 .ok_or_else(|| AppError::BadRequest("分页游标无效".into()))?,
         };
-        Ok(PageRequest { offset, limit })
+        Ok(PageRequest {
+            offset,
+            limit,
+            count: true,
+        })
+    }
+
+    /// [`PageRequest::new`] for the connection field being resolved: it counts only when the
+    /// document selects `totalCount`.
+    pub fn of_field(
+        ctx: &async_graphql::Context<'_>,
+        first: Option<i32>,
+        after: Option<&str>,
+    ) -> AppResult<PageRequest> {
+        let mut page = PageRequest::new(first, after)?;
+        page.count = ctx.look_ahead().field("totalCount").exists();
+        Ok(page)
     }
 
     /// The first `n` items, for lists that are paged in memory afterwards.
@@ -57,6 +76,7 @@ impl PageRequest {
         PageRequest {
             offset: 0,
             limit: n as i64,
+            count: true,
         }
     }
 
@@ -154,7 +174,8 @@ mod tests {
             page,
             PageRequest {
                 offset: 42,
-                limit: 10
+                limit: 10,
+                count: true,
             }
         );
         assert_eq!(page.sql_suffix(), " LIMIT 11 OFFSET 42");

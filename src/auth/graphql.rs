@@ -144,7 +144,7 @@ impl MemberQuery {
         first: Option<i32>,
         after: Option<String>,
     ) -> AppResult<Page<User>> {
-        let page = PageRequest::new(first, after.as_deref())?;
+        let page = PageRequest::of_field(ctx, first, after.as_deref())?;
         let rows = members::list(
             ctx.data_unchecked::<Db>(),
             Viewer::of(ctx),
@@ -164,7 +164,7 @@ impl MemberQuery {
         first: Option<i32>,
         after: Option<String>,
     ) -> AppResult<Page<Invitation>> {
-        let page = PageRequest::new(first, after.as_deref())?;
+        let page = PageRequest::of_field(ctx, first, after.as_deref())?;
         let rows = invitations::list(
             ctx.data_unchecked::<Db>(),
             Viewer::of(ctx),

@@ -207,7 +207,7 @@ impl CapabilityQuery {
         first: Option<i32>,
         after: Option<String>,
     ) -> AppResult<Page<Capability>> {
-        let page = PageRequest::new(first, after.as_deref())?;
+        let page = PageRequest::of_field(ctx, first, after.as_deref())?;
         let rows = service::capability_list(
             ctx.data_unchecked::<Db>(),
             ctx.data_unchecked::<Arc<Taxonomy>>(),
@@ -229,7 +229,7 @@ impl CapabilityQuery {
         first: Option<i32>,
         after: Option<String>,
     ) -> AppResult<Page<Capability>> {
-        let page = PageRequest::new(first, after.as_deref())?;
+        let page = PageRequest::of_field(ctx, first, after.as_deref())?;
         let rows =
             service::of_viewer(ctx.data_unchecked::<Db>(), Viewer::of(ctx), status, page).await?;
         Ok(page.connection_of(rows, Capability))

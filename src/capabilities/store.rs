@@ -365,8 +365,13 @@ pub struct ListQuery {
 fn push_where(sql: &mut Sql, q: &ListQuery) {
     sql.push(" WHERE 1 = 1");
     if !q.statuses.is_empty() {
-        let statuses: Vec<String> = q.statuses.iter().map(|s| s.as_str().to_owned()).collect();
-        sql.push(" AND status IN (").bind_list(&statuses).push(")");
+        // As literals, in one order: a partial index of the public list (migration 0011) is
+        // used only when the query names its statuses as the index does.
+        let mut statuses: Vec<&str> = q.statuses.iter().map(|s| s.as_str()).collect();
+        statuses.sort_unstable();
+        statuses.dedup();
+        let literals: Vec<String> = statuses.iter().map(|s| format!("'{s}'")).collect();
+        sql.push(&format!(" AND status IN ({})", literals.join(", ")));
     }
     if let Some(org) = &q.org_id {
         sql.push(" AND org_id = ").bind(org.clone());
@@ -421,16 +426,26 @@ pub async fn list(
     order: Order,
     page: PageRequest,
 ) -> Result<(Vec<CapabilityRow>, i64), sqlx::Error> {
-    let mut count = Sql::new("SELECT COUNT(*) FROM capabilities");
-    push_where(&mut count, q);
-    let (text, args) = count.build();
-    let total: i64 = sqlx::query_scalar_with(text, args)
-        .fetch_one(db.pool())
-        .await?;
+    // Counting scans every matching row: only when the total is wanted.
+    let total: i64 = if page.count {
+        let mut count = Sql::new("SELECT COUNT(*) FROM capabilities");
+        push_where(&mut count, q);
+        let (text, args) = count.build();
+        sqlx::query_scalar_with(text, args)
+            .fetch_one(db.pool())
+            .await?
+    } else {
+        -1
+    };
 
     let mut select = Sql::new(&format!("SELECT {COLUMNS} FROM capabilities"));
     push_where(&mut select, q);
     select.push(match order {
+        // Public statuses all have a listing time: the plain order, which the public list's
+        // index serves (migration 0011).
+        Order::ListedAt if !q.statuses.is_empty() && q.statuses.iter().all(|s| s.is_public()) => {
+            " ORDER BY listed_at DESC, id DESC"
+        }
         // Items never listed (an admin's list of drafts) come last, on both databases.
         Order::ListedAt => {
             " ORDER BY CASE WHEN listed_at IS NULL THEN 1 ELSE 0 END, listed_at DESC, id DESC"

@@ -176,7 +176,7 @@ impl AuditQuery {
         first: Option<i32>,
         after: Option<String>,
     ) -> crate::error::AppResult<crate::pagination::Page<audit::AuditEntry>> {
-        let page = crate::pagination::PageRequest::new(first, after.as_deref())?;
+        let page = crate::pagination::PageRequest::of_field(ctx, first, after.as_deref())?;
         let rows = audit::list(
             ctx.data_unchecked::<Db>(),
             Viewer::of(ctx),

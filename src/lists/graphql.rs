@@ -59,7 +59,7 @@ impl Edition {
         first: Option<i32>,
         after: Option<String>,
     ) -> AppResult<Page<EditionItem>> {
-        let page = PageRequest::new(first, after.as_deref())?;
+        let page = PageRequest::of_field(ctx, first, after.as_deref())?;
         let rows = service::items(ctx.data_unchecked::<Db>(), &self.0, page).await?;
         let kind = EditionKind::parse(&self.0.kind);
         Ok(page.connection_of(rows, |row| EditionItem { row, kind }))
@@ -138,7 +138,7 @@ impl ListsQuery {
         first: Option<i32>,
         after: Option<String>,
     ) -> AppResult<Page<Edition>> {
-        let page = PageRequest::new(first, after.as_deref())?;
+        let page = PageRequest::of_field(ctx, first, after.as_deref())?;
         let rows = service::list(
             ctx.data_unchecked::<Db>(),
             Viewer::of(ctx),
@@ -165,7 +165,7 @@ impl ListsQuery {
         first: Option<i32>,
         after: Option<String>,
     ) -> AppResult<Page<ReviewItem>> {
-        let page = PageRequest::new(first, after.as_deref())?;
+        let page = PageRequest::of_field(ctx, first, after.as_deref())?;
         let rows =
             service::review_queue(ctx.data_unchecked::<Db>(), Viewer::of(ctx), kind, page).await?;
         Ok(page.connection_of(rows, |item| match item {

@@ -55,7 +55,7 @@ impl MailQuery {
         first: Option<i32>,
         after: Option<String>,
     ) -> AppResult<Page<FailedEmail>> {
-        let page = PageRequest::new(first, after.as_deref())?;
+        let page = PageRequest::of_field(ctx, first, after.as_deref())?;
         let rows = service::failed(ctx.data_unchecked::<Db>(), Viewer::of(ctx), page).await?;
         Ok(page.connection_of(rows, FailedEmail))
     }

@@ -227,7 +227,7 @@ impl Match {
         first: Option<i32>,
         after: Option<String>,
     ) -> AppResult<Page<MatchMessage>> {
-        let page = PageRequest::new(first, after.as_deref())?;
+        let page = PageRequest::of_field(ctx, first, after.as_deref())?;
         let db = ctx.data_unchecked::<Db>();
         let (rows, total) = store::messages(db, &self.0.id, page).await?;
         Ok(page.connection(rows, total, MatchMessage))
@@ -303,7 +303,7 @@ impl MatchListQuery {
         first: Option<i32>,
         after: Option<String>,
     ) -> AppResult<Page<Match>> {
-        let page = PageRequest::new(first, after.as_deref())?;
+        let page = PageRequest::of_field(ctx, first, after.as_deref())?;
         let f = filter.unwrap_or_default();
         let rows = service::list(
             ctx.data_unchecked::<Db>(),

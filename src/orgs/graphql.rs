@@ -58,7 +58,7 @@ impl Organization {
     }
 }
 
-/// Loads an organization through the request's DataLoader.
+/// Loads an organization through the request's loader.
 pub async fn load_organization(ctx: &Context<'_>, id: &str) -> AppResult<Option<Organization>> {
     let row = loaders::load_one::<OrganizationLoader>(ctx, id).await?;
     Ok(row.map(Organization))
@@ -96,7 +96,7 @@ impl OrgQuery {
         first: Option<i32>,
         after: Option<String>,
     ) -> AppResult<Page<Organization>> {
-        let page = PageRequest::new(first, after.as_deref())?;
+        let page = PageRequest::of_field(ctx, first, after.as_deref())?;
         let f = filter.unwrap_or_default();
         let filter = service::Filter {
             kind: f.kind,

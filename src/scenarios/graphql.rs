@@ -295,7 +295,7 @@ impl ScenarioQuery {
         first: Option<i32>,
         after: Option<String>,
     ) -> AppResult<Page<Scenario>> {
-        let page = PageRequest::new(first, after.as_deref())?;
+        let page = PageRequest::of_field(ctx, first, after.as_deref())?;
         let rows = service::opportunity_list(
             ctx.data_unchecked::<Db>(),
             ctx.data_unchecked::<Arc<Taxonomy>>(),
@@ -317,7 +317,7 @@ impl ScenarioQuery {
         first: Option<i32>,
         after: Option<String>,
     ) -> AppResult<Page<Scenario>> {
-        let page = PageRequest::new(first, after.as_deref())?;
+        let page = PageRequest::of_field(ctx, first, after.as_deref())?;
         let rows =
             service::of_viewer(ctx.data_unchecked::<Db>(), Viewer::of(ctx), status, page).await?;
         Ok(page.connection_of(rows, Scenario))

@@ -60,7 +60,7 @@ impl ThesaurusQuery {
         first: Option<i32>,
         after: Option<String>,
     ) -> AppResult<Page<ThesaurusGroup>> {
-        let page = PageRequest::new(first, after.as_deref())?;
+        let page = PageRequest::of_field(ctx, first, after.as_deref())?;
         let rows = service::list(
             ctx.data_unchecked::<Db>(),
             Viewer::of(ctx),
