@@ -99,6 +99,40 @@ pub struct Loaded {
     pub editions: usize,
 }
 
+/// The demo content's titles, sentences and tags: what the synthetic city is drawn from.
+pub fn corpus() -> anyhow::Result<crate::matching::bench::Corpus> {
+    let demo: serde_json::Value = serde_json::from_str(SEED).context("seeds/demo.json")?;
+    let items: Vec<(String, String, Vec<String>)> = ["scenarios", "capabilities"]
+        .iter()
+        .flat_map(|list| demo[*list].as_array().cloned().unwrap_or_default())
+        .map(|item| {
+            let text = format!(
+                "{}。{}",
+                item["summary"].as_str().unwrap_or_default(),
+                item["description"].as_str().unwrap_or_default()
+            );
+            let tags = item["tags"]
+                .as_array()
+                .map(|t| {
+                    t.iter()
+                        .filter_map(|v| v.as_str().map(str::to_owned))
+                        .collect()
+                })
+                .unwrap_or_default();
+            (
+                item["title"].as_str().unwrap_or_default().to_owned(),
+                text,
+                tags,
+            )
+        })
+        .collect();
+    Ok(crate::matching::bench::Corpus::from_items(
+        items
+            .iter()
+            .map(|(title, text, tags)| (title.as_str(), text.as_str(), tags.as_slice())),
+    ))
+}
+
 /// Loads the demo data into a database that holds no organization yet but the operator
 /// (`Ok(None)` when it holds some).
 pub async fn load_into_empty(db: &Db, taxonomy: &Arc<Taxonomy>) -> anyhow::Result<Option<Loaded>> {

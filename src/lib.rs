@@ -25,6 +25,7 @@ pub mod pagination;
 pub mod scenarios;
 pub mod search;
 pub mod server;
+pub mod synthetic;
 pub mod taxonomy;
 pub mod thesaurus;
 pub mod viewer;

@@ -69,10 +69,21 @@ enum Command {
         #[command(flatten)]
         limits: LimitArgs,
     },
-    /// Applies migrations and loads reference data; with --demo also the Jinzhong demo data.
+    /// Applies migrations and loads reference data; with --demo also the Jinzhong demo data,
+    /// with --synthetic a synthetic city for load benchmarks.
     Seed {
-        #[arg(long)]
+        #[arg(long, conflicts_with = "synthetic")]
         demo: bool,
+        /// Writes a synthetic city for load benchmarks instead (its accounts sign in with
+        /// the password in the README), into a database without organizations.
+        #[arg(long)]
+        synthetic: bool,
+        /// Scenarios of the synthetic city.
+        #[arg(long, default_value_t = 10_000, requires = "synthetic")]
+        scenarios: usize,
+        /// Capabilities of the synthetic city.
+        #[arg(long, default_value_t = 50_000, requires = "synthetic")]
+        capabilities: usize,
     },
     /// Applies pending database migrations and exits.
     Migrate,
@@ -252,9 +263,36 @@ async fn main() -> anyhow::Result<()> {
             state.db.close().await;
             tracing::info!("stopped");
         }
-        Command::Seed { demo } => {
+        Command::Seed {
+            demo,
+            synthetic,
+            scenarios,
+            capabilities,
+        } => {
             let state = AppState::start(&config).await?;
             println!("reference data loaded");
+            if synthetic {
+                let size = twolists::synthetic::Size {
+                    scenarios,
+                    capabilities,
+                };
+                let started = std::time::Instant::now();
+                match twolists::synthetic::load(&state.db, &state.taxonomy, size).await? {
+                    Some(seeded) => println!(
+                        "synthetic city written in {:.1?}: {} organizations, {} scenarios, \
+                         {} capabilities, {} matches, {} events",
+                        started.elapsed(),
+                        seeded.organizations,
+                        seeded.scenarios,
+                        seeded.capabilities,
+                        seeded.matches,
+                        seeded.events
+                    ),
+                    None => anyhow::bail!(
+                        "the database already holds organizations: a synthetic city needs an empty one"
+                    ),
+                }
+            }
             if demo {
                 match twolists::demo::load(&state.db, &state.taxonomy).await? {
                     Some(loaded) => println!(
@@ -460,38 +498,9 @@ fn resident_bytes() -> Option<u64> {
 }
 
 fn bench_match(capabilities: usize, scenarios: usize, queries: usize) -> anyhow::Result<()> {
-    use twolists::matching::bench::{self, Corpus};
+    use twolists::matching::bench;
     let taxonomy = twolists::taxonomy::Taxonomy::bundled();
-    let demo: serde_json::Value = serde_json::from_str(include_str!("../seeds/demo.json"))?;
-    let items: Vec<(String, String, Vec<String>)> = ["scenarios", "capabilities"]
-        .iter()
-        .flat_map(|list| demo[*list].as_array().cloned().unwrap_or_default())
-        .map(|item| {
-            let text = format!(
-                "{}。{}",
-                item["summary"].as_str().unwrap_or_default(),
-                item["description"].as_str().unwrap_or_default()
-            );
-            let tags = item["tags"]
-                .as_array()
-                .map(|t| {
-                    t.iter()
-                        .filter_map(|v| v.as_str().map(str::to_owned))
-                        .collect()
-                })
-                .unwrap_or_default();
-            (
-                item["title"].as_str().unwrap_or_default().to_owned(),
-                text,
-                tags,
-            )
-        })
-        .collect();
-    let corpus = Corpus::from_items(
-        items
-            .iter()
-            .map(|(title, text, tags)| (title.as_str(), text.as_str(), tags.as_slice())),
-    );
+    let corpus = twolists::demo::corpus()?;
     let before = resident_bytes();
     let report = bench::run(
         taxonomy.matching_world(),

@@ -13,6 +13,8 @@ const ORDER: &[&[&str]] = &[
     &["main"],
     // Assembly: start-up, the router, the HTTP server, the schema, the demo data.
     &["app", "server"],
+    // The synthetic city for load benchmarks draws its texts from the demo content.
+    &["synthetic"],
     &["graphql", "demo"],
     // Doors that are rooms of their own (the GraphQL door is the `graphql.rs` of each slice).
     &["web", "exports", "import"],

@@ -157,17 +157,17 @@ fn percentile(sorted: &[Duration], p: f64) -> Duration {
     sorted[i]
 }
 
-/// Builds an engine over `capabilities` and `scenarios` synthetic items and times `queries`
-/// rankings of the top 20 each way.
-pub fn run(
-    world: World,
+/// `scenarios` and `capabilities` synthetic items of `world`, drawn from `corpus` with `seed` (the
+/// same seed, the same city). Ids are `S0…` and `C0…`.
+pub fn city(
+    world: &World,
     corpus: &Corpus,
-    capabilities: usize,
     scenarios: usize,
-    queries: usize,
-) -> BenchReport {
+    capabilities: usize,
+    seed: u64,
+) -> (Vec<ScenarioDoc>, Vec<CapabilityDoc>) {
     let mut generator = Generator {
-        rng: StdRng::seed_from_u64(2026),
+        rng: StdRng::seed_from_u64(seed),
         corpus,
         industries: world
             .industries
@@ -187,6 +187,19 @@ pub fn run(
     generator.regions.sort();
     let caps: Vec<CapabilityDoc> = (0..capabilities).map(|i| generator.capability(i)).collect();
     let scens: Vec<ScenarioDoc> = (0..scenarios).map(|i| generator.scenario(i)).collect();
+    (scens, caps)
+}
+
+/// Builds an engine over `capabilities` and `scenarios` synthetic items and times `queries`
+/// rankings of the top 20 each way.
+pub fn run(
+    world: World,
+    corpus: &Corpus,
+    capabilities: usize,
+    scenarios: usize,
+    queries: usize,
+) -> BenchReport {
+    let (scens, caps) = city(&world, corpus, scenarios, capabilities, 2026);
 
     let started = Instant::now();
     let mut engine = Engine::new(world);

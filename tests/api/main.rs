@@ -25,4 +25,5 @@ mod reference_data;
 mod scenarios;
 mod schema;
 mod services;
+mod synthetic;
 mod thesaurus;

@@ -1,0 +1,120 @@
+#!/usr/bin/env bash
+# The read-path load benchmark: writes a synthetic city (`seed --synthetic`) into a fresh SQLite
+# file and a fresh PostgreSQL database, starts the release build on each, checks that every
+# document answers without errors, then drives it with `hey` (Debian's package) at concurrency 8
+# and 32 and prints a Markdown table of requests/s, p50 and p99.
+#
+#   benches/load.sh                    # 10,000 scenarios, 50,000 capabilities, 20 s a run
+#   SCENARIOS=1000 CAPABILITIES=5000 DURATION=5s BACKENDS=sqlite benches/load.sh
+#
+# PostgreSQL is the machine's, at 127.0.0.1:5432 (user postgres, trust auth), as in CI.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+SCENARIOS=${SCENARIOS:-10000}
+CAPABILITIES=${CAPABILITIES:-50000}
+DURATION=${DURATION:-20s}
+BACKENDS=${BACKENDS:-sqlite postgres}
+ADDR=127.0.0.1:18480
+URL="http://$ADDR/graphql"
+PASSWORD=Jinzhong-Synthetic-2026
+
+if ! command -v hey >/dev/null; then
+  echo "installing hey (Debian package)" >&2
+  apt-get install -y -q hey >/dev/null
+fi
+cargo build --release -q
+bin=target/release/twolists
+
+work=$(mktemp -d)
+server=""
+database=""
+cleanup() {
+  if [ -n "$server" ]; then kill "$server" 2>/dev/null || true; wait "$server" 2>/dev/null || true; fi
+  if [ -n "$database" ]; then
+    psql -h 127.0.0.1 -U postgres -q -c "DROP DATABASE IF EXISTS $database WITH (FORCE)" >/dev/null 2>&1 || true
+  fi
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+# A GraphQL request body for `query` (and an optional JSON object of variables).
+body() {
+  python3 -c 'import json, sys; print(json.dumps({"query": sys.argv[1], "variables": json.loads(sys.argv[2])}))' \
+    "$1" "${2:-{\}}"
+}
+
+# POSTs a body file, with a token if given; prints the response.
+post() {
+  local file=$1 token=${2:-}
+  curl -sf "$URL" -H 'content-type: application/json' ${token:+-H "authorization: Bearer $token"} \
+    --data-binary @"$file"
+}
+
+# Fails unless the response in $1 has data and no errors.
+answered() {
+  python3 -c 'import json, sys
+r = json.loads(sys.argv[1])
+if r.get("errors") or not r.get("data"):
+    sys.exit("the document did not answer cleanly: " + sys.argv[1][:300])' "$1"
+}
+
+json_get() { python3 -c 'import json, sys; r = json.loads(sys.argv[1]); exec("print(" + sys.argv[2] + ")")' "$1" "$2"; }
+
+rows=()
+for backend in $BACKENDS; do
+  dir="$work/$backend"
+  args=(--data-dir "$dir")
+  if [ "$backend" = postgres ]; then
+    database="twolists_load_$(date +%s)_$$"
+    psql -h 127.0.0.1 -U postgres -q -c "CREATE DATABASE $database"
+    args+=(--database-url "postgres://postgres@127.0.0.1:5432/$database")
+  fi
+  echo "== $backend: seeding $SCENARIOS scenarios and $CAPABILITIES capabilities" >&2
+  "$bin" seed --synthetic --scenarios "$SCENARIOS" --capabilities "$CAPABILITIES" "${args[@]}" >&2
+  RUST_LOG=warn "$bin" serve "${args[@]}" --addr "$ADDR" --explorer false >"$work/$backend.log" 2>&1 &
+  server=$!
+  for _ in $(seq 1 120); do curl -sf "http://$ADDR/readyz" >/dev/null && break; sleep 0.5; done
+
+  body 'mutation($e: String!, $p: String!) { login(input: { email: $e, password: $p }) { accessToken } }' \
+    "{\"e\": \"u0@synthetic.jzcx.cn\", \"p\": \"$PASSWORD\"}" >"$work/login.json"
+  token=$(json_get "$(post "$work/login.json")" 'r["data"]["login"]["accessToken"]')
+  body '{ myScenarios(status: PUBLISHED, first: 1) { edges { node { id code } } } }' >"$work/mine.json"
+  mine=$(post "$work/mine.json" "$token")
+  scenario_id=$(json_get "$mine" 'r["data"]["myScenarios"]["edges"][0]["node"]["id"]')
+  code=$(json_get "$mine" 'r["data"]["myScenarios"]["edges"][0]["node"]["code"]')
+
+  body '{ opportunityList(first: 20) { edges { node { code title publishingUnit { name } industries { code name } } } } }' >"$work/list.json"
+  body 'query($code: String!) { scenario(code: $code) { title publishingUnit { name } industries { name } timeline { action at } } }' \
+    "{\"code\": \"$code\"}" >"$work/one.json"
+  body '{ capabilityList(first: 20, filter: { query: "煤矿井下巡检机器人", industryCodes: ["MT"] }, orderBy: RELEVANCE) { edges { node { code title } } } }' >"$work/search.json"
+  body 'query($id: ID!) { recommendedCapabilities(scenarioId: $id, first: 10) { matchDegree capability { code title } } }' \
+    "{\"id\": \"$scenario_id\"}" >"$work/recommend.json"
+
+  for doc in list one search recommend; do
+    auth=""
+    [ "$doc" = recommend ] && auth=$token
+    answered "$(post "$work/$doc.json" "$auth")"
+    for c in 8 32; do
+      out="$work/$backend-$doc-$c.txt"
+      hey -z "$DURATION" -c "$c" -m POST -T application/json -D "$work/$doc.json" \
+        ${auth:+-H "Authorization: Bearer $auth"} "$URL" >"$out"
+      if grep -q '^\s*\[[^2]' "$out"; then
+        echo "non-200 answers for $doc at $c:" >&2
+        sed -n '/Status code distribution/,$p' "$out" >&2
+        exit 1
+      fi
+      rps=$(awk '/Requests\/sec/ {printf "%.0f", $2}' "$out")
+      p50=$(awk '/ 50% in/ {printf "%.1f", $3 * 1000}' "$out")
+      p99=$(awk '/ 99% in/ {printf "%.1f", $3 * 1000}' "$out")
+      rows+=("| $backend | $doc | $c | $rps | $p50 ms | $p99 ms |")
+      echo "$backend $doc c=$c: $rps req/s, p50 $p50 ms, p99 $p99 ms" >&2
+    done
+  done
+  kill "$server"; wait "$server" 2>/dev/null || true; server=""
+done
+
+echo
+echo "| database | document | concurrency | requests/s | p50 | p99 |"
+echo "|---|---|---|---|---|---|"
+printf '%s\n' "${rows[@]}"
