@@ -123,6 +123,9 @@ impl AppState {
         db.migrate().await?;
         let taxonomy = Taxonomy::bundled();
         taxonomy.seed(&db).await.context("loading reference data")?;
+        db.refresh_statistics()
+            .await
+            .context("gathering the query planner's statistics")?;
         if crate::thesaurus::service::seed(&db)
             .await
             .context("writing the shipped thesaurus")?
@@ -230,6 +233,9 @@ impl AppState {
                 }
                 if let Err(e) = auth::limits::sweep(&db).await {
                     tracing::warn!(error = %e, "sweeping old rate-limit counters failed");
+                }
+                if let Err(e) = db.refresh_statistics().await {
+                    tracing::warn!(error = %e, "refreshing the query planner's statistics failed");
                 }
             }
         });

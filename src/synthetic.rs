@@ -142,6 +142,8 @@ pub async fn load(db: &Db, taxonomy: &Taxonomy, size: Size) -> anyhow::Result<Op
         .await
         .context("writing the synthetic city")?;
     tx.commit().await?;
+    // The planner should know the city's size before the first request comes.
+    db.analyze().await?;
     Ok(Some(seeded))
 }
 

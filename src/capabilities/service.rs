@@ -135,6 +135,17 @@ pub async fn capability_list(
             )
             .await
         },
+        |ids| async move {
+            store::passing(
+                db,
+                &ListQuery {
+                    ids: Some(ids),
+                    ..query.clone()
+                },
+            )
+            .await
+        },
+        |ids| async move { store::find_many(db, &ids).await },
     )
     .await
 }

@@ -236,11 +236,6 @@ pub async fn next_code(tx: &mut Tx, prefix: &str, year: i32) -> Result<String, s
     Ok(format!("{prefix}-{year}-{seq:04}"))
 }
 
-/// Orders `rows` as a free-text search ranked them (`hits`, best first).
-pub fn order_by_hits<R>(rows: &mut [R], hits: &[(String, f32)], id: impl Fn(&R) -> &String) {
-    rows.sort_by_key(|row| hits.iter().position(|(hit, _)| hit == id(row)));
-}
-
 /// Today's date in China Standard Time (UTC+8), the calendar deadlines are written in.
 pub fn today_in_china() -> chrono::NaiveDate {
     let offset = chrono::FixedOffset::east_opt(8 * 3600).expect("valid offset");

@@ -4,7 +4,7 @@
 
 use std::future::Future;
 
-use super::{Contact, order_by_hits, transition_refusal};
+use super::{Contact, transition_refusal};
 use crate::error::{AppError, AppResult, ErrorCode, Outcome, UserError, refuse};
 use crate::events::EventRow;
 use crate::machine::Rule;
@@ -158,29 +158,57 @@ pub fn owner_of_new(
     }
 }
 
-/// A list narrowed by free text: `list` is asked for the rows among the engine's `hits` (all rows
-/// when there was no text), a page of them, or — ordered by relevance — every one of them,
-/// ranked here.
-pub async fn ranked_list<R, F, Fut>(
+/// A list narrowed by free text. Without an order by relevance, `list` is asked for a page of the
+/// rows among the engine's `hits` (all rows when there was no text). By relevance, `passing`
+/// tells which hits pass the other filters (their ids only: up to `MAX_TEXT_HITS` of them), the
+/// page is cut from those in the engine's order, and `rows` reads the page's rows alone.
+pub async fn ranked_list<R, L, LF, P, PF, G, GF>(
     hits: Option<Vec<(String, f32)>>,
     by_relevance: bool,
     page: PageRequest,
     id: impl Fn(&R) -> &String,
-    list: F,
+    list: L,
+    passing: P,
+    rows: G,
 ) -> AppResult<Rows<R>>
 where
-    F: FnOnce(Option<Vec<String>>, PageRequest) -> Fut,
-    Fut: Future<Output = Result<(Vec<R>, i64), sqlx::Error>>,
+    L: FnOnce(Option<Vec<String>>, PageRequest) -> LF,
+    LF: Future<Output = Result<(Vec<R>, i64), sqlx::Error>>,
+    P: FnOnce(Vec<String>) -> PF,
+    PF: Future<Output = Result<Vec<String>, sqlx::Error>>,
+    G: FnOnce(Vec<String>) -> GF,
+    GF: Future<Output = Result<Vec<R>, sqlx::Error>>,
 {
-    let ids = hits
-        .as_ref()
-        .map(|hits| hits.iter().map(|(id, _)| id.clone()).collect());
-    match hits.filter(|_| by_relevance) {
-        None => Ok(Rows::page(list(ids, page).await?)),
-        Some(hits) => {
-            let (mut rows, _) = list(ids, PageRequest::first(super::MAX_TEXT_HITS)).await?;
-            order_by_hits(&mut rows, &hits, id);
-            Ok(Rows::All(rows))
+    let hits = match hits {
+        Some(hits) if by_relevance => hits,
+        other => {
+            let ids = other.map(|hits| hits.into_iter().map(|(id, _)| id).collect());
+            return Ok(Rows::page(list(ids, page).await?));
         }
-    }
+    };
+    let ids: Vec<String> = hits.iter().map(|(id, _)| id.clone()).collect();
+    let passed: std::collections::HashSet<String> = passing(ids).await?.into_iter().collect();
+    let ranked: Vec<&String> = hits
+        .iter()
+        .map(|(id, _)| id)
+        .filter(|id| passed.contains(*id))
+        .collect();
+    // The page and one more, which tells whether another page follows.
+    let window: Vec<String> = ranked
+        .iter()
+        .skip(page.offset as usize)
+        .take(page.limit as usize + 1)
+        .map(|id| (*id).clone())
+        .collect();
+    let position: std::collections::HashMap<&str, usize> = window
+        .iter()
+        .enumerate()
+        .map(|(i, id)| (id.as_str(), i))
+        .collect();
+    let mut found = rows(window.clone()).await?;
+    found.sort_by_key(|row| position.get(id(row).as_str()).copied());
+    Ok(Rows::Page {
+        rows: found,
+        total: ranked.len() as i64,
+    })
 }

@@ -505,6 +505,16 @@ fn push_where(sql: &mut Sql, q: &ListQuery) {
     }
 }
 
+/// The ids of the rows that pass `q`, in no order.
+pub async fn passing(db: &Db, q: &ListQuery) -> Result<Vec<String>, sqlx::Error> {
+    let mut select = Sql::new("SELECT id FROM scenarios");
+    push_where(&mut select, q);
+    let (text, args) = select.build();
+    sqlx::query_scalar_with(text, args)
+        .fetch_all(db.pool())
+        .await
+}
+
 pub async fn list(
     db: &Db,
     q: &ListQuery,

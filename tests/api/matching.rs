@@ -348,4 +348,27 @@ db_test!(free_text_search_orders_the_lists_by_relevance, |app| {
         .map(|e| e["node"]["title"].as_str().unwrap())
         .collect();
     assert_eq!(titles, ["矿用防爆巡检机器人系统"]);
+
+    // Pages of a relevance order follow the engine's order, a page at a time.
+    const PAGED: &str = "query($after: String) { capabilityList(first: 1, after: $after, filter: { query: \"机器人\" }, orderBy: RELEVANCE) { totalCount pageInfo { hasNextPage endCursor } edges { node { id } } } }";
+    let all = search(CAP, "机器人").await;
+    let all: Vec<Value> = all["data"]["capabilityList"]["edges"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["node"]["id"].clone())
+        .collect();
+    assert!(all.len() >= 2, "{all:?}");
+    let mut after = Value::Null;
+    for expected in &all {
+        let page = app.gql(PAGED, json!({ "after": after })).await;
+        let list = &page["data"]["capabilityList"];
+        assert_eq!(list["totalCount"], all.len(), "{page}");
+        assert_eq!(&list["edges"][0]["node"]["id"], expected, "{page}");
+        after = list["pageInfo"]["endCursor"].clone();
+        assert_eq!(
+            list["pageInfo"]["hasNextPage"],
+            expected != all.last().unwrap()
+        );
+    }
 });
