@@ -46,6 +46,19 @@ pub fn with_check_char(prefix: &str) -> Option<String> {
     Some(format!("{prefix}{}", ALPHABET[check as usize] as char))
 }
 
+/// A valid code for generated organizations (demo data, the synthetic city): the registration
+/// department and kind `prefix` (2 characters), the region code (6), and `n` written in the
+/// code's alphabet (9); distinct `n` below 31⁹ give distinct codes.
+pub fn numbered(prefix: &str, region: &str, n: usize) -> String {
+    let mut rest = n;
+    let mut tail = String::new();
+    for _ in 0..9 {
+        tail.push(ALPHABET[rest % 31] as char);
+        rest /= 31;
+    }
+    with_check_char(&format!("{prefix}{region}{tail}")).expect("17 valid characters")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
