@@ -96,7 +96,7 @@ pub async fn capability_list(
         CapabilityOrderBy::Maturity => Order::Maturity,
         CapabilityOrderBy::Price => Order::Price,
     };
-    let hits = match f.query.as_deref().map(str::trim).filter(|q| !q.is_empty()) {
+    let hits = match items::free_text(f.query.as_deref())? {
         Some(text) => Some(index.search_capabilities(text, items::MAX_TEXT_HITS).await),
         None => None,
     };

@@ -89,7 +89,7 @@ pub async fn opportunity_list(
         ScenarioOrderBy::Deadline => Order::Deadline,
         ScenarioOrderBy::Budget => Order::Budget,
     };
-    let hits = match f.query.as_deref().map(str::trim).filter(|q| !q.is_empty()) {
+    let hits = match items::free_text(f.query.as_deref())? {
         Some(text) => Some(index.search_scenarios(text, items::MAX_TEXT_HITS).await),
         None => None,
     };

@@ -34,6 +34,13 @@ pub async fn list(
 ) -> AppResult<Rows<GroupRow>> {
     viewer.require_admin()?;
     let word = word.map(str::trim).filter(|w| !w.is_empty());
+    if word.is_some_and(|w| w.chars().nth(MAX_WORD_CHARS).is_some()) {
+        // Longer than any word a group may hold.
+        return Ok(Rows::Page {
+            rows: Vec::new(),
+            total: 0,
+        });
+    }
     Ok(Rows::page(store::list(db, word, page).await?))
 }
 

@@ -142,6 +142,32 @@ db_test!(list_arguments_are_bounded, |app| {
     assert_eq!(res["data"]["opportunityList"]["totalCount"], 0, "{res}");
 });
 
+// Free text is tokenized and compared word with word: a query the size of a request body would
+// cost seconds of CPU. At most 200 characters (README, Matching) are searched.
+db_test!(free_text_is_bounded, |app| {
+    const OPP: &str =
+        "query($q: String!) { opportunityList(filter: { query: $q }) { totalCount } }";
+    const CAP: &str = "query($q: String!) { capabilityList(filter: { query: $q }) { totalCount } }";
+    let longest = "巡检机器人".repeat(40);
+    assert_eq!(longest.chars().count(), 200);
+    for document in [OPP, CAP] {
+        let res = app.gql(document, json!({ "q": longest })).await;
+        assert!(
+            res["data"]
+                .as_object()
+                .unwrap()
+                .values()
+                .all(|list| list["totalCount"].is_number()),
+            "{res}"
+        );
+        let res = app
+            .try_gql(document, json!({ "q": format!("{longest}巡") }))
+            .await;
+        assert_eq!(error_code(&res), Some("BAD_REQUEST"), "{res}");
+        assert!(!res["errors"][0]["message"].as_str().unwrap().is_ascii());
+    }
+});
+
 // One anonymous request with 100 aliased requestPasswordReset fields queued 100 e-mails, and 200
 // aliased logins tried 200 passwords.
 db_test!(sensitive_mutations_run_once_per_request, |app| {

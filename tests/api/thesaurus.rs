@@ -207,6 +207,11 @@ db_test!(groups_are_found_by_word_and_paged, |app| {
     // Any case: a group of UWB is found by uwb; a pattern character matches only itself.
     let uwb = app.gql_as(&admin, GROUPS, json!({ "word": "uwb" })).await;
     assert_eq!(uwb["data"]["thesaurusGroups"]["totalCount"], 1, "{uwb}");
+    // Longer than any word of a group: nothing, without asking the database.
+    let long = app
+        .gql_as(&admin, GROUPS, json!({ "word": "巡".repeat(100_000) }))
+        .await;
+    assert_eq!(long["data"]["thesaurusGroups"]["totalCount"], 0, "{long}");
     let pattern = app.gql_as(&admin, GROUPS, json!({ "word": "%" })).await;
     assert_eq!(
         pattern["data"]["thesaurusGroups"]["totalCount"], 0,
