@@ -123,7 +123,7 @@ impl AppState {
         db.migrate().await?;
         let taxonomy = Taxonomy::bundled();
         taxonomy.seed(&db).await.context("loading reference data")?;
-        db.refresh_statistics()
+        db.gather_statistics()
             .await
             .context("gathering the query planner's statistics")?;
         if crate::thesaurus::service::seed(&db)

@@ -136,14 +136,20 @@ pub fn corpus() -> anyhow::Result<crate::matching::bench::Corpus> {
 /// Loads the demo data into a database that holds no organization yet but the operator
 /// (`Ok(None)` when it holds some).
 pub async fn load_into_empty(db: &Db, taxonomy: &Arc<Taxonomy>) -> anyhow::Result<Option<Loaded>> {
+    if holds_organizations(db).await? {
+        return Ok(None);
+    }
+    load(db, taxonomy).await
+}
+
+/// Whether the database holds any organization but the operator (generated content goes only
+/// into one that does not).
+pub async fn holds_organizations(db: &Db) -> Result<bool, sqlx::Error> {
     let organizations: i64 =
         sqlx::query_scalar("SELECT COUNT(*) FROM organizations WHERE kind <> 'OPERATOR'")
             .fetch_one(db.pool())
             .await?;
-    if organizations > 0 {
-        return Ok(None);
-    }
-    load(db, taxonomy).await
+    Ok(organizations > 0)
 }
 
 /// Loads the demo data unless it is there already (`Ok(None)` then).
@@ -391,6 +397,8 @@ pub async fn load(db: &Db, taxonomy: &Arc<Taxonomy>) -> anyhow::Result<Option<Lo
         .bind(format!("%@{DEMO_DOMAIN}"))
         .execute(db.pool())
         .await?;
+    // The statistics gathered at start described an empty database.
+    db.analyze().await?;
     Ok(Some(loaded))
 }
 

@@ -43,11 +43,7 @@ pub struct Seeded {
 /// Writes a synthetic city of `size` into a database that holds no organization but the
 /// operator (`Ok(None)` when it holds some), in one transaction.
 pub async fn load(db: &Db, taxonomy: &Taxonomy, size: Size) -> anyhow::Result<Option<Seeded>> {
-    let organizations: i64 =
-        sqlx::query_scalar("SELECT COUNT(*) FROM organizations WHERE kind <> 'OPERATOR'")
-            .fetch_one(db.pool())
-            .await?;
-    if organizations > 0 {
+    if crate::demo::holds_organizations(db).await? {
         return Ok(None);
     }
     let admin = match auth::find_user_by_email(db, ADMIN).await? {

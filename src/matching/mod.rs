@@ -479,10 +479,6 @@ impl Engine {
         self.thesaurus = thesaurus;
     }
 
-    pub fn thesaurus(&self) -> &Thesaurus {
-        &self.thesaurus
-    }
-
     /// Turns evidence into degrees with this model instead of the shipped one.
     pub fn set_calibration(&mut self, calibration: Calibration) {
         self.calibration = calibration;
