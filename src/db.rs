@@ -6,11 +6,14 @@
 //! `QueryBuilder::push_bind` writes `?`, which PostgreSQL rejects.
 
 use std::path::Path;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use anyhow::Context as _;
+use sqlx::AnyConnection;
 use sqlx::any::{AnyArguments, AnyPoolOptions};
-use sqlx::{Any, AnyPool, Arguments, Encode, Executor, Type};
+use sqlx::{Any, AnyPool, Arguments, Connection as _, Encode, Executor, Type};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 pub type Tx = sqlx::Transaction<'static, Any>;
 
@@ -26,6 +29,26 @@ pub enum Backend {
 pub struct Db {
     pool: AnyPool,
     backend: Backend,
+    reads: Arc<Reads>,
+}
+
+/// Connections kept for single statements outside a transaction (the reads of the GraphQL read
+/// path), apart from the pool. The pool tests every connection it takes back with a round trip
+/// (to the server, or to the SQLite connection's thread): as many round trips as statements. A
+/// connection kept here goes back without one; one whose statement failed for a reason that may
+/// have broken it, or was abandoned halfway (a cancelled request), is closed instead.
+#[derive(Debug)]
+struct Reads {
+    idle: Mutex<Vec<AnyConnection>>,
+    permits: Arc<Semaphore>,
+}
+
+/// Read connections kept at most, beside the pool's.
+fn read_connections(backend: Backend) -> usize {
+    match backend {
+        Backend::Sqlite => 4,
+        Backend::Postgres => 8,
+    }
 }
 
 impl Db {
@@ -39,7 +62,12 @@ impl Db {
         } else {
             anyhow::bail!("unsupported database URL: expected sqlite:// or postgres://");
         };
-        let mut options = AnyPoolOptions::new().acquire_timeout(Duration::from_secs(10));
+        // A connection is not pinged each time it leaves the pool: the ping is a round trip to the
+        // SQLite worker thread or to the server for every statement (about a third of the time
+        // of a read by code). A connection that broke fails its statement and is dropped.
+        let mut options = AnyPoolOptions::new()
+            .acquire_timeout(Duration::from_secs(10))
+            .test_before_acquire(false);
         options = match backend {
             Backend::Sqlite => options.max_connections(8).after_connect(|conn, _meta| {
                 Box::pin(async move {
@@ -47,6 +75,8 @@ impl Db {
                     // keys are sqlx's defaults for SQLite.
                     conn.execute("PRAGMA journal_mode = WAL").await?;
                     conn.execute("PRAGMA synchronous = NORMAL").await?;
+                    // Reads map the file instead of copying each page in with a system call.
+                    conn.execute("PRAGMA mmap_size = 268435456").await?;
                     Ok(())
                 })
             }),
@@ -56,7 +86,50 @@ impl Db {
             .connect(url)
             .await
             .with_context(|| format!("connecting to the {backend:?} database"))?;
-        Ok(Db { pool, backend })
+        let reads = Arc::new(Reads {
+            idle: Mutex::new(Vec::new()),
+            permits: Arc::new(Semaphore::new(read_connections(backend))),
+        });
+        Ok(Db {
+            pool,
+            backend,
+            reads,
+        })
+    }
+
+    /// Read connections free to take now (of [`Db::reader`]'s bound).
+    pub fn reads_available(&self) -> usize {
+        self.reads.permits.available_permits()
+    }
+
+    /// A connection for one statement outside a transaction; give the statement's result to
+    /// [`Reader::done`]. Waits while every read connection is in use.
+    ///
+    /// ```ignore
+    /// let mut reader = db.reader().await?;
+    /// let row = sqlx::query_as(…).fetch_optional(&mut *reader).await;
+    /// reader.done(row)
+    /// ```
+    pub async fn reader(&self) -> Result<Reader, sqlx::Error> {
+        let permit = self
+            .reads
+            .permits
+            .clone()
+            .acquire_owned()
+            .await
+            .map_err(|_| sqlx::Error::PoolClosed)?;
+        let idle = self.reads.idle.lock().expect("read connections lock").pop();
+        let connection = match idle {
+            Some(connection) => connection,
+            // Opened by the pool (with its settings), then no longer the pool's.
+            None => self.pool.acquire().await?.detach(),
+        };
+        Ok(Reader {
+            connection: Some(connection),
+            reads: self.reads.clone(),
+            finished: false,
+            _permit: permit,
+        })
     }
 
     /// The URL of the embedded database inside `data_dir`, created if missing.
@@ -134,8 +207,82 @@ impl Db {
     }
 
     pub async fn close(&self) {
+        self.reads.permits.close();
+        let idle = std::mem::take(&mut *self.reads.idle.lock().expect("read connections lock"));
+        for connection in idle {
+            let _ = connection.close().await;
+        }
         self.pool.close().await;
     }
+}
+
+/// A read connection of [`Db::reader`]; it derefs to the connection, to run one statement on.
+pub struct Reader {
+    connection: Option<AnyConnection>,
+    reads: Arc<Reads>,
+    finished: bool,
+    _permit: OwnedSemaphorePermit,
+}
+
+impl Reader {
+    /// Passes the statement's result on, and keeps the connection for the next statement unless
+    /// the error may have broken it.
+    pub fn done<T>(mut self, result: Result<T, sqlx::Error>) -> Result<T, sqlx::Error> {
+        self.finished = match &result {
+            Ok(_) => true,
+            Err(e) => !may_break_the_connection(e),
+        };
+        result
+    }
+}
+
+impl std::ops::Deref for Reader {
+    type Target = AnyConnection;
+
+    fn deref(&self) -> &AnyConnection {
+        self.connection
+            .as_ref()
+            .expect("a reader has its connection")
+    }
+}
+
+impl std::ops::DerefMut for Reader {
+    fn deref_mut(&mut self) -> &mut AnyConnection {
+        self.connection
+            .as_mut()
+            .expect("a reader has its connection")
+    }
+}
+
+impl Drop for Reader {
+    fn drop(&mut self) {
+        let Some(connection) = self.connection.take() else {
+            return;
+        };
+        if self.finished && !self.reads.permits.is_closed() {
+            self.reads
+                .idle
+                .lock()
+                .expect("read connections lock")
+                .push(connection);
+        }
+        // Otherwise the connection is dropped here, which closes it.
+    }
+}
+
+/// Errors after which a connection may no longer be in a usable state; a database's refusal of
+/// a statement (a constraint, a syntax error) or a row that does not decode leaves it usable.
+fn may_break_the_connection(err: &sqlx::Error) -> bool {
+    !matches!(
+        err,
+        sqlx::Error::Database(_)
+            | sqlx::Error::RowNotFound
+            | sqlx::Error::ColumnNotFound(_)
+            | sqlx::Error::ColumnIndexOutOfBounds { .. }
+            | sqlx::Error::ColumnDecode { .. }
+            | sqlx::Error::Decode(_)
+            | sqlx::Error::TypeNotFound { .. }
+    )
 }
 
 /// A row a cascade had to change moved on meanwhile (another transaction changed it). Returned
@@ -238,6 +385,23 @@ impl Sql {
             self.bind(value.clone());
         }
         self
+    }
+
+    /// Appends a subquery of `values`, for `IN`, bound as one JSON array however many there are:
+    /// a statement with a thousand placeholders costs SQLite more to bind (each by name) than to
+    /// run, and PostgreSQL more to plan.
+    pub fn bind_set(&mut self, backend: Backend, values: &[String]) -> &mut Self {
+        let json = serde_json::to_string(values).expect("strings serialize");
+        match backend {
+            Backend::Sqlite => self
+                .push("(SELECT value FROM json_each(")
+                .bind(json)
+                .push("))"),
+            Backend::Postgres => self
+                .push("(SELECT json_array_elements_text(")
+                .bind(json)
+                .push("::json))"),
+        }
     }
 
     pub fn text(&self) -> &str {

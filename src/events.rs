@@ -112,10 +112,11 @@ impl Loader<String> for TimelineLoader {
         sql.bind_list(keys);
         sql.push(") ORDER BY at, id");
         let (text, args) = sql.build();
-        let rows: Vec<EventRow> = sqlx::query_as_with(text, args)
-            .fetch_all(self.db.pool())
-            .await
-            .map_err(Arc::new)?;
+        let mut reader = self.db.reader().await.map_err(Arc::new)?;
+        let rows = sqlx::query_as_with(text, args)
+            .fetch_all(&mut *reader)
+            .await;
+        let rows: Vec<EventRow> = reader.done(rows).map_err(Arc::new)?;
         let mut out: HashMap<String, Vec<EventRow>> = HashMap::new();
         for row in rows {
             out.entry(row.aggregate_id.clone()).or_default().push(row);

@@ -19,6 +19,7 @@ pub mod machine;
 pub mod mail;
 pub mod matches;
 pub mod matching;
+pub mod memory;
 pub mod notifications;
 pub mod orgs;
 pub mod pagination;

@@ -34,7 +34,7 @@ const ORDER: &[&[&str]] = &[
     // The kernel.
     &["loaders", "pagination", "viewer", "machine", "config"],
     &["error"],
-    &["db", "matching"],
+    &["db", "matching", "memory"],
 ];
 
 /// Files that adapt the domain to GraphQL; only they (and the assembly) may import a GraphQL

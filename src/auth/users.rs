@@ -100,12 +100,14 @@ pub const USER_COLUMNS: &str = "id, email, password_hash, display_name, role, or
                             removed_at";
 
 pub async fn find_user(db: &Db, id: &str) -> Result<Option<UserRow>, sqlx::Error> {
-    sqlx::query_as(sqlx::AssertSqlSafe(format!(
+    let mut reader = db.reader().await?;
+    let result = sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "SELECT {USER_COLUMNS} FROM users WHERE id = $1"
     )))
     .bind(id)
-    .fetch_optional(db.pool())
-    .await
+    .fetch_optional(&mut *reader)
+    .await;
+    reader.done(result)
 }
 
 pub async fn find_users(db: &Db, ids: &[String]) -> Result<Vec<UserRow>, sqlx::Error> {
@@ -116,16 +118,22 @@ pub async fn find_users(db: &Db, ids: &[String]) -> Result<Vec<UserRow>, sqlx::E
     sql.bind_list(ids);
     sql.push(")");
     let (text, args) = sql.build();
-    sqlx::query_as_with(text, args).fetch_all(db.pool()).await
+    let mut reader = db.reader().await?;
+    let result = sqlx::query_as_with(text, args)
+        .fetch_all(&mut *reader)
+        .await;
+    reader.done(result)
 }
 
 pub async fn find_user_by_email(db: &Db, email: &str) -> Result<Option<UserRow>, sqlx::Error> {
-    sqlx::query_as(sqlx::AssertSqlSafe(format!(
+    let mut reader = db.reader().await?;
+    let result = sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "SELECT {USER_COLUMNS} FROM users WHERE email = $1"
     )))
     .bind(email)
-    .fetch_optional(db.pool())
-    .await
+    .fetch_optional(&mut *reader)
+    .await;
+    reader.done(result)
 }
 
 /// Who a new user is. The first member of an organization becomes its manager.

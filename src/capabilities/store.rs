@@ -4,7 +4,7 @@ use async_graphql::SimpleObject;
 use serde::{Deserialize, Serialize};
 
 use super::machine::{CapabilityStatus, Step};
-use crate::db::{self, Db, Sql, Tx};
+use crate::db::{self, Backend, Db, Sql, Tx};
 use crate::events::{self, NewEvent};
 use crate::items::{self, Contact};
 use crate::machine::Rule;
@@ -308,21 +308,25 @@ pub async fn transition_in(
 }
 
 pub async fn find(db: &Db, id: &str) -> Result<Option<CapabilityRow>, sqlx::Error> {
-    sqlx::query_as(sqlx::AssertSqlSafe(format!(
+    let mut reader = db.reader().await?;
+    let result = sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "SELECT {COLUMNS} FROM capabilities WHERE id = $1"
     )))
     .bind(id)
-    .fetch_optional(db.pool())
-    .await
+    .fetch_optional(&mut *reader)
+    .await;
+    reader.done(result)
 }
 
 pub async fn find_by_code(db: &Db, code: &str) -> Result<Option<CapabilityRow>, sqlx::Error> {
-    sqlx::query_as(sqlx::AssertSqlSafe(format!(
+    let mut reader = db.reader().await?;
+    let result = sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "SELECT {COLUMNS} FROM capabilities WHERE code = $1"
     )))
     .bind(code)
-    .fetch_optional(db.pool())
-    .await
+    .fetch_optional(&mut *reader)
+    .await;
+    reader.done(result)
 }
 
 pub async fn find_many(db: &Db, ids: &[String]) -> Result<Vec<CapabilityRow>, sqlx::Error> {
@@ -333,7 +337,11 @@ pub async fn find_many(db: &Db, ids: &[String]) -> Result<Vec<CapabilityRow>, sq
     sql.bind_list(ids);
     sql.push(")");
     let (text, args) = sql.build();
-    sqlx::query_as_with(text, args).fetch_all(db.pool()).await
+    let mut reader = db.reader().await?;
+    let result = sqlx::query_as_with(text, args)
+        .fetch_all(&mut *reader)
+        .await;
+    reader.done(result)
 }
 
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
@@ -362,7 +370,7 @@ pub struct ListQuery {
     pub ids: Option<Vec<String>>,
 }
 
-fn push_where(sql: &mut Sql, q: &ListQuery) {
+fn push_where(sql: &mut Sql, q: &ListQuery, backend: Backend) {
     sql.push(" WHERE 1 = 1");
     if !q.statuses.is_empty() {
         // As literals, in one order: a partial index of the public list (migration 0011) is
@@ -415,7 +423,7 @@ fn push_where(sql: &mut Sql, q: &ListQuery) {
         if ids.is_empty() {
             sql.push(" AND 1 = 0");
         } else {
-            sql.push(" AND id IN (").bind_list(ids).push(")");
+            sql.push(" AND id IN ").bind_set(backend, ids);
         }
     }
 }
@@ -423,11 +431,13 @@ fn push_where(sql: &mut Sql, q: &ListQuery) {
 /// The ids of the rows that pass `q`, in no order.
 pub async fn passing(db: &Db, q: &ListQuery) -> Result<Vec<String>, sqlx::Error> {
     let mut select = Sql::new("SELECT id FROM capabilities");
-    push_where(&mut select, q);
+    push_where(&mut select, q, db.backend());
     let (text, args) = select.build();
-    sqlx::query_scalar_with(text, args)
-        .fetch_all(db.pool())
-        .await
+    let mut reader = db.reader().await?;
+    let ids = sqlx::query_scalar_with(text, args)
+        .fetch_all(&mut *reader)
+        .await;
+    reader.done(ids)
 }
 
 pub async fn list(
@@ -439,17 +449,19 @@ pub async fn list(
     // Counting scans every matching row: only when the total is wanted.
     let total: i64 = if page.count {
         let mut count = Sql::new("SELECT COUNT(*) FROM capabilities");
-        push_where(&mut count, q);
+        push_where(&mut count, q, db.backend());
         let (text, args) = count.build();
-        sqlx::query_scalar_with(text, args)
-            .fetch_one(db.pool())
-            .await?
+        let mut reader = db.reader().await?;
+        let total = sqlx::query_scalar_with(text, args)
+            .fetch_one(&mut *reader)
+            .await;
+        reader.done(total)?
     } else {
         -1
     };
 
     let mut select = Sql::new(&format!("SELECT {COLUMNS} FROM capabilities"));
-    push_where(&mut select, q);
+    push_where(&mut select, q, db.backend());
     select.push(match order {
         // Public statuses all have a listing time: the plain order, which the public list's
         // index serves (migration 0011).
@@ -467,6 +479,10 @@ pub async fn list(
     });
     select.push(&page.sql_suffix());
     let (text, args) = select.build();
-    let rows = sqlx::query_as_with(text, args).fetch_all(db.pool()).await?;
+    let mut reader = db.reader().await?;
+    let rows = sqlx::query_as_with(text, args)
+        .fetch_all(&mut *reader)
+        .await;
+    let rows = reader.done(rows)?;
     Ok((rows, total))
 }

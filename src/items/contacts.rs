@@ -48,10 +48,11 @@ impl Loader<String> for ContactPartnersLoader {
         sql.bind_list(keys).push(") OR m.capability_id IN (");
         sql.bind_list(keys).push("))");
         let (text, args) = sql.build();
-        let rows: Vec<PartnerRow> = sqlx::query_as_with(text, args)
-            .fetch_all(self.db.pool())
-            .await
-            .map_err(Arc::new)?;
+        let mut reader = self.db.reader().await.map_err(Arc::new)?;
+        let rows = sqlx::query_as_with(text, args)
+            .fetch_all(&mut *reader)
+            .await;
+        let rows: Vec<PartnerRow> = reader.done(rows).map_err(Arc::new)?;
         let mut out: HashMap<String, Vec<String>> = HashMap::new();
         for row in rows {
             out.entry(row.scenario_id)

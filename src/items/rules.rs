@@ -160,8 +160,10 @@ pub fn owner_of_new(
 
 /// A list narrowed by free text. Without an order by relevance, `list` is asked for a page of the
 /// rows among the engine's `hits` (all rows when there was no text). By relevance, `passing`
-/// tells which hits pass the other filters (their ids only: up to `MAX_TEXT_HITS` of them), the
-/// page is cut from those in the engine's order, and `rows` reads the page's rows alone.
+/// tells which hits pass the other filters (their ids only), the page is cut from those in the
+/// engine's order, and `rows` reads the page's rows alone. `passing` is asked about the best hits
+/// first, in growing batches, until the page and one more have passed; every hit (up to
+/// `MAX_TEXT_HITS`) is checked only when the total is wanted.
 pub async fn ranked_list<R, L, LF, P, PF, G, GF>(
     hits: Option<Vec<(String, f32)>>,
     by_relevance: bool,
@@ -174,7 +176,7 @@ pub async fn ranked_list<R, L, LF, P, PF, G, GF>(
 where
     L: FnOnce(Option<Vec<String>>, PageRequest) -> LF,
     LF: Future<Output = Result<(Vec<R>, i64), sqlx::Error>>,
-    P: FnOnce(Vec<String>) -> PF,
+    P: Fn(Vec<String>) -> PF,
     PF: Future<Output = Result<Vec<String>, sqlx::Error>>,
     G: FnOnce(Vec<String>) -> GF,
     GF: Future<Output = Result<Vec<R>, sqlx::Error>>,
@@ -186,9 +188,21 @@ where
             return Ok(Rows::page(list(ids, page).await?));
         }
     };
-    let ids: Vec<String> = hits.iter().map(|(id, _)| id.clone()).collect();
-    let passed: std::collections::HashSet<String> = passing(ids).await?.into_iter().collect();
-    let ranked: Vec<&String> = hits
+    let wanted = (page.offset + page.limit + 1) as usize;
+    let mut passed = std::collections::HashSet::new();
+    let mut checked = 0;
+    let mut batch = (wanted * 4).max(FIRST_BATCH);
+    while checked < hits.len() && (page.count || passed.len() < wanted) {
+        let end = (checked + batch).min(hits.len());
+        let ids = hits[checked..end]
+            .iter()
+            .map(|(id, _)| id.clone())
+            .collect();
+        passed.extend(passing(ids).await?);
+        checked = end;
+        batch *= 2;
+    }
+    let ranked: Vec<&String> = hits[..checked]
         .iter()
         .map(|(id, _)| id)
         .filter(|id| passed.contains(*id))
@@ -209,6 +223,90 @@ where
     found.sort_by_key(|row| position.get(id(row).as_str()).copied());
     Ok(Rows::Page {
         rows: found,
-        total: ranked.len() as i64,
+        // Not counted unless every hit was checked (only when the total is wanted, or when the
+        // hits ran out first).
+        total: if checked == hits.len() {
+            ranked.len() as i64
+        } else {
+            -1
+        },
     })
+}
+
+/// The smallest first batch of hits checked against the filters.
+const FIRST_BATCH: usize = 64;
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Mutex;
+
+    use super::*;
+
+    /// Ranks 1,000 hits of which every other one passes the filters, and returns the page's ids,
+    /// the total and how many hits were checked.
+    async fn rank(page: PageRequest) -> (Vec<String>, i64, usize) {
+        let hits: Vec<(String, f32)> = (0..1000)
+            .map(|i| (format!("h{i:04}"), 1000.0 - i as f32))
+            .collect();
+        let checked = Mutex::new(0);
+        let rows = ranked_list(
+            Some(hits),
+            true,
+            page,
+            |row: &String| row,
+            |_, _| async { unreachable!("by relevance, no plain list is read") },
+            |ids: Vec<String>| {
+                *checked.lock().unwrap() += ids.len();
+                async move {
+                    let even = |id: &String| id[1..].parse::<u32>().unwrap() % 2 == 0;
+                    Ok(ids.into_iter().filter(even).collect())
+                }
+            },
+            |ids| async move { Ok(ids) },
+        )
+        .await
+        .unwrap();
+        let Rows::Page { rows, total } = rows else {
+            panic!("a page");
+        };
+        (rows, total, checked.into_inner().unwrap())
+    }
+
+    #[tokio::test]
+    async fn without_the_total_only_the_best_hits_are_checked() {
+        let page = PageRequest {
+            count: false,
+            ..PageRequest::first(20)
+        };
+        let (rows, total, checked) = rank(page).await;
+        let expected: Vec<String> = (0..21).map(|i| format!("h{:04}", i * 2)).collect();
+        assert_eq!(
+            rows, expected,
+            "the page and one more, in the engine's order"
+        );
+        assert_eq!(checked, 84, "one batch of four times the page and one more");
+        assert_eq!(total, -1, "not counted");
+    }
+
+    #[tokio::test]
+    async fn with_the_total_every_hit_is_checked() {
+        let (rows, total, checked) = rank(PageRequest::first(20)).await;
+        assert_eq!(rows.len(), 21);
+        assert_eq!(checked, 1000);
+        assert_eq!(total, 500);
+    }
+
+    #[tokio::test]
+    async fn a_later_page_checks_further() {
+        let page = PageRequest {
+            offset: 180,
+            limit: 20,
+            count: false,
+        };
+        let (rows, _, checked) = rank(page).await;
+        assert_eq!(rows.first().map(String::as_str), Some("h0360"));
+        assert_eq!(rows.len(), 21);
+        // 804 in the first batch hold 402 that pass: more than the 201 wanted.
+        assert_eq!(checked, 804);
+    }
 }

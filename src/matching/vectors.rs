@@ -3,6 +3,7 @@
 //! dimension, the vocabulary, one scale per word and int8 components of unit vectors. The
 //! bundled file is embedded in the binary; a deployment may load its own with `--vectors FILE`.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::sync::{Arc, OnceLock};
 
@@ -21,8 +22,10 @@ pub struct WordVectors {
     /// Row → word (the first row of each word).
     vocabulary: Vec<Box<str>>,
     scales: Vec<f32>,
-    /// `count × dimension` components; word `i`'s vector is `data[i*dim..(i+1)*dim] × scales[i]`.
-    data: Vec<i8>,
+    /// `count × dimension` components, each an `i8` stored as its byte; word `i`'s vector is
+    /// `data[i*dim..(i+1)*dim] × scales[i]`. The bundled vectors are read where the binary holds
+    /// them: only the pages of words in use are ever brought into memory.
+    data: Cow<'static, [u8]>,
 }
 
 impl std::fmt::Debug for WordVectors {
@@ -67,13 +70,25 @@ impl WordVectors {
         static PARSED: OnceLock<Arc<WordVectors>> = OnceLock::new();
         PARSED
             .get_or_init(|| {
-                Arc::new(WordVectors::parse(BUNDLED).expect("the bundled word vectors are valid"))
+                Arc::new(
+                    WordVectors::read(BUNDLED, Cow::Borrowed)
+                        .expect("the bundled word vectors are valid"),
+                )
             })
             .clone()
     }
 
     /// Parses a vector file, checking every size against the bytes there are.
     pub fn parse(bytes: &[u8]) -> Result<WordVectors, VectorFileError> {
+        WordVectors::read(bytes, |data| Cow::Owned(data.to_vec()))
+    }
+
+    /// Parses `bytes`, keeping the components as `keep` gives them (copied, or borrowed from a
+    /// static).
+    fn read<'b>(
+        bytes: &'b [u8],
+        keep: impl FnOnce(&'b [u8]) -> Cow<'static, [u8]>,
+    ) -> Result<WordVectors, VectorFileError> {
         let mut at = 0;
         if take(bytes, &mut at, MAGIC.len()).ok() != Some(&MAGIC[..]) {
             return Err(VectorFileError::NotVectors);
@@ -122,10 +137,7 @@ impl WordVectors {
                 "a scale is not a finite positive number",
             ));
         }
-        let data = take(bytes, &mut at, count * dimension)?
-            .iter()
-            .map(|&b| b as i8)
-            .collect();
+        let data = keep(take(bytes, &mut at, count * dimension)?);
         Ok(WordVectors {
             dimension,
             words,
@@ -174,7 +186,7 @@ impl WordVectors {
         let scale = self.scales[i] * weight;
         let row = &self.data[i * self.dimension..(i + 1) * self.dimension];
         for (s, &x) in sum.iter_mut().zip(row) {
-            *s += scale * f32::from(x);
+            *s += scale * f32::from(x as i8);
         }
     }
 
@@ -185,7 +197,7 @@ impl WordVectors {
         let dot: i32 = self.data[i * d..(i + 1) * d]
             .iter()
             .zip(&self.data[j * d..(j + 1) * d])
-            .map(|(&a, &b)| i32::from(a) * i32::from(b))
+            .map(|(&a, &b)| i32::from(a as i8) * i32::from(b as i8))
             .sum();
         dot as f32 * self.scales[i] * self.scales[j]
     }
@@ -197,11 +209,13 @@ impl WordVectors {
         (self.add_to(&mut va, a, 1.0) && self.add_to(&mut vb, b, 1.0)).then(|| cosine(&va, &vb))
     }
 
-    /// Approximate heap memory, in bytes.
+    /// Approximate heap memory, in bytes (the bundled components are in the binary, not here).
     pub fn memory_bytes(&self) -> usize {
-        self.data.len()
-            + self.scales.len() * 4
-            + self.words.keys().map(|w| 2 * w.len() + 48).sum::<usize>()
+        let data = match &self.data {
+            Cow::Owned(data) => data.len(),
+            Cow::Borrowed(_) => 0,
+        };
+        data + self.scales.len() * 4 + self.words.keys().map(|w| 2 * w.len() + 48).sum::<usize>()
     }
 }
 

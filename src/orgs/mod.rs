@@ -177,12 +177,14 @@ pub async fn ensure_operator(tx: &mut Tx) -> Result<OrganizationRow, sqlx::Error
 }
 
 pub async fn find(db: &Db, id: &str) -> Result<Option<OrganizationRow>, sqlx::Error> {
-    sqlx::query_as(sqlx::AssertSqlSafe(format!(
+    let mut reader = db.reader().await?;
+    let result = sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "SELECT {COLUMNS} FROM organizations WHERE id = $1"
     )))
     .bind(id)
-    .fetch_optional(db.pool())
-    .await
+    .fetch_optional(&mut *reader)
+    .await;
+    reader.done(result)
 }
 
 pub async fn find_many(db: &Db, ids: &[String]) -> Result<Vec<OrganizationRow>, sqlx::Error> {
@@ -200,7 +202,11 @@ pub async fn find_many(db: &Db, ids: &[String]) -> Result<Vec<OrganizationRow>, 
     }
     sql.push(")");
     let (text, args) = sql.build();
-    sqlx::query_as_with(text, args).fetch_all(db.pool()).await
+    let mut reader = db.reader().await?;
+    let result = sqlx::query_as_with(text, args)
+        .fetch_all(&mut *reader)
+        .await;
+    reader.done(result)
 }
 
 /// What a list of organizations may be narrowed to. `visible_to_org` restricts non-admins to
@@ -260,16 +266,22 @@ pub async fn list(
     let mut count = Sql::new("SELECT COUNT(*) FROM organizations");
     push_where(&mut count, filter);
     let (text, args) = count.build();
-    let total: i64 = sqlx::query_scalar_with(text, args)
-        .fetch_one(db.pool())
-        .await?;
+    let mut reader = db.reader().await?;
+    let total = sqlx::query_scalar_with(text, args)
+        .fetch_one(&mut *reader)
+        .await;
+    let total: i64 = reader.done(total)?;
 
     let mut select = Sql::new(&format!("SELECT {COLUMNS} FROM organizations"));
     push_where(&mut select, filter);
     select.push(" ORDER BY created_at DESC, id DESC");
     select.push(&page.sql_suffix());
     let (text, args) = select.build();
-    let rows = sqlx::query_as_with(text, args).fetch_all(db.pool()).await?;
+    let mut reader = db.reader().await?;
+    let rows = sqlx::query_as_with(text, args)
+        .fetch_all(&mut *reader)
+        .await;
+    let rows = reader.done(rows)?;
     Ok((rows, total))
 }
 

@@ -3,7 +3,7 @@
 use chrono::NaiveDate;
 
 use super::machine::{ScenarioStatus, Step};
-use crate::db::{self, Db, Sql, Tx};
+use crate::db::{self, Backend, Db, Sql, Tx};
 use crate::events::{self, NewEvent};
 use crate::items::{self, Contact};
 use crate::machine::Rule;
@@ -383,21 +383,25 @@ pub async fn update_published(
 }
 
 pub async fn find(db: &Db, id: &str) -> Result<Option<ScenarioRow>, sqlx::Error> {
-    sqlx::query_as(sqlx::AssertSqlSafe(format!(
+    let mut reader = db.reader().await?;
+    let result = sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "SELECT {COLUMNS} FROM scenarios WHERE id = $1"
     )))
     .bind(id)
-    .fetch_optional(db.pool())
-    .await
+    .fetch_optional(&mut *reader)
+    .await;
+    reader.done(result)
 }
 
 pub async fn find_by_code(db: &Db, code: &str) -> Result<Option<ScenarioRow>, sqlx::Error> {
-    sqlx::query_as(sqlx::AssertSqlSafe(format!(
+    let mut reader = db.reader().await?;
+    let result = sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "SELECT {COLUMNS} FROM scenarios WHERE code = $1"
     )))
     .bind(code)
-    .fetch_optional(db.pool())
-    .await
+    .fetch_optional(&mut *reader)
+    .await;
+    reader.done(result)
 }
 
 pub async fn find_many(db: &Db, ids: &[String]) -> Result<Vec<ScenarioRow>, sqlx::Error> {
@@ -408,7 +412,11 @@ pub async fn find_many(db: &Db, ids: &[String]) -> Result<Vec<ScenarioRow>, sqlx
     sql.bind_list(ids);
     sql.push(")");
     let (text, args) = sql.build();
-    sqlx::query_as_with(text, args).fetch_all(db.pool()).await
+    let mut reader = db.reader().await?;
+    let result = sqlx::query_as_with(text, args)
+        .fetch_all(&mut *reader)
+        .await;
+    reader.done(result)
 }
 
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
@@ -441,7 +449,7 @@ pub struct ListQuery {
     pub ids: Option<Vec<String>>,
 }
 
-fn push_where(sql: &mut Sql, q: &ListQuery) {
+fn push_where(sql: &mut Sql, q: &ListQuery, backend: Backend) {
     sql.push(" WHERE 1 = 1");
     if !q.statuses.is_empty() {
         // As literals, in one order: a partial index of the public list (migration 0011) is
@@ -500,7 +508,7 @@ fn push_where(sql: &mut Sql, q: &ListQuery) {
         if ids.is_empty() {
             sql.push(" AND 1 = 0");
         } else {
-            sql.push(" AND id IN (").bind_list(ids).push(")");
+            sql.push(" AND id IN ").bind_set(backend, ids);
         }
     }
 }
@@ -508,11 +516,13 @@ fn push_where(sql: &mut Sql, q: &ListQuery) {
 /// The ids of the rows that pass `q`, in no order.
 pub async fn passing(db: &Db, q: &ListQuery) -> Result<Vec<String>, sqlx::Error> {
     let mut select = Sql::new("SELECT id FROM scenarios");
-    push_where(&mut select, q);
+    push_where(&mut select, q, db.backend());
     let (text, args) = select.build();
-    sqlx::query_scalar_with(text, args)
-        .fetch_all(db.pool())
-        .await
+    let mut reader = db.reader().await?;
+    let ids = sqlx::query_scalar_with(text, args)
+        .fetch_all(&mut *reader)
+        .await;
+    reader.done(ids)
 }
 
 pub async fn list(
@@ -524,17 +534,19 @@ pub async fn list(
     // Counting scans every matching row: only when the total is wanted.
     let total: i64 = if page.count {
         let mut count = Sql::new("SELECT COUNT(*) FROM scenarios");
-        push_where(&mut count, q);
+        push_where(&mut count, q, db.backend());
         let (text, args) = count.build();
-        sqlx::query_scalar_with(text, args)
-            .fetch_one(db.pool())
-            .await?
+        let mut reader = db.reader().await?;
+        let total = sqlx::query_scalar_with(text, args)
+            .fetch_one(&mut *reader)
+            .await;
+        reader.done(total)?
     } else {
         -1
     };
 
     let mut select = Sql::new(&format!("SELECT {COLUMNS} FROM scenarios"));
-    push_where(&mut select, q);
+    push_where(&mut select, q, db.backend());
     select.push(match order {
         // Items never published (an admin's list of drafts) come last, on both databases.
         // Public statuses all have a publication time: the plain order, which the public
@@ -556,17 +568,23 @@ pub async fn list(
     });
     select.push(&page.sql_suffix());
     let (text, args) = select.build();
-    let rows = sqlx::query_as_with(text, args).fetch_all(db.pool()).await?;
+    let mut reader = db.reader().await?;
+    let rows = sqlx::query_as_with(text, args)
+        .fetch_all(&mut *reader)
+        .await;
+    let rows = reader.done(rows)?;
     Ok((rows, total))
 }
 
 /// PUBLISHED scenarios whose deadline is before `today`.
 pub async fn expired(db: &Db, today: NaiveDate) -> Result<Vec<ScenarioRow>, sqlx::Error> {
-    sqlx::query_as(sqlx::AssertSqlSafe(format!(
+    let mut reader = db.reader().await?;
+    let result = sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "SELECT {COLUMNS} FROM scenarios WHERE status = $1 AND deadline < $2 ORDER BY deadline"
     )))
     .bind(ScenarioStatus::Published.as_str())
     .bind(today.to_string())
-    .fetch_all(db.pool())
-    .await
+    .fetch_all(&mut *reader)
+    .await;
+    reader.done(result)
 }

@@ -201,6 +201,8 @@ impl LiveIndex {
         for (what, id) in missed.unwrap_or_default() {
             self.apply(what, &id).await;
         }
+        // The old index and the build's scratch are freed: give their pages back.
+        off_the_workers(crate::memory::release_free_pages).await;
         Ok(())
     }
 

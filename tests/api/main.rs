@@ -21,6 +21,7 @@ mod members;
 mod notifications;
 mod organizations;
 mod pages;
+mod reads;
 mod reference_data;
 mod scenarios;
 mod schema;
