@@ -3,7 +3,8 @@
 # file and a fresh PostgreSQL database, starts the release build on each, checks that every
 # document answers without errors, then drives it with `hey` (Debian's package) at concurrency 8
 # and 32 and prints a Markdown table of requests/s, p50 and p99. The signed-in document
-# (recommendedCapabilities) runs as the synthetic city's administrator.
+# (recommendedCapabilities) runs as the synthetic city's administrator. Last, it starts
+# `serve --demo` on a fresh data folder and reports its resident memory once idle.
 #
 #   benches/load.sh                    # 10,000 scenarios, 50,000 capabilities, 20 s a run
 #   SCENARIOS=1000 CAPABILITIES=5000 DURATION=5s BACKENDS=sqlite benches/load.sh
@@ -115,6 +116,18 @@ for backend in $BACKENDS; do
   kill "$server"; wait "$server" 2>/dev/null || true; server=""
 done
 
+# Idle memory of the embedded default with the demo data: resident set once ready and quiet.
+echo "== memory: serve --demo on a fresh data folder" >&2
+RUST_LOG=warn "$bin" serve --demo --data-dir "$work/demo" --addr "$ADDR" --explorer false >"$work/demo.log" 2>&1 &
+server=$!
+for _ in $(seq 1 120); do curl -sf "http://$ADDR/readyz" >/dev/null && break; sleep 0.5; done
+sleep 5
+resident=$(awk '/^VmRSS/ {printf "%.0f", $2 / 1024}' "/proc/$server/status")
+kill "$server"; wait "$server" 2>/dev/null || true; server=""
+echo "serve --demo, idle: $resident MiB resident" >&2
+
+echo
+echo "Idle memory of \`serve --demo\`: $resident MiB resident."
 echo
 echo "| database | document | concurrency | requests/s | p50 | p99 |"
 echo "|---|---|---|---|---|---|"

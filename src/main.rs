@@ -178,8 +178,17 @@ struct MailArgs {
 /// How long shutdown waits for the e-mail batch in progress.
 const SHUTDOWN_GRACE: std::time::Duration = std::time::Duration::from_secs(30);
 
-#[tokio::main]
-async fn main() -> anyhow::Result<()> {
+fn main() -> anyhow::Result<()> {
+    // Before the runtime starts its threads.
+    twolists::memory::configure_allocator();
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("starting the runtime")?
+        .block_on(run())
+}
+
+async fn run() -> anyhow::Result<()> {
     // Colours only for a terminal: a log file or a journal gets plain text.
     use std::io::IsTerminal as _;
     tracing_subscriber::fmt()

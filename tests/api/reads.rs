@@ -1,6 +1,6 @@
 //! The read connections of `Db::reader`: kept from one statement to the next, closed when a
 //! statement was abandoned or failed in a way that may have broken them, and bounded in number
-//! (README, Storage: four on SQLite, eight on PostgreSQL).
+//! (README, Load benchmark: four on SQLite, eight on PostgreSQL).
 
 use futures_util::FutureExt as _;
 use twolists::db::{Db, Reader};
