@@ -63,7 +63,7 @@ impl Db {
             anyhow::bail!("unsupported database URL: expected sqlite:// or postgres://");
         };
         // A connection is not pinged each time it leaves the pool: the ping is a round trip to the
-        // SQLite worker thread or to the server for every statement (about a third of the time
+        // SQLite worker thread or to the server for every statement (a sixth of the processor time
         // of a read by code). A connection that broke fails its statement and is dropped.
         let mut options = AnyPoolOptions::new()
             .acquire_timeout(Duration::from_secs(10))
