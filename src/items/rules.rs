@@ -188,19 +188,21 @@ where
             return Ok(Rows::page(list(ids, page).await?));
         }
     };
-    let wanted = (page.offset + page.limit + 1) as usize;
+    // A cursor far past the hits (a client's, so any number) must not overflow.
+    let wanted = usize::try_from(page.offset.saturating_add(page.limit).saturating_add(1))
+        .unwrap_or(usize::MAX);
     let mut passed = std::collections::HashSet::new();
     let mut checked = 0;
-    let mut batch = (wanted * 4).max(FIRST_BATCH);
+    let mut batch = wanted.saturating_mul(4).max(FIRST_BATCH);
     while checked < hits.len() && (page.count || passed.len() < wanted) {
-        let end = (checked + batch).min(hits.len());
+        let end = checked.saturating_add(batch).min(hits.len());
         let ids = hits[checked..end]
             .iter()
             .map(|(id, _)| id.clone())
             .collect();
         passed.extend(passing(ids).await?);
         checked = end;
-        batch *= 2;
+        batch = batch.saturating_mul(2);
     }
     let ranked: Vec<&String> = hits[..checked]
         .iter()
@@ -210,7 +212,7 @@ where
     // The page and one more, which tells whether another page follows.
     let window: Vec<String> = ranked
         .iter()
-        .skip(page.offset as usize)
+        .skip(usize::try_from(page.offset).unwrap_or(usize::MAX))
         .take(page.limit as usize + 1)
         .map(|id| (*id).clone())
         .collect();
@@ -293,6 +295,19 @@ mod tests {
         let (rows, total, checked) = rank(PageRequest::first(20)).await;
         assert_eq!(rows.len(), 21);
         assert_eq!(checked, 1000);
+        assert_eq!(total, 500);
+    }
+
+    #[tokio::test]
+    async fn a_cursor_past_every_hit_gives_an_empty_page() {
+        let page = PageRequest {
+            offset: i64::MAX - 1,
+            limit: 20,
+            count: false,
+        };
+        let (rows, total, checked) = rank(page).await;
+        assert!(rows.is_empty());
+        assert_eq!(checked, 1000, "every hit checked, none far enough");
         assert_eq!(total, 500);
     }
 
