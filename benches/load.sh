@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # The read-path load benchmark: writes a synthetic city (`seed --synthetic`) into a fresh SQLite
 # file and a fresh PostgreSQL database, starts the release build on each, checks that every
-# document answers without errors, then drives it with `hey` (Debian's package) at concurrency 8
-# and 32 and prints a Markdown table of requests/s, p50 and p99. The signed-in document
-# (recommendedCapabilities) runs as the synthetic city's administrator. Last, it starts
-# `serve --demo` on a fresh data folder and reports its resident memory once idle.
+# document answers without errors, drives each for WARMUP (8 s) to warm up, then drives it with
+# `hey` (Debian's package) at concurrency 8 and 32 and prints a Markdown table of requests/s, p50
+# and p99. The signed-in document (recommendedCapabilities) runs as the synthetic city's
+# administrator. Last, it starts `serve --demo` on a fresh data folder and reports its resident
+# memory once idle.
 #
 #   benches/load.sh                    # 10,000 scenarios, 50,000 capabilities, 20 s a run
 #   SCENARIOS=1000 CAPABILITIES=5000 DURATION=5s BACKENDS=sqlite benches/load.sh
@@ -16,6 +17,7 @@ cd "$(dirname "$0")/.."
 SCENARIOS=${SCENARIOS:-10000}
 CAPABILITIES=${CAPABILITIES:-50000}
 DURATION=${DURATION:-20s}
+WARMUP=${WARMUP:-8s}
 BACKENDS=${BACKENDS:-sqlite postgres}
 ADDR=127.0.0.1:18480
 URL="http://$ADDR/graphql"
@@ -74,6 +76,8 @@ for backend in $BACKENDS; do
   fi
   echo "== $backend: seeding $SCENARIOS scenarios and $CAPABILITIES capabilities" >&2
   "$bin" seed --synthetic --scenarios "$SCENARIOS" --capabilities "$CAPABILITIES" "${args[@]}" >&2
+  # The bulk load's pages go to disk now, not while the first documents are measured.
+  sync
   RUST_LOG=warn "$bin" serve "${args[@]}" --addr "$ADDR" --explorer false >"$work/$backend.log" 2>&1 &
   server=$!
   for _ in $(seq 1 120); do curl -sf "http://$ADDR/readyz" >/dev/null && break; sleep 0.5; done
@@ -93,10 +97,19 @@ for backend in $BACKENDS; do
   body 'query($id: ID!) { recommendedCapabilities(scenarioId: $id, first: 10) { matchDegree capability { code title } } }' \
     "{\"id\": \"$scenario_id\"}" >"$work/recommend.json"
 
+  # Warm-up: each document for a few seconds before anything is measured. Just after a bulk load
+  # the machine is slower for half a minute or so (the kernel settling its memory), which the
+  # first measured document would otherwise bear alone.
   for doc in list one search recommend; do
     auth=""
     [ "$doc" = recommend ] && auth=$token
     answered "$(post "$work/$doc.json" "$auth")"
+    hey -z "$WARMUP" -c 8 -m POST -T application/json -D "$work/$doc.json" \
+      ${auth:+-H "Authorization: Bearer $auth"} "$URL" >/dev/null
+  done
+  for doc in list one search recommend; do
+    auth=""
+    [ "$doc" = recommend ] && auth=$token
     for c in 8 32; do
       out="$work/$backend-$doc-$c.txt"
       hey -z "$DURATION" -c "$c" -m POST -T application/json -D "$work/$doc.json" \

@@ -148,9 +148,17 @@ impl Db {
         self.backend
     }
 
-    /// Gathers the query planner's statistics of every table now (after a bulk load, say).
+    /// Gathers the query planner's statistics of every table now (after a bulk load, say). On
+    /// SQLite it also folds the write-ahead log into the database file: a bulk load leaves the
+    /// log as large as what it wrote, and only later writes would fold it, so until then every
+    /// read would look its pages up in the log first.
     pub async fn analyze(&self) -> Result<(), sqlx::Error> {
         sqlx::query("ANALYZE").execute(&self.pool).await?;
+        if self.backend == Backend::Sqlite {
+            sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
+                .execute(&self.pool)
+                .await?;
+        }
         Ok(())
     }
 

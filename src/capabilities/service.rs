@@ -96,8 +96,16 @@ pub async fn capability_list(
         CapabilityOrderBy::Maturity => Order::Maturity,
         CapabilityOrderBy::Price => Order::Price,
     };
+    let industries = f
+        .industry_codes
+        .map(|c| items::expand_industries(taxonomy, &c));
+    // The engine keeps only the hits in the filter's industries: fewer for the database to check.
     let hits = match items::free_text(f.query.as_deref())? {
-        Some(text) => Some(index.search_capabilities(text, items::MAX_TEXT_HITS).await),
+        Some(text) => Some(
+            index
+                .search_capabilities(text, items::MAX_TEXT_HITS, industries.clone())
+                .await,
+        ),
         None => None,
     };
     let statuses = items::list_statuses(
@@ -108,9 +116,7 @@ pub async fn capability_list(
     )?;
     let query = &ListQuery {
         statuses,
-        industry_codes: f
-            .industry_codes
-            .map(|c| items::expand_industries(taxonomy, &c)),
+        industry_codes: industries,
         region_codes: items::expand_regions(taxonomy, f.region_codes.as_deref(), f.region_group),
         price_min: f.budget_min.map(i64::from),
         price_max: f.budget_max.map(i64::from),

@@ -2,10 +2,13 @@
 //! slots; removing one marks its slot dead and updates the statistics, adding a changed document
 //! takes a new slot, so no change ever rebuilds the index.
 
-use std::collections::HashMap;
+use foldhash::HashMap;
 
 const K1: f32 = 1.2;
 const B: f32 = 0.75;
+/// A query whose postings number more than the slots over this scores densely (see
+/// [`TextIndex::add_scores`]).
+const DENSE_FRACTION: usize = 4;
 
 #[derive(Debug, Default)]
 pub struct TextIndex {
@@ -125,30 +128,54 @@ impl TextIndex {
     pub fn score(&self, query: &[(u32, f32)], scores: &mut Vec<f32>, touched: &mut Vec<u32>) {
         scores.clear();
         scores.resize(self.slots(), 0.0);
-        touched.clear();
         self.add_scores(query, scores, touched);
     }
 
     /// Adds the BM25 score of more query terms to the `scores` and `touched` of
     /// [`TextIndex::score`].
+    ///
+    /// Two ways to the same result: a query that reaches few slots lists each as it first scores;
+    /// one whose postings outnumber a fraction of the slots (a long item's text as the query, in
+    /// a ranking) adds without branches that depend on the data and then lists the slots with a
+    /// score in one pass (every contribution is positive). The first is cheaper for a few words,
+    /// the second for a ranking's many common ones.
     pub fn add_scores(&self, query: &[(u32, f32)], scores: &mut [f32], touched: &mut Vec<u32>) {
         if self.live == 0 {
             return;
         }
+        // BM25's length normalisation, K1 × (1 − B + B × length / average length), as
+        // `fixed + per_len × length`: one division per query instead of one per posting.
         let avg_len = (self.total_len / self.live as f64) as f32;
+        let fixed = K1 * (1.0 - B);
+        let per_len = K1 * B / avg_len;
+        let postings: usize = query
+            .iter()
+            .map(|&(id, _)| self.postings[id as usize].len())
+            .sum();
+        let dense = postings > self.slots() / DENSE_FRACTION;
         for &(id, weight) in query {
-            let idf = self.idf(id);
+            let scale = weight * self.idf(id) * (K1 + 1.0);
             for &(slot, tf) in &self.postings[id as usize] {
-                if !self.alive[slot as usize] {
+                let at = slot as usize;
+                if !self.alive[at] {
                     continue;
                 }
-                let norm = K1 * (1.0 - B + B * self.doc_len[slot as usize] / avg_len);
-                let s = &mut scores[slot as usize];
-                if *s == 0.0 {
+                let norm = fixed + per_len * self.doc_len[at];
+                if !dense && scores[at] == 0.0 {
                     touched.push(slot);
                 }
-                *s += weight * idf * tf * (K1 + 1.0) / (tf + norm);
+                scores[at] += scale * tf / (tf + norm);
             }
+        }
+        if dense {
+            touched.clear();
+            touched.extend(
+                scores
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, s)| **s > 0.0)
+                    .map(|(slot, _)| slot as u32),
+            );
         }
     }
 

@@ -4,7 +4,7 @@
 //! signal, and a river or a county named in both texts says nothing about whether one serves
 //! the other.
 
-use std::collections::HashSet;
+use foldhash::{HashSet, HashSetExt as _};
 use std::sync::Arc;
 
 use super::index::TextIndex;

@@ -18,7 +18,7 @@ mod text;
 mod thesaurus;
 mod vectors;
 
-use std::collections::{HashMap, HashSet};
+use foldhash::{HashMap, HashMapExt as _, HashSet};
 use std::sync::Arc;
 
 pub use degree::{CALIBRATION, Calibration, Evidence};
@@ -295,6 +295,8 @@ struct Collection<M> {
     rows: TermRows,
     by_id: HashMap<String, u32>,
     by_cluster: HashMap<String, Vec<u32>>,
+    /// Each industry code's slots (dead ones too, as in `by_cluster`).
+    by_industry: HashMap<String, Vec<u32>>,
 }
 
 impl<M> Default for Collection<M> {
@@ -306,12 +308,20 @@ impl<M> Default for Collection<M> {
             rows: TermRows::default(),
             by_id: HashMap::new(),
             by_cluster: HashMap::new(),
+            by_industry: HashMap::new(),
         }
     }
 }
 
 impl<M> Collection<M> {
-    fn insert(&mut self, id: &str, terms: &HashMap<String, f32>, clusters: Vec<String>, meta: M) {
+    fn insert(
+        &mut self,
+        id: &str,
+        terms: &HashMap<String, f32>,
+        clusters: Vec<String>,
+        industries: &[String],
+        meta: M,
+    ) {
         self.remove(id);
         let slot = self.text.add(terms);
         debug_assert_eq!(slot as usize, self.meta.len());
@@ -321,6 +331,23 @@ impl<M> Collection<M> {
         for cluster in clusters {
             self.by_cluster.entry(cluster).or_default().push(slot);
         }
+        for industry in industries {
+            self.by_industry
+                .entry(industry.clone())
+                .or_default()
+                .push(slot);
+        }
+    }
+
+    /// Per slot, whether its item names one of `codes` as its industry.
+    fn in_industries(&self, codes: &[String]) -> Vec<bool> {
+        let mut keep = vec![false; self.text.slots()];
+        for slots in codes.iter().filter_map(|code| self.by_industry.get(code)) {
+            for &slot in slots {
+                keep[slot as usize] = true;
+            }
+        }
+        keep
     }
 
     fn remove(&mut self, id: &str) -> bool {
@@ -716,7 +743,8 @@ impl Engine {
         let terms = self.weighted_terms(&doc.title, &doc.tags, &doc.summary, &doc.description);
         let clusters = self.clusters(&doc.industries);
         let meta = CapabilityMeta::from(doc);
-        self.capabilities.insert(&doc.id, &terms, clusters, meta);
+        self.capabilities
+            .insert(&doc.id, &terms, clusters, &doc.industries, meta);
         if let (Some(meaning), false) = (&self.meaning, self.defer_meaning) {
             let slot = self.capabilities.by_id[&doc.id];
             self.capabilities.refresh_meaning(meaning, slot);
@@ -731,7 +759,8 @@ impl Engine {
         let terms = self.weighted_terms(&doc.title, &doc.tags, &doc.summary, &doc.description);
         let clusters = self.clusters(&doc.industries);
         let meta = ScenarioMeta::from(doc);
-        self.scenarios.insert(&doc.id, &terms, clusters, meta);
+        self.scenarios
+            .insert(&doc.id, &terms, clusters, &doc.industries, meta);
         if let (Some(meaning), false) = (&self.meaning, self.defer_meaning) {
             let slot = self.scenarios.by_id[&doc.id];
             self.scenarios.refresh_meaning(meaning, slot);
@@ -883,7 +912,9 @@ impl Engine {
         // The strongest text hits, and everything in the same industry clusters.
         if touched.len() > TEXT_CANDIDATES {
             touched.select_nth_unstable_by(TEXT_CANDIDATES, |a, b| {
-                scores[*b as usize].total_cmp(&scores[*a as usize])
+                scores[*b as usize]
+                    .total_cmp(&scores[*a as usize])
+                    .then(a.cmp(b))
             });
             touched.truncate(TEXT_CANDIDATES);
         }
@@ -969,8 +1000,7 @@ impl Engine {
                     text_reason.terms = shared(query.direct());
                     text_reason.detail = text_detail(&text_reason.terms, &shared(query.related()));
                 }
-                let evidence =
-                    self.evidence(profile, &self.slot_profile(collection, slot), &pair(m));
+                let evidence = self.evidence(profile, collection, slot, &pair(m));
                 Some(Ranked {
                     id: id(m),
                     score,
@@ -983,12 +1013,38 @@ impl Engine {
 
     /// Free-text search over capabilities: ids with their BM25 score, best first.
     pub fn search_capabilities(&self, query: &str, limit: usize) -> Vec<(String, f32)> {
-        self.search(&self.capabilities, query, limit, |m| m.id.clone())
+        self.search(&self.capabilities, query, limit, None, |m| m.id.clone())
+    }
+
+    /// [`Engine::search_capabilities`], keeping of its hits those in one of the industries
+    /// `codes` (a list's industry filter, clusters already expanded): the same hits as the
+    /// search followed by that filter, so that a list need not check the others against it.
+    pub fn search_capabilities_in(
+        &self,
+        query: &str,
+        limit: usize,
+        codes: &[String],
+    ) -> Vec<(String, f32)> {
+        let keep = self.capabilities.in_industries(codes);
+        self.search(&self.capabilities, query, limit, Some(&keep), |m| {
+            m.id.clone()
+        })
     }
 
     /// Free-text search over scenarios.
     pub fn search_scenarios(&self, query: &str, limit: usize) -> Vec<(String, f32)> {
-        self.search(&self.scenarios, query, limit, |m| m.id.clone())
+        self.search(&self.scenarios, query, limit, None, |m| m.id.clone())
+    }
+
+    /// [`Engine::search_capabilities_in`] over scenarios.
+    pub fn search_scenarios_in(
+        &self,
+        query: &str,
+        limit: usize,
+        codes: &[String],
+    ) -> Vec<(String, f32)> {
+        let keep = self.scenarios.in_industries(codes);
+        self.search(&self.scenarios, query, limit, Some(&keep), |m| m.id.clone())
     }
 
     /// The index's terms nearest in meaning to the words of a short query (cosine of the word
@@ -1044,6 +1100,7 @@ impl Engine {
         collection: &Collection<M>,
         text: &str,
         limit: usize,
+        keep: Option<&[bool]>,
         id: impl Fn(&M) -> String,
     ) -> Vec<(String, f32)> {
         let mut terms: HashMap<String, f32> = HashMap::new();
@@ -1067,8 +1124,12 @@ impl Engine {
             .filter(|&&slot| scores[slot as usize] > 0.0 && scores[slot as usize] >= floor)
             .map(|&slot| (slot, scores[slot as usize] / best))
             .collect();
-        hits.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
-        hits.truncate(limit);
+        let best_first = |a: &(u32, f32), b: &(u32, f32)| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0));
+        if hits.len() > limit {
+            hits.select_nth_unstable_by(limit, best_first);
+            hits.truncate(limit);
+        }
+        hits.sort_unstable_by(best_first);
         if hits.len() < limit
             && self.weights.semantic > 0.0
             && index.live() >= hits.len() + MIN_MEANING_CANDIDATES
@@ -1098,6 +1159,7 @@ impl Engine {
             hits.extend(near.into_iter().map(|(slot, cosine)| (slot, cosine - 1.0)));
         }
         hits.into_iter()
+            .filter(|&(slot, _)| keep.is_none_or(|keep| keep[slot as usize]))
             .filter_map(|(slot, score)| Some((id(collection.get(slot)?), score)))
             .collect()
     }
@@ -1188,6 +1250,12 @@ impl Engine {
         (1.0 + ((n - df).max(0.0) + 0.5) / (df + 0.5)).ln()
     }
 
+    /// A term's weight in a side of a pair as the degree sees it; none for a place name (REGION
+    /// speaks of places).
+    fn profile_weight(&self, word: &str, tf: f32) -> Option<f32> {
+        (!self.places.contains(word)).then(|| tf.sqrt() * self.combined_idf(word))
+    }
+
     /// One side of a pair as the degree sees it.
     fn profile<'t>(
         &self,
@@ -1196,10 +1264,11 @@ impl Engine {
     ) -> Profile {
         let mut weights = HashMap::new();
         let mut norm = 0.0;
-        for (word, tf) in terms.filter(|(word, _)| !self.places.contains(word)) {
-            let weight = tf.sqrt() * self.combined_idf(word);
-            norm += weight * weight;
-            weights.insert(word.to_owned(), weight);
+        for (word, tf) in terms {
+            if let Some(weight) = self.profile_weight(word, tf) {
+                norm += weight * weight;
+                weights.insert(word.to_owned(), weight);
+            }
         }
         Profile {
             weights,
@@ -1235,25 +1304,34 @@ impl Engine {
         )
     }
 
-    /// The evidence about a pair, from its two profiles (in either order) and its structured fit.
-    fn evidence(&self, a: &Profile, b: &Profile, p: &Pair<'_>) -> Evidence {
-        let (small, large) = if a.weights.len() <= b.weights.len() {
-            (a, b)
-        } else {
-            (b, a)
-        };
-        let dot: f32 = small
-            .weights
-            .iter()
-            .filter_map(|(word, w)| Some(w * large.weights.get(word)?))
-            .sum();
-        let text = if a.norm > 0.0 && b.norm > 0.0 {
-            dot / (a.norm * b.norm)
+    /// The evidence about a pair: one side's profile against an indexed item, whose profile is
+    /// summed from its terms as they come (no map of its own), and the pair's structured fit.
+    fn evidence<M>(
+        &self,
+        profile: &Profile,
+        collection: &Collection<M>,
+        slot: u32,
+        p: &Pair<'_>,
+    ) -> Evidence {
+        let index = &collection.text;
+        let (mut dot, mut norm) = (0.0_f32, 0.0_f32);
+        for (id, tf) in index.doc_terms(slot) {
+            let word = index.word(id);
+            if let Some(weight) = self.profile_weight(word, tf) {
+                norm += weight * weight;
+                if let Some(w) = profile.weights.get(word) {
+                    dot += w * weight;
+                }
+            }
+        }
+        let norm = norm.sqrt();
+        let text = if profile.norm > 0.0 && norm > 0.0 {
+            dot / (profile.norm * norm)
         } else {
             0.0
         };
-        let meaning = match (&a.meaning, &b.meaning) {
-            (Some(x), Some(y)) => x.cosine(y),
+        let meaning = match (&profile.meaning, &self.meaning) {
+            (Some(x), Some(_)) => x.cosine(&collection.meaning[slot as usize]),
             _ => 0.0,
         };
         let fit = self.contributions(&self.signals(p), 0.0)[1..].iter().sum();
@@ -1270,7 +1348,8 @@ impl Engine {
         };
         Some(self.evidence(
             &self.slot_profile(&self.scenarios, s),
-            &self.slot_profile(&self.capabilities, c),
+            &self.capabilities,
+            c,
             &pair,
         ))
     }
@@ -1481,12 +1560,17 @@ fn feedback_terms(
             .total_cmp(&scores[*a as usize])
             .then(a.cmp(b))
     };
-    let mut top = touched.to_vec();
-    if top.len() > FEEDBACK_DOCS {
-        top.select_nth_unstable_by(FEEDBACK_DOCS, better);
+    // The best few in one pass, kept in order.
+    let mut top: Vec<u32> = Vec::with_capacity(FEEDBACK_DOCS + 1);
+    for &slot in touched {
+        if top.len() == FEEDBACK_DOCS && top.last().is_some_and(|last| better(&slot, last).is_ge())
+        {
+            continue;
+        }
+        let at = top.partition_point(|kept| better(kept, &slot).is_lt());
+        top.insert(at, slot);
         top.truncate(FEEDBACK_DOCS);
     }
-    top.sort_by(better);
     let mut weights: HashMap<u32, f32> = HashMap::new();
     for &slot in &top {
         let len: f32 = index.doc_terms(slot).map(|(_, tf)| tf).sum();

@@ -675,3 +675,35 @@ fn free_text_does_not_hit_on_a_generic_part_of_a_longer_word() {
     // Typed alone, the generic word is searched as any word.
     assert_eq!(ids("智慧"), ["C1"]);
 }
+
+#[test]
+fn free_text_within_industries_keeps_exactly_the_hits_in_them() {
+    let caps = [
+        capability("MINE", "矿用防爆巡检机器人", &["MT04"]),
+        capability("COKE", "焦炉巡检机器人", &["MT01"]),
+        capability("SOLAR", "光伏电站巡检机器人", &["XN01"]),
+        capability("BOTH", "巡检机器人通用平台", &["XN01", "MT04"]),
+        capability("OTHER", "储能电池管理系统", &["XN01"]),
+    ];
+    let mut e = engine(&caps);
+    // An item that changed industry is found under its new one only.
+    e.upsert_capability(&capability("COKE", "焦炉巡检机器人", &["XN01"]));
+    let all = e.search_capabilities("巡检机器人", 10);
+    assert_eq!(all.len(), 4, "{all:?}");
+    let mt = ["MT".to_owned(), "MT01".into(), "MT04".into()];
+    let within = e.search_capabilities_in("巡检机器人", 10, &mt);
+    let expected: Vec<(String, f32)> = all
+        .iter()
+        .filter(|(id, _)| ["MINE", "BOTH"].contains(&id.as_str()))
+        .cloned()
+        .collect();
+    assert_eq!(
+        within, expected,
+        "the same hits, scores and order, of MT only"
+    );
+    assert!(
+        e.search_capabilities_in("巡检机器人", 10, &["ZZ".to_owned()])
+            .is_empty()
+    );
+    assert!(e.search_capabilities_in("巡检机器人", 10, &[]).is_empty());
+}

@@ -1,7 +1,7 @@
 //! Chinese-aware tokenization: jieba in search mode (compound words and their parts), a domain
 //! dictionary, stop words and synonyms folded to one form. ASCII is folded to lower case.
 
-use std::collections::{HashMap, HashSet};
+use foldhash::{HashMap, HashSet, HashSetExt as _};
 
 use jieba_rs::Jieba;
 

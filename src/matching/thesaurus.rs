@@ -7,7 +7,7 @@
 //! [`Thesaurus`] whenever they change. Words are compared in the tokenizer's folded form (lower
 //! case, synonyms merged), so a group speaks the index's language whatever was typed.
 
-use std::collections::HashMap;
+use foldhash::{HashMap, HashMapExt as _};
 
 use super::text::Tokenizer;
 

@@ -3,8 +3,8 @@
 //! dimension, the vocabulary, one scale per word and int8 components of unit vectors. The
 //! bundled file is embedded in the binary; a deployment may load its own with `--vectors FILE`.
 
+use foldhash::{HashMap, HashMapExt as _};
 use std::borrow::Cow;
-use std::collections::HashMap;
 use std::sync::{Arc, OnceLock};
 
 const MAGIC: &[u8; 8] = b"TLVEC\0\0\0";

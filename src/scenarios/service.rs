@@ -89,8 +89,16 @@ pub async fn opportunity_list(
         ScenarioOrderBy::Deadline => Order::Deadline,
         ScenarioOrderBy::Budget => Order::Budget,
     };
+    let industries = f
+        .industry_codes
+        .map(|c| items::expand_industries(taxonomy, &c));
+    // The engine keeps only the hits in the filter's industries: fewer for the database to check.
     let hits = match items::free_text(f.query.as_deref())? {
-        Some(text) => Some(index.search_scenarios(text, items::MAX_TEXT_HITS).await),
+        Some(text) => Some(
+            index
+                .search_scenarios(text, items::MAX_TEXT_HITS, industries.clone())
+                .await,
+        ),
         None => None,
     };
     let statuses = items::list_statuses(
@@ -102,9 +110,7 @@ pub async fn opportunity_list(
     let query = &ListQuery {
         statuses,
         category: f.category.map(|c| c.as_str().to_owned()),
-        industry_codes: f
-            .industry_codes
-            .map(|c| items::expand_industries(taxonomy, &c)),
+        industry_codes: industries,
         region_codes: items::expand_regions(taxonomy, f.region_codes.as_deref(), f.region_group),
         budget_min: f.budget_min.map(i64::from),
         budget_max: f.budget_max.map(i64::from),

@@ -69,6 +69,8 @@ pub struct LiveIndex {
     tokenizer: Mutex<Arc<Tokenizer>>,
     vectors: Arc<WordVectors>,
     documents: Arc<dyn Documents>,
+    /// Rankings and searches: one per processor at a time (see [`LiveIndex::read`]).
+    readers: Turns,
     /// One rebuild at a time.
     rebuilding: tokio::sync::Mutex<()>,
     /// While a rebuild reads and tokenizes, the items that changed meanwhile (to apply again to
@@ -104,6 +106,7 @@ impl LiveIndex {
             tokenizer: Mutex::new(tokenizer),
             vectors,
             documents,
+            readers: Turns::new(std::thread::available_parallelism().map_or(2, |n| n.get())),
             rebuilding: tokio::sync::Mutex::new(()),
             missed: Mutex::new(None),
         }
@@ -284,10 +287,15 @@ impl LiveIndex {
 
     /// Runs `work` on the engine on the blocking pool: a ranking scores every candidate, which
     /// takes milliseconds in a large index, and the async workers must stay free for other
-    /// requests meanwhile.
+    /// requests meanwhile. At most one ranking per processor runs at a time and the others queue
+    /// in order of arrival: thirty-two rankings sharing two processors would each take sixteen
+    /// times as long, finish in a random order (a long tail), and leave the short requests
+    /// little processor time (README, Load benchmark).
     async fn read<T: Send + 'static>(&self, work: impl FnOnce(&Engine) -> T + Send + 'static) -> T {
         let engine = self.engine.clone();
-        off_the_workers(move || work(&engine.read().expect("index lock"))).await
+        self.readers
+            .run(move || work(&engine.read().expect("index lock")))
+            .await
     }
 
     pub async fn rank_capabilities(&self, scenario: ScenarioDoc, limit: usize) -> Vec<Ranked> {
@@ -306,16 +314,35 @@ impl LiveIndex {
             .await
     }
 
-    pub async fn search_scenarios(&self, query: &str, limit: usize) -> Vec<(String, f32)> {
+    /// Free text over the scenarios; with `industries` (a list's industry filter, clusters
+    /// expanded), only the hits in one of them.
+    pub async fn search_scenarios(
+        &self,
+        query: &str,
+        limit: usize,
+        industries: Option<Vec<String>>,
+    ) -> Vec<(String, f32)> {
         let query = query.to_owned();
-        self.read(move |engine| engine.search_scenarios(&query, limit))
-            .await
+        self.read(move |engine| match industries {
+            Some(codes) => engine.search_scenarios_in(&query, limit, &codes),
+            None => engine.search_scenarios(&query, limit),
+        })
+        .await
     }
 
-    pub async fn search_capabilities(&self, query: &str, limit: usize) -> Vec<(String, f32)> {
+    /// Free text over the capabilities, as [`LiveIndex::search_scenarios`].
+    pub async fn search_capabilities(
+        &self,
+        query: &str,
+        limit: usize,
+        industries: Option<Vec<String>>,
+    ) -> Vec<(String, f32)> {
         let query = query.to_owned();
-        self.read(move |engine| engine.search_capabilities(&query, limit))
-            .await
+        self.read(move |engine| match industries {
+            Some(codes) => engine.search_capabilities_in(&query, limit, &codes),
+            None => engine.search_capabilities(&query, limit),
+        })
+        .await
     }
 
     /// How many scenarios and capabilities the index holds.
@@ -331,5 +358,97 @@ async fn off_the_workers<T: Send + 'static>(work: impl FnOnce() -> T + Send + 's
     match tokio::task::spawn_blocking(work).await {
         Ok(value) => value,
         Err(e) => std::panic::resume_unwind(e.into_panic()),
+    }
+}
+
+/// CPU-bound work on the blocking pool, at most `n` at a time; the rest wait in order of arrival.
+#[derive(Debug)]
+struct Turns(Arc<tokio::sync::Semaphore>);
+
+impl Turns {
+    fn new(n: usize) -> Turns {
+        Turns(Arc::new(tokio::sync::Semaphore::new(n.max(1))))
+    }
+
+    async fn run<T: Send + 'static>(&self, work: impl FnOnce() -> T + Send + 'static) -> T {
+        // The turn is held until the work ends, even when its request is abandoned meanwhile.
+        let turn = (self.0.clone().acquire_owned().await).expect("turns are never closed");
+        off_the_workers(move || {
+            let value = work();
+            drop(turn);
+            value
+        })
+        .await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    use super::*;
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn no_more_work_runs_at_once_than_there_are_turns() {
+        let turns = Arc::new(Turns::new(2));
+        let running = Arc::new(AtomicUsize::new(0));
+        let most = Arc::new(AtomicUsize::new(0));
+        let tasks: Vec<_> = (0..12)
+            .map(|i| {
+                let (turns, running, most) = (turns.clone(), running.clone(), most.clone());
+                tokio::spawn(async move {
+                    turns
+                        .run(move || {
+                            let now = running.fetch_add(1, Ordering::SeqCst) + 1;
+                            most.fetch_max(now, Ordering::SeqCst);
+                            // Long enough for the others to pile up at the gate.
+                            std::thread::sleep(std::time::Duration::from_millis(5));
+                            running.fetch_sub(1, Ordering::SeqCst);
+                            i
+                        })
+                        .await
+                })
+            })
+            .collect();
+        let mut done = Vec::new();
+        for task in tasks {
+            done.push(task.await.expect("the work ran"));
+        }
+        assert_eq!(
+            done,
+            (0..12).collect::<Vec<_>>(),
+            "every work gave its value"
+        );
+        assert!(
+            most.load(Ordering::SeqCst) <= 2,
+            "never more than two at once"
+        );
+        assert_eq!(running.load(Ordering::SeqCst), 0);
+    }
+
+    #[tokio::test]
+    async fn an_abandoned_wait_gives_its_turn_back() {
+        let turns = Turns::new(1);
+        let (tx, rx) = std::sync::mpsc::channel::<()>();
+        // One work holds the only turn until told to finish.
+        let holder = turns.run(move || rx.recv().ok());
+        tokio::pin!(holder);
+        assert!(
+            tokio::time::timeout(std::time::Duration::from_millis(20), &mut holder)
+                .await
+                .is_err(),
+            "the first work holds the turn"
+        );
+        // A second caller gives up waiting.
+        let waiting = turns.run(|| ());
+        assert!(
+            tokio::time::timeout(std::time::Duration::from_millis(20), waiting)
+                .await
+                .is_err()
+        );
+        tx.send(()).expect("the holder listens");
+        assert_eq!(holder.await, Some(()));
+        // The turn is free again: a third caller runs.
+        assert_eq!(turns.run(|| 7).await, 7);
     }
 }

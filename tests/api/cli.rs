@@ -76,6 +76,35 @@ fn migrate_and_create_admin_on_the_embedded_database() {
     }
 }
 
+/// A seeded database is ready to read: the write-ahead log the bulk load filled is folded into
+/// the file (a load benchmark reads only, so nothing else would fold it).
+#[test]
+fn seeding_leaves_no_write_ahead_log_behind() {
+    for args in [
+        &["seed", "--demo"][..],
+        &[
+            "seed",
+            "--synthetic",
+            "--scenarios",
+            "40",
+            "--capabilities",
+            "40",
+        ],
+    ] {
+        let dir = tempfile::tempdir().unwrap();
+        let data = dir.path().join("data");
+        let seeded = twolists(&data).args(args).output().unwrap();
+        assert!(seeded.status.success(), "{args:?}: {seeded:?}");
+        let database = std::fs::metadata(data.join("twolists.db")).unwrap().len();
+        assert!(
+            database > 100_000,
+            "{args:?}: the data is in the file ({database} bytes)"
+        );
+        let log = std::fs::metadata(data.join("twolists.db-wal")).map_or(0, |m| m.len());
+        assert_eq!(log, 0, "{args:?}: the write-ahead log holds {log} bytes");
+    }
+}
+
 /// Under the usual umask the data folder was 0755 and the database, its journal files and the
 /// outbox 0644: a local user read a reset link. Everything is private after start, and an
 /// existing folder is tightened with a log line.

@@ -348,6 +348,54 @@ db_test!(free_text_search_orders_the_lists_by_relevance, |app| {
         .map(|e| e["node"]["title"].as_str().unwrap())
         .collect();
     assert_eq!(titles, ["矿用防爆巡检机器人系统"]);
+    // By relevance too: only the hits in the filter's industries, a cluster standing for its
+    // sub-industries, on both lists.
+    let narrowed = |doc: &'static str, codes: Value| {
+        app.gql(
+            doc,
+            json!({ "filter": { "query": "巡检 光伏", "industryCodes": codes }, "orderBy": "RELEVANCE" }),
+        )
+    };
+    let node_ids = |response: &Value, list: &str| -> Vec<Value> {
+        assert!(response.get("errors").is_none(), "{response}");
+        response["data"][list]["edges"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["node"]["id"].clone())
+            .collect()
+    };
+    let both = search(OPP, "巡检 光伏").await;
+    assert_eq!(both["data"]["opportunityList"]["totalCount"], 2, "{both}");
+    let solar_only = narrowed(OPP, json!(["XN01"])).await;
+    assert_eq!(
+        node_ids(&solar_only, "opportunityList"),
+        [solar_scenario["id"].clone()]
+    );
+    assert_eq!(solar_only["data"]["opportunityList"]["totalCount"], 1);
+    let mine_only = narrowed(OPP, json!(["MT"])).await;
+    assert_eq!(
+        node_ids(&mine_only, "opportunityList"),
+        [w.scenario["id"].clone()]
+    );
+    assert!(node_ids(&narrowed(OPP, json!(["WL04"])).await, "opportunityList").is_empty());
+    let cap_titles = |response: &Value| -> Vec<String> {
+        node_ids(response, "capabilityList");
+        response["data"]["capabilityList"]["edges"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["node"]["title"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    let solar_title = solar()["title"].as_str().unwrap().to_owned();
+    assert!(cap_titles(&search(CAP, "巡检 光伏").await).contains(&solar_title));
+    let mining_caps = cap_titles(&narrowed(CAP, json!(["MT"])).await);
+    assert!(
+        mining_caps.contains(&"矿用防爆巡检机器人系统".to_owned()),
+        "{mining_caps:?}"
+    );
+    assert!(!mining_caps.contains(&solar_title), "{mining_caps:?}");
 
     // Pages of a relevance order follow the engine's order, a page at a time.
     const PAGED: &str = "query($after: String) { capabilityList(first: 1, after: $after, filter: { query: \"机器人\" }, orderBy: RELEVANCE) { totalCount pageInfo { hasNextPage endCursor } edges { node { id } } } }";
