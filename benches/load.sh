@@ -76,7 +76,12 @@ for backend in $BACKENDS; do
   fi
   echo "== $backend: seeding $SCENARIOS scenarios and $CAPABILITIES capabilities" >&2
   "$bin" seed --synthetic --scenarios "$SCENARIOS" --capabilities "$CAPABILITIES" "${args[@]}" >&2
-  # The bulk load's pages go to disk now, not while the first documents are measured.
+  # The bulk load settles now, not while the first documents are measured: PostgreSQL vacuums
+  # the new tables (autovacuum would, a minute later) and writes its dirty buffers out, and the
+  # kernel writes the SQLite file.
+  if [ "$backend" = postgres ]; then
+    psql -h 127.0.0.1 -U postgres -q -d "$database" -c "VACUUM" -c "CHECKPOINT"
+  fi
   sync
   RUST_LOG=warn "$bin" serve "${args[@]}" --addr "$ADDR" --explorer false >"$work/$backend.log" 2>&1 &
   server=$!
