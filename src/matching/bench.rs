@@ -226,7 +226,7 @@ pub fn run(
         let scenario = &scens[(q * 7919) % scens.len().max(1)];
         let text = scenario.tags.join(" ");
         let started = Instant::now();
-        engine.search_capabilities(&text, 1000);
+        engine.search_capabilities(&text, 1000, None);
         searches.push(started.elapsed());
     }
     searches.sort();
@@ -234,7 +234,7 @@ pub fn run(
     let mut unseen = Vec::with_capacity(queries);
     for _ in 0..queries {
         let started = Instant::now();
-        engine.search_capabilities("海洋渔业", 1000);
+        engine.search_capabilities("海洋渔业", 1000, None);
         unseen.push(started.elapsed());
     }
     unseen.sort();

@@ -1011,40 +1011,29 @@ impl Engine {
             .collect()
     }
 
-    /// Free-text search over capabilities: ids with their BM25 score, best first.
-    pub fn search_capabilities(&self, query: &str, limit: usize) -> Vec<(String, f32)> {
-        self.search(&self.capabilities, query, limit, None, |m| m.id.clone())
-    }
-
-    /// [`Engine::search_capabilities`], keeping of its hits those in one of the industries
-    /// `codes` (a list's industry filter, clusters already expanded): the same hits as the
-    /// search followed by that filter, so that a list need not check the others against it.
-    pub fn search_capabilities_in(
+    /// Free-text search over capabilities: ids with their BM25 score, best first. With
+    /// `industries` (a list's industry filter, clusters already expanded), only the hits in one
+    /// of them: the same hits as the search followed by that filter, so that a list need not
+    /// check the others against it.
+    pub fn search_capabilities(
         &self,
         query: &str,
         limit: usize,
-        codes: &[String],
+        industries: Option<&[String]>,
     ) -> Vec<(String, f32)> {
-        let keep = self.capabilities.in_industries(codes);
-        self.search(&self.capabilities, query, limit, Some(&keep), |m| {
+        self.search(&self.capabilities, query, limit, industries, |m| {
             m.id.clone()
         })
     }
 
-    /// Free-text search over scenarios.
-    pub fn search_scenarios(&self, query: &str, limit: usize) -> Vec<(String, f32)> {
-        self.search(&self.scenarios, query, limit, None, |m| m.id.clone())
-    }
-
-    /// [`Engine::search_capabilities_in`] over scenarios.
-    pub fn search_scenarios_in(
+    /// Free-text search over scenarios, as [`Engine::search_capabilities`].
+    pub fn search_scenarios(
         &self,
         query: &str,
         limit: usize,
-        codes: &[String],
+        industries: Option<&[String]>,
     ) -> Vec<(String, f32)> {
-        let keep = self.scenarios.in_industries(codes);
-        self.search(&self.scenarios, query, limit, Some(&keep), |m| m.id.clone())
+        self.search(&self.scenarios, query, limit, industries, |m| m.id.clone())
     }
 
     /// The index's terms nearest in meaning to the words of a short query (cosine of the word
@@ -1100,7 +1089,7 @@ impl Engine {
         collection: &Collection<M>,
         text: &str,
         limit: usize,
-        keep: Option<&[bool]>,
+        industries: Option<&[String]>,
         id: impl Fn(&M) -> String,
     ) -> Vec<(String, f32)> {
         let mut terms: HashMap<String, f32> = HashMap::new();
@@ -1158,8 +1147,9 @@ impl Engine {
             near.truncate(limit - hits.len());
             hits.extend(near.into_iter().map(|(slot, cosine)| (slot, cosine - 1.0)));
         }
+        let keep = industries.map(|codes| collection.in_industries(codes));
         hits.into_iter()
-            .filter(|&(slot, _)| keep.is_none_or(|keep| keep[slot as usize]))
+            .filter(|&(slot, _)| keep.as_ref().is_none_or(|keep| keep[slot as usize]))
             .filter_map(|(slot, score)| Some((id(collection.get(slot)?), score)))
             .collect()
     }

@@ -126,8 +126,8 @@ pub fn evaluate_with(set: &SearchSet, engine: &Engine) -> SearchMetrics {
     };
     for q in &set.queries {
         let hits: Vec<String> = match q.list {
-            SearchList::Opportunities => engine.search_scenarios(&q.query, 1000),
-            SearchList::Capabilities => engine.search_capabilities(&q.query, 1000),
+            SearchList::Opportunities => engine.search_scenarios(&q.query, 1000, None),
+            SearchList::Capabilities => engine.search_capabilities(&q.query, 1000, None),
         }
         .into_iter()
         .map(|(id, _)| id)
@@ -172,8 +172,8 @@ pub fn hits<'a>(
         .iter()
         .map(|query| {
             let found = match query.list {
-                SearchList::Opportunities => engine.search_scenarios(&query.query, limit),
-                SearchList::Capabilities => engine.search_capabilities(&query.query, limit),
+                SearchList::Opportunities => engine.search_scenarios(&query.query, limit, None),
+                SearchList::Capabilities => engine.search_capabilities(&query.query, limit, None),
             };
             let hits = found
                 .into_iter()

@@ -233,7 +233,7 @@ fn the_thesaurus_finds_a_need_said_in_other_words() {
     );
     assert_eq!(text.detail, "内容相近：密集库");
     // The same thesaurus serves free text.
-    let hits = e.search_capabilities("立体库", 10);
+    let hits = e.search_capabilities("立体库", 10, None);
     let hit_ids: Vec<&str> = hits.iter().map(|(id, _)| id.as_str()).collect();
     assert_eq!(hit_ids, ["LITERAL", "DENSE"]);
 }
@@ -298,18 +298,18 @@ fn free_text_search_finds_chinese_phrases() {
         capability("C1", "矿用防爆巡检机器人", &["MT04"]),
         capability("C2", "光伏电站清洗机器人", &["XN01"]),
     ]);
-    let hits = e.search_capabilities("防爆巡检", 10);
+    let hits = e.search_capabilities("防爆巡检", 10, None);
     assert_eq!(hits[0].0, "C1");
     assert!(hits.iter().all(|(id, _)| id != "C2"));
-    assert_eq!(e.search_capabilities("机器人", 10).len(), 2);
-    assert!(e.search_capabilities("醇氢重卡", 10).is_empty());
+    assert_eq!(e.search_capabilities("机器人", 10, None).len(), 2);
+    assert!(e.search_capabilities("醇氢重卡", 10, None).is_empty());
 }
 
 #[test]
 fn an_empty_engine_ranks_nothing() {
     let e = Engine::new(world());
     assert!(e.rank_capabilities(&scenario(), 10).is_empty());
-    assert!(e.search_scenarios("巡检", 10).is_empty());
+    assert!(e.search_scenarios("巡检", 10, None).is_empty());
 }
 
 #[test]
@@ -503,7 +503,7 @@ fn free_text_cuts_hits_that_share_only_a_generic_word() {
     for c in &caps {
         e.upsert_capability(c);
     }
-    let hits = e.search_capabilities("智能 巡检", 50);
+    let hits = e.search_capabilities("智能 巡检", 50, None);
     assert_eq!(hits[0].0, "INSPECT");
     // 矿用防爆巡检机器人 shares 巡检; the others share only 智能, found in every item.
     let ids: Vec<&str> = hits.iter().map(|(id, _)| id.as_str()).collect();
@@ -515,7 +515,7 @@ fn free_text_cuts_hits_that_share_only_a_generic_word() {
         ..Weights::default()
     });
     assert_eq!(
-        e.search_capabilities("智能 巡检", 50).len(),
+        e.search_capabilities("智能 巡检", 50, None).len(),
         caps.len(),
         "without the floor, every item that shares a word is a hit"
     );
@@ -527,14 +527,14 @@ fn free_text_finds_by_meaning_after_the_literal_hits() {
     caps.push(capability("LITERAL", "乡村旅游民宿预订平台", &["MT04"]));
     caps.push(capability("NEAR", "景区游客导览与门票预约", &["MT04"]));
     let mut e = engine(&caps);
-    let hits = e.search_capabilities("旅游", 20);
+    let hits = e.search_capabilities("旅游", 20, None);
     let ids: Vec<&str> = hits.iter().map(|(id, _)| id.as_str()).collect();
     assert_eq!(ids, ["LITERAL", "NEAR"], "{hits:?}");
     assert!(hits[0].1 > 0.0 && hits[1].1 <= 0.0, "{hits:?}");
 
     e.set_vectors(None);
     let literal: Vec<String> = e
-        .search_capabilities("旅游", 20)
+        .search_capabilities("旅游", 20, None)
         .into_iter()
         .map(|(id, _)| id)
         .collect();
@@ -576,7 +576,7 @@ fn free_text_also_looks_for_words_near_in_meaning() {
         related: 0.0,
         ..Weights::default()
     });
-    let hits = e.search_capabilities("景区", 20);
+    let hits = e.search_capabilities("景区", 20, None);
     assert_eq!(
         hits.first().map(|h| h.0.as_str()),
         Some("SIGHTS"),
@@ -593,7 +593,7 @@ fn free_text_also_looks_for_words_near_in_meaning() {
         semantic: 0.0,
         ..Weights::default()
     });
-    assert!(e.search_capabilities("景区", 20).is_empty());
+    assert!(e.search_capabilities("景区", 20, None).is_empty());
 }
 
 #[test]
@@ -650,7 +650,7 @@ fn free_text_counts_the_parts_of_a_part_once() {
         capability("C1", "政务大厅服务机器人", &[]),
         capability("C2", "光伏电站巡检服务", &[]),
     ]);
-    let hits = e.search_capabilities("巡检机器人", 10);
+    let hits = e.search_capabilities("巡检机器人", 10, None);
     let score = |id: &str| hits.iter().find(|h| h.0 == id).map(|h| h.1).unwrap();
     // Each shares one part of 巡检机器人 with the query; 机器, the part of 机器人, does not make
     // the robot weigh twice (it did: 1.0 against 0.5).
@@ -665,7 +665,7 @@ fn free_text_does_not_hit_on_a_generic_part_of_a_longer_word() {
         capability("C2", "矿山安全生产监测", &[]),
     ]);
     let ids = |q: &str| -> Vec<String> {
-        e.search_capabilities(q, 10)
+        e.search_capabilities(q, 10, None)
             .into_iter()
             .map(|(id, _)| id)
             .collect()
@@ -688,10 +688,10 @@ fn free_text_within_industries_keeps_exactly_the_hits_in_them() {
     let mut e = engine(&caps);
     // An item that changed industry is found under its new one only.
     e.upsert_capability(&capability("COKE", "焦炉巡检机器人", &["XN01"]));
-    let all = e.search_capabilities("巡检机器人", 10);
+    let all = e.search_capabilities("巡检机器人", 10, None);
     assert_eq!(all.len(), 4, "{all:?}");
     let mt = ["MT".to_owned(), "MT01".into(), "MT04".into()];
-    let within = e.search_capabilities_in("巡检机器人", 10, &mt);
+    let within = e.search_capabilities("巡检机器人", 10, Some(&mt));
     let expected: Vec<(String, f32)> = all
         .iter()
         .filter(|(id, _)| ["MINE", "BOTH"].contains(&id.as_str()))
@@ -702,8 +702,11 @@ fn free_text_within_industries_keeps_exactly_the_hits_in_them() {
         "the same hits, scores and order, of MT only"
     );
     assert!(
-        e.search_capabilities_in("巡检机器人", 10, &["ZZ".to_owned()])
+        e.search_capabilities("巡检机器人", 10, Some(&["ZZ".to_owned()]))
             .is_empty()
     );
-    assert!(e.search_capabilities_in("巡检机器人", 10, &[]).is_empty());
+    assert!(
+        e.search_capabilities("巡检机器人", 10, Some(&[]))
+            .is_empty()
+    );
 }

@@ -323,11 +323,8 @@ impl LiveIndex {
         industries: Option<Vec<String>>,
     ) -> Vec<(String, f32)> {
         let query = query.to_owned();
-        self.read(move |engine| match industries {
-            Some(codes) => engine.search_scenarios_in(&query, limit, &codes),
-            None => engine.search_scenarios(&query, limit),
-        })
-        .await
+        self.read(move |engine| engine.search_scenarios(&query, limit, industries.as_deref()))
+            .await
     }
 
     /// Free text over the capabilities, as [`LiveIndex::search_scenarios`].
@@ -338,11 +335,8 @@ impl LiveIndex {
         industries: Option<Vec<String>>,
     ) -> Vec<(String, f32)> {
         let query = query.to_owned();
-        self.read(move |engine| match industries {
-            Some(codes) => engine.search_capabilities_in(&query, limit, &codes),
-            None => engine.search_capabilities(&query, limit),
-        })
-        .await
+        self.read(move |engine| engine.search_capabilities(&query, limit, industries.as_deref()))
+            .await
     }
 
     /// How many scenarios and capabilities the index holds.
@@ -427,7 +421,7 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn an_abandoned_wait_gives_its_turn_back() {
+    async fn a_caller_that_stops_waiting_holds_up_no_one() {
         let turns = Turns::new(1);
         let (tx, rx) = std::sync::mpsc::channel::<()>();
         // One work holds the only turn until told to finish.

@@ -15,15 +15,6 @@ query($filter: CapabilityFilter, $orderBy: CapabilityOrderBy, $first: Int, $afte
 }"#;
 const CAPABILITY: &str = CAPABILITY_CONTACT;
 
-fn titles(response: &Value) -> Vec<String> {
-    response["data"]["capabilityList"]["edges"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| e["node"]["title"].as_str().unwrap().to_owned())
-        .collect()
-}
-
 db_test!(a_capability_goes_from_draft_to_featured, |app| {
     let enterprise = app.enterprise_user().await;
     let admin = app.admin().await;

@@ -728,3 +728,13 @@ pub const POST_MESSAGE: &str = "mutation($input: PostMatchMessageInput!) { postM
 pub const SCENARIO_CONTACT: &str = "query($id: ID, $code: String) { scenario(id: $id, code: $code) { id status contact { name } } }";
 /// A capability's status and contact, by id or code.
 pub const CAPABILITY_CONTACT: &str = "query($id: ID, $code: String) { capability(id: $id, code: $code) { id status contact { name } } }";
+
+/// The titles of a `capabilityList` answer's nodes, in order.
+pub fn titles(response: &Value) -> Vec<String> {
+    response["data"]["capabilityList"]["edges"]
+        .as_array()
+        .unwrap_or_else(|| panic!("{response}"))
+        .iter()
+        .map(|e| e["node"]["title"].as_str().unwrap().to_owned())
+        .collect()
+}
