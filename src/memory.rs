@@ -1,24 +1,79 @@
-//! Memory the process freed but the allocator still holds. Building the matching index and the
-//! tokenizer allocates and frees tens of megabytes; glibc's allocator keeps freed pages for reuse,
-//! so without a trim an idle service would stay at its start-up peak.
+//! The allocator and the memory it keeps. The service allocates through mimalloc (the global
+//! allocator, set in `main.rs`); the C libraries inside it (SQLite) through glibc's `malloc`.
+//! Building the matching index and the tokenizer allocates and frees tens of megabytes; an
+//! allocator keeps freed pages for reuse, so without giving them back an idle service would stay
+//! at its start-up peak.
 
-/// Fixes glibc's thresholds, which otherwise grow after the first large block is freed: a block
-/// of 1 MiB or more (argon2's 19 MiB, say) is mapped for itself and unmapped when freed, and the
-/// end of a heap is given back once 4 MiB of it are free. Called once, before any thread starts.
+use std::ffi::c_long;
+use std::sync::OnceLock;
+
+use libmimalloc_sys::{mi_collect, mi_option_get, mi_option_set, mi_option_t};
+
+/// `mi_option_arena_eager_commit` in mimalloc 3's `mimalloc.h` (the crate names only some options).
+/// Left at its default, arenas are committed at once on Linux and purged pages only marked
+/// reusable: they stay resident until the kernel needs them.
+const ARENA_EAGER_COMMIT: mi_option_t = 4;
+/// `mi_option_purge_delay`: how many milliseconds freed memory waits before it is given back
+/// (1,000 by default).
+const PURGE_DELAY: mi_option_t = 15;
+
+/// The purge delay to serve with, once start-up is over.
+static SERVING_PURGE_DELAY: OnceLock<c_long> = OnceLock::new();
+
+/// Called once, before the first allocation (`main.rs`). Memory is committed as it is used and, while the
+/// service loads, given back as soon as it is freed; [`start_serving`] restores the delay
+/// (mimalloc's default, or `MIMALLOC_PURGE_DELAY`), for purging at once costs a list
+/// request a tenth of its throughput.
 pub fn configure_allocator() {
-    #[cfg(all(target_os = "linux", target_env = "gnu"))]
-    // SAFETY: mallopt only changes the allocator's parameters; nothing else runs yet.
+    // SAFETY: reading and setting options touches only mimalloc's option table.
     unsafe {
-        libc::mallopt(libc::M_MMAP_THRESHOLD, 1 << 20);
-        libc::mallopt(libc::M_TRIM_THRESHOLD, 4 << 20);
+        mi_option_set(ARENA_EAGER_COMMIT, 0);
+        SERVING_PURGE_DELAY.get_or_init(|| mi_option_get(PURGE_DELAY));
+        mi_option_set(PURGE_DELAY, 0);
     }
 }
 
-/// Hands the allocator's free pages back to the system (glibc's `malloc_trim`); nothing elsewhere.
+/// Ends the start-up's immediate purging, once everything is loaded and requests come next.
+/// Called on the thread that loaded (the runtime's `block_on`): each thread's free pages are its
+/// own to give back.
+pub fn start_serving() {
+    release_free_pages();
+    if let Some(&delay) = SERVING_PURGE_DELAY.get() {
+        // SAFETY: the option is a plain value in mimalloc's option table.
+        unsafe { mi_option_set(PURGE_DELAY, delay) };
+    }
+}
+
+/// Hands the free pages of both allocators back to the system. Called after each build of the
+/// matching index.
 pub fn release_free_pages() {
+    // SAFETY: mi_collect returns only mimalloc's own free memory.
+    unsafe { mi_collect(true) };
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
-    // SAFETY: malloc_trim only inspects and shrinks the allocator's own free lists.
+    // SAFETY: malloc_trim only inspects and shrinks glibc's own free lists.
     unsafe {
         libc::malloc_trim(0);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The option numbers are mimalloc's: each reads its documented default.
+    #[test]
+    fn the_options_are_the_ones_meant() {
+        // SAFETY: reading options only.
+        let (eager, delay) = unsafe {
+            (
+                mi_option_get(ARENA_EAGER_COMMIT),
+                mi_option_get(PURGE_DELAY),
+            )
+        };
+        assert_eq!(
+            eager, 2,
+            "arena_eager_commit: 2 = on overcommitting systems"
+        );
+        assert_eq!(delay, 1000, "purge_delay: 1,000 ms");
     }
 }

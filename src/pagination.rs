@@ -29,6 +29,9 @@ pub struct PageRequest {
     /// Whether the total is wanted: a document that does not select `totalCount` spares the
     /// lists that honour this their count query.
     pub count: bool,
+    /// Whether the document reads the items' long texts (`description`): the item lists leave
+    /// them out of their query otherwise, for they are most of a row's bytes.
+    pub long_texts: bool,
 }
 
 impl PageRequest {
@@ -56,18 +59,27 @@ impl PageRequest {
             offset,
             limit,
             count: true,
+            long_texts: true,
         })
     }
 
     /// [`PageRequest::new`] for the connection field being resolved: it counts only when the
-    /// document selects `totalCount`.
+    /// document selects `totalCount`, and reads long texts only when it selects a node's
+    /// `description` (through `nodes` or `edges { node }`, under any alias or fragment).
     pub fn of_field(
         ctx: &async_graphql::Context<'_>,
         first: Option<i32>,
         after: Option<&str>,
     ) -> AppResult<PageRequest> {
         let mut page = PageRequest::new(first, after)?;
-        page.count = ctx.look_ahead().field("totalCount").exists();
+        let ahead = ctx.look_ahead();
+        page.count = ahead.field("totalCount").exists();
+        page.long_texts = ahead.field("nodes").field("description").exists()
+            || ahead
+                .field("edges")
+                .field("node")
+                .field("description")
+                .exists();
         Ok(page)
     }
 
@@ -77,6 +89,7 @@ impl PageRequest {
             offset: 0,
             limit: n as i64,
             count: true,
+            long_texts: true,
         }
     }
 
@@ -176,6 +189,7 @@ mod tests {
                 offset: 42,
                 limit: 10,
                 count: true,
+                long_texts: true,
             }
         );
         assert_eq!(page.sql_suffix(), " LIMIT 11 OFFSET 42");

@@ -20,6 +20,8 @@ use fixtures::{act, create_scenario, review, scenario_input};
 use util::{Backend, TestApp, TestUser};
 
 static STATEMENTS: AtomicUsize = AtomicUsize::new(0);
+/// The text of every statement counted, in order.
+static TEXTS: std::sync::Mutex<Vec<String>> = std::sync::Mutex::new(Vec::new());
 
 struct CountStatements;
 
@@ -57,6 +59,7 @@ impl<S: tracing::Subscriber> tracing_subscriber::Layer<S> for CountStatements {
             return;
         }
         STATEMENTS.fetch_add(1, Ordering::SeqCst);
+        TEXTS.lock().unwrap().push(text.to_owned());
         if std::env::var_os("SHOW_SQL").is_some() {
             eprintln!("SQL {text}");
         }
@@ -82,6 +85,44 @@ query($code: String!) {
     timeline { action actor { displayName organization { name } } }
   }
 }"#;
+
+/// A page with the long texts, through an alias and through a fragment (the item lists read a
+/// description only when the document selects it).
+const DESCRIBED: [&str; 3] = [
+    "query($first: Int) { opportunityList(first: $first) { edges { node { text: description } } } }",
+    "query($first: Int) { opportunityList(first: $first) { edges { node { ...Long } } } }
+     fragment Long on Scenario { text: description }",
+    "query($first: Int) { opportunityList(first: $first) { nodes { ... on Scenario { text: description } } } }",
+];
+const UNDESCRIBED: &str =
+    "query($first: Int) { opportunityList(first: $first) { edges { node { text: title } } } }";
+
+/// The `text` of each item of a page of `first` read with `doc`, and the statements it cost.
+async fn texts_and_statements(
+    app: &TestApp,
+    viewer: &TestUser,
+    doc: &str,
+    first: i32,
+) -> (Vec<String>, Vec<String>) {
+    let before = TEXTS.lock().unwrap().len();
+    let response = app.gql_as(viewer, doc, json!({ "first": first })).await;
+    assert!(response.get("errors").is_none(), "{response}");
+    let list = &response["data"]["opportunityList"];
+    let items: Vec<String> = match list.get("nodes") {
+        Some(nodes) => nodes.as_array().unwrap().clone(),
+        None => list["edges"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["node"].clone())
+            .collect::<Vec<_>>(),
+    }
+    .iter()
+    .map(|item| item["text"].as_str().expect("a text").to_owned())
+    .collect();
+    assert_eq!(items.len(), first as usize);
+    (items, TEXTS.lock().unwrap()[before..].to_vec())
+}
 
 /// The statements one scenario by code costs, read by `viewer`.
 async fn statements_for_one(app: &TestApp, viewer: &TestUser, code: &str) -> usize {
@@ -147,6 +188,25 @@ async fn check(backend: Backend) {
         6,
         "statements for one page without its total"
     );
+    // The description: read with the page when selected (no second query), left out otherwise.
+    let description = scenario_input()["description"].as_str().unwrap().to_owned();
+    let title = scenario_input()["title"].as_str().unwrap().to_owned();
+    for doc in DESCRIBED {
+        let (texts, statements) = texts_and_statements(reader, &admin, doc, 20).await;
+        assert_eq!(texts, vec![description.clone(); 20], "{doc}");
+        // the viewer's standing + the page
+        assert_eq!(statements.len(), 2, "{doc}: {statements:#?}");
+        assert!(statements[1].contains("description"), "{}", statements[1]);
+    }
+    let (texts, statements) = texts_and_statements(reader, &admin, UNDESCRIBED, 20).await;
+    assert_eq!(texts, vec![title; 20]);
+    assert_eq!(statements.len(), 2, "{statements:#?}");
+    assert!(
+        statements[1].contains("FROM scenarios"),
+        "{}",
+        statements[1]
+    );
+    assert!(!statements[1].contains("description"), "{}", statements[1]);
     // the viewer's standing + the scenario + its unit and its timeline (together) + the actors
     // + the organizations of those not in the unit (the admin's; the unit's is loaded already)
     assert_eq!(

@@ -13,7 +13,7 @@ impl CapabilityRow {
             id: self.id.clone(),
             title: self.title.clone(),
             summary: self.summary.clone(),
-            description: self.description.clone(),
+            description: self.description.whole().to_owned(),
             tags: self.tags(),
             industries: self.industry_codes(),
             region: home_region.to_owned(),

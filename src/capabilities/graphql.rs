@@ -6,6 +6,7 @@ use std::sync::Arc;
 use async_graphql::{Context, ID, InputObject, Object, SimpleObject};
 use chrono::{DateTime, Utc};
 
+use super::loader::CapabilityLoader;
 use super::machine::{CapabilityAction, CapabilityStatus};
 use super::model::{CapabilityFields, CapabilityFilter, CapabilityOrderBy};
 use super::service;
@@ -41,8 +42,15 @@ impl Capability {
     async fn summary(&self) -> &str {
         &self.0.summary
     }
-    async fn description(&self) -> &str {
-        &self.0.description
+    async fn description(&self, ctx: &Context<'_>) -> AppResult<String> {
+        if let Some(text) = self.0.description.read() {
+            return Ok(text.to_owned());
+        }
+        // Read by a list that did not expect the field: the page's items load in one query.
+        let row = loaders::load_one::<CapabilityLoader>(ctx, &self.0.id)
+            .await?
+            .ok_or(AppError::NotFound)?;
+        Ok(row.description.whole().to_owned())
     }
     async fn industry_codes(&self) -> Vec<String> {
         self.0.industry_codes()

@@ -368,7 +368,10 @@ fn validate_content(
     };
     let title = pick(fields.title, |b| &b.title);
     let summary = pick(fields.summary, |b| &b.summary);
-    let description = pick(fields.description, |b| &b.description);
+    let description = fields
+        .description
+        .or_else(|| base.map(|b| b.description.whole().to_owned()))
+        .unwrap_or_default();
     v.text(&["title"], "能力名称", &title, 60);
     v.text(&["summary"], "能力简介", &summary, 200);
     v.text(&["description"], "能力描述", &description, 5000);

@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 use super::machine::{CapabilityStatus, Step};
 use crate::db::{self, Backend, Db, Sql, Tx};
 use crate::events::{self, NewEvent};
-use crate::items::{self, Contact};
+use crate::items::{self, Contact, LongText};
 use crate::machine::Rule;
 use crate::pagination::PageRequest;
 
@@ -31,7 +31,9 @@ pub struct CapabilityRow {
     pub created_by: String,
     pub title: String,
     pub summary: String,
-    pub description: String,
+    /// Left unread by a list whose document does not select it.
+    #[sqlx(default, try_from = "String")]
+    pub description: LongText,
     pub industry_codes: String,
     pub tags: String,
     pub maturity: i64,
@@ -51,10 +53,17 @@ pub struct CapabilityRow {
     pub listed_at: Option<String>,
 }
 
-pub const COLUMNS: &str = "id, code, org_id, created_by, title, summary, description, \
-    industry_codes, tags, maturity, price_min, price_max, service_region_codes, cases, \
-    certifications, contact_name, contact_phone, contact_email, status, version, created_at, \
-    updated_at, submitted_at, listed_at";
+/// Every column but the description, which a list reads only when asked.
+macro_rules! short_columns {
+    () => {
+        "id, code, org_id, created_by, title, summary, industry_codes, tags, maturity, \
+        price_min, price_max, service_region_codes, cases, certifications, contact_name, \
+        contact_phone, contact_email, status, version, created_at, updated_at, submitted_at, \
+        listed_at"
+    };
+}
+
+pub const COLUMNS: &str = concat!(short_columns!(), ", description");
 
 impl CapabilityRow {
     pub fn status(&self) -> CapabilityStatus {
@@ -460,7 +469,12 @@ pub async fn list(
         -1
     };
 
-    let mut select = Sql::new(&format!("SELECT {COLUMNS} FROM capabilities"));
+    let columns = if page.long_texts {
+        COLUMNS
+    } else {
+        short_columns!()
+    };
+    let mut select = Sql::new(&format!("SELECT {columns} FROM capabilities"));
     push_where(&mut select, q, db.backend());
     select.push(match order {
         // Public statuses all have a listing time: the plain order, which the public list's

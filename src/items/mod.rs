@@ -5,6 +5,7 @@ mod contacts;
 mod filters;
 pub mod graphql;
 mod rules;
+mod text;
 
 pub use contacts::{CONTACT_SHARING_STATUSES, ContactPartnersLoader};
 pub use filters::{MAX_QUERY_CHARS, MAX_TEXT_HITS, expand_industries, expand_regions, free_text};
@@ -12,6 +13,7 @@ pub use rules::{
     Key, OwnedItem, can_manage, can_read, check_version, invalid_transition, list_statuses,
     owner_of_new, ranked_list, visible_contact,
 };
+pub use text::LongText;
 
 use async_graphql::{InputObject, SimpleObject};
 

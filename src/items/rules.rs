@@ -302,8 +302,8 @@ mod tests {
     async fn a_cursor_past_every_hit_gives_an_empty_page() {
         let page = PageRequest {
             offset: i64::MAX - 1,
-            limit: 20,
             count: false,
+            ..PageRequest::first(20)
         };
         let (rows, total, checked) = rank(page).await;
         assert!(rows.is_empty());
@@ -315,8 +315,8 @@ mod tests {
     async fn a_later_page_checks_further() {
         let page = PageRequest {
             offset: 180,
-            limit: 20,
             count: false,
+            ..PageRequest::first(20)
         };
         let (rows, _, checked) = rank(page).await;
         assert_eq!(rows.first().map(String::as_str), Some("h0360"));

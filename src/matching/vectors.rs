@@ -3,8 +3,11 @@
 //! dimension, the vocabulary, one scale per word and int8 components of unit vectors. The
 //! bundled file is embedded in the binary; a deployment may load its own with `--vectors FILE`.
 
-use foldhash::{HashMap, HashMapExt as _};
 use std::borrow::Cow;
+use std::hash::BuildHasher as _;
+
+use foldhash::fast::FixedState;
+use hashbrown::HashTable;
 use std::sync::{Arc, OnceLock};
 
 const MAGIC: &[u8; 8] = b"TLVEC\0\0\0";
@@ -18,9 +21,13 @@ static BUNDLED: &[u8] = include_bytes!("vectors/words.vec");
 /// Word vectors, read-only once loaded.
 pub struct WordVectors {
     dimension: usize,
-    words: HashMap<Box<str>, u32>,
-    /// Row → word (the first row of each word).
-    vocabulary: Vec<Box<str>>,
+    /// The vocabulary as the file holds it: each word its length in one byte, then its UTF-8.
+    vocabulary: Cow<'static, [u8]>,
+    /// Row → where its word starts in `vocabulary` (at its length byte).
+    starts: Vec<u32>,
+    /// Word → row (the first row of each word), as rows hashed by their words: the words stay
+    /// where the vocabulary holds them, not one allocation each.
+    rows: HashTable<u32>,
     scales: Vec<f32>,
     /// `count × dimension` components, each an `i8` stored as its byte; word `i`'s vector is
     /// `data[i*dim..(i+1)*dim] × scales[i]`. The bundled vectors are read where the binary holds
@@ -31,7 +38,7 @@ pub struct WordVectors {
 impl std::fmt::Debug for WordVectors {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("WordVectors")
-            .field("words", &self.words.len())
+            .field("words", &self.rows.len())
             .field("dimension", &self.dimension)
             .finish()
     }
@@ -83,11 +90,11 @@ impl WordVectors {
         WordVectors::read(bytes, |data| Cow::Owned(data.to_vec()))
     }
 
-    /// Parses `bytes`, keeping the components as `keep` gives them (copied, or borrowed from a
-    /// static).
+    /// Parses `bytes`, keeping the vocabulary and the components as `keep` gives them (copied,
+    /// or borrowed from a static).
     fn read<'b>(
         bytes: &'b [u8],
-        keep: impl FnOnce(&'b [u8]) -> Cow<'static, [u8]>,
+        keep: impl Fn(&'b [u8]) -> Cow<'static, [u8]>,
     ) -> Result<WordVectors, VectorFileError> {
         let mut at = 0;
         if take(bytes, &mut at, MAGIC.len()).ok() != Some(&MAGIC[..]) {
@@ -112,21 +119,42 @@ impl WordVectors {
             return Err(VectorFileError::Malformed("sizes disagree with the length"));
         }
         let vocab = take(bytes, &mut at, vocab_len)?;
-        let mut words = HashMap::with_capacity(count);
-        let mut vocabulary = Vec::with_capacity(count);
+        let mut starts = Vec::with_capacity(count);
         let mut v = 0;
-        for index in 0..count as u32 {
+        for _ in 0..count {
+            starts.push(v as u32);
             let len = *take(vocab, &mut v, 1)?.first().expect("one byte") as usize;
-            let word = std::str::from_utf8(take(vocab, &mut v, len)?)
+            std::str::from_utf8(take(vocab, &mut v, len)?)
                 .map_err(|_| VectorFileError::Malformed("a word is not UTF-8"))?;
-            // The first occurrence (the more frequent) wins.
-            words.entry(word.into()).or_insert(index);
-            vocabulary.push(word.into());
         }
         if v != vocab.len() {
             return Err(VectorFileError::Malformed(
                 "vocabulary longer than its words",
             ));
+        }
+        let mut vectors = WordVectors {
+            dimension,
+            vocabulary: keep(vocab),
+            starts,
+            rows: HashTable::with_capacity(count),
+            scales: Vec::new(),
+            data: Cow::Borrowed(&[]),
+        };
+        for row in 0..count as u32 {
+            let word = vectors.word(row);
+            let hash = hash_word(word);
+            // The first occurrence (the more frequent) wins.
+            if vectors
+                .rows
+                .find(hash, |&r| vectors.word(r) == word)
+                .is_none()
+            {
+                let starts = &vectors.starts;
+                let vocabulary = &vectors.vocabulary;
+                vectors.rows.insert_unique(hash, row, |&r| {
+                    hash_word(word_at(vocabulary, starts[r as usize]))
+                });
+            }
         }
         let scales = take(bytes, &mut at, count * 4)?
             .chunks_exact(4)
@@ -137,14 +165,9 @@ impl WordVectors {
                 "a scale is not a finite positive number",
             ));
         }
-        let data = keep(take(bytes, &mut at, count * dimension)?);
-        Ok(WordVectors {
-            dimension,
-            words,
-            vocabulary,
-            scales,
-            data,
-        })
+        vectors.data = keep(take(bytes, &mut at, count * dimension)?);
+        vectors.scales = scales;
+        Ok(vectors)
     }
 
     pub fn dimension(&self) -> usize {
@@ -161,12 +184,14 @@ impl WordVectors {
 
     /// The word of row `i`.
     pub fn word(&self, i: u32) -> &str {
-        &self.vocabulary[i as usize]
+        word_at(&self.vocabulary, self.starts[i as usize])
     }
 
     /// The row of `word`, if it has a vector.
     pub fn row_of(&self, word: &str) -> Option<u32> {
-        self.words.get(word).copied()
+        self.rows
+            .find(hash_word(word), |&r| self.word(r) == word)
+            .copied()
     }
 
     /// Adds `weight` × the unit vector of `word` to `sum`; whether the word has a vector.
@@ -215,8 +240,23 @@ impl WordVectors {
             Cow::Owned(data) => data.len(),
             Cow::Borrowed(_) => 0,
         };
-        data + self.scales.len() * 4 + self.words.keys().map(|w| 2 * w.len() + 48).sum::<usize>()
+        let vocabulary = match &self.vocabulary {
+            Cow::Owned(vocabulary) => vocabulary.len(),
+            Cow::Borrowed(_) => 0,
+        };
+        data + vocabulary + self.scales.len() * 4 + self.starts.len() * 4 + self.rows.capacity() * 5
     }
+}
+
+/// The word whose length byte is at `start` (checked when the file was read).
+fn word_at(vocabulary: &[u8], start: u32) -> &str {
+    let start = start as usize;
+    let len = usize::from(vocabulary[start]);
+    std::str::from_utf8(&vocabulary[start + 1..start + 1 + len]).expect("checked when read")
+}
+
+fn hash_word(word: &str) -> u64 {
+    FixedState::default().hash_one(word)
 }
 
 /// The cosine of two vectors (0 when either is zero).

@@ -13,7 +13,7 @@ impl ScenarioRow {
             id: self.id.clone(),
             title: self.title.clone(),
             summary: self.summary.clone(),
-            description: self.description.clone(),
+            description: self.description.whole().to_owned(),
             tags: self.tags(),
             industries: self.industry_codes(),
             region: self.region_code.clone(),

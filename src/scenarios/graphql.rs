@@ -6,6 +6,7 @@ use std::sync::Arc;
 use async_graphql::{Context, ID, InputObject, Object, SimpleObject};
 use chrono::{DateTime, NaiveDate, Utc};
 
+use super::loader::ScenarioLoader;
 use super::machine::{ScenarioAction, ScenarioStatus};
 use super::model::{
     CooperationMode, OpportunityFilter, ScenarioCategoryCode, ScenarioFields, ScenarioOrderBy,
@@ -42,8 +43,15 @@ impl Scenario {
     async fn summary(&self) -> &str {
         &self.0.summary
     }
-    async fn description(&self) -> &str {
-        &self.0.description
+    async fn description(&self, ctx: &Context<'_>) -> AppResult<String> {
+        if let Some(text) = self.0.description.read() {
+            return Ok(text.to_owned());
+        }
+        // Read by a list that did not expect the field: the page's items load in one query.
+        let row = loaders::load_one::<ScenarioLoader>(ctx, &self.0.id)
+            .await?
+            .ok_or(AppError::NotFound)?;
+        Ok(row.description.whole().to_owned())
     }
     async fn category(&self) -> Option<ScenarioCategoryCode> {
         ScenarioCategoryCode::parse(&self.0.category)

@@ -459,7 +459,7 @@ fn validate_content(
         .unwrap_or_default();
     let description = fields
         .description
-        .or_else(|| base.map(|b| b.description.clone()))
+        .or_else(|| base.map(|b| b.description.whole().to_owned()))
         .unwrap_or_default();
     v.text(&["title"], "场景名称", &title, 60);
     v.text(&["summary"], "场景简介", &summary, 200);

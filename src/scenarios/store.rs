@@ -5,7 +5,7 @@ use chrono::NaiveDate;
 use super::machine::{ScenarioStatus, Step};
 use crate::db::{self, Backend, Db, Sql, Tx};
 use crate::events::{self, NewEvent};
-use crate::items::{self, Contact};
+use crate::items::{self, Contact, LongText};
 use crate::machine::Rule;
 use crate::pagination::PageRequest;
 
@@ -20,7 +20,9 @@ pub struct ScenarioRow {
     pub created_by: String,
     pub title: String,
     pub summary: String,
-    pub description: String,
+    /// Left unread by a list whose document does not select it.
+    #[sqlx(default, try_from = "String")]
+    pub description: LongText,
     pub category: String,
     pub industry_codes: String,
     pub tags: String,
@@ -50,12 +52,19 @@ pub struct ScenarioRow {
     pub outcome_org_id: Option<String>,
 }
 
-pub const COLUMNS: &str = "id, code, org_id, created_by, title, summary, description, category, \
-    industry_codes, tags, region_code, budget_min, budget_max, cooperation_modes, \
-    maturity_required, deadline, contact_name, contact_phone, contact_email, status, version, \
-    created_at, updated_at, submitted_at, published_at, outcome_summary, outcome_investment, \
-    completed_on, outcome_recorded_at, outcome_capability_id, outcome_capability_code, \
-    outcome_capability_title, outcome_org_id";
+/// Every column but the description, which a list reads only when asked.
+macro_rules! short_columns {
+    () => {
+        "id, code, org_id, created_by, title, summary, category, industry_codes, tags, \
+        region_code, budget_min, budget_max, cooperation_modes, maturity_required, deadline, \
+        contact_name, contact_phone, contact_email, status, version, created_at, updated_at, \
+        submitted_at, published_at, outcome_summary, outcome_investment, completed_on, \
+        outcome_recorded_at, outcome_capability_id, outcome_capability_code, \
+        outcome_capability_title, outcome_org_id"
+    };
+}
+
+pub const COLUMNS: &str = concat!(short_columns!(), ", description");
 
 impl ScenarioRow {
     pub fn status(&self) -> ScenarioStatus {
@@ -545,7 +554,12 @@ pub async fn list(
         -1
     };
 
-    let mut select = Sql::new(&format!("SELECT {COLUMNS} FROM scenarios"));
+    let columns = if page.long_texts {
+        COLUMNS
+    } else {
+        short_columns!()
+    };
+    let mut select = Sql::new(&format!("SELECT {columns} FROM scenarios"));
     push_where(&mut select, q, db.backend());
     select.push(match order {
         // Items never published (an admin's list of drafts) come last, on both databases.

@@ -381,3 +381,46 @@ db_test!(the_capability_list_filters_and_pages, |app| {
         .await;
     assert_eq!(drafts["data"]["myCapabilities"]["totalCount"], 1);
 });
+
+db_test!(a_list_reads_each_description_it_is_asked_for, |app| {
+    // The lists leave the long description out of their query unless the document selects it
+    // (tests/query_count.rs counts the statements); selected, it is each item's own.
+    let enterprise = app.enterprise_user().await;
+    let admin = app.admin().await;
+    let mut second = capability_input();
+    second["title"] = json!("光伏电站智能清洗机器人");
+    second["description"] = json!("履带式光伏板清洗机器人，无水作业，适合山地光伏电站。");
+    listed_capability(&app, &enterprise, &admin, capability_input()).await;
+    listed_capability(&app, &enterprise, &admin, second.clone()).await;
+    let expected = json!([
+        { "title": second["title"], "text": second["description"] },
+        { "title": capability_input()["title"], "text": capability_input()["description"] },
+    ]);
+    for doc in [
+        "{ capabilityList { nodes { title text: description } } }",
+        "{ capabilityList { edges { node { ...Long } } } } \
+         fragment Long on Capability { title text: description }",
+    ] {
+        let response = app.gql(doc, json!({})).await;
+        let list = answered(&response, "capabilityList");
+        let items = match list.get("nodes") {
+            Some(nodes) => nodes.clone(),
+            None => json!(
+                list["edges"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|e| e["node"].clone())
+                    .collect::<Vec<Value>>()
+            ),
+        };
+        assert_eq!(items, expected, "{doc}");
+    }
+    let response = app
+        .gql("{ capabilityList { nodes { title } } }", json!({}))
+        .await;
+    assert_eq!(
+        answered(&response, "capabilityList")["nodes"],
+        json!([{ "title": second["title"] }, { "title": capability_input()["title"] }])
+    );
+});
