@@ -289,6 +289,12 @@ impl From<&ScenarioDoc> for ScenarioMeta {
 struct Collection<M> {
     text: TextIndex,
     meta: Vec<Option<M>>,
+    /// Each slot's texts as a [`fingerprint`], to tell whether a query item still reads as
+    /// indexed.
+    fingerprints: Vec<u64>,
+    /// Per term, whether it names a place: the degree leaves places to REGION. Asked of every
+    /// term of every candidate, so found once per term (a place name is known by tagging it).
+    term_places: Vec<bool>,
     /// Each slot's meaning vector (empty without word vectors or known words).
     meaning: Vec<ItemVector>,
     /// Each term's word vector.
@@ -304,6 +310,8 @@ impl<M> Default for Collection<M> {
         Collection {
             text: TextIndex::default(),
             meta: Vec::new(),
+            fingerprints: Vec::new(),
+            term_places: Vec::new(),
             meaning: Vec::new(),
             rows: TermRows::default(),
             by_id: HashMap::new(),
@@ -314,18 +322,26 @@ impl<M> Default for Collection<M> {
 }
 
 impl<M> Collection<M> {
+    #[allow(clippy::too_many_arguments)]
     fn insert(
         &mut self,
         id: &str,
         terms: &HashMap<String, f32>,
+        fingerprint: u64,
         clusters: Vec<String>,
         industries: &[String],
         meta: M,
+        places: &Places,
     ) {
         self.remove(id);
         let slot = self.text.add(terms);
+        for term in self.term_places.len()..self.text.terms() {
+            let place = places.contains(self.text.word(term as u32));
+            self.term_places.push(place);
+        }
         debug_assert_eq!(slot as usize, self.meta.len());
         self.meta.push(Some(meta));
+        self.fingerprints.push(fingerprint);
         self.meaning.push(ItemVector::default());
         self.by_id.insert(id.to_owned(), slot);
         for cluster in clusters {
@@ -364,6 +380,20 @@ impl<M> Collection<M> {
 
     fn get(&self, slot: u32) -> Option<&M> {
         self.meta.get(slot as usize).and_then(Option::as_ref)
+    }
+
+    /// The slot of item `id` if it is indexed with the texts whose [`fingerprint`] is given.
+    fn indexed_as(&self, id: &str, fingerprint: u64) -> Option<u32> {
+        let slot = *self.by_id.get(id)?;
+        (self.fingerprints[slot as usize] == fingerprint).then_some(slot)
+    }
+
+    /// The weighted terms of a slot, as indexed.
+    fn terms_of(&self, slot: u32) -> HashMap<String, f32> {
+        self.text
+            .doc_terms(slot)
+            .map(|(term, weight)| (self.text.word(term).to_owned(), weight))
+            .collect()
     }
 
     /// Computes the meaning vector of `slot` from its terms, with the index's IDF as it is now.
@@ -706,6 +736,21 @@ impl Engine {
         items + self.capabilities.rows.memory_bytes() + self.scenarios.rows.memory_bytes()
     }
 
+    /// The weighted terms of a query item, and its slot in `own` when `own` holds it with the
+    /// same texts (a published scenario's recommendations): then the terms are the indexed ones,
+    /// else its texts are tokenized.
+    fn query_terms<M>(
+        &self,
+        own: &Collection<M>,
+        id: &str,
+        (title, tags, summary, description): (&str, &[String], &str, &str),
+    ) -> (HashMap<String, f32>, Option<u32>) {
+        match own.indexed_as(id, fingerprint(title, tags, summary, description)) {
+            Some(slot) => (own.terms_of(slot), Some(slot)),
+            None => (self.weighted_terms(title, tags, summary, description), None),
+        }
+    }
+
     fn weighted_terms(
         &self,
         title: &str,
@@ -741,10 +786,18 @@ impl Engine {
     /// Adds or replaces a capability (in place: other entries are untouched).
     pub fn upsert_capability(&mut self, doc: &CapabilityDoc) {
         let terms = self.weighted_terms(&doc.title, &doc.tags, &doc.summary, &doc.description);
+        let fingerprint = fingerprint(&doc.title, &doc.tags, &doc.summary, &doc.description);
         let clusters = self.clusters(&doc.industries);
         let meta = CapabilityMeta::from(doc);
-        self.capabilities
-            .insert(&doc.id, &terms, clusters, &doc.industries, meta);
+        self.capabilities.insert(
+            &doc.id,
+            &terms,
+            fingerprint,
+            clusters,
+            &doc.industries,
+            meta,
+            &self.places,
+        );
         if let (Some(meaning), false) = (&self.meaning, self.defer_meaning) {
             let slot = self.capabilities.by_id[&doc.id];
             self.capabilities.refresh_meaning(meaning, slot);
@@ -757,10 +810,18 @@ impl Engine {
 
     pub fn upsert_scenario(&mut self, doc: &ScenarioDoc) {
         let terms = self.weighted_terms(&doc.title, &doc.tags, &doc.summary, &doc.description);
+        let fingerprint = fingerprint(&doc.title, &doc.tags, &doc.summary, &doc.description);
         let clusters = self.clusters(&doc.industries);
         let meta = ScenarioMeta::from(doc);
-        self.scenarios
-            .insert(&doc.id, &terms, clusters, &doc.industries, meta);
+        self.scenarios.insert(
+            &doc.id,
+            &terms,
+            fingerprint,
+            clusters,
+            &doc.industries,
+            meta,
+            &self.places,
+        );
         if let (Some(meaning), false) = (&self.meaning, self.defer_meaning) {
             let slot = self.scenarios.by_id[&doc.id];
             self.scenarios.refresh_meaning(meaning, slot);
@@ -831,17 +892,21 @@ impl Engine {
         limit: usize,
         only: Option<u32>,
     ) -> Vec<Ranked> {
-        let terms = self.weighted_terms(
-            &scenario.title,
-            &scenario.tags,
-            &scenario.summary,
-            &scenario.description,
+        let (terms, indexed) = self.query_terms(
+            &self.scenarios,
+            &scenario.id,
+            (
+                &scenario.title,
+                &scenario.tags,
+                &scenario.summary,
+                &scenario.description,
+            ),
         );
         let meta = ScenarioMeta::from(scenario);
         let query = self.query(&self.capabilities.text, &terms);
         let meaning = self.query_meaning(&self.capabilities, &terms);
         let clusters = self.clusters(&scenario.industries);
-        let profile = self.query_profile(&self.scenarios, &scenario.id, &terms);
+        let profile = self.query_profile(&self.scenarios, indexed, &terms);
         self.rank(
             &self.capabilities,
             &query,
@@ -860,17 +925,21 @@ impl Engine {
 
     /// The best `limit` open scenarios for a capability, with reasons.
     pub fn rank_scenarios(&self, capability: &CapabilityDoc, limit: usize) -> Vec<Ranked> {
-        let terms = self.weighted_terms(
-            &capability.title,
-            &capability.tags,
-            &capability.summary,
-            &capability.description,
+        let (terms, indexed) = self.query_terms(
+            &self.capabilities,
+            &capability.id,
+            (
+                &capability.title,
+                &capability.tags,
+                &capability.summary,
+                &capability.description,
+            ),
         );
         let meta = CapabilityMeta::from(capability);
         let query = self.query(&self.scenarios.text, &terms);
         let meaning = self.query_meaning(&self.scenarios, &terms);
         let clusters = self.clusters(&capability.industries);
-        let profile = self.query_profile(&self.capabilities, &capability.id, &terms);
+        let profile = self.query_profile(&self.capabilities, indexed, &terms);
         self.rank(
             &self.scenarios,
             &query,
@@ -1243,7 +1312,12 @@ impl Engine {
     /// A term's weight in a side of a pair as the degree sees it; none for a place name (REGION
     /// speaks of places).
     fn profile_weight(&self, word: &str, tf: f32) -> Option<f32> {
-        (!self.places.contains(word)).then(|| tf.sqrt() * self.combined_idf(word))
+        (!self.places.contains(word)).then(|| self.term_weight(word, tf))
+    }
+
+    /// [`Engine::profile_weight`] of a term known not to be a place.
+    fn term_weight(&self, word: &str, tf: f32) -> f32 {
+        tf.sqrt() * self.combined_idf(word)
     }
 
     /// One side of a pair as the degree sees it.
@@ -1268,15 +1342,16 @@ impl Engine {
     }
 
     /// The profile of the item a ranking is for: its meaning vector as its own list holds it
-    /// (computed the same way when it is not in the index).
+    /// when `indexed` is its slot there (indexed with the same texts), else computed the same
+    /// way from its terms.
     fn query_profile<M>(
         &self,
         own: &Collection<M>,
-        id: &str,
+        indexed: Option<u32>,
         terms: &HashMap<String, f32>,
     ) -> Profile {
-        let meaning = match own.by_id.get(id) {
-            Some(&slot) if self.meaning.is_some() => Some(own.meaning[slot as usize].clone()),
+        let meaning = match indexed {
+            Some(slot) if self.meaning.is_some() => Some(own.meaning[slot as usize].clone()),
             _ => self.query_meaning(own, terms).map(|q| q.vector),
         };
         self.profile(terms.iter().map(|(t, &w)| (t.as_str(), w)), meaning)
@@ -1306,12 +1381,14 @@ impl Engine {
         let index = &collection.text;
         let (mut dot, mut norm) = (0.0_f32, 0.0_f32);
         for (id, tf) in index.doc_terms(slot) {
+            if collection.term_places[id as usize] {
+                continue;
+            }
             let word = index.word(id);
-            if let Some(weight) = self.profile_weight(word, tf) {
-                norm += weight * weight;
-                if let Some(w) = profile.weights.get(word) {
-                    dot += w * weight;
-                }
+            let weight = self.term_weight(word, tf);
+            norm += weight * weight;
+            if let Some(w) = profile.weights.get(word) {
+                dot += w * weight;
             }
         }
         let norm = norm.sqrt();
@@ -1535,6 +1612,12 @@ struct Signals {
     maturity_gap: Option<i32>,
     budget: Budget,
     cases: u32,
+}
+
+/// A fingerprint of an item's texts (with a fixed seed: it is compared, never a table's key).
+fn fingerprint(title: &str, tags: &[String], summary: &str, description: &str) -> u64 {
+    use std::hash::BuildHasher as _;
+    foldhash::fast::FixedState::default().hash_one((title, tags, summary, description))
 }
 
 /// The most telling terms of the best first-pass hits that the query lacks (pseudo-relevance

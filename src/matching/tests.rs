@@ -710,3 +710,67 @@ fn free_text_within_industries_keeps_exactly_the_hits_in_them() {
             .is_empty()
     );
 }
+
+/// Whether two rankings agree: the same items in the same order, scores alike.
+fn assert_same_ranking(a: &[Ranked], b: &[Ranked], what: &str) {
+    let ids = |r: &[Ranked]| r.iter().map(|x| x.id.clone()).collect::<Vec<_>>();
+    assert_eq!(ids(a), ids(b), "{what}");
+    for (x, y) in a.iter().zip(b) {
+        assert!(
+            (x.score - y.score).abs() < 1e-4,
+            "{what}: {} vs {}",
+            x.score,
+            y.score
+        );
+        assert!(
+            x.degree.abs_diff(y.degree) <= 1,
+            "{what}: {} vs {}",
+            x.degree,
+            y.degree
+        );
+    }
+}
+
+#[test]
+fn an_indexed_query_item_ranks_as_its_texts_say_even_after_an_edit() {
+    // A published scenario's recommendations reuse the terms the index holds for it, unless its
+    // texts changed since: either way the ranking is the one its texts give.
+    let caps = [
+        capability("ROBOT", "矿用防爆巡检机器人", &["MT04"]),
+        capability("PV", "光伏电站清洗机器人", &["XN01"]),
+        capability("DRONE", "无人机输电线路巡检", &["XN01"]),
+    ];
+    let mut e = engine(&caps);
+    let indexed = scenario();
+    e.upsert_scenario(&indexed);
+    let unindexed = ScenarioDoc {
+        id: "S-NEW".into(),
+        ..indexed.clone()
+    };
+    let ranked = e.rank_capabilities(&indexed, 10);
+    assert_eq!(ranked[0].id, "ROBOT");
+    assert_same_ranking(
+        &ranked,
+        &e.rank_capabilities(&unindexed, 10),
+        "indexed terms and tokenized texts",
+    );
+
+    let mut edited = indexed.clone();
+    edited.title = "光伏电站组件清洗".into();
+    edited.summary = "山地光伏电站组件无水清洗".into();
+    edited.description = "征集光伏板清洗机器人".into();
+    edited.tags = vec!["光伏".into()];
+    let ranked = e.rank_capabilities(&edited, 10);
+    assert_eq!(ranked[0].id, "PV", "the edited texts, not the indexed ones");
+    assert_same_ranking(
+        &ranked,
+        &e.rank_capabilities(
+            &ScenarioDoc {
+                id: "S-NEW".into(),
+                ..edited
+            },
+            10,
+        ),
+        "an edit not yet indexed",
+    );
+}
