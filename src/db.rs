@@ -25,6 +25,34 @@ pub enum Backend {
     Postgres,
 }
 
+impl Backend {
+    /// The database a URL names: `sqlite:` or `postgres:`/`postgresql:`.
+    pub fn of_url(url: &str) -> Option<Backend> {
+        if url.starts_with("sqlite:") {
+            Some(Backend::Sqlite)
+        } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
+            Some(Backend::Postgres)
+        } else {
+            None
+        }
+    }
+}
+
+/// Why `twolists backup` made no copy.
+#[derive(Debug, thiserror::Error)]
+pub enum BackupError {
+    #[error("备份文件已存在：{0}。请指定一个新文件，已有的备份不会被覆盖")]
+    Exists(std::path::PathBuf),
+    #[error("备份文件的路径须为 UTF-8：{0}")]
+    Path(std::path::PathBuf),
+    #[error("PostgreSQL 数据库请用 pg_dump 备份（见 README 的“备份”一节）")]
+    Postgres,
+    #[error("无法创建备份文件 {0}：{1}")]
+    Create(std::path::PathBuf, std::io::Error),
+    #[error("写入备份失败：{0}")]
+    Copy(sqlx::Error),
+}
+
 #[derive(Clone, Debug)]
 pub struct Db {
     pool: AnyPool,
@@ -55,11 +83,7 @@ impl Db {
     /// Connects to `url` (`sqlite://…` or `postgres://…`).
     pub async fn connect(url: &str) -> anyhow::Result<Db> {
         sqlx::any::install_default_drivers();
-        let backend = if url.starts_with("sqlite:") {
-            Backend::Sqlite
-        } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
-            Backend::Postgres
-        } else {
+        let Some(backend) = Backend::of_url(url) else {
             anyhow::bail!("unsupported database URL: expected sqlite:// or postgres://");
         };
         // A connection is not pinged each time it leaves the pool: the ping is a round trip to the
@@ -133,11 +157,54 @@ impl Db {
     }
 
     /// The URL of the embedded database inside `data_dir`, created if missing.
+    /// Copies the embedded database to the new file `to`, consistently while the service runs:
+    /// SQLite's `VACUUM INTO` reads one snapshot (writers go on, the log keeps their pages apart)
+    /// and writes it compacted. The file is created private to the service's user (0600) before
+    /// anything is written into it, and never over an existing one; a failed copy leaves none.
+    /// Returns the copy's size in bytes. PostgreSQL has `pg_dump` for this.
+    pub async fn backup_to(&self, to: &Path) -> Result<u64, BackupError> {
+        if self.backend == Backend::Postgres {
+            return Err(BackupError::Postgres);
+        }
+        let target = to
+            .to_str()
+            .ok_or_else(|| BackupError::Path(to.to_owned()))?;
+        let mut options = std::fs::OpenOptions::new();
+        options.write(true).create_new(true);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::OpenOptionsExt as _;
+            options.mode(0o600);
+        }
+        match options.open(to) {
+            Ok(_) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+                return Err(BackupError::Exists(to.to_owned()));
+            }
+            Err(e) => return Err(BackupError::Create(to.to_owned(), e)),
+        }
+        // SQLite accepts an empty file as the target of VACUUM INTO.
+        let copied = sqlx::query("VACUUM INTO $1")
+            .bind(target)
+            .execute(&self.pool)
+            .await;
+        if let Err(e) = copied {
+            let _ = std::fs::remove_file(to);
+            return Err(BackupError::Copy(e));
+        }
+        let size = std::fs::metadata(to)
+            .map_err(|e| BackupError::Create(to.to_owned(), e))?
+            .len();
+        Ok(size)
+    }
+
+    /// The embedded database's file in the data folder.
+    pub fn sqlite_path(data_dir: &Path) -> std::path::PathBuf {
+        data_dir.join("twolists.db")
+    }
+
     pub fn sqlite_url(data_dir: &Path) -> String {
-        format!(
-            "sqlite://{}?mode=rwc",
-            data_dir.join("twolists.db").display()
-        )
+        format!("sqlite://{}?mode=rwc", Db::sqlite_path(data_dir).display())
     }
 
     pub fn pool(&self) -> &AnyPool {

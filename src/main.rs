@@ -4,7 +4,7 @@ use std::path::PathBuf;
 use anyhow::Context as _;
 use clap::{Parser, Subcommand};
 use tracing_subscriber::EnvFilter;
-use twolists::{AppState, Config, auth, db::Db, graphql};
+use twolists::{AppState, Config, auth, db, db::Db, graphql};
 
 /// A request allocates and frees many small objects on several threads (rows, resolver
 /// futures, the response); glibc's allocator spent a quarter of a list request in malloc and
@@ -106,6 +106,13 @@ enum Command {
     },
     /// Applies pending database migrations and exits.
     Migrate,
+    /// Writes a consistent copy of the embedded database to a new file, also while the service
+    /// runs. On PostgreSQL use pg_dump (README, Backups).
+    Backup {
+        /// The new file (an existing one is never overwritten).
+        #[arg(long)]
+        to: PathBuf,
+    },
     /// Creates an administrator account in the operator organization.
     CreateAdmin {
         #[arg(long)]
@@ -334,6 +341,22 @@ async fn run() -> anyhow::Result<()> {
                     None => println!("demo data already present"),
                 }
             }
+        }
+        Command::Backup { to } => {
+            let url = config.database_url();
+            if db::Backend::of_url(&url) == Some(db::Backend::Postgres) {
+                anyhow::bail!(db::BackupError::Postgres);
+            }
+            if config.database_url.is_none() && !Db::sqlite_path(&config.data_dir).exists() {
+                anyhow::bail!(
+                    "数据目录 {} 中没有数据库，没有可备份的内容",
+                    config.data_dir.display()
+                );
+            }
+            let db = Db::connect(&url).await?;
+            let size = db.backup_to(&to).await;
+            db.close().await;
+            println!("已备份到 {}（{} 字节）", to.display(), size?);
         }
         Command::Migrate => {
             twolists::app::prepare_data_dir(&config)?;

@@ -392,3 +392,117 @@ fn serve_demo_on_a_database_with_content_says_it_loaded_nothing() {
     let said = said.expect("serve --demo says why it loaded nothing");
     assert!(said.contains("demo data was not loaded"), "{said}");
 }
+
+/// `backup` while a writer is in the middle of a transaction: the copy holds what was committed
+/// and nothing of the open transaction, is private to the user, and never replaces a file.
+#[cfg(unix)]
+#[test]
+fn backup_copies_what_is_committed_while_a_write_is_in_progress() {
+    use sqlx::Connection as _;
+    use std::os::unix::fs::PermissionsExt as _;
+
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let created = twolists(&data)
+        .args([
+            "create-admin",
+            "--email",
+            "backup@jzcx.gov.cn",
+            "--password",
+            "Jinzhong-Backup-2026",
+        ])
+        .output()
+        .unwrap();
+    assert!(created.status.success(), "{created:?}");
+    let copy = dir.path().join("copy.db");
+    let backup = || {
+        twolists(&data)
+            .args(["backup", "--to", copy.to_str().unwrap()])
+            .output()
+            .unwrap()
+    };
+    let names = |url: String| async move {
+        let mut conn = sqlx::AnyConnection::connect(&url).await.unwrap();
+        let names: Vec<(String, String)> =
+            sqlx::query_as("SELECT email, display_name FROM users ORDER BY email")
+                .fetch_all(&mut conn)
+                .await
+                .unwrap();
+        names
+    };
+
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    runtime.block_on(async {
+        sqlx::any::install_default_drivers();
+        let database = format!("sqlite://{}", data.join("twolists.db").display());
+        let committed = names(database.clone()).await;
+        assert_eq!(committed.len(), 1, "{committed:?}");
+        let mut writer = sqlx::AnyConnection::connect(&database).await.unwrap();
+        sqlx::query("BEGIN IMMEDIATE")
+            .execute(&mut writer)
+            .await
+            .unwrap();
+        sqlx::query("UPDATE users SET display_name = 'uncommitted'")
+            .execute(&mut writer)
+            .await
+            .unwrap();
+
+        let made = backup();
+        assert!(made.status.success(), "{made:?}");
+        assert!(String::from_utf8_lossy(&made.stdout).contains("已备份到"));
+        let mode = std::fs::metadata(&copy).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600, "the copy is private");
+        assert_eq!(
+            names(format!("sqlite://{}", copy.display())).await,
+            committed,
+            "the copy holds the committed rows and nothing of the open transaction"
+        );
+        sqlx::query("ROLLBACK").execute(&mut writer).await.unwrap();
+    });
+
+    // A second backup to the same file is refused and leaves the first copy as it was.
+    let before = std::fs::read(&copy).unwrap();
+    let again = backup();
+    assert!(!again.status.success());
+    assert!(
+        String::from_utf8_lossy(&again.stderr).contains("备份文件已存在"),
+        "{again:?}"
+    );
+    assert_eq!(std::fs::read(&copy).unwrap(), before);
+
+    // PostgreSQL is pg_dump's: refused before any connection is tried.
+    let postgres = twolists(&data)
+        .args([
+            "backup",
+            "--to",
+            dir.path().join("pg.db").to_str().unwrap(),
+            "--database-url",
+            "postgres://postgres@127.0.0.1:1/none",
+        ])
+        .output()
+        .unwrap();
+    assert!(!postgres.status.success());
+    assert!(
+        String::from_utf8_lossy(&postgres.stderr).contains("pg_dump"),
+        "{postgres:?}"
+    );
+    assert!(!dir.path().join("pg.db").exists());
+
+    // An empty data folder has nothing to copy, and gets no database made up for it.
+    let empty = dir.path().join("empty");
+    let nothing = twolists(&empty)
+        .args([
+            "backup",
+            "--to",
+            dir.path().join("none.db").to_str().unwrap(),
+        ])
+        .output()
+        .unwrap();
+    assert!(!nothing.status.success());
+    assert!(String::from_utf8_lossy(&nothing.stderr).contains("没有数据库"));
+    assert!(!empty.join("twolists.db").exists());
+    assert!(!dir.path().join("none.db").exists());
+}
