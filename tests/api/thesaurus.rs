@@ -34,13 +34,7 @@ async fn save(app: &TestApp, admin: &TestUser, input: Value) -> Value {
 
 /// The titles `query` finds in the capability list, best first.
 async fn found(app: &TestApp, query: &str) -> Vec<String> {
-    let response = app.gql(SEARCH, json!({ "q": query })).await;
-    response["data"]["capabilityList"]["edges"]
-        .as_array()
-        .unwrap_or_else(|| panic!("{response}"))
-        .iter()
-        .map(|e| e["node"]["title"].as_str().unwrap().to_owned())
-        .collect()
+    titles(&app.gql(SEARCH, json!({ "q": query })).await)
 }
 
 db_test!(the_shipped_groups_are_written_once, |app| {
