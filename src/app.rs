@@ -38,6 +38,7 @@ use crate::orgs::OrganizationLoader;
 use crate::scenarios::ScenarioLoader;
 use crate::search::{Changed, LiveIndex};
 use crate::taxonomy::Taxonomy;
+use crate::telemetry::{self, Metrics, Operation, Snapshot};
 use crate::viewer::ClientAddr;
 use crate::{events, items, loaders, matches, notifications, scenarios};
 use axum::Extension;
@@ -72,6 +73,9 @@ pub struct AppState {
     /// Longest a request may take, body included (a client that trickles its body is answered
     /// 408 and let go).
     request_timeout: Duration,
+    pub metrics: Arc<Metrics>,
+    /// When set, `/metrics` answers only requests that bear it.
+    metrics_token: Option<String>,
 }
 
 impl axum::extract::FromRef<AppState> for Db {
@@ -172,6 +176,8 @@ impl AppState {
         if !config.explorer {
             builder = builder.disable_introspection().disable_suggestions();
         }
+        let metrics = Arc::new(Metrics::new());
+        metrics.register(Box::new(index.refresh_histogram()));
         Ok(AppState {
             db,
             schema: builder.finish(),
@@ -187,6 +193,8 @@ impl AppState {
             cors_origins,
             explorer: config.explorer,
             request_timeout: config.request_timeout,
+            metrics,
+            metrics_token: config.metrics_token.clone(),
         })
     }
 
@@ -257,6 +265,7 @@ impl AppState {
             .route("/graphql/ws", get(graphql_ws))
             .route("/healthz", get(healthz))
             .route("/readyz", get(readyz))
+            .route("/metrics", get(metrics))
             .merge(crate::web::routes())
             .layer(DefaultBodyLimit::max(self.body_limit_bytes))
             .layer(tower_http::timeout::TimeoutLayer::with_status_code(
@@ -293,20 +302,28 @@ impl AppState {
                 tower_http::trace::TraceLayer::new_for_http()
                     .make_span_with(request_span)
                     .on_request(())
-                    .on_response(log_response)
+                    .on_response(log_response(self.metrics.clone()))
                     .on_body_chunk(())
                     .on_eos(())
                     .on_failure(()),
             )
+            .layer(axum::middleware::from_fn(telemetry::request_id))
     }
 }
 
-/// The span of a request, in which its log line is written: method and path (never the query
-/// string, which may carry a token); the GraphQL handler adds the operation name and the viewer.
-/// Tokens, passwords and bodies are never logged.
+/// The span of a request, in which its log lines are written: its id (the `x-request-id` that
+/// [`telemetry::request_id`] settled), method and path (never the query string, which may carry
+/// a token); the GraphQL handler adds the operation name and the viewer. Tokens, passwords and
+/// bodies are never logged.
 fn request_span(request: &axum::http::Request<axum::body::Body>) -> tracing::Span {
+    let id = request
+        .headers()
+        .get(&telemetry::REQUEST_ID)
+        .and_then(|id| id.to_str().ok())
+        .unwrap_or("-");
     tracing::info_span!(
         "request",
+        request_id = %id,
         method = %request.method(),
         path = %request.uri().path(),
         operation = tracing::field::Empty,
@@ -314,13 +331,18 @@ fn request_span(request: &axum::http::Request<axum::body::Body>) -> tracing::Spa
     )
 }
 
-/// The one log line of a request: its status and duration, in its span.
-fn log_response(response: &Response, latency: Duration, _: &tracing::Span) {
-    tracing::info!(
-        status = response.status().as_u16(),
-        ms = %format_args!("{:.1}", latency.as_secs_f64() * 1000.0),
-        "answered"
-    );
+/// The one log line of a request, its status and duration in its span, and its count in the
+/// metrics.
+fn log_response(metrics: Arc<Metrics>) -> impl Fn(&Response, Duration, &tracing::Span) + Clone {
+    move |response, latency, _| {
+        let status = response.status().as_u16();
+        metrics.http_answered(status);
+        tracing::info!(
+            status,
+            ms = %format_args!("{:.1}", latency.as_secs_f64() * 1000.0),
+            "answered"
+        );
+    }
 }
 
 /// The data folder and everything the service keeps in it are private to its user: the folder
@@ -471,16 +493,15 @@ async fn graphql_answer(
         }
     };
     let span = tracing::Span::current();
-    span.record(
-        "operation",
-        tracing::field::display(request.operation_name.as_deref().unwrap_or("-")),
-    );
     if let Some(claims) = viewer.claims() {
         span.record("viewer", tracing::field::display(&claims.sub));
     }
+    let started = std::time::Instant::now();
+    let operation = Arc::new(Operation::default());
     let db = &state.db;
     let batches = Batches::new();
     let request = request
+        .data(operation.clone())
         .data(viewer)
         .data(origin_of(client, &headers))
         .data(RequestLoader::new(
@@ -508,6 +529,21 @@ async fn graphql_answer(
     for error in &mut response.errors {
         label_request_error(error);
     }
+    let operation = operation.take();
+    span.record(
+        "operation",
+        tracing::field::display(operation.as_deref().unwrap_or("-")),
+    );
+    state.metrics.graphql_answered(
+        operation.as_deref(),
+        started.elapsed().as_secs_f64(),
+        response.errors.iter().filter_map(|error| {
+            match error.extensions.as_ref()?.get("code")? {
+                async_graphql::Value::String(code) => Some(code.as_str()),
+                _ => None,
+            }
+        }),
+    );
     axum::Json(response).into_response()
 }
 
@@ -591,6 +627,60 @@ fn label_request_error(error: &mut async_graphql::ServerError) {
         "Query is too complex." => "查询过于复杂，请减少所选字段".to_owned(),
         other => format!("请求无效：{other}"),
     };
+}
+
+/// The metrics in the Prometheus text format (README, "Operations"). With a metrics token
+/// configured, only a request bearing it is answered; the gauges are read now: the database's
+/// connections, the outbox, the matching index and the process's memory.
+async fn metrics(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    if let Some(token) = &state.metrics_token {
+        let given = headers
+            .get(header::AUTHORIZATION)
+            .and_then(|value| value.to_str().ok())
+            .and_then(|value| value.strip_prefix("Bearer "))
+            .unwrap_or("");
+        if !telemetry::same_secret(given.trim().as_bytes(), token.as_bytes()) {
+            return (
+                StatusCode::UNAUTHORIZED,
+                [(header::WWW_AUTHENTICATE, "Bearer")],
+                "需要指标令牌（Authorization: Bearer …）\n",
+            )
+                .into_response();
+        }
+    }
+    let backlog = match crate::mail::outbox::backlog(&state.db).await {
+        Ok(backlog) => backlog,
+        Err(e) => {
+            tracing::warn!(error = %e, "reading the outbox for the metrics failed");
+            return StatusCode::SERVICE_UNAVAILABLE.into_response();
+        }
+    };
+    let now = chrono::Utc::now();
+    let (index_scenarios, index_capabilities) = state.index.counts();
+    let snapshot = Snapshot {
+        connections: state.db.connections().to_vec(),
+        outbox_pending: backlog.pending,
+        outbox_failed: backlog.failed,
+        outbox_oldest_seconds: backlog
+            .oldest_pending
+            .as_deref()
+            .and_then(crate::db::parse_time)
+            .map_or(0.0, |oldest| {
+                (now - oldest).num_milliseconds().max(0) as f64 / 1000.0
+            }),
+        index_scenarios,
+        index_capabilities,
+        index_rebuilt_at: state.index.rebuilt_at().map(|at| at as f64),
+        live_subscriptions: state.feed.subscribers(),
+    };
+    (
+        [(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("text/plain; version=0.0.4; charset=utf-8"),
+        )],
+        state.metrics.render(&snapshot),
+    )
+        .into_response()
 }
 
 async fn healthz() -> &'static str {

@@ -36,6 +36,8 @@ pub struct Config {
     pub cors_origins: Vec<String>,
     /// Word vectors for matching (`tools/export_vectors.py` format); the bundled ones when absent.
     pub vectors_file: Option<PathBuf>,
+    /// When set, `GET /metrics` answers only requests with `Authorization: Bearer <token>`.
+    pub metrics_token: Option<String>,
 }
 
 impl Config {
@@ -70,6 +72,7 @@ impl Config {
             mail_max_attempts: 8,
             cors_origins: Vec::new(),
             vectors_file: None,
+            metrics_token: None,
             mail_poll_interval: Duration::from_secs(1),
         }
     }

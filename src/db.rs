@@ -71,6 +71,14 @@ struct Reads {
     permits: Arc<Semaphore>,
 }
 
+/// How many connections of a pool are idle and busy, and how many it opens at most.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct ConnectionUse {
+    pub idle: usize,
+    pub busy: usize,
+    pub max: usize,
+}
+
 /// Read connections kept at most, beside the pool's.
 fn read_connections(backend: Backend) -> usize {
     match backend {
@@ -119,6 +127,24 @@ impl Db {
             backend,
             reads,
         })
+    }
+
+    /// The connections of the pool and of the reads, for the metrics.
+    pub fn connections(&self) -> [(&'static str, ConnectionUse); 2] {
+        let open = self.pool.size() as usize;
+        let idle = self.pool.num_idle();
+        let pool = ConnectionUse {
+            idle,
+            busy: open.saturating_sub(idle),
+            max: self.pool.options().get_max_connections() as usize,
+        };
+        let max = read_connections(self.backend);
+        let reads = ConnectionUse {
+            idle: self.reads.idle.lock().map_or(0, |idle| idle.len()),
+            busy: max.saturating_sub(self.reads.permits.available_permits()),
+            max,
+        };
+        [("pool", pool), ("reads", reads)]
     }
 
     /// Read connections free to take now (of [`Db::reader`]'s bound).

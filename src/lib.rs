@@ -28,6 +28,7 @@ pub mod search;
 pub mod server;
 pub mod synthetic;
 pub mod taxonomy;
+pub mod telemetry;
 pub mod thesaurus;
 pub mod viewer;
 pub mod web;

@@ -3,7 +3,7 @@ use std::path::PathBuf;
 
 use anyhow::Context as _;
 use clap::{Parser, Subcommand};
-use tracing_subscriber::EnvFilter;
+use twolists::telemetry::LogFormat;
 use twolists::{AppState, Config, auth, db, db::Db, graphql};
 
 /// A request allocates and frees many small objects on several threads (rows, resolver
@@ -44,6 +44,14 @@ struct Cli {
     /// (THIRD_PARTY.md) by default.
     #[arg(long, global = true, env = "TWOLISTS_VECTORS")]
     vectors: Option<PathBuf>,
+    /// Log lines as `text`, or as `json` (one object per line, with the request's id).
+    #[arg(
+        long,
+        global = true,
+        env = "TWOLISTS_LOG_FORMAT",
+        default_value = "text"
+    )]
+    log_format: LogFormat,
     #[command(subcommand)]
     command: Command,
 }
@@ -213,20 +221,17 @@ fn main() -> anyhow::Result<()> {
 }
 
 async fn run() -> anyhow::Result<()> {
-    // Colours only for a terminal: a log file or a journal gets plain text.
-    use std::io::IsTerminal as _;
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
-        )
-        .with_ansi(std::io::stdout().is_terminal())
-        .init();
     let cli = Cli::parse();
+    twolists::telemetry::init_logging(cli.log_format);
     let mut config = Config::new(cli.data_dir);
     config.database_url = cli.database_url;
     config.vectors_file = cli.vectors;
     config.jwt_secret = std::env::var("TWOLISTS_JWT_SECRET")
         .ok()
+        .filter(|s| !s.is_empty());
+    config.metrics_token = std::env::var("TWOLISTS_METRICS_TOKEN")
+        .ok()
+        .map(|s| s.trim().to_owned())
         .filter(|s| !s.is_empty());
 
     match cli.command {

@@ -12,7 +12,7 @@ use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 
 use crate::auth;
-use crate::db::{self, Db, Sql, Tx};
+use crate::db::{self, Backend, Db, Sql, Tx};
 use crate::matching::bench;
 use crate::orgs::credit_code;
 use crate::taxonomy::Taxonomy;
@@ -134,7 +134,7 @@ pub async fn load(db: &Db, taxonomy: &Taxonomy, size: Size) -> anyhow::Result<Op
 
     let seeded = city.seeded;
     let mut tx = db.begin().await?;
-    city.write(&mut tx)
+    city.write(&mut tx, db.backend())
         .await
         .context("writing the synthetic city")?;
     tx.commit().await?;
@@ -228,10 +228,9 @@ impl Table {
         self.rows.push(row);
     }
 
-    /// Multi-row INSERTs of at most a few thousand values each (both databases bound how many a
-    /// statement may carry).
-    async fn write(self, tx: &mut Tx) -> Result<(), sqlx::Error> {
-        let per_statement = (8_000 / self.columns.len()).max(1);
+    /// Multi-row INSERTs of at most `max_values` values each.
+    async fn write(self, tx: &mut Tx, max_values: usize) -> Result<(), sqlx::Error> {
+        let per_statement = (max_values / self.columns.len()).max(1);
         let mut rows = self.rows.into_iter().peekable();
         while rows.peek().is_some() {
             let mut sql = Sql::new(&format!(
@@ -735,7 +734,14 @@ impl City {
         self.seeded.matches += 1;
     }
 
-    async fn write(self, tx: &mut Tx) -> Result<(), sqlx::Error> {
+    async fn write(self, tx: &mut Tx, backend: Backend) -> Result<(), sqlx::Error> {
+        // Values bound per statement. PostgreSQL takes thousands at a time. SQLite's driver looks
+        // each parameter up by name in a list as long as the statement's: quadratic in the values
+        // of one statement (at 8,000 that lookup was nine tenths of a 100,000-row load).
+        let max_values = match backend {
+            Backend::Postgres => 8_000,
+            Backend::Sqlite => 400,
+        };
         for table in [
             self.organizations,
             self.users,
@@ -747,7 +753,7 @@ impl City {
             self.matches,
             self.events,
         ] {
-            table.write(tx).await?;
+            table.write(tx, max_values).await?;
         }
         for (prefix, last) in [("JZ-JH", self.scenario_seq), ("JZ-NL", self.capability_seq)] {
             sqlx::query(

@@ -32,7 +32,14 @@ const ORDER: &[&[&str]] = &[
     // The live index and the reference data.
     &["search", "taxonomy"],
     // The kernel.
-    &["loaders", "pagination", "viewer", "machine", "config"],
+    &[
+        "loaders",
+        "pagination",
+        "viewer",
+        "machine",
+        "config",
+        "telemetry",
+    ],
     &["error"],
     &["db", "matching", "memory"],
 ];

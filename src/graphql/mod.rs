@@ -2,6 +2,7 @@
 
 pub mod audit_trail;
 pub mod limits;
+pub mod operation;
 
 use async_graphql::{MergedObject, MergedSubscription, SDLExportOptions, Schema, SchemaBuilder};
 
@@ -71,6 +72,7 @@ pub fn schema_builder() -> SchemaBuilder<QueryRoot, MutationRoot, SubscriptionRo
     .limit_directives(10)
     .extension(limits::RequestLimits)
     .extension(audit_trail::AuditTrail)
+    .extension(operation::OperationName)
 }
 
 /// The schema in SDL, in a stable order: what `twolists export-schema` prints and what

@@ -130,3 +130,33 @@ pub async fn retry(db: &Db, ids: &[String]) -> Result<Vec<String>, sqlx::Error> 
     tx.commit().await?;
     Ok(retried)
 }
+
+/// What waits in the outbox: e-mails still to be sent (and since when the oldest of them), and
+/// e-mails given up.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Backlog {
+    pub pending: i64,
+    pub oldest_pending: Option<String>,
+    pub failed: i64,
+}
+
+/// The outbox's [`Backlog`], for the metrics: one statement over the unsent rows.
+pub async fn backlog(db: &Db) -> Result<Backlog, sqlx::Error> {
+    let rows: Vec<(String, i64, Option<String>)> = sqlx::query_as(
+        "SELECT status, COUNT(*), MIN(created_at) FROM email_outbox \
+         WHERE status IN ('PENDING', 'FAILED') GROUP BY status",
+    )
+    .fetch_all(db.pool())
+    .await?;
+    let mut backlog = Backlog::default();
+    for (status, count, oldest) in rows {
+        match status.as_str() {
+            "PENDING" => {
+                backlog.pending = count;
+                backlog.oldest_pending = oldest;
+            }
+            _ => backlog.failed = count,
+        }
+    }
+    Ok(backlog)
+}

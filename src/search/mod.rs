@@ -10,6 +10,7 @@
 //! that knows it and every item tokenized again, so the index is rebuilt (off the async workers),
 //! and changes that arrive meanwhile are applied again to the new index.
 
+use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock, RwLock};
 
 use futures_util::future::BoxFuture;
@@ -76,6 +77,11 @@ pub struct LiveIndex {
     /// While a rebuild reads and tokenizes, the items that changed meanwhile (to apply again to
     /// the new index); `None` otherwise.
     missed: Mutex<Option<Vec<(Changed, String)>>>,
+    /// Seconds from learning of a change (this instance's write, or another's notice) to the
+    /// index holding it: the index's refresh lag, for the metrics.
+    refresh_seconds: prometheus::Histogram,
+    /// Unix time of the last full rebuild; 0 before the first.
+    rebuilt_at: AtomicI64,
 }
 
 impl std::fmt::Debug for LiveIndex {
@@ -109,7 +115,29 @@ impl LiveIndex {
             readers: Turns::new(std::thread::available_parallelism().map_or(2, |n| n.get())),
             rebuilding: tokio::sync::Mutex::new(()),
             missed: Mutex::new(None),
+            refresh_seconds: prometheus::Histogram::with_opts(
+                prometheus::HistogramOpts::new(
+                    "twolists_index_refresh_seconds",
+                    "Time from learning of a change to the matching index holding it.",
+                )
+                .buckets(vec![
+                    0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1.0,
+                ]),
+            )
+            .expect("a valid histogram"),
+            rebuilt_at: AtomicI64::new(0),
         }
+    }
+
+    /// The histogram of the index's refresh lag (one change at a time), to be registered with the
+    /// service's metrics.
+    pub fn refresh_histogram(&self) -> prometheus::Histogram {
+        self.refresh_seconds.clone()
+    }
+
+    /// When the index was last rebuilt from every document (Unix time), if ever.
+    pub fn rebuilt_at(&self) -> Option<i64> {
+        Some(self.rebuilt_at.load(Ordering::Relaxed)).filter(|&at| at > 0)
     }
 
     /// Builds the index from every document there is.
@@ -204,6 +232,8 @@ impl LiveIndex {
         for (what, id) in missed.unwrap_or_default() {
             self.apply(what, &id).await;
         }
+        self.rebuilt_at
+            .store(chrono::Utc::now().timestamp(), Ordering::Relaxed);
         // The old index and the build's scratch are freed: give their pages back.
         off_the_workers(crate::memory::release_free_pages).await;
         Ok(())
@@ -240,10 +270,13 @@ impl LiveIndex {
             }
             return;
         }
+        let learned = std::time::Instant::now();
         if let Some(missed) = self.missed.lock().expect("missed lock").as_mut() {
             missed.push((what, id.to_owned()));
         }
         self.apply(what, id).await;
+        self.refresh_seconds
+            .observe(learned.elapsed().as_secs_f64());
     }
 
     /// Reads one changed item and puts it in or takes it out.

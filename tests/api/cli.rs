@@ -506,3 +506,73 @@ fn backup_copies_what_is_committed_while_a_write_is_in_progress() {
     assert!(!empty.join("twolists.db").exists());
     assert!(!dir.path().join("none.db").exists());
 }
+
+/// `serve` with `TWOLISTS_LOG_FORMAT=json`: one JSON object per line, and the line of a request
+/// carries the id the response returned.
+#[test]
+fn json_log_lines_carry_the_request_id() {
+    use std::io::{BufRead as _, Read as _, Write as _};
+    let dir = tempfile::tempdir().unwrap();
+    let mut server = twolists(dir.path())
+        .args(["serve", "--addr", "127.0.0.1:0"])
+        .env("TWOLISTS_LOG_FORMAT", "json")
+        .env("RUST_LOG", "info")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let stdout = server.stdout.take().unwrap();
+    let (sender, lines) = std::sync::mpsc::channel::<serde_json::Value>();
+    std::thread::spawn(move || {
+        for line in std::io::BufReader::new(stdout).lines() {
+            let Ok(line) = line else { break };
+            let parsed = serde_json::from_str(&line)
+                .unwrap_or_else(|e| panic!("a log line that is not JSON ({e}): {line}"));
+            if sender.send(parsed).is_err() {
+                break;
+            }
+        }
+    });
+    let next_line = |what: &str, test: &dyn Fn(&serde_json::Value) -> bool| {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+        loop {
+            let left = deadline.saturating_duration_since(std::time::Instant::now());
+            match lines.recv_timeout(left) {
+                Ok(line) if test(&line) => return line,
+                Ok(_) => {}
+                Err(_) => panic!("no log line {what}"),
+            }
+        }
+    };
+    let serving = next_line("that tells the address", &|line| {
+        line["fields"]["message"] == "serving GraphQL at /graphql"
+    });
+    let addr = serving["fields"]["addr"].as_str().unwrap().to_owned();
+
+    let mut stream = std::net::TcpStream::connect(&addr).unwrap();
+    stream
+        .write_all(
+            b"GET /healthz HTTP/1.1\r\nHost: localhost\r\nx-request-id: ops-log-7\r\n\
+              Connection: close\r\n\r\n",
+        )
+        .unwrap();
+    let mut response = String::new();
+    stream.read_to_string(&mut response).unwrap();
+    assert!(response.starts_with("HTTP/1.1 200"), "{response}");
+    assert!(
+        response
+            .to_ascii_lowercase()
+            .contains("x-request-id: ops-log-7\r\n"),
+        "{response}"
+    );
+
+    let answered = next_line("for the request", &|line| {
+        line["fields"]["message"] == "answered"
+    });
+    server.kill().unwrap();
+    server.wait().unwrap();
+    assert_eq!(answered["span"]["request_id"], "ops-log-7", "{answered}");
+    assert_eq!(answered["span"]["path"], "/healthz", "{answered}");
+    assert_eq!(answered["fields"]["status"], 200, "{answered}");
+    assert_eq!(answered["level"], "INFO", "{answered}");
+}

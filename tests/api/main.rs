@@ -19,6 +19,7 @@ mod matches;
 mod matching;
 mod members;
 mod notifications;
+mod operations;
 mod organizations;
 mod pages;
 mod reads;
