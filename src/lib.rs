@@ -26,6 +26,7 @@ pub mod pagination;
 pub mod scenarios;
 pub mod search;
 pub mod server;
+pub mod stats;
 pub mod synthetic;
 pub mod taxonomy;
 pub mod telemetry;

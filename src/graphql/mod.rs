@@ -14,6 +14,7 @@ use crate::matches::{MatchListQuery, MatchMutation, MatchQuery};
 use crate::notifications::{NotificationMutation, NotificationQuery, NotificationSubscription};
 use crate::orgs::{OrgMutation, OrgQuery};
 use crate::scenarios::{ScenarioMutation, ScenarioQuery};
+use crate::stats::StatsQuery;
 use crate::taxonomy::TaxonomyQuery;
 use crate::thesaurus::{ThesaurusMutation, ThesaurusQuery};
 
@@ -32,6 +33,7 @@ pub struct QueryRoot(
     NotificationQuery,
     MailQuery,
     ThesaurusQuery,
+    StatsQuery,
 );
 
 #[derive(MergedObject, Default)]

@@ -130,6 +130,9 @@ const TABLE: &[(&str, [Outcome; 4])] = &[
     ("failedEmails", [U, F, F, Done]),
     ("thesaurusGroups", [U, F, F, Done]),
     ("thesaurusGroup", [U, F, F, Done]),
+    // Statistics: everyone reads the published figures; the matches' only administrators
+    // (README, Statistics).
+    ("stats", [Hidden, Hidden, Hidden, Done]),
 ];
 
 /// Queries that show only public reference data to anyone.
@@ -662,6 +665,19 @@ async fn prepare(app: &TestApp, w: &World, operation: &str) -> Setup {
                 Some(&proposed["id"]),
             )
         }
+        "stats" => {
+            // In an industry no other scenario of the world has, so that the ten capabilities
+            // with the most matches there include this one.
+            let mut input = scenario_input();
+            set(&mut input, "/industryCodes", json!(["NY01"]));
+            let scenario = scenario_in_with(app, &w.gov, &w.admin, "PUBLISHED", input).await;
+            let proposed = apply(app, &w.enterprise, &scenario, &listed(app, w).await).await;
+            w.unit(json!({})).query(
+                "{ stats(filter: { industryCodes: [\"NY01\"] }) \
+                 { matches { topCapabilities { capabilityId } } } }",
+                Some(&proposed["capability"]["id"]),
+            )
+        }
         "recommendedCapabilities" => {
             let scenario = published(app, w).await;
             w.unit(json!({ "id": scenario["id"] })).query(
@@ -791,7 +807,7 @@ db_test!(every_operation_admits_exactly_whom_the_rules_name, |app| {
         );
     }
     assert_eq!(fields("MutationRoot").len(), 48, "the mutations counted");
-    assert_eq!(fields("QueryRoot").len(), 28, "the queries counted");
+    assert_eq!(fields("QueryRoot").len(), 29, "the queries counted");
 
     let world = World {
         admin: app.admin().await,

@@ -176,7 +176,18 @@ pub async fn promote(app: &TestApp, admin: &TestUser, id: &Value) -> Value {
 /// Creates a scenario for `owner` and walks it to `status` through the API. The late states
 /// (MATCHING on) go through a match with a capability of a new enterprise.
 pub async fn scenario_in(app: &TestApp, owner: &TestUser, admin: &TestUser, status: &str) -> Value {
-    let scenario = create_scenario(app, owner, scenario_input()).await;
+    scenario_in_with(app, owner, admin, status, scenario_input()).await
+}
+
+/// [`scenario_in`] for a scenario created from `input`.
+pub async fn scenario_in_with(
+    app: &TestApp,
+    owner: &TestUser,
+    admin: &TestUser,
+    status: &str,
+    input: Value,
+) -> Value {
+    let scenario = create_scenario(app, owner, input).await;
     let id = scenario["id"].clone();
     let steps: &[(&str, &str)] = match status {
         "DISCOVERED" => &[],

@@ -27,5 +27,6 @@ mod reference_data;
 mod scenarios;
 mod schema;
 mod services;
+mod stats;
 mod synthetic;
 mod thesaurus;
