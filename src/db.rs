@@ -36,6 +36,18 @@ impl Backend {
             None
         }
     }
+
+    /// SQL for the days (with fractions) from timestamp `from` to timestamp `to`, both stored
+    /// timestamps (RFC 3339 text) or expressions giving one.
+    pub fn days_between(self, from: &str, to: &str) -> String {
+        match self {
+            Backend::Sqlite => format!("(julianday({to}) - julianday({from}))"),
+            Backend::Postgres => format!(
+                "CAST(EXTRACT(EPOCH FROM (CAST({to} AS TIMESTAMPTZ) - CAST({from} AS TIMESTAMPTZ))) \
+                 AS DOUBLE PRECISION) / 86400.0"
+            ),
+        }
+    }
 }
 
 /// Why `twolists backup` made no copy.

@@ -109,6 +109,18 @@ pub struct FunnelStage {
     pub now: Option<i64>,
 }
 
+/// How long scenarios took from entering one stage to entering the next.
+#[derive(SimpleObject, Clone, Debug, PartialEq)]
+pub struct StageDuration {
+    pub from: ScenarioStage,
+    pub to: ScenarioStage,
+    /// The median, in days to one decimal; null when no scenario took the step, or where the
+    /// scope does not show the stage (before 发布 for non-administrators).
+    pub median_days: Option<f64>,
+    /// Scenarios that took the step; null where the scope does not show it.
+    pub scenarios: Option<i64>,
+}
+
 /// Scenarios (机会清单).
 #[derive(SimpleObject, Clone, Debug, Default)]
 pub struct ScenarioStats {
@@ -123,6 +135,9 @@ pub struct ScenarioStats {
     pub by_category: Vec<StatBucket>,
     /// 挖掘 → 策划 → 发布 → 对接 → 落地 → 推广.
     pub funnel: Vec<FunnelStage>,
+    /// Median days from each stage to the next: 挖掘 (recorded) → 策划 → 发布 → 对接 → 落地 → 推广,
+    /// from the first entry into one to the first into the other.
+    pub stage_days: Vec<StageDuration>,
     /// Of the scenarios that reached 发布, the share that found a partner (reached 落地); null
     /// when none was published.
     pub partner_share: Option<f64>,

@@ -107,6 +107,7 @@ pub async fn stats(
             false,
         ),
         funnel,
+        stage_days: stage_days(db, scope, &selection).await?,
         partner_share,
         landed_by_region: buckets(
             store::landed_by_region(db, &selection).await?,
@@ -327,6 +328,49 @@ fn funnel(
     let partnered = reached(ScenarioStage::Landing);
     let share = (published > 0).then(|| partnered as f64 / published as f64);
     (stages, share)
+}
+
+/// The median days of each step from one stage to the next.
+async fn stage_days(
+    db: &Db,
+    scope: StatsScope,
+    selection: &Selection,
+) -> AppResult<Vec<StageDuration>> {
+    let statuses = |stage: ScenarioStage| -> Vec<String> {
+        ScenarioStatus::ALL
+            .into_iter()
+            .filter(|status| ScenarioStage::of(*status) == Some(stage))
+            .map(|status| status.as_str().to_owned())
+            .collect()
+    };
+    let mut steps = Vec::new();
+    for pair in ScenarioStage::ALL.windows(2) {
+        let (from, to) = (pair[0], pair[1]);
+        let (median_days, scenarios) = if scope == StatsScope::All
+            || from.rank() >= ScenarioStage::Publication.rank()
+        {
+            // The first stage is entered when the scenario is recorded.
+            let start = if from == ScenarioStage::Discovery {
+                Vec::new()
+            } else {
+                statuses(from)
+            };
+            let (median, count) = store::median_days(db, selection, &start, &statuses(to)).await?;
+            (
+                median.map(|days| (days * 10.0).round() / 10.0),
+                Some(count.unwrap_or(0)),
+            )
+        } else {
+            (None, None)
+        };
+        steps.push(StageDuration {
+            from,
+            to,
+            median_days,
+            scenarios,
+        });
+    }
+    Ok(steps)
 }
 
 fn count_of(rows: &[Counted], key: &str) -> i64 {

@@ -266,3 +266,40 @@ pub async fn capability_totals(db: &Db, selection: &Selection) -> Result<(i64, i
     let (text, args) = sql.build();
     sqlx::query_as_with(text, args).fetch_one(db.pool()).await
 }
+
+/// The median days between the first entry into one stage and the first into the next, over the
+/// selected scenarios that took both steps, and how many did. `start` and `end` are the statuses
+/// of the two stages; no start statuses means the scenario's creation.
+pub async fn median_days(
+    db: &Db,
+    selection: &Selection,
+    start: &[String],
+    end: &[String],
+) -> Result<(Option<f64>, Option<i64>), sqlx::Error> {
+    let days = db.backend().days_between("entered", "reached");
+    let mut sql = Sql::new(&format!(
+        "SELECT CAST(AVG(days) AS DOUBLE PRECISION), MAX(total) FROM (\
+         SELECT days, ROW_NUMBER() OVER (ORDER BY days) AS n, COUNT(*) OVER () AS total FROM (\
+         SELECT {days} AS days FROM (SELECT s.id, "
+    ));
+    if start.is_empty() {
+        sql.push("MIN(s.created_at)");
+    } else {
+        sql.push("MIN(CASE WHEN e.to_status IN (")
+            .bind_list(start)
+            .push(") THEN e.at END)");
+    }
+    sql.push(" AS entered, MIN(CASE WHEN e.to_status IN (")
+        .bind_list(end)
+        .push(
+            ") THEN e.at END) AS reached FROM scenarios s \
+             JOIN events e ON e.aggregate_type = 'SCENARIO' AND e.aggregate_id = s.id",
+        );
+    selection.scenarios(&mut sql);
+    sql.push(
+        " GROUP BY s.id) steps WHERE entered IS NOT NULL AND reached IS NOT NULL) spans) ranked \
+         WHERE n IN ((total + 1) / 2, (total + 2) / 2)",
+    );
+    let (text, args) = sql.build();
+    sqlx::query_as_with(text, args).fetch_one(db.pool()).await
+}

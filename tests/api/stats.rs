@@ -301,3 +301,77 @@ db_test!(a_filter_with_unknown_codes_or_years_is_refused, |app| {
         assert_eq!(refused["errors"][0]["message"], message, "{refused}");
     }
 });
+
+db_test!(stage_days_are_medians_of_the_recorded_history, |app| {
+    let admin = app.admin().await;
+    let unit = app.gov_user().await;
+    // Days after 1 March 2026 at which each scenario was recorded (0), entered 策划 (PLAN, then
+    // SUBMIT at the same moment) and was published; one is still in 策划.
+    let history: [(&str, f64, Option<f64>); 4] = [
+        ("PUBLISHED", 2.0, Some(5.0)),
+        ("PUBLISHED", 4.0, Some(6.0)),
+        ("PUBLISHED", 9.5, Some(10.0)),
+        ("PLANNED", 1.0, None),
+    ];
+    let day = |days: f64| {
+        let start = chrono::DateTime::parse_from_rfc3339("2026-03-01T00:00:00Z")
+            .unwrap()
+            .with_timezone(&chrono::Utc);
+        twolists::db::format_time(start + chrono::Duration::minutes((days * 1440.0) as i64))
+    };
+    let pool = app.state.db.pool();
+    for (status, planned, published) in history {
+        let scenario = scenario_in(&app, &unit, &admin, status).await;
+        let id = scenario["id"].as_str().unwrap().to_owned();
+        let rewrite = |sql: &'static str, at: String| {
+            let id = id.clone();
+            async move {
+                sqlx::query(sql)
+                    .bind(at)
+                    .bind(id)
+                    .execute(pool)
+                    .await
+                    .unwrap();
+            }
+        };
+        rewrite(
+            "UPDATE scenarios SET created_at = $1 WHERE id = $2",
+            day(0.0),
+        )
+        .await;
+        rewrite(
+            "UPDATE events SET at = $1 WHERE aggregate_id = $2 \
+             AND to_status IN ('PLANNED', 'PENDING_REVIEW')",
+            day(planned),
+        )
+        .await;
+        if let Some(published) = published {
+            rewrite(
+                "UPDATE events SET at = $1 WHERE aggregate_id = $2 AND to_status = 'PUBLISHED'",
+                day(published),
+            )
+            .await;
+        }
+    }
+    const DAYS: &str = "{ stats { scenarios { stageDays { from to medianDays scenarios } } } }";
+    let stats = app.gql_as(&admin, DAYS, json!({})).await;
+    // 挖掘→策划: 1, 2, 4, 9.5 days (median of an even count: the mean of the middle two);
+    // 策划→发布: 3, 2, 0.5 days.
+    assert_eq!(
+        stats["data"]["stats"]["scenarios"]["stageDays"],
+        json!([
+            { "from": "DISCOVERY", "to": "PLANNING", "medianDays": 3.0, "scenarios": 4 },
+            { "from": "PLANNING", "to": "PUBLICATION", "medianDays": 2.0, "scenarios": 3 },
+            { "from": "PUBLICATION", "to": "MATCHMAKING", "medianDays": null, "scenarios": 0 },
+            { "from": "MATCHMAKING", "to": "LANDING", "medianDays": null, "scenarios": 0 },
+            { "from": "LANDING", "to": "PROMOTION", "medianDays": null, "scenarios": 0 },
+        ])
+    );
+    // Before 发布 the steps are not shown to the public.
+    let public = app.gql(DAYS, json!({})).await;
+    let steps = &public["data"]["stats"]["scenarios"]["stageDays"];
+    assert_eq!(steps[0]["medianDays"], Value::Null);
+    assert_eq!(steps[0]["scenarios"], Value::Null);
+    assert_eq!(steps[1]["scenarios"], Value::Null);
+    assert_eq!(steps[2]["scenarios"], 0);
+});
