@@ -266,6 +266,7 @@ impl AppState {
             .route("/healthz", get(healthz))
             .route("/readyz", get(readyz))
             .route("/metrics", get(metrics))
+            .route("/exports/editions/{file}", get(export_edition))
             .merge(crate::web::routes())
             .layer(DefaultBodyLimit::max(self.body_limit_bytes))
             .layer(tower_http::timeout::TimeoutLayer::with_status_code(
@@ -681,6 +682,72 @@ async fn metrics(State(state): State<AppState>, headers: HeaderMap) -> Response 
         state.metrics.render(&snapshot),
     )
         .into_response()
+}
+
+/// A published edition as a spreadsheet: `/exports/editions/{id}.xlsx` or `.csv` (README,
+/// "Exports"). Anyone may download a published one; anything else is 404.
+async fn export_edition(
+    State(state): State<AppState>,
+    axum::extract::Path(file): axum::extract::Path<String>,
+) -> Response {
+    let Some((id, format)) = file.rsplit_once('.') else {
+        return request_error(StatusCode::NOT_FOUND, AppError::NotFound);
+    };
+    let (content_type, extension) = match format {
+        "xlsx" => (
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            "xlsx",
+        ),
+        "csv" => ("text/csv; charset=utf-8", "csv"),
+        _ => return request_error(StatusCode::NOT_FOUND, AppError::NotFound),
+    };
+    let sheet =
+        match crate::exports::edition(&state.db, &state.taxonomy, &Viewer::Anonymous, id).await {
+            Ok(sheet) => sheet,
+            Err(err @ AppError::NotFound) => return request_error(StatusCode::NOT_FOUND, err),
+            Err(err) => {
+                err.log();
+                return request_error(StatusCode::INTERNAL_SERVER_ERROR, err);
+            }
+        };
+    let body = match extension {
+        "csv" => crate::exports::csv(&sheet),
+        _ => match crate::exports::xlsx(&sheet) {
+            Ok(bytes) => bytes,
+            Err(err) => {
+                err.log();
+                return request_error(StatusCode::INTERNAL_SERVER_ERROR, err);
+            }
+        },
+    };
+    let disposition = format!(
+        "attachment; filename=\"edition.{extension}\"; filename*=UTF-8''{}.{extension}",
+        percent_encode(&sheet.name)
+    );
+    (
+        [
+            (header::CONTENT_TYPE, HeaderValue::from_static(content_type)),
+            (
+                header::CONTENT_DISPOSITION,
+                HeaderValue::from_str(&disposition).expect("percent-encoded ASCII"),
+            ),
+        ],
+        body,
+    )
+        .into_response()
+}
+
+/// RFC 3986 percent-encoding of everything but the unreserved characters (for `filename*`).
+fn percent_encode(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() * 3);
+    for byte in text.bytes() {
+        if byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'.' | b'_' | b'~') {
+            out.push(byte as char);
+        } else {
+            out.push_str(&format!("%{byte:02X}"));
+        }
+    }
+    out
 }
 
 async fn healthz() -> &'static str {

@@ -11,6 +11,7 @@ pub mod db;
 pub mod demo;
 pub mod error;
 pub mod events;
+pub mod exports;
 pub mod graphql;
 pub mod items;
 pub mod lists;

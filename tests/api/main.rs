@@ -9,6 +9,7 @@ mod capabilities;
 mod cli;
 mod demo;
 mod editions;
+mod exports;
 mod fixtures;
 mod hardening;
 mod harness;
