@@ -336,10 +336,9 @@ fn request_span(request: &axum::http::Request<axum::body::Body>) -> tracing::Spa
 /// metrics.
 fn log_response(metrics: Arc<Metrics>) -> impl Fn(&Response, Duration, &tracing::Span) + Clone {
     move |response, latency, _| {
-        let status = response.status().as_u16();
-        metrics.http_answered(status);
+        metrics.http_answered(response.status());
         tracing::info!(
-            status,
+            status = response.status().as_u16(),
             ms = %format_args!("{:.1}", latency.as_secs_f64() * 1000.0),
             "answered"
         );
@@ -690,15 +689,12 @@ async fn export_edition(
     State(state): State<AppState>,
     axum::extract::Path(file): axum::extract::Path<String>,
 ) -> Response {
-    let Some((id, format)) = file.rsplit_once('.') else {
+    let Some((id, extension)) = file.rsplit_once('.') else {
         return request_error(StatusCode::NOT_FOUND, AppError::NotFound);
     };
-    let (content_type, extension) = match format {
-        "xlsx" => (
-            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-            "xlsx",
-        ),
-        "csv" => ("text/csv; charset=utf-8", "csv"),
+    let content_type = match extension {
+        "xlsx" => "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        "csv" => "text/csv; charset=utf-8",
         _ => return request_error(StatusCode::NOT_FOUND, AppError::NotFound),
     };
     let sheet =
@@ -710,20 +706,29 @@ async fn export_edition(
                 return request_error(StatusCode::INTERNAL_SERVER_ERROR, err);
             }
         };
-    let body = match extension {
-        "csv" => crate::exports::csv(&sheet),
-        _ => match crate::exports::xlsx(&sheet) {
-            Ok(bytes) => bytes,
-            Err(err) => {
-                err.log();
-                return request_error(StatusCode::INTERNAL_SERVER_ERROR, err);
-            }
-        },
-    };
     let disposition = format!(
         "attachment; filename=\"edition.{extension}\"; filename*=UTF-8''{}.{extension}",
         percent_encode(&sheet.name)
     );
+    // Compressing a workbook is processor work that grows with the edition: not on an async
+    // worker.
+    let csv = extension == "csv";
+    let built = tokio::task::spawn_blocking(move || {
+        if csv {
+            Ok(crate::exports::csv(&sheet))
+        } else {
+            crate::exports::xlsx(&sheet)
+        }
+    })
+    .await
+    .unwrap_or_else(|e| Err(AppError::internal(format!("building the export: {e}"))));
+    let body = match built {
+        Ok(bytes) => bytes,
+        Err(err) => {
+            err.log();
+            return request_error(StatusCode::INTERNAL_SERVER_ERROR, err);
+        }
+    };
     (
         [
             (header::CONTENT_TYPE, HeaderValue::from_static(content_type)),

@@ -500,6 +500,19 @@ impl Sql {
         self
     }
 
+    /// Appends ` AND {expr} IN ($n, …)`; for an empty list, ` AND 1 = 0` (an empty filter list
+    /// matches nothing, as in the lists' filters; `IN ()` is not SQL on PostgreSQL).
+    pub fn and_in(&mut self, expr: &str, values: &[String]) -> &mut Self {
+        if values.is_empty() {
+            return self.push(" AND 1 = 0");
+        }
+        self.push(" AND ")
+            .push(expr)
+            .push(" IN (")
+            .bind_list(values)
+            .push(")")
+    }
+
     /// Appends a subquery of `values`, for `IN`, bound as one JSON array however many there are:
     /// a statement with a thousand placeholders costs SQLite more to bind (each by name) than to
     /// run, and PostgreSQL more to plan.

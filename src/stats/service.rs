@@ -88,11 +88,7 @@ pub async fn stats(
             false,
         ),
         by_region_group: buckets(
-            store::scenarios_by_group(db, &selection)
-                .await?
-                .into_iter()
-                .map(|(code, n, sum)| (if code.is_empty() { "CITY".into() } else { code }, n, sum))
-                .collect(),
+            store::scenarios_by_group(db, &selection).await?,
             group_name,
             false,
         ),
@@ -186,18 +182,16 @@ pub async fn stats(
 
 /// The rows a scope and a filter select; an unknown code or year is refused.
 fn selection(taxonomy: &Taxonomy, scope: StatsScope, filter: &StatsFilter) -> AppResult<Selection> {
-    let statuses = |all: &[&'static str], public: &dyn Fn(&str) -> bool| {
-        all.iter()
-            .filter(|s| scope == StatsScope::All || public(s))
-            .map(|s| (*s).to_owned())
-            .collect::<Vec<String>>()
-    };
-    let scenario_statuses: Vec<&'static str> =
-        ScenarioStatus::ALL.iter().map(|s| s.as_str()).collect();
-    let capability_statuses = [
-        CapabilityStatus::Listed.as_str(),
-        CapabilityStatus::Featured.as_str(),
-    ];
+    let scenario_statuses = ScenarioStatus::ALL
+        .into_iter()
+        .filter(|status| scope == StatsScope::All || status.is_public())
+        .map(|status| status.as_str().to_owned())
+        .collect();
+    let capability_statuses = CapabilityStatus::ALL
+        .into_iter()
+        .filter(|status| status.is_public())
+        .map(|status| status.as_str().to_owned())
+        .collect();
     let period = match filter.year {
         None => None,
         Some(year) if (2000..=2100).contains(&year) => Some((
@@ -237,13 +231,8 @@ fn selection(taxonomy: &Taxonomy, scope: StatsScope, filter: &StatsFilter) -> Ap
         return Err(AppError::BadRequest(format!("产业代码不存在：{unknown}")));
     }
     Ok(Selection {
-        scenario_statuses: statuses(&scenario_statuses, &|s| {
-            ScenarioStatus::parse(s).is_some_and(ScenarioStatus::is_public)
-        }),
-        capability_statuses: capability_statuses
-            .iter()
-            .map(|s| (*s).to_owned())
-            .collect(),
+        scenario_statuses,
+        capability_statuses,
         period,
         region_codes: items::expand_regions(
             taxonomy,

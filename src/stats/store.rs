@@ -31,16 +31,12 @@ impl Selection {
                 .bind(to.clone());
         }
         if let Some(regions) = &self.region_codes {
-            sql.push(" AND s.region_code IN (")
-                .bind_list(regions)
-                .push(")");
+            sql.and_in("s.region_code", regions);
         }
         if let Some(industries) = &self.industry_codes {
-            sql.push(
-                " AND s.id IN (SELECT scenario_id FROM scenario_industries WHERE industry_code IN (",
-            )
-            .bind_list(industries)
-            .push("))");
+            sql.push(" AND s.id IN (SELECT scenario_id FROM scenario_industries WHERE 1 = 1")
+                .and_in("industry_code", industries)
+                .push(")");
         }
         if let Some(category) = &self.category {
             sql.push(" AND s.category = ").bind(category.clone());
@@ -60,17 +56,12 @@ impl Selection {
                 .bind(to.clone());
         }
         if let Some(regions) = &self.region_codes {
-            sql.push(" AND o.region_code IN (")
-                .bind_list(regions)
-                .push(")");
+            sql.and_in("o.region_code", regions);
         }
         if let Some(industries) = &self.industry_codes {
-            sql.push(
-                " AND c.id IN (SELECT capability_id FROM capability_industries \
-                 WHERE industry_code IN (",
-            )
-            .bind_list(industries)
-            .push("))");
+            sql.push(" AND c.id IN (SELECT capability_id FROM capability_industries WHERE 1 = 1")
+                .and_in("industry_code", industries)
+                .push(")");
         }
     }
 }
@@ -95,17 +86,17 @@ pub async fn scenarios_by(
     grouped(db, sql).await
 }
 
-/// Scenarios by region group (平川, 东山; none for the city level).
+/// Scenarios by region group (PINGCHUAN 平川, DONGSHAN 东山, CITY for the city level).
 pub async fn scenarios_by_group(
     db: &Db,
     selection: &Selection,
 ) -> Result<Vec<Counted>, sqlx::Error> {
     let mut sql = Sql::new(
-        "SELECT COALESCE(r.region_group, ''), COUNT(*), 0 FROM scenarios s \
+        "SELECT COALESCE(r.region_group, 'CITY'), COUNT(*), 0 FROM scenarios s \
          JOIN regions r ON r.code = s.region_code",
     );
     selection.scenarios(&mut sql);
-    sql.push(" GROUP BY COALESCE(r.region_group, '')");
+    sql.push(" GROUP BY COALESCE(r.region_group, 'CITY')");
     grouped(db, sql).await
 }
 

@@ -123,7 +123,10 @@ db_test!(
             1.0
         );
         assert!(!samples.keys().any(|series| series.contains("Unused")));
-        // A document that fails validation has still named its operation.
+        // A document that fails validation runs no operation: its request counts as anonymous
+        // (as the unnamed documents of the fixtures do), its error by code.
+        assert!(!samples.keys().any(|series| series.contains("Broken")));
+        assert!(value(r#"twolists_graphql_requests_total{operation="anonymous"}"#) >= 1.0);
         assert_eq!(
             value(r#"twolists_graphql_errors_total{code="BAD_REQUEST"}"#),
             1.0

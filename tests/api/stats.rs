@@ -279,6 +279,9 @@ db_test!(filters_narrow_every_figure, |app| {
     assert_eq!(total(json!({ "industryCodes": ["WL"] })).await, (2, 0, 0));
     assert_eq!(total(json!({ "industryCodes": ["MT04"] })).await, (5, 3, 2));
     assert_eq!(total(json!({ "category": "CITY" })).await, (2, 3, 0));
+    // An empty list matches nothing, as in the lists' filters.
+    assert_eq!(total(json!({ "regionCodes": [] })).await, (0, 0, 0));
+    assert_eq!(total(json!({ "industryCodes": [] })).await, (0, 0, 0));
     let this_year = twolists::items::today_in_china().format("%Y").to_string();
     let this_year: i32 = this_year.parse().unwrap();
     assert_eq!(total(json!({ "year": this_year })).await, (7, 3, 2));
