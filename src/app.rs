@@ -8,7 +8,6 @@ use async_graphql::Data;
 use async_graphql::http::ALL_WEBSOCKET_PROTOCOLS;
 use async_graphql_axum::{GraphQLProtocol, GraphQLWebSocket};
 use axum::Router;
-use axum::body::Bytes;
 use axum::extract::ws::{CloseFrame, Message, WebSocketUpgrade};
 use axum::extract::{DefaultBodyLimit, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
@@ -267,6 +266,8 @@ impl AppState {
             .route("/readyz", get(readyz))
             .route("/metrics", get(metrics))
             .route("/exports/editions/{file}", get(export_edition))
+            .route("/exports/templates/scenarios.xlsx", get(scenario_template))
+            .route("/exports/{file}", get(export_list))
             .merge(crate::web::routes())
             .layer(DefaultBodyLimit::max(self.body_limit_bytes))
             .layer(tower_http::timeout::TimeoutLayer::with_status_code(
@@ -432,14 +433,28 @@ fn origin_of(client: ClientAddr, headers: &HeaderMap) -> Origin {
     Origin::new(client, user_agent)
 }
 
-/// Whether a request body is declared JSON (`application/json`, any parameters): a form or a
-/// plain-text POST that a browser may send from another site without asking is not run.
-fn is_json(headers: &HeaderMap) -> bool {
-    headers
+/// What a request body is declared to be. A form or a plain-text POST that a browser may send
+/// from another site without asking is not run; neither is a multipart request without an
+/// `Authorization` header (which a browser would have to ask before sending).
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum BodyKind {
+    Json,
+    /// The GraphQL multipart request spec: a file upload.
+    Multipart,
+    Other,
+}
+
+fn body_kind(headers: &HeaderMap) -> BodyKind {
+    let media = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.split(';').next())
-        .is_some_and(|media| media.trim().eq_ignore_ascii_case("application/json"))
+        .map(str::trim);
+    match media {
+        Some(m) if m.eq_ignore_ascii_case("application/json") => BodyKind::Json,
+        Some(m) if m.eq_ignore_ascii_case("multipart/form-data") => BodyKind::Multipart,
+        _ => BodyKind::Other,
+    }
 }
 
 /// Answers carry private data and tokens: no cache keeps them.
@@ -447,7 +462,7 @@ async fn graphql_post(
     State(state): State<AppState>,
     client: Option<Extension<ClientAddr>>,
     headers: HeaderMap,
-    body: Bytes,
+    body: axum::body::Body,
 ) -> Response {
     let client = client.map(|Extension(addr)| addr).unwrap_or_default();
     let mut response = graphql_answer(state, client, headers, body).await;
@@ -457,26 +472,81 @@ async fn graphql_post(
     response
 }
 
+/// The GraphQL request in a body: JSON up to the body limit, or a multipart upload up to the
+/// largest file an import reads.
+async fn graphql_request(
+    state: &AppState,
+    headers: &HeaderMap,
+    body: axum::body::Body,
+) -> Result<async_graphql::Request, Response> {
+    let kind = body_kind(headers);
+    let limit = match kind {
+        BodyKind::Json => state.body_limit_bytes,
+        BodyKind::Multipart if headers.contains_key(header::AUTHORIZATION) => {
+            crate::import::MAX_FILE_BYTES + 64 * 1024
+        }
+        BodyKind::Multipart => {
+            return Err(request_error(
+                StatusCode::UNAUTHORIZED,
+                AppError::Unauthenticated,
+            ));
+        }
+        BodyKind::Other => {
+            return Err(request_error(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                AppError::BadRequest(
+                    "请以 Content-Type: application/json 发送 GraphQL 请求（上传文件用 multipart/form-data）"
+                        .into(),
+                ),
+            ));
+        }
+    };
+    let too_large = || {
+        request_error(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            AppError::BadRequest(format!("请求体超过{}字节的上限", limit)),
+        )
+    };
+    let body = axum::body::to_bytes(body, limit)
+        .await
+        .map_err(|_| too_large())?;
+    if kind == BodyKind::Json {
+        return serde_json::from_slice(&body).map_err(|_| {
+            request_error(
+                StatusCode::BAD_REQUEST,
+                AppError::BadRequest("请求体不是有效的 GraphQL JSON 请求".into()),
+            )
+        });
+    }
+    let content_type = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok());
+    let options = async_graphql::http::MultipartOptions::default()
+        .max_file_size(crate::import::MAX_FILE_BYTES)
+        .max_num_files(1);
+    async_graphql::http::receive_body(content_type, &body[..], options)
+        .await
+        .map_err(|e| match e {
+            async_graphql::ParseRequestError::PayloadTooLarge => too_large(),
+            _ => request_error(
+                StatusCode::BAD_REQUEST,
+                AppError::BadRequest(
+                    "上传请求不符合 GraphQL multipart 请求规范（operations、map 与一个文件）"
+                        .into(),
+                ),
+            ),
+        })
+}
+
 async fn graphql_answer(
     state: AppState,
     client: ClientAddr,
     headers: HeaderMap,
-    body: Bytes,
+    body: axum::body::Body,
 ) -> Response {
-    if !is_json(&headers) {
-        return request_error(
-            StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            AppError::BadRequest("请以 Content-Type: application/json 发送 GraphQL 请求".into()),
-        );
-    }
-    let request: async_graphql::Request = match serde_json::from_slice(&body) {
+    let request = match graphql_request(&state, &headers, body).await {
         Ok(request) => request,
-        Err(_) => {
-            return request_error(
-                StatusCode::BAD_REQUEST,
-                AppError::BadRequest("请求体不是有效的 GraphQL JSON 请求".into()),
-            );
-        }
+        Err(response) => return response,
     };
     let viewer = match viewer_from(&headers, &state.jwt) {
         Ok(Viewer::User(claims)) => auth::standing(&state.db, claims).await,
@@ -692,11 +762,9 @@ async fn export_edition(
     let Some((id, extension)) = file.rsplit_once('.') else {
         return request_error(StatusCode::NOT_FOUND, AppError::NotFound);
     };
-    let content_type = match extension {
-        "xlsx" => "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        "csv" => "text/csv; charset=utf-8",
-        _ => return request_error(StatusCode::NOT_FOUND, AppError::NotFound),
-    };
+    if !matches!(extension, "xlsx" | "csv") {
+        return request_error(StatusCode::NOT_FOUND, AppError::NotFound);
+    }
     let sheet =
         match crate::exports::edition(&state.db, &state.taxonomy, &Viewer::Anonymous, id).await {
             Ok(sheet) => sheet,
@@ -706,14 +774,8 @@ async fn export_edition(
                 return request_error(StatusCode::INTERNAL_SERVER_ERROR, err);
             }
         };
-    let disposition = format!(
-        "attachment; filename=\"edition.{extension}\"; filename*=UTF-8''{}.{extension}",
-        percent_encode(&sheet.name)
-    );
-    // Compressing a workbook is processor work that grows with the edition: not on an async
-    // worker.
     let csv = extension == "csv";
-    let built = tokio::task::spawn_blocking(move || {
+    spreadsheet("edition", &sheet.name.clone(), extension, move || {
         if csv {
             Ok(crate::exports::csv(&sheet))
         } else {
@@ -721,7 +783,124 @@ async fn export_edition(
         }
     })
     .await
-    .unwrap_or_else(|e| Err(AppError::internal(format!("building the export: {e}"))));
+}
+
+/// An admin's export of a filtered list (README, "Exports"): `/exports/scenarios.xlsx`,
+/// `capabilities` or `matches`, `.xlsx` or `.csv`, the filter in the query string; signed in
+/// with the `Authorization` header as for `/graphql`.
+async fn export_list(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    axum::extract::Path(file): axum::extract::Path<String>,
+    params: Result<
+        axum::extract::Query<crate::exports::lists::ListParams>,
+        axum::extract::rejection::QueryRejection,
+    >,
+) -> Response {
+    use crate::exports::lists;
+    let Some((list, extension)) = file.rsplit_once('.') else {
+        return request_error(StatusCode::NOT_FOUND, AppError::NotFound);
+    };
+    if !matches!(extension, "xlsx" | "csv") {
+        return request_error(StatusCode::NOT_FOUND, AppError::NotFound);
+    }
+    let Ok(axum::extract::Query(params)) = params else {
+        return request_error(
+            StatusCode::BAD_REQUEST,
+            AppError::BadRequest("筛选参数格式不正确".into()),
+        );
+    };
+    let viewer = match viewer_from(&headers, &state.jwt) {
+        Ok(Viewer::User(claims)) => auth::standing(&state.db, claims).await,
+        other => other,
+    };
+    let (db, taxonomy, index) = (&state.db, &state.taxonomy, &state.index);
+    let sheet = match viewer {
+        Err(err) => Err(err),
+        Ok(viewer) => match list {
+            "scenarios" => match params.opportunity_filter() {
+                Ok(filter) => lists::scenarios(db, taxonomy, index, &viewer, filter).await,
+                Err(err) => Err(err),
+            },
+            "capabilities" => match params.capability_filter() {
+                Ok(filter) => lists::capabilities(db, taxonomy, index, &viewer, filter).await,
+                Err(err) => Err(err),
+            },
+            "matches" => match params.match_status() {
+                Ok(status) => lists::matches(db, &viewer, status).await,
+                Err(err) => Err(err),
+            },
+            _ => Err(AppError::NotFound),
+        },
+    };
+    let sheet = match sheet {
+        Ok(sheet) => sheet,
+        Err(err) => {
+            let status = match &err {
+                AppError::Unauthenticated => StatusCode::UNAUTHORIZED,
+                AppError::Forbidden | AppError::OrganizationInactive { .. } => {
+                    StatusCode::FORBIDDEN
+                }
+                AppError::NotFound => StatusCode::NOT_FOUND,
+                AppError::BadRequest(_) => StatusCode::BAD_REQUEST,
+                _ => {
+                    err.log();
+                    StatusCode::INTERNAL_SERVER_ERROR
+                }
+            };
+            return request_error(status, err);
+        }
+    };
+    let csv = extension == "csv";
+    let name = sheet.name.clone();
+    let mut response = spreadsheet(list, &name, extension, move || {
+        if csv {
+            Ok(crate::exports::csv(&sheet))
+        } else {
+            crate::exports::xlsx(&sheet)
+        }
+    })
+    .await;
+    // Contacts inside: no cache keeps it.
+    response
+        .headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response
+}
+
+/// The import template for collected scenarios (README, "Import"): the columns and, on a second
+/// sheet, how to fill them and the code lists. Anyone may download it.
+async fn scenario_template(State(state): State<AppState>) -> Response {
+    let sheets = crate::import::scenarios::template(&state.taxonomy);
+    spreadsheet(
+        "scenarios-template",
+        "场景征集导入模板",
+        "xlsx",
+        move || crate::exports::workbook(&sheets),
+    )
+    .await
+}
+
+/// A spreadsheet download named `name` (`ascii` for clients that read no UTF-8 file names),
+/// built on the blocking pool: compressing a workbook is processor work that grows with it.
+async fn spreadsheet(
+    ascii: &str,
+    name: &str,
+    extension: &str,
+    build: impl FnOnce() -> Result<Vec<u8>, AppError> + Send + 'static,
+) -> Response {
+    let content_type = if extension == "csv" {
+        "text/csv; charset=utf-8"
+    } else {
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    };
+    let disposition = format!(
+        "attachment; filename=\"{ascii}.{extension}\"; filename*=UTF-8''{}.{extension}",
+        percent_encode(name)
+    );
+    let built = tokio::task::spawn_blocking(build)
+        .await
+        .unwrap_or_else(|e| Err(AppError::internal(format!("building the export: {e}"))));
     let body = match built {
         Ok(bytes) => bytes,
         Err(err) => {

@@ -13,6 +13,7 @@ pub mod error;
 pub mod events;
 pub mod exports;
 pub mod graphql;
+pub mod import;
 pub mod items;
 pub mod lists;
 pub mod loaders;

@@ -56,6 +56,22 @@ struct Cli {
     command: Command,
 }
 
+#[derive(Subcommand)]
+enum ImportCommand {
+    /// An XLSX or CSV file as in the template (GET /exports/templates/scenarios.xlsx) into new
+    /// DISCOVERED scenarios of a government unit. Nothing is written unless every row is valid;
+    /// rows whose title the unit already has are skipped.
+    Scenarios {
+        file: PathBuf,
+        /// The unit: its id or unified social credit code.
+        #[arg(long)]
+        unit: String,
+        /// The administrator (e-mail) recorded as importing; the first one created by default.
+        #[arg(long)]
+        by: Option<String>,
+    },
+}
+
 /// What keeps slow or idle clients from exhausting the server (SECURITY.md).
 #[derive(clap::Args)]
 struct LimitArgs {
@@ -120,6 +136,11 @@ enum Command {
         /// The new file (an existing one is never overwritten).
         #[arg(long)]
         to: PathBuf,
+    },
+    /// Imports a file of collected scenarios (README, "Import").
+    Import {
+        #[command(subcommand)]
+        what: ImportCommand,
     },
     /// Creates an administrator account in the operator organization.
     CreateAdmin {
@@ -368,6 +389,21 @@ async fn run() -> anyhow::Result<()> {
             let db = Db::connect(&config.database_url()).await?;
             db.migrate().await?;
             println!("migrations applied");
+        }
+        Command::Import {
+            what: ImportCommand::Scenarios { file, unit, by },
+        } => {
+            let state = AppState::start(&config).await?;
+            let result = twolists::import::command::scenarios(
+                &state.db,
+                &state.taxonomy,
+                &file,
+                &unit,
+                by.as_deref(),
+            )
+            .await;
+            state.db.close().await;
+            result?;
         }
         Command::CreateAdmin {
             email,

@@ -540,6 +540,33 @@ pub async fn change_password(
     Ok(Ok(updated))
 }
 
+/// The administrator a command-line step acts as: the one with `email`, or the first one
+/// created. Someone who may run the command may act as any administrator.
+pub async fn acting_admin(db: &Db, email: Option<&str>) -> anyhow::Result<UserRow> {
+    let row: Option<UserRow> = match email {
+        Some(email) => {
+            let email = normalize_email(email).ok_or_else(|| anyhow::anyhow!("邮箱格式不正确"))?;
+            find_user_by_email(db, &email)
+                .await?
+                .filter(|u| u.role() == Role::Admin && u.membership() != Membership::Removed)
+        }
+        None => {
+            sqlx::query_as(sqlx::AssertSqlSafe(format!(
+                "SELECT {USER_COLUMNS} FROM users WHERE role = $1 AND membership <> $2 \
+                 ORDER BY created_at, id LIMIT 1"
+            )))
+            .bind(Role::Admin.as_str())
+            .bind(Membership::Removed.as_str())
+            .fetch_optional(db.pool())
+            .await?
+        }
+    };
+    row.ok_or_else(|| match email {
+        Some(email) => anyhow::anyhow!("{email} 不是平台管理员账号"),
+        None => anyhow::anyhow!("还没有管理员账号：请先运行 twolists create-admin"),
+    })
+}
+
 /// Creates an administrator in the operator organization (the command-line `create-admin`).
 pub async fn create_admin(
     db: &Db,

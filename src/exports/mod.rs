@@ -2,17 +2,20 @@
 //! what the public may read of each entry (its code and title as published, the item's public
 //! content while it is public), never a contact.
 
+use std::borrow::Cow;
+
 use chrono::NaiveDate;
 use rust_xlsxwriter::{ExcelDateTime, Format, FormatAlign, Workbook, XlsxError};
 
 use crate::db::Db;
 use crate::error::{AppError, AppResult};
 use crate::lists::model::EditionKind;
-use crate::lists::service as lists;
+use crate::lists::service as editions;
 use crate::scenarios::ScenarioStatus;
 use crate::taxonomy::Taxonomy;
 use crate::viewer::Viewer;
 
+pub mod lists;
 mod store;
 
 /// A cell of an exported sheet.
@@ -25,22 +28,31 @@ pub enum Cell {
 }
 
 /// A column: its heading and its width in characters.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Debug)]
 pub struct Column {
-    pub heading: &'static str,
+    pub heading: Cow<'static, str>,
     pub width: f64,
+}
+
+impl Column {
+    pub const fn new(heading: &'static str, width: f64) -> Column {
+        Column {
+            heading: Cow::Borrowed(heading),
+            width,
+        }
+    }
 }
 
 /// A sheet to export: a name, columns, and rows of cells in the columns' order.
 #[derive(Clone, Debug)]
 pub struct Sheet {
     pub name: String,
-    pub columns: &'static [Column],
+    pub columns: Vec<Column>,
     pub rows: Vec<Vec<Cell>>,
 }
 
 const fn column(heading: &'static str, width: f64) -> Column {
-    Column { heading, width }
+    Column::new(heading, width)
 }
 
 const OPPORTUNITY_COLUMNS: &[Column] = &[
@@ -72,7 +84,7 @@ const CAPABILITY_COLUMNS: &[Column] = &[
 
 /// The edition `id` as a sheet, if `viewer` may read it (a published one: anyone).
 pub async fn edition(db: &Db, taxonomy: &Taxonomy, viewer: &Viewer, id: &str) -> AppResult<Sheet> {
-    let edition = lists::find(db, viewer, id).await?;
+    let edition = editions::find(db, viewer, id).await?;
     let names = |codes: &str, name: &dyn Fn(&str) -> Option<String>| -> Cell {
         let names: Vec<String> = crate::items::split_codes(codes)
             .iter()
@@ -117,7 +129,7 @@ pub async fn edition(db: &Db, taxonomy: &Taxonomy, viewer: &Viewer, id: &str) ->
                     ]
                 })
                 .collect();
-            (OPPORTUNITY_COLUMNS, rows)
+            (OPPORTUNITY_COLUMNS.to_vec(), rows)
         }
         EditionKind::Capability => {
             let rows = store::capability_entries(db, &edition.id).await?;
@@ -138,7 +150,7 @@ pub async fn edition(db: &Db, taxonomy: &Taxonomy, viewer: &Viewer, id: &str) ->
                     ]
                 })
                 .collect();
-            (CAPABILITY_COLUMNS, rows)
+            (CAPABILITY_COLUMNS.to_vec(), rows)
         }
     };
     Ok(Sheet {
@@ -180,7 +192,7 @@ pub fn csv(sheet: &Sheet) -> Vec<u8> {
     };
     line(
         &mut out,
-        &mut sheet.columns.iter().map(|c| c.heading.to_owned()),
+        &mut sheet.columns.iter().map(|c| c.heading.to_string()),
     );
     for row in &sheet.rows {
         line(
@@ -203,12 +215,23 @@ pub fn csv(sheet: &Sheet) -> Vec<u8> {
 /// content needs, numbers as numbers and dates as dates (`yyyy-mm-dd`), texts as texts (never
 /// formulas).
 pub fn xlsx(sheet: &Sheet) -> AppResult<Vec<u8>> {
-    write_xlsx(sheet).map_err(|e| AppError::internal(format!("writing the workbook: {e}")))
+    workbook(std::slice::from_ref(sheet))
 }
 
-fn write_xlsx(sheet: &Sheet) -> Result<Vec<u8>, XlsxError> {
+/// Sheets as one XLSX workbook, each written as [`xlsx`] writes one.
+pub fn workbook(sheets: &[Sheet]) -> AppResult<Vec<u8>> {
+    write_xlsx(sheets).map_err(|e| AppError::internal(format!("writing the workbook: {e}")))
+}
+
+fn write_xlsx(sheets: &[Sheet]) -> Result<Vec<u8>, XlsxError> {
     let mut workbook = Workbook::new();
-    let worksheet = workbook.add_worksheet();
+    for sheet in sheets {
+        write_sheet(workbook.add_worksheet(), sheet)?;
+    }
+    workbook.save_to_buffer()
+}
+
+fn write_sheet(worksheet: &mut rust_xlsxwriter::Worksheet, sheet: &Sheet) -> Result<(), XlsxError> {
     worksheet.set_name(sheet_name(&sheet.name))?;
     let heading = Format::new()
         .set_bold()
@@ -218,7 +241,7 @@ fn write_xlsx(sheet: &Sheet) -> Result<Vec<u8>, XlsxError> {
     for (col, column) in sheet.columns.iter().enumerate() {
         let col = col as u16;
         worksheet.set_column_width(col, column.width)?;
-        worksheet.write_string_with_format(0, col, column.heading, &heading)?;
+        worksheet.write_string_with_format(0, col, column.heading.as_ref(), &heading)?;
     }
     worksheet.set_freeze_panes(1, 0)?;
     for (i, row) in sheet.rows.iter().enumerate() {
@@ -242,7 +265,7 @@ fn write_xlsx(sheet: &Sheet) -> Result<Vec<u8>, XlsxError> {
             }
         }
     }
-    workbook.save_to_buffer()
+    Ok(())
 }
 
 /// A worksheet name Excel accepts: at most 31 characters, none of `[]:*?/\`.
@@ -268,7 +291,7 @@ mod tests {
     fn sheet(cells: Vec<Cell>) -> Sheet {
         Sheet {
             name: "测试".into(),
-            columns: COLUMNS,
+            columns: COLUMNS.to_vec(),
             rows: vec![cells],
         }
     }

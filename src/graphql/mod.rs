@@ -8,6 +8,7 @@ use async_graphql::{MergedObject, MergedSubscription, SDLExportOptions, Schema, 
 
 use crate::auth::{AuthMutation, AuthQuery, MemberMutation, MemberQuery};
 use crate::capabilities::{CapabilityMutation, CapabilityQuery};
+use crate::import::graphql::ImportMutation;
 use crate::lists::{ListsMutation, ListsQuery};
 use crate::mail::{MailMutation, MailQuery};
 use crate::matches::{MatchListQuery, MatchMutation, MatchQuery};
@@ -42,6 +43,7 @@ pub struct MutationRoot(
     MemberMutation,
     OrgMutation,
     ScenarioMutation,
+    ImportMutation,
     CapabilityMutation,
     ListsMutation,
     MatchMutation,

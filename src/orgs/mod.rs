@@ -187,6 +187,22 @@ pub async fn find(db: &Db, id: &str) -> Result<Option<OrganizationRow>, sqlx::Er
     reader.done(result)
 }
 
+/// The organization with this id or unified social credit code (the command line names one
+/// either way).
+pub async fn find_by_key(db: &Db, key: &str) -> Result<Option<OrganizationRow>, sqlx::Error> {
+    let key = key.trim();
+    let code = credit_code::normalize(key).unwrap_or_default();
+    let mut reader = db.reader().await?;
+    let result = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT {COLUMNS} FROM organizations WHERE id = $1 OR credit_code = $2"
+    )))
+    .bind(key)
+    .bind(code)
+    .fetch_optional(&mut *reader)
+    .await;
+    reader.done(result)
+}
+
 pub async fn find_many(db: &Db, ids: &[String]) -> Result<Vec<OrganizationRow>, sqlx::Error> {
     if ids.is_empty() {
         return Ok(Vec::new());

@@ -48,7 +48,7 @@ pub enum CooperationMode {
 }
 
 impl CooperationMode {
-    const ALL: [CooperationMode; 5] = [
+    pub const ALL: [CooperationMode; 5] = [
         CooperationMode::Procurement,
         CooperationMode::JointRd,
         CooperationMode::SiteOpen,
@@ -68,6 +68,17 @@ impl CooperationMode {
 
     pub fn parse(s: &str) -> Option<Self> {
         Self::ALL.into_iter().find(|m| m.as_str() == s)
+    }
+
+    /// The mode's Chinese name.
+    pub fn label(self) -> &'static str {
+        match self {
+            CooperationMode::Procurement => "采购",
+            CooperationMode::JointRd => "联合研发",
+            CooperationMode::SiteOpen => "场景开放",
+            CooperationMode::Investment => "投资合作",
+            CooperationMode::Other => "其他",
+        }
     }
 }
 
@@ -138,4 +149,34 @@ pub enum ScenarioOrderBy {
     Budget,
     /// Best match of `filter.query` first (newest first without a query).
     Relevance,
+}
+
+/// A row of a collected-scenario file (场景征集表) as a door read it: where it stands in the file
+/// (the spreadsheet's row number), its fields, and what the door could not read (a field it left
+/// empty for that reason, named by its input path).
+pub struct ImportRow {
+    pub line: usize,
+    pub fields: ScenarioFields,
+    pub problems: Vec<crate::error::UserError>,
+}
+
+/// What is wrong with one row of an import: its row number and the field it concerns.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RowError {
+    pub line: usize,
+    pub error: crate::error::UserError,
+}
+
+/// A row that was not imported because the unit already has that scenario.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SkippedRow {
+    pub line: usize,
+    pub scenario_id: String,
+}
+
+/// What an import wrote: how many scenarios it created and which rows it skipped.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ImportReport {
+    pub created: usize,
+    pub skipped: Vec<SkippedRow>,
 }

@@ -6,7 +6,10 @@ use chrono::NaiveDate;
 
 use super::documents;
 use super::machine::{RULES, ScenarioAction, ScenarioStatus, Step};
-use super::model::{OpportunityFilter, ScenarioCategoryCode, ScenarioFields, ScenarioOrderBy};
+use super::model::{
+    ImportReport, ImportRow, OpportunityFilter, RowError, ScenarioCategoryCode, ScenarioFields,
+    ScenarioOrderBy,
+};
 use super::store::{self, ListQuery, Order, ScenarioContent, ScenarioRow};
 use crate::db::{self, Db};
 use crate::error::{AppError, AppResult, ErrorCode, Outcome, UserError, Validator, refuse};
@@ -198,6 +201,121 @@ pub async fn create(
         Err(errors) => return Ok(Err(errors)),
     };
     Ok(Ok(store::insert(db, &org.id, &claims.sub, &content).await?))
+}
+
+// ---- Bulk import (场景征集) -------------------------------------------------------------------
+
+/// The most rows one import takes.
+pub const MAX_IMPORT_ROWS: usize = 5_000;
+
+/// How an import recognises a scenario the unit already has: the same title, ignoring white
+/// space (half- and full-width) and the case of Latin letters.
+pub fn title_key(title: &str) -> String {
+    title
+        .chars()
+        .filter(|c| !c.is_whitespace())
+        .flat_map(char::to_lowercase)
+        .collect()
+}
+
+/// Who may import collected scenarios (README, "Import"): admins. Doors ask before they read a
+/// file, and record the import as made by the returned account.
+pub fn importer(viewer: &Viewer) -> AppResult<&crate::viewer::Claims> {
+    viewer.require_admin()
+}
+
+/// Imports `rows` (read from the file `source`) as new DISCOVERED scenarios of the government
+/// unit, recorded as created by `actor_id`. Every row is validated as [`create`] validates a
+/// scenario, and nothing is written unless every row passes; then all are written in one
+/// transaction. A row whose title is that of a scenario the unit already has ([`title_key`]) is
+/// skipped, so importing the same file again creates nothing; two rows of one file with the
+/// same title are an error. `progress` hears how many rows of how many are written.
+pub async fn import_as(
+    db: &Db,
+    taxonomy: &Taxonomy,
+    actor_id: &str,
+    organization_id: &str,
+    source: &str,
+    rows: Vec<ImportRow>,
+    progress: &(dyn Fn(usize, usize) + Sync),
+) -> AppResult<Result<ImportReport, Vec<RowError>>> {
+    let whole = |code, message: &str| {
+        Ok(Err(vec![RowError {
+            line: 0,
+            error: UserError::new(&[], code, message),
+        }]))
+    };
+    if rows.is_empty() {
+        return whole(
+            ErrorCode::Required,
+            "文件中没有场景数据：请从第2行起每行填写一个场景",
+        );
+    }
+    if rows.len() > MAX_IMPORT_ROWS {
+        return whole(
+            ErrorCode::OutOfRange,
+            &format!(
+                "一次最多导入{MAX_IMPORT_ROWS}个场景，本文件有{}行，请分批导入",
+                rows.len()
+            ),
+        );
+    }
+    let org = orgs::find(db, organization_id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    if org.kind() != OrganizationKind::Government {
+        return whole(ErrorCode::Invalid, "场景只能由政府单位发布，请选择政府单位");
+    }
+    let mut errors = Vec::new();
+    let mut valid = Vec::with_capacity(rows.len());
+    let mut first_line: std::collections::HashMap<String, usize> = Default::default();
+    for ImportRow {
+        line,
+        fields,
+        problems,
+    } in rows
+    {
+        let mut row_errors = match validate_content(taxonomy, None, &org.region_code, fields) {
+            Ok(content) if problems.is_empty() => {
+                let key = title_key(&content.title);
+                if let Some(first) = first_line.get(&key) {
+                    let message = format!("与第{first}行的场景名称相同");
+                    vec![UserError::new(&["title"], ErrorCode::Duplicate, message)]
+                } else {
+                    first_line.insert(key.clone(), line);
+                    let note = format!("批量导入：{source}第{line}行");
+                    valid.push(store::Imported {
+                        line,
+                        key,
+                        note,
+                        content,
+                    });
+                    continue;
+                }
+            }
+            Ok(_) => Vec::new(),
+            // A field the door could not read is reported once, not again as missing.
+            Err(found) => found
+                .into_iter()
+                .filter(|e| !problems.iter().any(|p| covers(p, e)))
+                .collect(),
+        };
+        row_errors.splice(0..0, problems);
+        errors.extend(row_errors.into_iter().map(|error| RowError { line, error }));
+    }
+    if !errors.is_empty() {
+        return Ok(Err(errors));
+    }
+    let report = store::import(db, &org.id, actor_id, &valid, title_key, progress).await?;
+    Ok(Ok(report))
+}
+
+/// Whether `problem` concerns the field of `error` (or a field that contains it).
+fn covers(problem: &UserError, error: &UserError) -> bool {
+    match (&problem.field, &error.field) {
+        (Some(p), Some(e)) => e.starts_with(p),
+        _ => false,
+    }
 }
 
 /// Changes a scenario's content; only in DISCOVERED, PLANNED and CHANGES_REQUESTED.

@@ -3,6 +3,7 @@
 use chrono::NaiveDate;
 
 use super::machine::{ScenarioStatus, Step};
+use super::model::{ImportReport, SkippedRow};
 use crate::db::{self, Backend, Db, Sql, Tx};
 use crate::events::{self, NewEvent};
 use crate::items::{self, Contact, LongText};
@@ -115,6 +116,10 @@ async fn replace_industries(tx: &mut Tx, id: &str, codes: &[String]) -> Result<(
         .bind(id)
         .execute(&mut **tx)
         .await?;
+    insert_industries(tx, id, codes).await
+}
+
+async fn insert_industries(tx: &mut Tx, id: &str, codes: &[String]) -> Result<(), sqlx::Error> {
     for code in codes {
         sqlx::query("INSERT INTO scenario_industries (scenario_id, industry_code) VALUES ($1, $2)")
             .bind(id)
@@ -131,10 +136,23 @@ pub async fn insert(
     actor_id: &str,
     content: &ScenarioContent,
 ) -> Result<ScenarioRow, sqlx::Error> {
-    let now = db::now();
+    let mut tx = db.begin().await?;
+    let row = insert_in(&mut tx, org_id, actor_id, content, None, &db::now()).await?;
+    tx.commit().await?;
+    Ok(row)
+}
+
+/// A new DISCOVERED scenario of `org_id` and its CREATE event (with `note`), in `tx`.
+async fn insert_in(
+    tx: &mut Tx,
+    org_id: &str,
+    actor_id: &str,
+    content: &ScenarioContent,
+    note: Option<&str>,
+    now: &str,
+) -> Result<ScenarioRow, sqlx::Error> {
     let id = db::new_id();
     let contact = content.contact.as_ref();
-    let mut tx = db.begin().await?;
     let row: ScenarioRow = sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "INSERT INTO scenarios (id, org_id, created_by, title, summary, description, category, \
          industry_codes, tags, region_code, budget_min, budget_max, cooperation_modes, \
@@ -161,12 +179,12 @@ pub async fn insert(
     .bind(contact.map(|c| c.phone.clone()))
     .bind(contact.and_then(|c| c.email.clone()))
     .bind(ScenarioStatus::Discovered.as_str())
-    .bind(&now)
-    .fetch_one(&mut *tx)
+    .bind(now)
+    .fetch_one(&mut **tx)
     .await?;
-    replace_industries(&mut tx, &id, &content.industry_codes).await?;
+    insert_industries(tx, &id, &content.industry_codes).await?;
     events::record(
-        &mut tx,
+        tx,
         NewEvent {
             aggregate_type: AGGREGATE,
             aggregate_id: &id,
@@ -174,13 +192,75 @@ pub async fn insert(
             from_status: None,
             to_status: Some(ScenarioStatus::Discovered.as_str()),
             actor_id: Some(actor_id),
-            note: None,
+            note,
         },
-        &now,
+        now,
     )
     .await?;
-    tx.commit().await?;
     Ok(row)
+}
+
+/// A validated row of an import: where it stood in the file, the key that recognises the
+/// scenario, the note its CREATE event carries, and the content.
+pub struct Imported {
+    pub line: usize,
+    pub key: String,
+    pub note: String,
+    pub content: ScenarioContent,
+}
+
+/// Writes an import in one transaction: each row whose key is not that of a scenario the unit
+/// already has (`key` of its title) becomes a DISCOVERED scenario; the others are skipped.
+/// Imports for one unit run one after the other (the unit's row is locked first), so that two
+/// at once cannot both create the same scenario. `progress` hears how many rows of how many are written.
+pub async fn import(
+    db: &Db,
+    org_id: &str,
+    actor_id: &str,
+    rows: &[Imported],
+    key: fn(&str) -> String,
+    progress: &(dyn Fn(usize, usize) + Sync),
+) -> Result<ImportReport, sqlx::Error> {
+    let now = db::now();
+    let mut tx = db.begin().await?;
+    sqlx::query("UPDATE organizations SET id = id WHERE id = $1")
+        .bind(org_id)
+        .execute(&mut *tx)
+        .await?;
+    let existing: Vec<(String, String)> =
+        sqlx::query_as("SELECT id, title FROM scenarios WHERE org_id = $1 ORDER BY created_at, id")
+            .bind(org_id)
+            .fetch_all(&mut *tx)
+            .await?;
+    let mut known: std::collections::HashMap<String, String> =
+        std::collections::HashMap::with_capacity(existing.len());
+    for (id, title) in existing {
+        known.entry(key(&title)).or_insert(id);
+    }
+    let mut report = ImportReport::default();
+    for (done, row) in rows.iter().enumerate() {
+        match known.get(&row.key) {
+            Some(id) => report.skipped.push(SkippedRow {
+                line: row.line,
+                scenario_id: id.clone(),
+            }),
+            None => {
+                insert_in(
+                    &mut tx,
+                    org_id,
+                    actor_id,
+                    &row.content,
+                    Some(&row.note),
+                    &now,
+                )
+                .await?;
+                report.created += 1;
+            }
+        }
+        progress(done + 1, rows.len());
+    }
+    tx.commit().await?;
+    Ok(report)
 }
 
 /// Replaces the content if the scenario is still at `version` and in `status`; `None` otherwise.

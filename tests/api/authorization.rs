@@ -135,6 +135,10 @@ const TABLE: &[(&str, [Outcome; 4])] = &[
     ("stats", [Hidden, Hidden, Hidden, Done]),
 ];
 
+/// Operations tested where they can be sent: `importScenarios` takes a file, which only a
+/// multipart request carries (`import.rs` tries it as each actor).
+const ELSEWHERE: &[&str] = &["importScenarios"];
+
 /// Queries that show only public reference data to anyone.
 const PUBLIC_REFERENCE: &[&str] = &["regions", "industries", "scenarioCategories"];
 
@@ -802,11 +806,13 @@ db_test!(every_operation_admits_exactly_whom_the_rules_name, |app| {
         .chain(fields("QueryRoot"))
     {
         assert!(
-            decided.contains(&name.as_str()) || PUBLIC_REFERENCE.contains(&name.as_str()),
+            decided.contains(&name.as_str())
+                || PUBLIC_REFERENCE.contains(&name.as_str())
+                || ELSEWHERE.contains(&name.as_str()),
             "{name} has no row in the authorization table"
         );
     }
-    assert_eq!(fields("MutationRoot").len(), 48, "the mutations counted");
+    assert_eq!(fields("MutationRoot").len(), 49, "the mutations counted");
     assert_eq!(fields("QueryRoot").len(), 29, "the queries counted");
 
     let world = World {

@@ -576,3 +576,98 @@ fn json_log_lines_carry_the_request_id() {
     assert_eq!(answered["fields"]["status"], 200, "{answered}");
     assert_eq!(answered["level"], "INFO", "{answered}");
 }
+
+/// `import scenarios` as an operator runs it: a unit named by its credit code, a summary on
+/// success, the same file again skipped, and a bad file refused with its rows and columns named
+/// and nothing written.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn import_scenarios_from_the_command_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let seeded = twolists(&data).args(["seed", "--demo"]).output().unwrap();
+    assert!(seeded.status.success(), "{seeded:?}");
+    let db = twolists::db::Db::connect(&twolists::db::Db::sqlite_url(&data))
+        .await
+        .unwrap();
+    let (unit, code): (String, String) = sqlx::query_as(
+        "SELECT name, credit_code FROM organizations WHERE kind = 'GOVERNMENT' \
+         AND credit_code IS NOT NULL ORDER BY name LIMIT 1",
+    )
+    .fetch_one(db.pool())
+    .await
+    .unwrap();
+    let count = || async {
+        sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM scenarios")
+            .fetch_one(db.pool())
+            .await
+            .unwrap()
+    };
+    let before = count().await;
+
+    let file = dir.path().join("征集表.csv");
+    std::fs::write(
+        &file,
+        "场景名称*,场景简介*,场景描述*,场景类别*,所属产业*,预算上限（万元）\r\n\
+         智慧停车诱导,老城区停车难,建设停车诱导系统,智慧城市场景,CS,300\r\n\
+         农产品冷链溯源,冷链全程溯源,建设溯源平台,INDUSTRIAL,NY,\r\n",
+    )
+    .unwrap();
+    let import = |file: &std::path::Path| {
+        twolists(&data)
+            .args(["import", "scenarios"])
+            .arg(file)
+            .args(["--unit", &code])
+            .output()
+            .unwrap()
+    };
+    let first = import(&file);
+    assert!(first.status.success(), "{first:?}");
+    assert_eq!(
+        String::from_utf8_lossy(&first.stdout),
+        format!("已为「{unit}」导入2个场景（挖掘）\n")
+    );
+    assert_eq!(count().await, before + 2);
+
+    let again = import(&file);
+    assert!(again.status.success(), "{again:?}");
+    assert_eq!(
+        String::from_utf8_lossy(&again.stdout),
+        format!("已为「{unit}」导入0个场景（挖掘）\n跳过2行：该单位已有同名场景（第2、3行）\n")
+    );
+    assert_eq!(count().await, before + 2);
+
+    let bad = dir.path().join("有错.csv");
+    std::fs::write(
+        &bad,
+        "场景名称,场景简介,场景描述,场景类别,所属产业,预算上限（万元）\r\n\
+         新场景甲,简介,描述,智慧城市场景,CS,三百\r\n\
+         新场景乙,简介,描述,智慧农业,NY,\r\n",
+    )
+    .unwrap();
+    let refused = import(&bad);
+    assert!(!refused.status.success());
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert!(
+        stderr.contains("第2行「预算上限（万元）」：「三百」不是整数"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("第3行「场景类别」：「智慧农业」不是代码表中的场景类别"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("文件有2处问题，未导入任何场景"), "{stderr}");
+    assert_eq!(count().await, before + 2);
+
+    let unknown = twolists(&data)
+        .args(["import", "scenarios"])
+        .arg(&file)
+        .args(["--unit", "no-such-unit"])
+        .output()
+        .unwrap();
+    assert!(!unknown.status.success());
+    assert!(
+        String::from_utf8_lossy(&unknown.stderr)
+            .contains("没有 id 或统一社会信用代码为 no-such-unit 的单位")
+    );
+    db.close().await;
+}

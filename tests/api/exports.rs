@@ -296,3 +296,226 @@ db_test!(only_published_editions_download, |app| {
         );
     }
 });
+
+/// `GET path` with `user`'s token (none when `None`): status, headers, body.
+async fn download_as(
+    app: &TestApp,
+    user: Option<&TestUser>,
+    path: &str,
+) -> (StatusCode, axum::http::HeaderMap, Vec<u8>) {
+    use tower::ServiceExt as _;
+    let mut request = Request::get(path);
+    if let Some(user) = user {
+        request = request.header(header::AUTHORIZATION, format!("Bearer {}", user.token));
+    }
+    let response = app
+        .router()
+        .oneshot(request.body(Body::empty()).unwrap())
+        .await
+        .unwrap();
+    let status = response.status();
+    let headers = response.headers().clone();
+    let body = http_body_util::BodyExt::collect(response.into_body())
+        .await
+        .unwrap()
+        .to_bytes()
+        .to_vec();
+    (status, headers, body)
+}
+
+/// The first sheet of a workbook as text cells, heading row first.
+fn sheet_text(body: Vec<u8>) -> Vec<Vec<String>> {
+    let mut book: Xlsx<_> = Xlsx::new(Cursor::new(body)).unwrap();
+    let name = book.sheet_names()[0].clone();
+    book.worksheet_range(&name)
+        .unwrap()
+        .rows()
+        .map(|r| {
+            r.iter()
+                .map(|c| match c {
+                    Data::DateTime(d) => {
+                        let (y, m, d, ..) = d.to_ymd_hms_milli();
+                        format!("{y:04}-{m:02}-{d:02}")
+                    }
+                    other => other.to_string(),
+                })
+                .collect()
+        })
+        .collect()
+}
+
+/// The value of `heading` in `row` of a sheet read by [`sheet_text`].
+fn cell<'a>(sheet: &'a [Vec<String>], row: usize, heading: &str) -> &'a str {
+    let column = sheet[0]
+        .iter()
+        .position(|h| h == heading)
+        .unwrap_or_else(|| panic!("no column {heading}: {:?}", sheet[0]));
+    &sheet[row][column]
+}
+
+db_test!(
+    an_admin_exports_the_filtered_scenario_list_with_contacts,
+    |app| {
+        let admin = app.admin().await;
+        let unit = app.gov_user().await;
+        let published = scenario_in(&app, &unit, &admin, "PUBLISHED").await;
+        let mut draft = scenario_input();
+        set(&mut draft, "/title", json!("社区智慧养老服务场景"));
+        set(&mut draft, "/category", json!("COMMUNITY"));
+        scenario_in_with(&app, &unit, &admin, "DISCOVERED", draft).await;
+        let unit_name: String = sqlx::query_scalar("SELECT name FROM organizations WHERE id = $1")
+            .bind(&unit.org_id)
+            .fetch_one(app.state.db.pool())
+            .await
+            .unwrap();
+
+        // Without a status the list is the live one, as opportunityList's.
+        let (status, headers, body) =
+            download_as(&app, Some(&admin), "/exports/scenarios.xlsx").await;
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!(headers[header::CACHE_CONTROL], "no-store");
+        let sheet = sheet_text(body);
+        assert_eq!(sheet.len(), 2, "{sheet:?}");
+        assert_eq!(
+            cell(&sheet, 1, "场景编号"),
+            published["code"].as_str().unwrap()
+        );
+        assert_eq!(cell(&sheet, 1, "场景名称"), "煤矿井下巡检机器人应用场景");
+        assert_eq!(cell(&sheet, 1, "状态"), "已发布");
+        assert_eq!(cell(&sheet, 1, "发布单位"), unit_name);
+        assert_eq!(cell(&sheet, 1, "所在地区"), "榆次区");
+        assert_eq!(cell(&sheet, 1, "场景类别"), "智慧应用新兴场景");
+        assert_eq!(cell(&sheet, 1, "预算上限（万元）"), "300");
+        assert_eq!(cell(&sheet, 1, "联系人"), "赵工");
+        assert_eq!(cell(&sheet, 1, "联系电话"), "0354-7223456");
+        assert_eq!(cell(&sheet, 1, "联系邮箱"), "zhao@jiexiu.gov.cn");
+
+        // Any stage, for an admin; filters as in the query string.
+        let (_, _, body) = download_as(
+            &app,
+            Some(&admin),
+            "/exports/scenarios.xlsx?status=discovered,PUBLISHED&category=COMMUNITY",
+        )
+        .await;
+        let sheet = sheet_text(body);
+        assert_eq!(sheet.len(), 2, "{sheet:?}");
+        assert_eq!(cell(&sheet, 1, "场景名称"), "社区智慧养老服务场景");
+        assert_eq!(cell(&sheet, 1, "状态"), "挖掘");
+        assert_eq!(cell(&sheet, 1, "场景编号"), "");
+
+        let (status, headers, body) = download_as(
+            &app,
+            Some(&admin),
+            "/exports/scenarios.csv?status=DISCOVERED,PUBLISHED",
+        )
+        .await;
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!(headers[header::CONTENT_TYPE], "text/csv; charset=utf-8");
+        let text = String::from_utf8(body).unwrap();
+        assert!(
+            text.starts_with("\u{feff}场景编号,场景名称,状态,"),
+            "{text}"
+        );
+        assert_eq!(text.lines().count(), 3, "{text}");
+    }
+);
+
+db_test!(
+    an_admin_exports_capabilities_and_matches_with_their_stages,
+    |app| {
+        let admin = app.admin().await;
+        let unit = app.gov_user().await;
+        let enterprise = app.enterprise_user().await;
+        let scenario = scenario_in(&app, &unit, &admin, "PUBLISHED").await;
+        let capability = listed_capability(&app, &enterprise, &admin, capability_input()).await;
+        let proposed = apply(&app, &enterprise, &scenario, &capability).await;
+        moderate(&app, &admin, &proposed["id"], "APPROVE", None).await;
+        let other = listed_capability(&app, &enterprise, &admin, capability_input()).await;
+        apply(&app, &enterprise, &scenario, &other).await;
+
+        let (status, _, body) = download_as(&app, Some(&admin), "/exports/capabilities.xlsx").await;
+        assert_eq!(status, StatusCode::OK);
+        let sheet = sheet_text(body);
+        assert_eq!(sheet.len(), 3, "{sheet:?}");
+        assert_eq!(cell(&sheet, 1, "状态"), "已入库");
+        assert!(!cell(&sheet, 1, "联系人").is_empty());
+
+        let today = twolists::items::today_in_china().to_string();
+        let (_, _, body) = download_as(&app, Some(&admin), "/exports/matches.xlsx").await;
+        let sheet = sheet_text(body);
+        assert_eq!(sheet.len(), 3, "{sheet:?}");
+        let approved = (1..3)
+            .find(|&r| cell(&sheet, r, "能力编号") == capability["code"].as_str().unwrap())
+            .unwrap();
+        assert_eq!(
+            cell(&sheet, approved, "场景编号"),
+            scenario["code"].as_str().unwrap()
+        );
+        assert_eq!(cell(&sheet, approved, "来源"), "申请");
+        assert_eq!(cell(&sheet, approved, "状态"), "待对方确认");
+        assert_eq!(cell(&sheet, approved, "提出日期"), today);
+        assert_eq!(cell(&sheet, approved, "审核通过"), today);
+        assert_eq!(cell(&sheet, approved, "对接"), "");
+        assert_eq!(cell(&sheet, approved, "落地"), "");
+
+        let (_, _, body) =
+            download_as(&app, Some(&admin), "/exports/matches.xlsx?status=PROPOSED").await;
+        let sheet = sheet_text(body);
+        assert_eq!(sheet.len(), 2, "{sheet:?}");
+        assert_eq!(cell(&sheet, 1, "状态"), "待审核");
+        assert_eq!(cell(&sheet, 1, "审核通过"), "");
+    }
+);
+
+db_test!(list_exports_are_for_admins_and_refuse_bad_filters, |app| {
+    let admin = app.admin().await;
+    let unit = app.gov_user().await;
+    let enterprise = app.enterprise_user().await;
+    scenario_in(&app, &unit, &admin, "PUBLISHED").await;
+    for list in ["scenarios", "capabilities", "matches"] {
+        let path = format!("/exports/{list}.xlsx");
+        assert_eq!(
+            download_as(&app, None, &path).await.0,
+            StatusCode::UNAUTHORIZED,
+            "{list}"
+        );
+        for user in [&unit, &enterprise] {
+            let (status, _, body) = download_as(&app, Some(user), &path).await;
+            assert_eq!(status, StatusCode::FORBIDDEN, "{list}");
+            let body: Value = serde_json::from_slice(&body).unwrap();
+            assert_eq!(body["errors"][0]["extensions"]["code"], "FORBIDDEN");
+        }
+    }
+    let refused = |path: &'static str, message: &'static str| {
+        let app = &app;
+        let admin = &admin;
+        async move {
+            let (status, _, body) = download_as(app, Some(admin), path).await;
+            assert_eq!(status, StatusCode::BAD_REQUEST, "{path}");
+            let body: Value = serde_json::from_slice(&body).unwrap();
+            assert_eq!(body["errors"][0]["message"], message, "{path}");
+        }
+    };
+    refused(
+        "/exports/scenarios.xlsx?status=DONE",
+        "未知的场景状态：DONE",
+    )
+    .await;
+    refused(
+        "/exports/capabilities.csv?group=NORTH",
+        "未知的地区分组：NORTH",
+    )
+    .await;
+    refused(
+        "/exports/matches.xlsx?status=PROPOSED,LANDED",
+        "对接清单一次只能按一个状态筛选",
+    )
+    .await;
+    for path in ["/exports/organizations.xlsx", "/exports/scenarios.pdf"] {
+        assert_eq!(
+            download_as(&app, Some(&admin), path).await.0,
+            StatusCode::NOT_FOUND,
+            "{path}"
+        );
+    }
+});

@@ -14,6 +14,7 @@ mod fixtures;
 mod hardening;
 mod harness;
 mod http;
+mod import;
 mod lifecycles;
 mod live;
 mod matches;
