@@ -3,8 +3,7 @@
 
 use std::io::Cursor;
 
-use axum::body::Body;
-use axum::http::{Request, StatusCode, header};
+use axum::http::{StatusCode, header};
 use calamine::{Data, Reader as _, Xlsx};
 use serde_json::{Value, json};
 
@@ -62,24 +61,6 @@ async fn edition(
     id.as_str().unwrap().to_owned()
 }
 
-/// `GET path` without signing in: status, headers, body.
-async fn download(app: &TestApp, path: &str) -> (StatusCode, axum::http::HeaderMap, Vec<u8>) {
-    use tower::ServiceExt as _;
-    let response = app
-        .router()
-        .oneshot(Request::get(path).body(Body::empty()).unwrap())
-        .await
-        .unwrap();
-    let status = response.status();
-    let headers = response.headers().clone();
-    let body = http_body_util::BodyExt::collect(response.into_body())
-        .await
-        .unwrap()
-        .to_bytes()
-        .to_vec();
-    (status, headers, body)
-}
-
 /// The cells of the workbook's first sheet, with the sheet's name.
 fn read_xlsx(bytes: Vec<u8>) -> (String, Vec<Vec<Data>>) {
     let mut workbook: Xlsx<_> = calamine::open_workbook_from_rs(Cursor::new(bytes)).unwrap();
@@ -131,8 +112,9 @@ db_test!(
         // content is no longer anyone's to read.
         act(&app, &unit, &second["id"], "WITHDRAW").await;
 
-        let (status, headers, bytes) =
-            download(&app, &format!("/exports/editions/{id}.xlsx")).await;
+        let (status, headers, bytes) = app
+            .download(None, &format!("/exports/editions/{id}.xlsx"))
+            .await;
         assert_eq!(status, 200);
         assert_eq!(
             headers[header::CONTENT_TYPE],
@@ -201,7 +183,9 @@ db_test!(
             assert!(!every_cell.iter().any(|c| c.contains(contact)), "{contact}");
         }
 
-        let (status, headers, bytes) = download(&app, &format!("/exports/editions/{id}.csv")).await;
+        let (status, headers, bytes) = app
+            .download(None, &format!("/exports/editions/{id}.csv"))
+            .await;
         assert_eq!(status, 200);
         assert_eq!(headers[header::CONTENT_TYPE], "text/csv; charset=utf-8");
         assert!(
@@ -250,7 +234,9 @@ db_test!(
         let enterprise = app.enterprise_user().await;
         let capability = listed_capability(&app, &enterprise, &admin, capability_input()).await;
         let id = edition(&app, &admin, "CAPABILITY", &[&capability["id"]], true).await;
-        let (status, _, bytes) = download(&app, &format!("/exports/editions/{id}.xlsx")).await;
+        let (status, _, bytes) = app
+            .download(None, &format!("/exports/editions/{id}.xlsx"))
+            .await;
         assert_eq!(status, 200);
         let (name, rows) = read_xlsx(bytes);
         assert_eq!(name, "晋中市2026年第一批能力清单");
@@ -283,7 +269,7 @@ db_test!(only_published_editions_download, |app| {
         format!("/exports/editions/{draft}.pdf"),
         format!("/exports/editions/{draft}"),
     ] {
-        let (status, _, body) = download(&app, &path).await;
+        let (status, _, body) = app.download(None, &path).await;
         assert_eq!(status, StatusCode::NOT_FOUND, "{path}");
         let body: Value = serde_json::from_slice(&body).unwrap();
         assert_eq!(
@@ -296,32 +282,6 @@ db_test!(only_published_editions_download, |app| {
         );
     }
 });
-
-/// `GET path` with `user`'s token (none when `None`): status, headers, body.
-async fn download_as(
-    app: &TestApp,
-    user: Option<&TestUser>,
-    path: &str,
-) -> (StatusCode, axum::http::HeaderMap, Vec<u8>) {
-    use tower::ServiceExt as _;
-    let mut request = Request::get(path);
-    if let Some(user) = user {
-        request = request.header(header::AUTHORIZATION, format!("Bearer {}", user.token));
-    }
-    let response = app
-        .router()
-        .oneshot(request.body(Body::empty()).unwrap())
-        .await
-        .unwrap();
-    let status = response.status();
-    let headers = response.headers().clone();
-    let body = http_body_util::BodyExt::collect(response.into_body())
-        .await
-        .unwrap()
-        .to_bytes()
-        .to_vec();
-    (status, headers, body)
-}
 
 /// The first sheet of a workbook as text cells, heading row first.
 fn sheet_text(body: Vec<u8>) -> Vec<Vec<String>> {
@@ -370,8 +330,7 @@ db_test!(
             .unwrap();
 
         // Without a status the list is the live one, as opportunityList's.
-        let (status, headers, body) =
-            download_as(&app, Some(&admin), "/exports/scenarios.xlsx").await;
+        let (status, headers, body) = app.download(Some(&admin), "/exports/scenarios.xlsx").await;
         assert_eq!(status, StatusCode::OK);
         assert_eq!(headers[header::CACHE_CONTROL], "no-store");
         let sheet = sheet_text(body);
@@ -391,24 +350,24 @@ db_test!(
         assert_eq!(cell(&sheet, 1, "联系邮箱"), "zhao@jiexiu.gov.cn");
 
         // Any stage, for an admin; filters as in the query string.
-        let (_, _, body) = download_as(
-            &app,
-            Some(&admin),
-            "/exports/scenarios.xlsx?status=discovered,PUBLISHED&category=COMMUNITY",
-        )
-        .await;
+        let (_, _, body) = app
+            .download(
+                Some(&admin),
+                "/exports/scenarios.xlsx?status=discovered,PUBLISHED&category=COMMUNITY",
+            )
+            .await;
         let sheet = sheet_text(body);
         assert_eq!(sheet.len(), 2, "{sheet:?}");
         assert_eq!(cell(&sheet, 1, "场景名称"), "社区智慧养老服务场景");
         assert_eq!(cell(&sheet, 1, "状态"), "挖掘");
         assert_eq!(cell(&sheet, 1, "场景编号"), "");
 
-        let (status, headers, body) = download_as(
-            &app,
-            Some(&admin),
-            "/exports/scenarios.csv?status=DISCOVERED,PUBLISHED",
-        )
-        .await;
+        let (status, headers, body) = app
+            .download(
+                Some(&admin),
+                "/exports/scenarios.csv?status=DISCOVERED,PUBLISHED",
+            )
+            .await;
         assert_eq!(status, StatusCode::OK);
         assert_eq!(headers[header::CONTENT_TYPE], "text/csv; charset=utf-8");
         let text = String::from_utf8(body).unwrap();
@@ -433,7 +392,9 @@ db_test!(
         let other = listed_capability(&app, &enterprise, &admin, capability_input()).await;
         apply(&app, &enterprise, &scenario, &other).await;
 
-        let (status, _, body) = download_as(&app, Some(&admin), "/exports/capabilities.xlsx").await;
+        let (status, _, body) = app
+            .download(Some(&admin), "/exports/capabilities.xlsx")
+            .await;
         assert_eq!(status, StatusCode::OK);
         let sheet = sheet_text(body);
         assert_eq!(sheet.len(), 3, "{sheet:?}");
@@ -441,7 +402,7 @@ db_test!(
         assert!(!cell(&sheet, 1, "联系人").is_empty());
 
         let today = twolists::items::today_in_china().to_string();
-        let (_, _, body) = download_as(&app, Some(&admin), "/exports/matches.xlsx").await;
+        let (_, _, body) = app.download(Some(&admin), "/exports/matches.xlsx").await;
         let sheet = sheet_text(body);
         assert_eq!(sheet.len(), 3, "{sheet:?}");
         let approved = (1..3)
@@ -458,8 +419,9 @@ db_test!(
         assert_eq!(cell(&sheet, approved, "对接"), "");
         assert_eq!(cell(&sheet, approved, "落地"), "");
 
-        let (_, _, body) =
-            download_as(&app, Some(&admin), "/exports/matches.xlsx?status=PROPOSED").await;
+        let (_, _, body) = app
+            .download(Some(&admin), "/exports/matches.xlsx?status=PROPOSED")
+            .await;
         let sheet = sheet_text(body);
         assert_eq!(sheet.len(), 2, "{sheet:?}");
         assert_eq!(cell(&sheet, 1, "状态"), "待审核");
@@ -475,12 +437,12 @@ db_test!(list_exports_are_for_admins_and_refuse_bad_filters, |app| {
     for list in ["scenarios", "capabilities", "matches"] {
         let path = format!("/exports/{list}.xlsx");
         assert_eq!(
-            download_as(&app, None, &path).await.0,
+            app.download(None, &path).await.0,
             StatusCode::UNAUTHORIZED,
             "{list}"
         );
         for user in [&unit, &enterprise] {
-            let (status, _, body) = download_as(&app, Some(user), &path).await;
+            let (status, _, body) = app.download(Some(user), &path).await;
             assert_eq!(status, StatusCode::FORBIDDEN, "{list}");
             let body: Value = serde_json::from_slice(&body).unwrap();
             assert_eq!(body["errors"][0]["extensions"]["code"], "FORBIDDEN");
@@ -490,7 +452,7 @@ db_test!(list_exports_are_for_admins_and_refuse_bad_filters, |app| {
         let app = &app;
         let admin = &admin;
         async move {
-            let (status, _, body) = download_as(app, Some(admin), path).await;
+            let (status, _, body) = app.download(Some(admin), path).await;
             assert_eq!(status, StatusCode::BAD_REQUEST, "{path}");
             let body: Value = serde_json::from_slice(&body).unwrap();
             assert_eq!(body["errors"][0]["message"], message, "{path}");
@@ -513,7 +475,7 @@ db_test!(list_exports_are_for_admins_and_refuse_bad_filters, |app| {
     .await;
     for path in ["/exports/organizations.xlsx", "/exports/scenarios.pdf"] {
         assert_eq!(
-            download_as(&app, Some(&admin), path).await.0,
+            app.download(Some(&admin), path).await.0,
             StatusCode::NOT_FOUND,
             "{path}"
         );

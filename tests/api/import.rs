@@ -184,7 +184,9 @@ fn places(errors: &Value) -> Vec<(Value, Value, String)> {
 }
 
 db_test!(the_template_carries_the_columns_and_the_code_lists, |app| {
-    let (status, headers, body) = get(&app, "/exports/templates/scenarios.xlsx").await;
+    let (status, headers, body) = app
+        .download(None, "/exports/templates/scenarios.xlsx")
+        .await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(
         headers[header::CONTENT_TYPE],
@@ -223,24 +225,6 @@ db_test!(the_template_carries_the_columns_and_the_code_lists, |app| {
             .any(|r| r[0] == "填写说明" && r[2] == "征集截止日期")
     );
 });
-
-/// `GET path` without signing in.
-async fn get(app: &TestApp, path: &str) -> (StatusCode, axum::http::HeaderMap, Vec<u8>) {
-    use tower::ServiceExt as _;
-    let response = app
-        .router()
-        .oneshot(Request::get(path).body(Body::empty()).unwrap())
-        .await
-        .unwrap();
-    let status = response.status();
-    let headers = response.headers().clone();
-    let body = http_body_util::BodyExt::collect(response.into_body())
-        .await
-        .unwrap()
-        .to_bytes()
-        .to_vec();
-    (status, headers, body)
-}
 
 db_test!(
     a_good_file_becomes_discovered_scenarios_field_by_field,

@@ -210,6 +210,28 @@ impl TestApp {
         (status, body.to_vec())
     }
 
+    /// `GET path`, with `user`'s token when given: status, headers, body.
+    pub async fn download(
+        &self,
+        user: Option<&TestUser>,
+        path: &str,
+    ) -> (StatusCode, axum::http::HeaderMap, Vec<u8>) {
+        let mut request = Request::get(path);
+        if let Some(user) = user {
+            request = request.header(header::AUTHORIZATION, format!("Bearer {}", user.token));
+        }
+        let response = self
+            .router
+            .clone()
+            .oneshot(request.body(Body::empty()).unwrap())
+            .await
+            .unwrap();
+        let status = response.status();
+        let headers = response.headers().clone();
+        let body = response.into_body().collect().await.unwrap().to_bytes();
+        (status, headers, body.to_vec())
+    }
+
     pub async fn get(&self, path: &str) -> (StatusCode, String) {
         let (status, body) = self
             .request(Request::get(path).body(Body::empty()).unwrap())
