@@ -435,7 +435,7 @@ fn origin_of(client: ClientAddr, headers: &HeaderMap) -> Origin {
 
 /// What a request body is declared to be. A form or a plain-text POST that a browser may send
 /// from another site without asking is not run; neither is a multipart request without an
-/// `Authorization` header (which a browser would have to ask before sending).
+/// `Authorization` header (which a browser would have to ask before sending): 415 for both.
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum BodyKind {
     Json,
@@ -487,8 +487,10 @@ async fn graphql_request(
         }
         BodyKind::Multipart => {
             return Err(request_error(
-                StatusCode::UNAUTHORIZED,
-                AppError::Unauthenticated,
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                AppError::BadRequest(
+                    "上传文件须登录：multipart/form-data 请求须带 Authorization 请求头".into(),
+                ),
             ));
         }
         BodyKind::Other => {

@@ -489,7 +489,7 @@ db_test!(only_admins_import_and_only_for_a_government_unit, |app| {
 
     // Without a token a multipart request is not run at all (a browser form could send one).
     let (status, _) = upload(&app, None, &unit.org_id, "a.xlsx", &file).await;
-    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    assert_eq!(status, StatusCode::UNSUPPORTED_MEDIA_TYPE);
     for user in [&unit, &enterprise] {
         let (status, response) =
             upload(&app, Some(&user.token), &user.org_id, "a.xlsx", &file).await;
