@@ -58,6 +58,8 @@ pub struct AppState {
     pub jwt: Arc<JwtKeys>,
     pub taxonomy: Arc<Taxonomy>,
     pub index: Arc<LiveIndex>,
+    /// The service's public address without a trailing slash (links in pages and feeds).
+    pub site: Arc<str>,
     pub feed: Arc<Feed>,
     /// Wakes the e-mail worker before its next poll.
     pub mail_wake: Arc<Notify>,
@@ -75,6 +77,17 @@ pub struct AppState {
     pub metrics: Arc<Metrics>,
     /// When set, `/metrics` answers only requests that bear it.
     metrics_token: Option<String>,
+}
+
+impl axum::extract::FromRef<AppState> for crate::web::portal::Portal {
+    fn from_ref(state: &AppState) -> crate::web::portal::Portal {
+        crate::web::portal::Portal {
+            db: state.db.clone(),
+            taxonomy: state.taxonomy.clone(),
+            index: state.index.clone(),
+            site: state.site.clone(),
+        }
+    }
 }
 
 impl axum::extract::FromRef<AppState> for Db {
@@ -183,6 +196,7 @@ impl AppState {
             jwt,
             taxonomy,
             index,
+            site: Arc::from(config.public_url.trim_end_matches('/')),
             feed,
             mail_wake,
             mail,

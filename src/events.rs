@@ -105,24 +105,38 @@ impl Loader<String> for TimelineLoader {
     type Error = Arc<sqlx::Error>;
 
     async fn load(&self, keys: &[String]) -> Result<HashMap<String, Vec<EventRow>>, Self::Error> {
-        let mut sql = Sql::new(
-            "SELECT id, aggregate_id, action, from_status, to_status, actor_id, note, at \
-             FROM events WHERE aggregate_id IN (",
-        );
-        sql.bind_list(keys);
-        sql.push(") ORDER BY at, id");
-        let (text, args) = sql.build();
-        let mut reader = self.db.reader().await.map_err(Arc::new)?;
-        let rows = sqlx::query_as_with(text, args)
-            .fetch_all(&mut *reader)
-            .await;
-        let rows: Vec<EventRow> = reader.done(rows).map_err(Arc::new)?;
-        let mut out: HashMap<String, Vec<EventRow>> = HashMap::new();
-        for row in rows {
-            out.entry(row.aggregate_id.clone()).or_default().push(row);
-        }
-        Ok(out)
+        timelines(&self.db, keys).await.map_err(Arc::new)
     }
+}
+
+/// The timeline of one aggregate, oldest first.
+pub async fn timeline(db: &Db, aggregate_id: &str) -> Result<Vec<EventRow>, sqlx::Error> {
+    let mut all = timelines(db, &[aggregate_id.to_owned()]).await?;
+    Ok(all.remove(aggregate_id).unwrap_or_default())
+}
+
+/// The timelines of several aggregates in one query, each oldest first.
+async fn timelines(
+    db: &Db,
+    keys: &[String],
+) -> Result<HashMap<String, Vec<EventRow>>, sqlx::Error> {
+    let mut sql = Sql::new(
+        "SELECT id, aggregate_id, action, from_status, to_status, actor_id, note, at \
+         FROM events WHERE aggregate_id IN (",
+    );
+    sql.bind_list(keys);
+    sql.push(") ORDER BY at, id");
+    let (text, args) = sql.build();
+    let mut reader = db.reader().await?;
+    let rows = sqlx::query_as_with(text, args)
+        .fetch_all(&mut *reader)
+        .await;
+    let rows: Vec<EventRow> = reader.done(rows)?;
+    let mut out: HashMap<String, Vec<EventRow>> = HashMap::new();
+    for row in rows {
+        out.entry(row.aggregate_id.clone()).or_default().push(row);
+    }
+    Ok(out)
 }
 
 #[cfg(test)]

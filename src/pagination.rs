@@ -162,6 +162,25 @@ impl<T> Rows<T> {
     pub fn page((rows, total): (Vec<T>, i64)) -> Rows<T> {
         Rows::Page { rows, total }
     }
+
+    /// The rows of `page` and the total, from either form (for doors that number their pages).
+    pub fn window(self, page: &PageRequest) -> (Vec<T>, i64) {
+        match self {
+            Rows::Page { mut rows, total } => {
+                rows.truncate(page.limit as usize);
+                (rows, total)
+            }
+            Rows::All(all) => {
+                let total = all.len() as i64;
+                let rows = all
+                    .into_iter()
+                    .skip(page.offset as usize)
+                    .take(page.limit as usize)
+                    .collect();
+                (rows, total)
+            }
+        }
+    }
 }
 
 fn encode_cursor(position: i64) -> String {

@@ -10,6 +10,7 @@ use super::model::{CapabilityFields, CapabilityFilter, CapabilityOrderBy};
 use super::store::{self, CapabilityContent, CapabilityRow, DeliveredCase, ListQuery, Order};
 use crate::db::Db;
 use crate::error::{AppError, AppResult, ErrorCode, Outcome, UserError, Validator, refuse};
+use crate::events::EventRow;
 use crate::items::{self, Contact, Key, OwnedItem, ReviewDecision, clean_note};
 use crate::machine::lookup;
 use crate::orgs::{self, OrganizationKind};
@@ -173,6 +174,52 @@ pub async fn of_viewer(
     Ok(Rows::page(
         store::list(db, &query, Order::UpdatedAt, page).await?,
     ))
+}
+
+// ---- Public reading ---------------------------------------------------------------------------
+
+/// The part of the capability's timeline the viewer may read (the one rule every door applies).
+pub fn readable_timeline(
+    viewer: &Viewer,
+    row: &CapabilityRow,
+    events: Vec<EventRow>,
+) -> Vec<EventRow> {
+    items::visible_timeline(viewer, row, events, |s| {
+        CapabilityStatus::parse(s).is_some_and(CapabilityStatus::is_public)
+    })
+}
+
+/// The capability's timeline as the viewer may read it, oldest first (one query).
+pub async fn timeline(db: &Db, viewer: &Viewer, row: &CapabilityRow) -> AppResult<Vec<EventRow>> {
+    let events = crate::events::timeline(db, &row.id).await?;
+    Ok(readable_timeline(viewer, row, events))
+}
+
+/// Up to `limit` listed capabilities most like `row`, best first: the engine's free-text search
+/// over its title (one query for the rows).
+pub async fn similar(
+    db: &Db,
+    index: &LiveIndex,
+    row: &CapabilityRow,
+    limit: usize,
+) -> AppResult<Vec<CapabilityRow>> {
+    let ids: Vec<String> = index
+        .search_capabilities(&row.title, limit * 3 + 1, None)
+        .await
+        .into_iter()
+        .map(|(id, _)| id)
+        .filter(|id| *id != row.id)
+        .collect();
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let rows = store::find_many(db, &ids).await?;
+    Ok(ids
+        .iter()
+        .filter_map(|id| rows.iter().find(|r| &r.id == id && r.status().is_public()))
+        .take(limit)
+        .cloned()
+        .collect())
 }
 
 // ---- Writes -----------------------------------------------------------------------------------

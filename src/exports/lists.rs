@@ -5,7 +5,6 @@
 use std::collections::HashMap;
 
 use async_graphql::dataloader::Loader as _;
-use chrono::NaiveDate;
 
 use super::{Cell, Column, Sheet, number, text};
 use crate::capabilities::model::{CapabilityFilter, CapabilityOrderBy};
@@ -355,11 +354,7 @@ fn day(at: Option<&str>) -> Cell {
     let Some(at) = at else {
         return Cell::Empty;
     };
-    let china = chrono::FixedOffset::east_opt(8 * 3600).expect("a valid offset");
-    chrono::DateTime::parse_from_rfc3339(at)
-        .map(|t| t.with_timezone(&china).date_naive())
-        .or_else(|_| NaiveDate::parse_from_str(at.get(..10).unwrap_or(at), "%Y-%m-%d"))
-        .map_or(Cell::Empty, Cell::Date)
+    crate::items::day_in_china(at).map_or(Cell::Empty, Cell::Date)
 }
 
 /// The list filters an export URL may carry, each a comma-separated list where it takes several.

@@ -41,23 +41,20 @@ impl TimelineEvent {
     }
 }
 
-/// The timeline of a list item, oldest first, as the viewer may read it
-/// ([`super::rules::visible_timeline`]).
+/// The timeline of a list item, oldest first, as the viewer may read it (`readable`: the
+/// slice's rule, which [`super::rules::visible_timeline`] serves).
 pub async fn item_timeline(
     ctx: &Context<'_>,
     id: &str,
-    item: &impl super::rules::OwnedItem,
-    is_public_stage: impl Fn(&str) -> bool,
+    readable: impl FnOnce(&Viewer, Vec<EventRow>) -> Vec<EventRow>,
 ) -> AppResult<Vec<TimelineEvent>> {
     let rows = loaders::load_one::<TimelineLoader>(ctx, id)
         .await?
         .unwrap_or_default();
-    Ok(
-        super::rules::visible_timeline(Viewer::of(ctx), item, rows, is_public_stage)
-            .into_iter()
-            .map(TimelineEvent)
-            .collect(),
-    )
+    Ok(readable(Viewer::of(ctx), rows)
+        .into_iter()
+        .map(TimelineEvent)
+        .collect())
 }
 
 /// The timeline of an aggregate, oldest first.

@@ -11,7 +11,7 @@ pub use contacts::{CONTACT_SHARING_STATUSES, ContactPartnersLoader};
 pub use filters::{MAX_QUERY_CHARS, MAX_TEXT_HITS, expand_industries, expand_regions, free_text};
 pub use rules::{
     Key, OwnedItem, can_manage, can_read, check_version, invalid_transition, list_statuses,
-    owner_of_new, ranked_list, visible_contact,
+    owner_of_new, ranked_list, visible_contact, visible_timeline,
 };
 pub use text::LongText;
 
@@ -242,6 +242,15 @@ pub async fn next_code(tx: &mut Tx, prefix: &str, year: i32) -> Result<String, s
 pub fn today_in_china() -> chrono::NaiveDate {
     let offset = chrono::FixedOffset::east_opt(8 * 3600).expect("valid offset");
     chrono::Utc::now().with_timezone(&offset).date_naive()
+}
+
+/// The day a stored time falls on in China (UTC+8); a bare date is read as it is.
+pub fn day_in_china(at: &str) -> Option<chrono::NaiveDate> {
+    let china = chrono::FixedOffset::east_opt(8 * 3600).expect("a valid offset");
+    chrono::DateTime::parse_from_rfc3339(at)
+        .map(|t| t.with_timezone(&china).date_naive())
+        .or_else(|_| chrono::NaiveDate::parse_from_str(at.get(..10).unwrap_or(at), "%Y-%m-%d"))
+        .ok()
 }
 
 #[cfg(test)]

@@ -139,6 +139,32 @@ impl Tokenizer {
         self.terms(text, false)
     }
 
+    /// The pieces of a query as a text may spell them, for highlighting what a search matched:
+    /// search-mode words in lower case (no synonyms merged, no stop words), each once, longest
+    /// first, at most `limit`.
+    pub fn marks(&self, text: &str, limit: usize) -> Vec<String> {
+        let lower = text.to_lowercase();
+        let mut words: Vec<String> = Vec::new();
+        for token in self.jieba.cut_for_search(&lower, true) {
+            let word = token.word.trim();
+            if self.is_term(word) && !words.iter().any(|w| w == word) {
+                words.push(word.to_owned());
+            }
+        }
+        words.sort_by_key(|w| std::cmp::Reverse(w.len()));
+        words.truncate(limit);
+        words
+    }
+
+    /// Whether a piece of text is a term: not blank, not punctuation, not a stop word, not a
+    /// number.
+    fn is_term(&self, word: &str) -> bool {
+        !(word.is_empty()
+            || word.chars().all(|c| !c.is_alphanumeric())
+            || self.stop.contains(word)
+            || word.chars().all(|c| c.is_ascii_digit() || c == '.'))
+    }
+
     fn terms(&self, text: &str, search: bool) -> Vec<String> {
         let lower = text.to_lowercase();
         let cut = if search {
@@ -149,11 +175,7 @@ impl Tokenizer {
         cut.into_iter()
             .filter_map(|token| {
                 let word = token.word.trim();
-                if word.is_empty()
-                    || word.chars().all(|c| !c.is_alphanumeric())
-                    || self.stop.contains(word)
-                    || word.chars().all(|c| c.is_ascii_digit() || c == '.')
-                {
+                if !self.is_term(word) {
                     return None;
                 }
                 Some(
@@ -189,6 +211,20 @@ mod tests {
             let tokens = t.tokens(text);
             assert!(tokens.iter().any(|w| w == word), "{text}: {tokens:?}");
         }
+    }
+
+    #[test]
+    fn marks_are_the_query_as_written_longest_first() {
+        let marks = tokenizer().marks("煤矿智能化 的 AI", 16);
+        assert_eq!(
+            marks.first().map(String::as_str),
+            Some("煤矿智能化"),
+            "{marks:?}"
+        );
+        assert!(marks.contains(&"煤矿".to_owned()), "{marks:?}");
+        assert!(marks.contains(&"ai".to_owned()), "{marks:?}");
+        assert!(!marks.contains(&"的".to_owned()), "{marks:?}");
+        assert_eq!(tokenizer().marks("煤矿智能化", 1).len(), 1);
     }
 
     #[test]

@@ -131,8 +131,8 @@ impl Scenario {
     /// Every change, oldest first, for its organization and admins; everyone else sees the steps
     /// into public stages, without who took them.
     async fn timeline(&self, ctx: &Context<'_>) -> AppResult<Vec<TimelineEvent>> {
-        item_timeline(ctx, &self.0.id, &self.0, |s| {
-            ScenarioStatus::parse(s).is_some_and(|s| s.is_public())
+        item_timeline(ctx, &self.0.id, |viewer, events| {
+            service::readable_timeline(viewer, &self.0, events)
         })
         .await
     }

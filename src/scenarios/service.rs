@@ -13,6 +13,7 @@ use super::model::{
 use super::store::{self, ListQuery, Order, ScenarioContent, ScenarioRow};
 use crate::db::{self, Db};
 use crate::error::{AppError, AppResult, ErrorCode, Outcome, UserError, Validator, refuse};
+use crate::events::EventRow;
 use crate::items::{self, Contact, ContactInput, Key, OwnedItem, ReviewDecision, clean_note};
 use crate::machine::{By, lookup};
 use crate::orgs::{self, OrganizationKind};
@@ -170,6 +171,52 @@ pub async fn of_viewer(
     Ok(Rows::page(
         store::list(db, &query, Order::UpdatedAt, page).await?,
     ))
+}
+
+// ---- Public reading ---------------------------------------------------------------------------
+
+/// The part of the scenario's timeline the viewer may read (the one rule every door applies).
+pub fn readable_timeline(
+    viewer: &Viewer,
+    row: &ScenarioRow,
+    events: Vec<EventRow>,
+) -> Vec<EventRow> {
+    items::visible_timeline(viewer, row, events, |s| {
+        ScenarioStatus::parse(s).is_some_and(ScenarioStatus::is_public)
+    })
+}
+
+/// The scenario's timeline as the viewer may read it, oldest first (one query).
+pub async fn timeline(db: &Db, viewer: &Viewer, row: &ScenarioRow) -> AppResult<Vec<EventRow>> {
+    let events = crate::events::timeline(db, &row.id).await?;
+    Ok(readable_timeline(viewer, row, events))
+}
+
+/// Up to `limit` open scenarios most like `row`, best first: the engine's free-text search over
+/// its title (one query for the rows).
+pub async fn similar(
+    db: &Db,
+    index: &LiveIndex,
+    row: &ScenarioRow,
+    limit: usize,
+) -> AppResult<Vec<ScenarioRow>> {
+    let ids: Vec<String> = index
+        .search_scenarios(&row.title, limit * 3 + 1, None)
+        .await
+        .into_iter()
+        .map(|(id, _)| id)
+        .filter(|id| *id != row.id)
+        .collect();
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let rows = store::find_many(db, &ids).await?;
+    Ok(ids
+        .iter()
+        .filter_map(|id| rows.iter().find(|r| &r.id == id && r.status().is_open()))
+        .take(limit)
+        .cloned()
+        .collect())
 }
 
 // ---- Writes -----------------------------------------------------------------------------------

@@ -372,6 +372,11 @@ impl LiveIndex {
             .await
     }
 
+    /// The words of a free-text query to mark in the texts it found (at most 16).
+    pub fn marks(&self, query: &str) -> Vec<String> {
+        self.tokenizer().marks(query, 16)
+    }
+
     /// How many scenarios and capabilities the index holds.
     pub fn counts(&self) -> (usize, usize) {
         let engine = self.engine.read().expect("index lock");

@@ -15,6 +15,7 @@ use axum::routing::get;
 use serde::Deserialize;
 
 pub mod graphiql;
+pub mod portal;
 
 use crate::audit::Origin;
 use crate::auth::{account, invitations};
@@ -23,13 +24,15 @@ use crate::error::{AppResult, UserError};
 use crate::mail::templates::escape_html;
 use crate::viewer::ClientAddr;
 
-const SITE: &str = "晋中市场景创新两张清单平台";
+const SITE: &str = portal::SITE_NAME;
 
-/// The account pages and GraphiQL's assets, for any router state that holds the database.
+/// The account pages, the public pages and GraphiQL's assets, for any router state that holds
+/// the database and can lend the public pages what they read.
 pub fn routes<S>() -> Router<S>
 where
     S: Clone + Send + Sync + 'static,
     Db: FromRef<S>,
+    portal::Portal: FromRef<S>,
 {
     Router::new()
         .route("/verify-email", get(verify_form).post(verify))
@@ -39,6 +42,7 @@ where
             get(invitation_form).post(accept_invitation),
         )
         .merge(graphiql::routes())
+        .merge(portal::routes())
 }
 
 #[derive(Deserialize)]

@@ -24,6 +24,7 @@ mod notifications;
 mod operations;
 mod organizations;
 mod pages;
+mod portal;
 mod reads;
 mod reference_data;
 mod scenarios;
