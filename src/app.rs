@@ -123,6 +123,7 @@ impl AppState {
     /// can answer every request, on an empty database too.
     pub async fn start(config: &Config) -> anyhow::Result<AppState> {
         events::install(EVENT_HANDLERS);
+        notifications::install_public_pages(crate::web::portal::public_page);
         let cors_origins = config
             .cors_origins
             .iter()

@@ -214,6 +214,51 @@ async fn check(backend: Backend) {
         6,
         "statements for one scenario"
     );
+    check_pages(reader, &code).await;
+}
+
+/// The statements a public page costs.
+async fn statements_for_path(app: &TestApp, path: &str) -> usize {
+    let before = STATEMENTS.load(Ordering::SeqCst);
+    let (status, body) = app.get(path).await;
+    assert_eq!(status, axum::http::StatusCode::OK, "{path}: {body}");
+    STATEMENTS.load(Ordering::SeqCst) - before
+}
+
+/// The public pages over the 50 scenarios: each a fixed number of statements, however many items
+/// it shows.
+async fn check_pages(app: &TestApp, code: &str) {
+    // A first read opens the connections the pages need.
+    statements_for_path(app, "/opportunities").await;
+    assert_eq!(
+        statements_for_path(app, "/opportunities").await,
+        statements_for_path(app, "/opportunities?page=3").await,
+        "a page of 20 costs what a page of 10 costs"
+    );
+    let detail = format!("/opportunities/{code}");
+    // A list: its page + its total + the units of its items (none when it is empty, as the
+    // capabilities and cases are here); free text: the hits checked against the filter + their rows
+    // + the units; a scenario: its row, unit, timeline and the rows of similar ones.
+    let expected = [
+        ("/opportunities", 3),
+        ("/opportunities?q=%E5%B7%A1%E6%A3%80&industry=MT", 3),
+        ("/capabilities", 2),
+        (detail.as_str(), 4),
+        ("/cases", 2),
+        ("/editions", 2),
+        ("/feeds/opportunities.atom", 3),
+        ("/open-data/opportunities.json", 3),
+        ("/sitemap.xml", 6),
+    ];
+    let mut measured = Vec::new();
+    for (path, _) in &expected {
+        measured.push((*path, statements_for_path(app, path).await));
+    }
+    assert_eq!(measured, expected.to_vec(), "statements per public page");
+    // Home and statistics read the figures: more statements, but as many for 50 items as for 5.
+    let home = statements_for_path(app, "/").await;
+    let stats = statements_for_path(app, "/stats").await;
+    assert!(home <= 30 && stats <= 25, "home {home}, stats {stats}");
 }
 
 /// The statement counter is the process's: one backend at a time.

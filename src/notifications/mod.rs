@@ -268,6 +268,26 @@ pub async fn on_match_message(
     notify(tx, &event).await
 }
 
+/// The public page of a list item in a status (its path), if it has one then; installed by the
+/// assembly, which knows the pages (`web`), at start.
+pub type PublicPage = fn(aggregate: &str, status: &str, code: &str) -> Option<String>;
+
+static PUBLIC_PAGE: std::sync::OnceLock<PublicPage> = std::sync::OnceLock::new();
+
+/// Sets where e-mails link to (once per process; later calls keep the first).
+pub fn install_public_pages(page: PublicPage) {
+    let _ = PUBLIC_PAGE.set(page);
+}
+
+fn public_page_of(subject: &store::Subject) -> Option<String> {
+    let page = PUBLIC_PAGE.get()?;
+    page(
+        &subject.aggregate,
+        subject.status.as_deref()?,
+        subject.code.as_deref()?,
+    )
+}
+
 async fn deliver(
     tx: &mut Tx,
     kind: NotificationKind,
@@ -283,16 +303,19 @@ async fn deliver(
         let id = store::insert(tx, &r.id, kind, &message.title, &message.body, subject).await?;
         feed::announce_notification(tx, &r.id, &id).await?;
         if r.email_enabled {
-            // No link to the item: the site has no page for it yet, and a link must lead to a
-            // page that exists. The reader signs in to see it.
-            let paragraphs = [message.body.clone(), "请登录平台查看详情。".to_owned()];
+            // A link to the item's public page while it has one; otherwise the reader signs in.
+            let link = public_page_of(subject).map(|path| format!("{}{path}", templates::SITE_URL));
+            let paragraphs = match link {
+                Some(_) => vec![message.body.clone()],
+                None => vec![message.body.clone(), "请登录平台查看详情。".to_owned()],
+            };
             let email = templates::render(&templates::Content {
                 kind: kind.as_str(),
                 to: &r.email,
                 greeting_name: &r.display_name,
                 title: &message.title,
                 paragraphs: &paragraphs,
-                action: None,
+                action: link.as_deref().map(|link| ("查看公开页面", link)),
                 footer: "您收到此邮件是因为开启了该类通知的邮件提醒，可在“通知设置”中关闭。",
             });
             mail::enqueue(tx, &email).await?;

@@ -12,6 +12,8 @@ pub struct Subject {
     pub id: String,
     pub title: String,
     pub code: Option<String>,
+    /// For a scenario or capability: its status now.
+    pub status: Option<String>,
     /// The organization that owns it (for a match: the scenario's publisher).
     pub owner_org: String,
     /// For a match: the capability's title and organization, and who started it.
@@ -27,7 +29,7 @@ pub async fn subject(
 ) -> Result<Option<Subject>, sqlx::Error> {
     let sql = match aggregate {
         "SCENARIO" | "CAPABILITY" => format!(
-            "SELECT '{aggregate}' AS aggregate, id, title, code, org_id AS owner_org, \
+            "SELECT '{aggregate}' AS aggregate, id, title, code, status, org_id AS owner_org, \
              NULL AS other_title, NULL AS other_org, NULL AS initiator_org FROM {} WHERE id = $1",
             if aggregate == "SCENARIO" {
                 "scenarios"
@@ -36,16 +38,16 @@ pub async fn subject(
             }
         ),
         "ORGANIZATION" => "SELECT 'ORGANIZATION' AS aggregate, id, name AS title, NULL AS code, \
+             NULL AS status, \
              id AS owner_org, NULL AS other_title, NULL AS other_org, NULL AS initiator_org \
              FROM organizations WHERE id = $1"
             .to_owned(),
-        "MATCH" => {
-            "SELECT 'MATCH' AS aggregate, m.id, s.title, NULL AS code, s.org_id AS owner_org, \
+        "MATCH" => "SELECT 'MATCH' AS aggregate, m.id, s.title, NULL AS code, NULL AS status, \
+             s.org_id AS owner_org, \
              c.title AS other_title, c.org_id AS other_org, m.initiator_org_id AS initiator_org \
              FROM matches m JOIN scenarios s ON s.id = m.scenario_id \
              JOIN capabilities c ON c.id = m.capability_id WHERE m.id = $1"
-                .to_owned()
-        }
+            .to_owned(),
         _ => return Ok(None),
     };
     sqlx::query_as(sqlx::AssertSqlSafe(sql))

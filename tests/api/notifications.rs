@@ -357,7 +357,7 @@ backend_test!(
                 .contains("&lt;script&gt;alert(1)&lt;/script&gt;")
         );
         assert!(!review.html.contains("<script>"));
-        // No link to an item page (the site has none yet): the reader signs in to see it.
+        // A scenario sent back is not public and has no page: the reader signs in to see it.
         assert!(
             review.text.contains("请登录平台查看详情"),
             "{}",

@@ -131,6 +131,17 @@ db_test!(every_link_in_every_email_leads_to_a_page, |app| {
             "{page}: {links:?}"
         );
     }
+    // A notification about a public item links to its public page.
+    let published_page = format!("/opportunities/{}", published["code"].as_str().unwrap());
+    assert!(
+        links.contains(&published_page),
+        "{published_page}: {links:?}"
+    );
+    let capability_page = format!("/capabilities/{}", capability["code"].as_str().unwrap());
+    assert!(
+        links.contains(&capability_page),
+        "{capability_page}: {links:?}"
+    );
     let kinds = app
         .count("email_outbox WHERE kind NOT IN ('EMAIL_VERIFICATION', 'PASSWORD_RESET')")
         .await;

@@ -26,9 +26,11 @@ mod feeds;
 mod pages;
 mod view;
 
+use crate::capabilities::CapabilityStatus;
 use crate::db::Db;
 use crate::error::AppError;
 use crate::mail::templates::escape_html;
+use crate::scenarios::ScenarioStatus;
 use crate::search::LiveIndex;
 use crate::taxonomy::Taxonomy;
 
@@ -36,6 +38,19 @@ pub use view::{capability_path, scenario_path};
 
 /// The site's name in titles and feeds.
 pub const SITE_NAME: &str = "晋中市场景创新两张清单平台";
+
+/// The public page of a list item in `status` (for e-mails that link to it), if it has one.
+pub fn public_page(aggregate: &str, status: &str, code: &str) -> Option<String> {
+    match aggregate {
+        "SCENARIO" => ScenarioStatus::parse(status)
+            .filter(|s| s.is_public())
+            .map(|_| scenario_path(code)),
+        "CAPABILITY" => CapabilityStatus::parse(status)
+            .filter(|s| s.is_public())
+            .map(|_| capability_path(code)),
+        _ => None,
+    }
+}
 
 /// What the public pages read: the database, the taxonomy, the live index and the site's public
 /// address (for canonical links and feeds; no trailing slash).
