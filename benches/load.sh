@@ -3,7 +3,8 @@
 # file and a fresh PostgreSQL database, starts the release build on each, checks that every
 # document answers without errors, drives each for WARMUP (8 s) to warm up, then drives it with
 # `hey` (Debian's package) at concurrency 8 and 32 and prints a Markdown table of requests/s, p50
-# and p99. The signed-in document (recommendedCapabilities) runs as the synthetic city's
+# and p99. `page` is the public page `/opportunities` (GET, rendered HTML, the first 20 of the
+# live list), beside `list`, the same first page through GraphQL; both also run at concurrency 1. The signed-in document (recommendedCapabilities) runs as the synthetic city's
 # administrator. Last, it starts `serve --demo` on a fresh data folder and reports its resident
 # memory once idle.
 #
@@ -105,6 +106,9 @@ for backend in $BACKENDS; do
   # Warm-up: each document for a few seconds before anything is measured. Just after a bulk load
   # the machine is slower for half a minute or so (the kernel settling its memory), which the
   # first measured document would otherwise bear alone.
+  page_url="http://$ADDR/opportunities"
+  curl -sf "$page_url" | grep -q 'class="card"' || { echo "the public page lists nothing" >&2; exit 1; }
+  hey -z "$WARMUP" -c 8 "$page_url" >/dev/null
   for doc in list one search recommend; do
     auth=""
     [ "$doc" = recommend ] && auth=$token
@@ -112,13 +116,19 @@ for backend in $BACKENDS; do
     hey -z "$WARMUP" -c 8 -m POST -T application/json -D "$work/$doc.json" \
       ${auth:+-H "Authorization: Bearer $auth"} "$URL" >/dev/null
   done
-  for doc in list one search recommend; do
+  for doc in page list one search recommend; do
     auth=""
     [ "$doc" = recommend ] && auth=$token
-    for c in 8 32; do
+    levels="8 32"
+    case $doc in page | list) levels="1 8 32" ;; esac
+    for c in $levels; do
       out="$work/$backend-$doc-$c.txt"
-      hey -z "$DURATION" -c "$c" -m POST -T application/json -D "$work/$doc.json" \
-        ${auth:+-H "Authorization: Bearer $auth"} "$URL" >"$out"
+      if [ "$doc" = page ]; then
+        hey -z "$DURATION" -c "$c" "$page_url" >"$out"
+      else
+        hey -z "$DURATION" -c "$c" -m POST -T application/json -D "$work/$doc.json" \
+          ${auth:+-H "Authorization: Bearer $auth"} "$URL" >"$out"
+      fi
       if grep -q '^\s*\[[^2]' "$out"; then
         echo "non-200 answers for $doc at $c:" >&2
         sed -n '/Status code distribution/,$p' "$out" >&2

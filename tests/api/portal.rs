@@ -280,6 +280,11 @@ db_test!(pages_carry_etags_and_answer_a_repeat_with_304, |app| {
         assert!(!body.is_empty());
         let etag = headers[header::ETAG].clone();
         assert_eq!(headers[header::CACHE_CONTROL], "public, max-age=60");
+        let policy = headers[header::CONTENT_SECURITY_POLICY].to_str().unwrap();
+        assert!(
+            policy.starts_with("default-src 'none'; style-src 'self'"),
+            "{policy}"
+        );
         let request = Request::get(path)
             .header(header::IF_NONE_MATCH, etag.clone())
             .body(Body::empty())

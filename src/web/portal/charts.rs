@@ -50,6 +50,21 @@ impl Chart {
             rows,
         }
     }
+
+    /// A chart whose bars overlap (a funnel: every scenario counts at each stage it reached), so
+    /// its caption says that instead of a total.
+    fn funnel(rows: Vec<Bar>) -> Chart {
+        let (id, title, value_heading) = ("funnel", "场景推进阶段", "到达该阶段的场景数");
+        Chart {
+            svg: bars(id, title, &rows),
+            caption: "每个场景计入它到达过的每个阶段。".to_owned(),
+            id,
+            title,
+            label_heading: "阶段",
+            value_heading,
+            rows,
+        }
+    }
 }
 
 const WIDTH: i64 = 640;
@@ -131,13 +146,7 @@ pub async fn page(State(portal): State<Portal>, request: HeaderMap) -> PageResul
         })
         .collect();
     let charts = vec![
-        Chart::new(
-            "funnel",
-            "场景推进阶段",
-            "阶段",
-            "到达该阶段的场景数",
-            funnel,
-        ),
+        Chart::funnel(funnel),
         Chart::new(
             "by-region",
             "各县（区）发布的场景",

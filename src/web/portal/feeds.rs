@@ -30,8 +30,8 @@ use crate::viewer::Viewer;
 const FEED_ENTRIES: i64 = 50;
 /// Items on a page of open data.
 const OPEN_DATA_PAGE: i64 = 100;
-/// Items of each list in the sitemap (a sitemap holds at most 50,000 addresses).
-const SITEMAP_ITEMS: i64 = 20_000;
+/// Items of each list in the sitemap, the newest (a sitemap holds at most 50,000 addresses).
+const SITEMAP_ITEMS: i64 = 5_000;
 /// The open data's format, named in every answer; a change that is not backward compatible gets
 /// a new name.
 pub const OPEN_DATA_FORMAT: &str = "jinzhong-twolists/open-data/v1";
