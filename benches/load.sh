@@ -4,7 +4,8 @@
 # document answers without errors, drives each for WARMUP (8 s) to warm up, then drives it with
 # `hey` (Debian's package) at concurrency 8 and 32 and prints a Markdown table of requests/s, p50
 # and p99. `page` is the public page `/opportunities` (GET, rendered HTML, the first 20 of the
-# live list), beside `list`, the same first page through GraphQL; both also run at concurrency 1. The signed-in document (recommendedCapabilities) runs as the synthetic city's
+# live list with their total), beside `same`, what it shows through GraphQL; both, and `list`,
+# also run at concurrency 1. The signed-in document (recommendedCapabilities) runs as the synthetic city's
 # administrator. Last, it starts `serve --demo` on a fresh data folder and reports its resident
 # memory once idle.
 #
@@ -97,6 +98,9 @@ for backend in $BACKENDS; do
   code=$(json_get "$newest" 'r["data"]["opportunityList"]["edges"][0]["node"]["code"]')
 
   body '{ opportunityList(first: 20) { edges { node { code title publishingUnit { name } industries { code name } } } } }' >"$work/list.json"
+  # What the public page /opportunities shows, through GraphQL: the first 20 of the live list with
+  # their total, units, regions, industries, budgets and deadlines.
+  body '{ opportunityList(first: 20) { totalCount edges { node { code title summary status region { name } publishingUnit { name } industries { name } budgetMin budgetMax deadline } } } }' >"$work/same.json"
   body 'query($code: String!) { scenario(code: $code) { title publishingUnit { name } industries { name } timeline { action at } } }' \
     "{\"code\": \"$code\"}" >"$work/one.json"
   body '{ capabilityList(first: 20, filter: { query: "煤矿井下巡检机器人", industryCodes: ["MT"] }, orderBy: RELEVANCE) { edges { node { code title } } } }' >"$work/search.json"
@@ -109,18 +113,18 @@ for backend in $BACKENDS; do
   page_url="http://$ADDR/opportunities"
   curl -sf "$page_url" | grep -q 'class="card"' || { echo "the public page lists nothing" >&2; exit 1; }
   hey -z "$WARMUP" -c 8 "$page_url" >/dev/null
-  for doc in list one search recommend; do
+  for doc in list same one search recommend; do
     auth=""
     [ "$doc" = recommend ] && auth=$token
     answered "$(post "$work/$doc.json" "$auth")"
     hey -z "$WARMUP" -c 8 -m POST -T application/json -D "$work/$doc.json" \
       ${auth:+-H "Authorization: Bearer $auth"} "$URL" >/dev/null
   done
-  for doc in page list one search recommend; do
+  for doc in page same list one search recommend; do
     auth=""
     [ "$doc" = recommend ] && auth=$token
     levels="8 32"
-    case $doc in page | list) levels="1 8 32" ;; esac
+    case $doc in page | same | list) levels="1 8 32" ;; esac
     for c in $levels; do
       out="$work/$backend-$doc-$c.txt"
       if [ "$doc" = page ]; then

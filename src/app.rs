@@ -913,7 +913,7 @@ async fn spreadsheet(
     };
     let disposition = format!(
         "attachment; filename=\"{ascii}.{extension}\"; filename*=UTF-8''{}.{extension}",
-        percent_encode(name)
+        crate::web::portal::encode(name)
     );
     let built = tokio::task::spawn_blocking(build)
         .await
@@ -936,19 +936,6 @@ async fn spreadsheet(
         body,
     )
         .into_response()
-}
-
-/// RFC 3986 percent-encoding of everything but the unreserved characters (for `filename*`).
-fn percent_encode(text: &str) -> String {
-    let mut out = String::with_capacity(text.len() * 3);
-    for byte in text.bytes() {
-        if byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'.' | b'_' | b'~') {
-            out.push(byte as char);
-        } else {
-            out.push_str(&format!("%{byte:02X}"));
-        }
-    }
-    out
 }
 
 async fn healthz() -> &'static str {

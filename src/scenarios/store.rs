@@ -621,7 +621,10 @@ pub async fn list(
     page: PageRequest,
 ) -> Result<(Vec<ScenarioRow>, i64), sqlx::Error> {
     // Counting scans every matching row: only when the total is wanted.
-    let total: i64 = if page.count {
+    let count = async {
+        if !page.count {
+            return Ok(-1);
+        }
         let mut count = Sql::new("SELECT COUNT(*) FROM scenarios");
         push_where(&mut count, q, db.backend());
         let (text, args) = count.build();
@@ -629,9 +632,7 @@ pub async fn list(
         let total = sqlx::query_scalar_with(text, args)
             .fetch_one(&mut *reader)
             .await;
-        reader.done(total)?
-    } else {
-        -1
+        reader.done(total)
     };
 
     let columns = if page.long_texts {
@@ -662,11 +663,15 @@ pub async fn list(
     });
     select.push(&page.sql_suffix());
     let (text, args) = select.build();
-    let mut reader = db.reader().await?;
-    let rows = sqlx::query_as_with(text, args)
-        .fetch_all(&mut *reader)
-        .await;
-    let rows = reader.done(rows)?;
+    let rows = async {
+        let mut reader = db.reader().await?;
+        let rows = sqlx::query_as_with(text, args)
+            .fetch_all(&mut *reader)
+            .await;
+        reader.done(rows)
+    };
+    // The total and the page on two read connections at once: a page waits for the slower.
+    let (total, rows) = tokio::try_join!(count, rows)?;
     Ok((rows, total))
 }
 

@@ -11,7 +11,7 @@ use axum::response::Response;
 use serde::Serialize;
 use serde_json::{Value, json};
 
-use super::pages::{PageParams, case_rows};
+use super::pages::{PageParams, case_rows, org_names};
 use super::view;
 use super::{Failure, PageResult, Portal, SITE_NAME, cacheable};
 use crate::capabilities::model::CapabilityFilter;
@@ -83,6 +83,16 @@ async fn newest_capabilities(
     )
     .await?
     .window(&page))
+}
+
+/// Organization names of `rows` by id, as a lookup (one query).
+async fn names<T>(
+    portal: &Portal,
+    rows: &[T],
+    org: impl Fn(&T) -> &String,
+) -> Result<impl Fn(&str) -> String, Failure> {
+    let names = org_names(portal, rows.iter().map(|r| org(r).clone())).await?;
+    Ok(move |id: &str| names.get(id).cloned().unwrap_or_default())
 }
 
 // ---- Atom -------------------------------------------------------------------------------------
@@ -163,7 +173,7 @@ pub async fn atom(
     let (title, page, entries) = match file.as_str() {
         "opportunities.atom" => {
             let (rows, _) = newest_scenarios(&portal, None, first).await?;
-            let names = names(&portal, rows.iter().map(|r| r.org_id.clone())).await?;
+            let names = names(&portal, &rows, |r| &r.org_id).await?;
             let entries = rows
                 .iter()
                 .map(|r| Entry {
@@ -182,7 +192,7 @@ pub async fn atom(
         }
         "capabilities.atom" => {
             let (rows, _) = newest_capabilities(&portal, first).await?;
-            let names = names(&portal, rows.iter().map(|r| r.org_id.clone())).await?;
+            let names = names(&portal, &rows, |r| &r.org_id).await?;
             let entries = rows
                 .iter()
                 .map(|r| Entry {
@@ -198,7 +208,7 @@ pub async fn atom(
         }
         "cases.atom" => {
             let (rows, _) = case_rows(&portal, first).await?;
-            let names = names(&portal, rows.iter().map(|r| r.org_id.clone())).await?;
+            let names = names(&portal, &rows, |r| &r.org_id).await?;
             let entries = rows
                 .iter()
                 .map(|r| Entry {
@@ -226,18 +236,6 @@ pub async fn atom(
         "application/atom+xml; charset=utf-8",
         xml.into_bytes(),
     ))
-}
-
-/// A lookup of organization names (one query).
-async fn names(
-    portal: &Portal,
-    ids: impl Iterator<Item = String>,
-) -> Result<impl Fn(&str) -> String, Failure> {
-    let mut ids: Vec<String> = ids.collect();
-    ids.sort();
-    ids.dedup();
-    let names = view::names(crate::orgs::find_many(&portal.db, &ids).await?);
-    Ok(move |id: &str| names.get(id).cloned().unwrap_or_default())
 }
 
 // ---- Open data --------------------------------------------------------------------------------
@@ -355,7 +353,7 @@ pub async fn open_data(
     let (kind, total, items) = match file.as_str() {
         "opportunities.json" => {
             let (rows, total) = newest_scenarios(&portal, None, page).await?;
-            let names = names(&portal, rows.iter().map(|r| r.org_id.clone())).await?;
+            let names = names(&portal, &rows, |r| &r.org_id).await?;
             let items = rows
                 .iter()
                 .map(|r| scenario_json(&portal, names(&r.org_id), r))
@@ -364,7 +362,7 @@ pub async fn open_data(
         }
         "capabilities.json" => {
             let (rows, total) = newest_capabilities(&portal, page).await?;
-            let names = names(&portal, rows.iter().map(|r| r.org_id.clone())).await?;
+            let names = names(&portal, &rows, |r| &r.org_id).await?;
             let items = rows
                 .iter()
                 .map(|r| capability_json(&portal, names(&r.org_id), r))
@@ -373,7 +371,7 @@ pub async fn open_data(
         }
         "cases.json" => {
             let (rows, total) = case_rows(&portal, page).await?;
-            let names = names(&portal, rows.iter().map(|r| r.org_id.clone())).await?;
+            let names = names(&portal, &rows, |r| &r.org_id).await?;
             let items = rows
                 .iter()
                 .map(|r| case_json(&portal, names(&r.org_id), r))

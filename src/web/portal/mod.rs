@@ -34,7 +34,7 @@ use crate::scenarios::ScenarioStatus;
 use crate::search::LiveIndex;
 use crate::taxonomy::Taxonomy;
 
-pub use view::{capability_path, scenario_path};
+pub use view::{capability_path, encode, scenario_path};
 
 /// The site's name in titles and feeds.
 pub const SITE_NAME: &str = "晋中市场景创新两张清单平台";

@@ -198,6 +198,43 @@ struct Common {
     page: i64,
 }
 
+impl Common {
+    /// The region select's value: a group or a county.
+    fn region_value(&self) -> String {
+        self.group
+            .map(|g| g.as_str().to_owned())
+            .or(self.region.clone())
+            .unwrap_or_default()
+    }
+}
+
+/// The order asked for; without one, by relevance to free text, else newest first.
+fn order_asked<'a>(p: &'a ListParams, q: &str) -> &'a str {
+    match trimmed(&p.order) {
+        "" if q.is_empty() => "newest",
+        "" => "relevance",
+        v => v,
+    }
+}
+
+/// The order as the address carries it: left out when it is the default.
+fn order_param(order: &str, q: &str) -> String {
+    if order == order_asked(&ListParams::default(), q) {
+        String::new()
+    } else {
+        order.to_owned()
+    }
+}
+
+/// The words of the free text to mark in what it found.
+fn marks(portal: &Portal, q: &str) -> Vec<String> {
+    if q.is_empty() {
+        Vec::new()
+    } else {
+        portal.index.marks(q)
+    }
+}
+
 fn trimmed(v: &Option<String>) -> &str {
     v.as_deref().map(str::trim).unwrap_or_default()
 }
@@ -247,8 +284,8 @@ fn common(taxonomy: &Taxonomy, p: &ListParams, money: &str) -> Result<Common, Fa
     })
 }
 
-/// Names of organizations of `rows` (one query).
-async fn org_names(
+/// Names of organizations by id (one query).
+pub(super) async fn org_names(
     portal: &Portal,
     ids: impl Iterator<Item = String>,
 ) -> Result<HashMap<String, String>, Failure> {
@@ -312,11 +349,7 @@ pub async fn opportunities(
                 .ok_or_else(|| bad("状态不存在或不公开，请从状态列表中选择"))?,
         ),
     };
-    let order_key = match trimmed(&p.order) {
-        "" if c.q.is_empty() => "newest",
-        "" => "relevance",
-        v => v,
-    };
+    let order_key = order_asked(&p, &c.q);
     let (order_key, _, order) = SCENARIO_ORDERS
         .into_iter()
         .find(|(key, _, _)| *key == order_key)
@@ -346,21 +379,13 @@ pub async fn opportunities(
     .await?
     .window(&page);
     let names = org_names(&portal, rows.iter().map(|r| r.org_id.clone())).await?;
-    let marks = if c.q.is_empty() {
-        Vec::new()
-    } else {
-        portal.index.marks(&c.q)
-    };
+    let marks = marks(&portal, &c.q);
     let items: Vec<ScenarioCard> = rows
         .iter()
         .map(|r| view::scenario_card(taxonomy, &names, &marks, r))
         .collect();
 
-    let region_value = c
-        .group
-        .map(|g| g.as_str().to_owned())
-        .or(c.region.clone())
-        .unwrap_or_default();
+    let region_value = c.region_value();
     let status_value = status.map(|s| s.as_str().to_owned()).unwrap_or_default();
     let category_value = category.map(|c| c.as_str()).unwrap_or_default();
     let pairs = [
@@ -372,17 +397,7 @@ pub async fn opportunities(
         ("budget_max", opt(c.budget_max)),
         ("maturity", opt(c.maturity)),
         ("status", status_value.clone()),
-        (
-            "order",
-            // The default order is left out of the address.
-            if (order_key == "newest" && c.q.is_empty())
-                || (order_key == "relevance" && !c.q.is_empty())
-            {
-                String::new()
-            } else {
-                order_key.to_owned()
-            },
-        ),
+        ("order", order_param(order_key, &c.q)),
     ];
     let path = "/opportunities";
     let pager = Pager::new(c.page, total, PER_PAGE, |n| address(path, &pairs, n));
@@ -484,11 +499,7 @@ pub async fn capabilities(
                 .ok_or_else(|| bad("状态不存在或不公开，请从状态列表中选择"))?,
         ),
     };
-    let order_key = match trimmed(&p.order) {
-        "" if c.q.is_empty() => "newest",
-        "" => "relevance",
-        v => v,
-    };
+    let order_key = order_asked(&p, &c.q);
     let (order_key, _, order) = CAPABILITY_ORDERS
         .into_iter()
         .find(|(key, _, _)| *key == order_key)
@@ -516,20 +527,12 @@ pub async fn capabilities(
     .await?
     .window(&page);
     let names = org_names(&portal, rows.iter().map(|r| r.org_id.clone())).await?;
-    let marks = if c.q.is_empty() {
-        Vec::new()
-    } else {
-        portal.index.marks(&c.q)
-    };
+    let marks = marks(&portal, &c.q);
     let items: Vec<CapabilityCard> = rows
         .iter()
         .map(|r| view::capability_card(taxonomy, &names, &marks, r))
         .collect();
-    let region_value = c
-        .group
-        .map(|g| g.as_str().to_owned())
-        .or(c.region.clone())
-        .unwrap_or_default();
+    let region_value = c.region_value();
     let status_value = status.map(|s| s.as_str().to_owned()).unwrap_or_default();
     let pairs = [
         ("q", c.q.clone()),
@@ -539,16 +542,7 @@ pub async fn capabilities(
         ("budget_max", opt(c.budget_max)),
         ("maturity", opt(c.maturity)),
         ("status", status_value.clone()),
-        (
-            "order",
-            if (order_key == "newest" && c.q.is_empty())
-                || (order_key == "relevance" && !c.q.is_empty())
-            {
-                String::new()
-            } else {
-                order_key.to_owned()
-            },
-        ),
+        ("order", order_param(order_key, &c.q)),
     ];
     let path = "/capabilities";
     let pager = Pager::new(c.page, total, PER_PAGE, |n| address(path, &pairs, n));

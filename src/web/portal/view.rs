@@ -8,7 +8,7 @@ use serde::Serialize;
 use crate::capabilities::{CapabilityRow, CapabilityStatus};
 use crate::events::EventRow;
 use crate::items;
-use crate::mail::templates::escape_html;
+use crate::mail::templates::{escape_html, push_escaped};
 use crate::orgs::OrganizationRow;
 use crate::scenarios::model::{CooperationMode, ScenarioCategoryCode};
 use crate::scenarios::{ScenarioRow, ScenarioStatus};
@@ -73,14 +73,7 @@ pub fn highlight(text: &str, marks: &[String]) -> String {
             out.push_str(if open { "</mark>" } else { "<mark>" });
             open = !open;
         }
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            _ => out.push(c),
-        }
+        push_escaped(&mut out, c);
     }
     if open {
         out.push_str("</mark>");
