@@ -10,8 +10,8 @@ mod text;
 pub use contacts::{CONTACT_SHARING_STATUSES, ContactPartnersLoader};
 pub use filters::{MAX_QUERY_CHARS, MAX_TEXT_HITS, expand_industries, expand_regions, free_text};
 pub use rules::{
-    Key, OwnedItem, can_manage, can_read, check_version, invalid_transition, list_statuses,
-    owner_of_new, ranked_list, visible_contact, visible_timeline,
+    Key, OwnedItem, can_manage, can_read, check_version, in_hit_order, invalid_transition,
+    list_statuses, owner_of_new, ranked_list, visible_contact, visible_timeline,
 };
 pub use text::LongText;
 

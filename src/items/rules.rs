@@ -158,6 +158,23 @@ pub fn owner_of_new(
     }
 }
 
+/// Up to `limit` of `rows` in the order of `ids` (an engine's hits, best first), keeping those
+/// `keep` admits and leaving out `except` (the item the hits were found for).
+pub fn in_hit_order<R: Clone>(
+    ids: &[String],
+    rows: &[R],
+    id: impl Fn(&R) -> &str,
+    keep: impl Fn(&R) -> bool,
+    except: &str,
+    limit: usize,
+) -> Vec<R> {
+    ids.iter()
+        .filter(|hit| hit.as_str() != except)
+        .filter_map(|hit| rows.iter().find(|r| id(r) == hit.as_str() && keep(r)))
+        .take(limit)
+        .cloned()
+        .collect()
+}
 /// A list narrowed by free text. Without an order by relevance, `list` is asked for a page of the
 /// rows among the engine's `hits` (all rows when there was no text). By relevance, `passing`
 /// tells which hits pass the other filters (their ids only), the page is cut from those in the

@@ -205,18 +205,16 @@ pub async fn similar(
         .await
         .into_iter()
         .map(|(id, _)| id)
-        .filter(|id| *id != row.id)
         .collect();
-    if ids.is_empty() {
-        return Ok(Vec::new());
-    }
     let rows = store::find_many(db, &ids).await?;
-    Ok(ids
-        .iter()
-        .filter_map(|id| rows.iter().find(|r| &r.id == id && r.status().is_open()))
-        .take(limit)
-        .cloned()
-        .collect())
+    Ok(items::in_hit_order(
+        &ids,
+        &rows,
+        |r| &r.id,
+        |r| r.status().is_open(),
+        &row.id,
+        limit,
+    ))
 }
 
 // ---- Writes -----------------------------------------------------------------------------------

@@ -168,6 +168,7 @@ db_test!(pages_show_published_items_and_nothing_private, |app| {
 db_test!(lists_filter_search_highlight_and_page, |app| {
     let admin = app.admin().await;
     let unit = app.gov_user().await;
+    let mut elderly = Vec::new();
     for i in 0..21 {
         let mut input = scenario_input();
         set(
@@ -188,7 +189,9 @@ db_test!(lists_filter_search_highlight_and_page, |app| {
             json!("社区养老服务平台，连接社区食堂、家政和社区卫生服务站。"),
         );
         set(&mut input, "/tags", json!(["智慧养老"]));
-        scenario_in_with(&app, &unit, &admin, "PUBLISHED", input).await;
+        elderly.push(code(
+            &scenario_in_with(&app, &unit, &admin, "PUBLISHED", input).await,
+        ));
     }
     let mine = scenario_in(&app, &unit, &admin, "PUBLISHED").await;
 
@@ -237,6 +240,18 @@ db_test!(lists_filter_search_highlight_and_page, |app| {
         found.contains("value=\"巡检机器人\""),
         "the query stays in its box"
     );
+
+    // Similar open scenarios, by the engine's search over the title: the other 养老 scenarios,
+    // never the scenario itself or the unrelated one.
+    let detail = page(&app, &format!("/opportunities/{}", elderly[0])).await;
+    let similar = &detail[detail.find("相似场景").expect("similar scenarios")..];
+    assert_eq!(similar.matches("<li>").count(), 5, "{similar}");
+    assert!(
+        similar.contains(&elderly[1]) || similar.contains(&elderly[20]),
+        "{similar}"
+    );
+    assert!(!similar.contains(&elderly[0]), "{similar}");
+    assert!(!similar.contains(&code(&mine)), "{similar}");
 
     // Bad filters are the reader's error, in Chinese, before any query.
     for (path, message) in [
