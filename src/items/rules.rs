@@ -175,6 +175,7 @@ pub fn in_hit_order<R: Clone>(
         .cloned()
         .collect()
 }
+
 /// A list narrowed by free text. Without an order by relevance, `list` is asked for a page of the
 /// rows among the engine's `hits` (all rows when there was no text). By relevance, `passing`
 /// tells which hits pass the other filters (their ids only), the page is cut from those in the

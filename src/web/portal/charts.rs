@@ -7,11 +7,10 @@ use axum::extract::State;
 use axum::http::HeaderMap;
 use serde::Serialize;
 
-use super::{Head, PageResult, Portal, render};
+use super::{Head, PageResult, Portal, VISITOR, render};
 use crate::mail::templates::escape_html;
 use crate::stats::model::StatBucket;
 use crate::stats::service::{StatsFilter, stats};
-use crate::viewer::Viewer;
 
 /// One bar: its label and value (a count, or 万元).
 #[derive(Serialize)]
@@ -122,7 +121,7 @@ pub async fn page(State(portal): State<Portal>, request: HeaderMap) -> PageResul
     let figures = stats(
         &portal.db,
         &portal.taxonomy,
-        &Viewer::Anonymous,
+        &VISITOR,
         &StatsFilter::default(),
     )
     .await?;

@@ -11,9 +11,9 @@ use axum::response::Response;
 use serde::Serialize;
 use serde_json::{Value, json};
 
-use super::pages::{PageParams, case_rows, org_names};
+use super::pages::{PageParams, case_rows, newest_scenarios, org_names, page_request};
 use super::view;
-use super::{Failure, PageResult, Portal, SITE_NAME, cacheable};
+use super::{Failure, PageResult, Portal, SITE_NAME, VISITOR, cacheable};
 use crate::capabilities::model::CapabilityFilter;
 use crate::capabilities::{self, CapabilityRow, CapabilityStatus};
 use crate::error::AppError;
@@ -21,10 +21,8 @@ use crate::items;
 use crate::lists;
 use crate::mail::templates::escape_html;
 use crate::pagination::PageRequest;
-use crate::scenarios::model::{OpportunityFilter, ScenarioOrderBy};
-use crate::scenarios::{self, ScenarioRow, ScenarioStatus};
+use crate::scenarios::{ScenarioRow, ScenarioStatus};
 use crate::taxonomy::Taxonomy;
-use crate::viewer::Viewer;
 
 /// Entries in a feed.
 const FEED_ENTRIES: i64 = 50;
@@ -35,38 +33,6 @@ const SITEMAP_ITEMS: i64 = 5_000;
 /// The open data's format, named in every answer; a change that is not backward compatible gets
 /// a new name.
 pub const OPEN_DATA_FORMAT: &str = "jinzhong-twolists/open-data/v1";
-
-static VISITOR: Viewer = Viewer::Anonymous;
-
-fn window(offset: i64, limit: i64, long_texts: bool) -> PageRequest {
-    PageRequest {
-        offset,
-        limit,
-        count: true,
-        long_texts,
-    }
-}
-
-async fn newest_scenarios(
-    portal: &Portal,
-    statuses: Option<Vec<ScenarioStatus>>,
-    page: PageRequest,
-) -> Result<(Vec<ScenarioRow>, i64), Failure> {
-    Ok(scenarios::service::opportunity_list(
-        &portal.db,
-        &portal.taxonomy,
-        &portal.index,
-        &VISITOR,
-        OpportunityFilter {
-            statuses,
-            ..Default::default()
-        },
-        ScenarioOrderBy::PublishedAt,
-        page,
-    )
-    .await?
-    .window(&page))
-}
 
 async fn newest_capabilities(
     portal: &Portal,
@@ -157,19 +123,12 @@ fn atom_document(
     xml
 }
 
-fn industry_names(taxonomy: &Taxonomy, codes: &[String]) -> Vec<String> {
-    codes
-        .iter()
-        .filter_map(|c| taxonomy.industry(c).map(|i| i.name.clone()))
-        .collect()
-}
-
 pub async fn atom(
     State(portal): State<Portal>,
     request: HeaderMap,
     Path(file): Path<String>,
 ) -> PageResult {
-    let first = window(0, FEED_ENTRIES, false);
+    let first = page_request(1, FEED_ENTRIES);
     let (title, page, entries) = match file.as_str() {
         "opportunities.atom" => {
             let (rows, _) = newest_scenarios(&portal, None, first).await?;
@@ -185,7 +144,7 @@ pub async fn atom(
                         .published_at
                         .clone()
                         .unwrap_or_else(|| r.updated_at.clone()),
-                    categories: industry_names(&portal.taxonomy, &r.industry_codes()),
+                    categories: view::industry_names(&portal.taxonomy, &r.industry_codes()),
                 })
                 .collect::<Vec<_>>();
             ("机会清单", "/opportunities", entries)
@@ -201,7 +160,7 @@ pub async fn atom(
                     summary: r.summary.clone(),
                     author: names(&r.org_id),
                     updated: r.listed_at.clone().unwrap_or_else(|| r.updated_at.clone()),
-                    categories: industry_names(&portal.taxonomy, &r.industry_codes()),
+                    categories: view::industry_names(&portal.taxonomy, &r.industry_codes()),
                 })
                 .collect::<Vec<_>>();
             ("能力清单", "/capabilities", entries)
@@ -223,7 +182,7 @@ pub async fn atom(
                         .outcome_recorded_at
                         .clone()
                         .unwrap_or_else(|| r.updated_at.clone()),
-                    categories: industry_names(&portal.taxonomy, &r.industry_codes()),
+                    categories: view::industry_names(&portal.taxonomy, &r.industry_codes()),
                 })
                 .collect::<Vec<_>>();
             ("落地案例", "/cases", entries)
@@ -349,7 +308,10 @@ pub async fn open_data(
     query: Result<Query<PageParams>, QueryRejection>,
 ) -> Result<Response, Failure> {
     let number = super::pages::page_number(super::pages::params(query)?.page.as_deref())?;
-    let page = window((number - 1) * OPEN_DATA_PAGE, OPEN_DATA_PAGE, true);
+    let page = PageRequest {
+        long_texts: true,
+        ..page_request(number, OPEN_DATA_PAGE)
+    };
     let (kind, total, items) = match file.as_str() {
         "opportunities.json" => {
             let (rows, total) = newest_scenarios(&portal, None, page).await?;
@@ -399,7 +361,7 @@ pub async fn open_data(
 // ---- Sitemap and robots -------------------------------------------------------------------------
 
 pub async fn sitemap(State(portal): State<Portal>, request: HeaderMap) -> PageResult {
-    let all = window(0, SITEMAP_ITEMS, false);
+    let all = page_request(1, SITEMAP_ITEMS);
     let public: Vec<ScenarioStatus> = ScenarioStatus::ALL
         .into_iter()
         .filter(|s| s.is_public())

@@ -33,6 +33,7 @@ use crate::mail::templates::escape_html;
 use crate::scenarios::ScenarioStatus;
 use crate::search::LiveIndex;
 use crate::taxonomy::Taxonomy;
+use crate::viewer::Viewer;
 
 pub use view::{capability_path, encode, scenario_path};
 
@@ -125,6 +126,9 @@ static TEMPLATES: LazyLock<Environment<'static>> = LazyLock::new(|| {
     }
     env
 });
+
+/// Everyone reading a public page: no one signed in.
+static VISITOR: Viewer = Viewer::Anonymous;
 
 /// What every page's head says about it.
 struct Head {

@@ -10,7 +10,7 @@ use axum::http::HeaderMap;
 use serde::{Deserialize, Serialize};
 
 use super::view::{self, CapabilityCard, ScenarioCard};
-use super::{Failure, Head, PageResult, Portal, render};
+use super::{Failure, Head, PageResult, Portal, VISITOR, render};
 use crate::capabilities::model::{CapabilityFilter, CapabilityOrderBy};
 use crate::capabilities::{self, CapabilityRow, CapabilityStatus};
 use crate::error::AppError;
@@ -22,7 +22,6 @@ use crate::scenarios::model::{OpportunityFilter, ScenarioCategoryCode, ScenarioO
 use crate::scenarios::{self, ScenarioRow, ScenarioStatus};
 use crate::stats;
 use crate::taxonomy::{RegionGroup, Taxonomy};
-use crate::viewer::Viewer;
 
 /// Items on a numbered page.
 pub const PER_PAGE: i64 = 20;
@@ -31,15 +30,12 @@ pub const MAX_PAGE_NUMBER: i64 = 500;
 /// Similar items on a detail page.
 const SIMILAR: usize = 5;
 
-/// Everyone reading a public page: no one signed in.
-static VISITOR: Viewer = Viewer::Anonymous;
-
 fn bad(message: impl Into<String>) -> Failure {
     Failure(AppError::BadRequest(message.into()))
 }
 
-/// Page `number` (from 1) of `PER_PAGE` rows.
-fn page_request(number: i64, per_page: i64) -> PageRequest {
+/// Page `number` (from 1) of `per_page` rows, without their long texts.
+pub(super) fn page_request(number: i64, per_page: i64) -> PageRequest {
     PageRequest {
         offset: (number - 1) * per_page,
         limit: per_page,
@@ -710,13 +706,14 @@ pub async fn capability(
 
 const CASE_STATUSES: [ScenarioStatus; 2] = [ScenarioStatus::Landed, ScenarioStatus::Promoted];
 
-/// Landed and promoted scenarios, newest first (the showcase and its feed).
-pub(super) async fn case_rows(
+/// Scenarios in `statuses` (the live list when none), newest first.
+pub(super) async fn newest_scenarios(
     portal: &Portal,
+    statuses: Option<Vec<ScenarioStatus>>,
     page: PageRequest,
 ) -> Result<(Vec<ScenarioRow>, i64), Failure> {
     let filter = OpportunityFilter {
-        statuses: Some(CASE_STATUSES.to_vec()),
+        statuses,
         ..Default::default()
     };
     Ok(scenarios::service::opportunity_list(
@@ -730,6 +727,14 @@ pub(super) async fn case_rows(
     )
     .await?
     .window(&page))
+}
+
+/// Landed and promoted scenarios, newest first (the showcase and its feed).
+pub(super) async fn case_rows(
+    portal: &Portal,
+    page: PageRequest,
+) -> Result<(Vec<ScenarioRow>, i64), Failure> {
+    newest_scenarios(portal, Some(CASE_STATUSES.to_vec()), page).await
 }
 
 #[derive(Deserialize, Default)]
@@ -945,17 +950,7 @@ const HOME_ITEMS: i64 = 6;
 pub async fn home(State(portal): State<Portal>, request: HeaderMap) -> PageResult {
     let taxonomy = &portal.taxonomy;
     let first = page_request(1, HOME_ITEMS);
-    let (scenarios, _) = scenarios::service::opportunity_list(
-        &portal.db,
-        taxonomy,
-        &portal.index,
-        &VISITOR,
-        OpportunityFilter::default(),
-        ScenarioOrderBy::PublishedAt,
-        first,
-    )
-    .await?
-    .window(&first);
+    let (scenarios, _) = newest_scenarios(&portal, None, first).await?;
     let (featured, _) = capabilities::service::capability_list(
         &portal.db,
         taxonomy,

@@ -97,7 +97,7 @@ pub fn day(at: Option<&str>) -> Option<String> {
     at.and_then(items::day_in_china).map(|d| d.to_string())
 }
 
-fn industry_names(taxonomy: &Taxonomy, codes: &[String]) -> Vec<String> {
+pub fn industry_names(taxonomy: &Taxonomy, codes: &[String]) -> Vec<String> {
     codes
         .iter()
         .map(|c| {
