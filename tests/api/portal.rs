@@ -270,6 +270,8 @@ db_test!(lists_filter_search_highlight_and_page, |app| {
         ("/opportunities?order=random", "排序"),
         ("/capabilities?category=CITY", "场景类别"),
         ("/opportunities?q=a&q=b", "查询参数"),
+        ("/opportunities?q=%E5%B7%A1%00%E6%A3%80", "控制字符"),
+        ("/capabilities?q=%E5%B7%A1%E2%80%AE", "控制字符"),
     ] {
         let (status, body) = app.get(path).await;
         assert_eq!(status, StatusCode::BAD_REQUEST, "{path}: {body}");

@@ -248,6 +248,10 @@ fn amount(raw: &Option<String>, label: &str) -> Result<Option<i32>, Failure> {
 fn common(taxonomy: &Taxonomy, p: &ListParams, money: &str) -> Result<Common, Failure> {
     let q = trimmed(&p.q).to_owned();
     crate::items::free_text(Some(&q))?;
+    // The characters the GraphQL door refuses in any input.
+    if let Some(problem) = crate::error::text_problem(&q, true) {
+        return Err(bad(format!("关键词{problem}")));
+    }
     let industry = match trimmed(&p.industry) {
         "" => None,
         code if taxonomy.industry(code).is_some() => Some(code.to_owned()),
