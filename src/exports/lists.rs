@@ -119,13 +119,7 @@ pub async fn scenarios(
                 text(units.get(&r.org_id).cloned()),
                 text(taxonomy.region(&r.region_code).map(|x| x.name.clone())),
                 industry_names(taxonomy, &r.industry_codes),
-                text(
-                    taxonomy
-                        .categories
-                        .iter()
-                        .find(|c| c.code == r.category)
-                        .map(|c| c.name.clone()),
-                ),
+                text(taxonomy.category(&r.category).map(|c| c.name.clone())),
                 number(r.budget_min),
                 number(r.budget_max),
                 number(r.maturity_required),

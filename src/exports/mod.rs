@@ -117,7 +117,7 @@ pub async fn edition(db: &Db, taxonomy: &Taxonomy, viewer: &Viewer, id: &str) ->
                         names(e.industry_codes.as_deref().unwrap_or(""), &industry),
                         e.category
                             .as_deref()
-                            .and_then(|code| taxonomy.categories.iter().find(|c| c.code == code))
+                            .and_then(|code| taxonomy.category(code))
                             .map_or(Cell::Empty, |c| Cell::Text(c.name.clone())),
                         number(e.budget_min),
                         number(e.budget_max),

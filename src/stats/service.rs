@@ -62,13 +62,7 @@ pub async fn stats(
     let (funnel, partner_share) = funnel(scope, &by_status, &funnel_rows);
     let region_name = |code: &str| taxonomy.region(code).map(|r| r.name.clone());
     let industry_name = |code: &str| taxonomy.industry(code).map(|i| i.name.clone());
-    let category_name = |code: &str| {
-        taxonomy
-            .categories
-            .iter()
-            .find(|c| c.code == code)
-            .map(|c| c.name.clone())
-    };
+    let category_name = |code: &str| taxonomy.category(code).map(|c| c.name.clone());
     let group_name = |code: &str| {
         Some(
             match code {

@@ -124,6 +124,11 @@ impl Taxonomy {
         self.industry_index.get(code).map(|&i| &self.industries[i])
     }
 
+    /// A scenario category by code (three of them: a scan is the index).
+    pub fn category(&self, code: &str) -> Option<&CategoryRow> {
+        self.categories.iter().find(|c| c.code == code)
+    }
+
     /// How many industries a list of them can hold: (clusters, all, most children of one
     /// cluster). Query complexity counts nested industry lists by these.
     pub fn industry_bounds(&self) -> (usize, usize, usize) {

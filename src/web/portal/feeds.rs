@@ -223,7 +223,7 @@ fn scenario_json(portal: &Portal, unit: String, r: &ScenarioRow) -> Value {
         "title": r.title,
         "summary": r.summary,
         "description": r.description.whole(),
-        "category": coded(&r.category, t.categories.iter().find(|c| c.code == r.category).map(|c| c.name.as_str())),
+        "category": coded(&r.category, t.category(&r.category).map(|c| c.name.as_str())),
         "industries": industries(t, &r.industry_codes()),
         "region": region(t, &r.region_code),
         "unit": unit,

@@ -432,9 +432,7 @@ pub async fn opportunities(
         .into_iter()
         .map(|k| {
             let label = taxonomy
-                .categories
-                .iter()
-                .find(|x| x.code == k.as_str())
+                .category(k.as_str())
                 .map_or(k.as_str(), |x| x.name.as_str());
             Choice::new(k.as_str(), label, category_value)
         })

@@ -10,7 +10,7 @@ use crate::events::EventRow;
 use crate::items;
 use crate::mail::templates::{escape_html, push_escaped};
 use crate::orgs::OrganizationRow;
-use crate::scenarios::model::{CooperationMode, ScenarioCategoryCode};
+use crate::scenarios::model::CooperationMode;
 use crate::scenarios::{ScenarioRow, ScenarioStatus};
 use crate::taxonomy::Taxonomy;
 
@@ -302,8 +302,8 @@ pub struct ScenarioView {
 }
 
 pub fn scenario_view(taxonomy: &Taxonomy, unit: String, row: &ScenarioRow) -> ScenarioView {
-    let category = ScenarioCategoryCode::parse(&row.category)
-        .and_then(|c| taxonomy.categories.iter().find(|k| k.code == c.as_str()))
+    let category = taxonomy
+        .category(&row.category)
         .map_or_else(|| row.category.clone(), |k| k.name.clone());
     let modes: Vec<&str> = items::split_codes(&row.cooperation_modes)
         .iter()
