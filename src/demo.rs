@@ -187,6 +187,7 @@ pub async fn load(db: &Db, taxonomy: &Arc<Taxonomy>) -> anyhow::Result<Option<Lo
                 role: Role::Government,
                 organization_id: &org.id,
                 joined_via: JoinedVia::CommandLine,
+                email_verified: true,
             },
         )
         .await?;
@@ -225,6 +226,7 @@ pub async fn load(db: &Db, taxonomy: &Arc<Taxonomy>) -> anyhow::Result<Option<Lo
                 role: Role::Enterprise,
                 organization_id: &org.id,
                 joined_via: JoinedVia::CommandLine,
+                email_verified: true,
             },
         )
         .await?;

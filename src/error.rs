@@ -187,6 +187,8 @@ pub enum ErrorCode {
     MemberRemoved,
     /// Too many open invitations for one organization.
     LimitReached,
+    /// The user's e-mail address must be verified first (a new link: resendVerificationEmail).
+    EmailNotVerified,
 }
 
 /// A validation or business-rule failure, returned in a mutation payload.

@@ -8,9 +8,9 @@ use super::password;
 use super::tokens;
 use super::users::{Membership, USER_COLUMNS, UserRow, find_user_by_email, normalize_email};
 use crate::db::{self, Db, Tx};
-use crate::error::{AppError, AppResult, ErrorCode, UserError};
+use crate::error::{AppError, AppResult, ErrorCode, Outcome, UserError, refuse};
 use crate::mail::{self, templates};
-use crate::viewer::ClientAddr;
+use crate::viewer::{ClientAddr, Viewer};
 
 use super::limits::{self, Operation};
 
@@ -86,6 +86,65 @@ pub async fn queue_verification(tx: &mut Tx, user: &UserRow) -> Result<(), sqlx:
         &link("/verify-email", &token),
     );
     mail::enqueue(tx, &email).await
+}
+
+/// A step that needs a verified address (submitting for review, applying, proposing): refused
+/// with EMAIL_NOT_VERIFIED, saying how to get a new link, while the user's is not.
+async fn require_verified_email(db: &Db, user_id: &str, to_do: &str) -> AppResult<Outcome<()>> {
+    let verified: Option<Option<String>> =
+        sqlx::query_scalar("SELECT email_verified_at FROM users WHERE id = $1")
+            .bind(user_id)
+            .fetch_optional(db.pool())
+            .await?;
+    match verified {
+        None => Err(AppError::Unauthenticated),
+        Some(Some(_)) => Ok(Ok(())),
+        Some(None) => Ok(refuse(
+            &[],
+            ErrorCode::EmailNotVerified,
+            format!(
+                "您的邮箱尚未验证，验证后才能{to_do}：请点击注册时收到的验证邮件中的链接；\
+                 如未收到或链接已过期，请在“账号设置”中点击“重新发送验证邮件”"
+            ),
+        )),
+    }
+}
+
+/// Whether `user_id` may put something of the organization forward (submit it for review, apply
+/// with it, propose a scenario): the organization verified by an admin, the user's address
+/// verified by its owner. The one rule every such door calls.
+pub async fn may_put_forward(
+    db: &Db,
+    user_id: &str,
+    org_id: &str,
+    to_do: &str,
+) -> AppResult<Outcome<()>> {
+    if let Err(errors) = crate::orgs::service::require_verified(db, org_id, to_do).await? {
+        return Ok(Err(errors));
+    }
+    require_verified_email(db, user_id, to_do).await
+}
+
+/// Sends the signed-in user a new verification link, unless the address is verified already.
+/// At most [`limits::RESENDS_PER_USER`] in a window, wherever the requests come from; the links
+/// sent before keep working until they expire.
+pub async fn resend_verification(db: &Db, viewer: &Viewer) -> AppResult<Outcome<()>> {
+    let claims = viewer.require_signed_in()?;
+    let user = super::users::find_user(db, &claims.sub)
+        .await?
+        .ok_or(AppError::Unauthenticated)?;
+    if user.email_verified_at.is_some() {
+        return Ok(refuse(
+            &[],
+            ErrorCode::InvalidTransition,
+            "您的邮箱已验证，无需重新发送",
+        ));
+    }
+    limits::count_resend(db, &user.id).await?;
+    let mut tx = db.begin().await?;
+    queue_verification(&mut tx, &user).await?;
+    tx.commit().await?;
+    Ok(Ok(()))
 }
 
 fn invalid_token() -> Vec<UserError> {

@@ -425,6 +425,13 @@ pub struct VerifyEmailPayload {
     pub errors: Vec<UserError>,
 }
 
+#[derive(SimpleObject)]
+pub struct ResendVerificationEmailPayload {
+    /// True when a new link was sent.
+    pub ok: bool,
+    pub errors: Vec<UserError>,
+}
+
 #[derive(InputObject)]
 pub struct RequestPasswordResetInput {
     pub email: String,
@@ -561,6 +568,20 @@ impl AuthMutation {
                 Err(errors) => VerifyEmailPayload { user: None, errors },
             },
         )
+    }
+
+    /// E-mails the signed-in user a new verification link (valid for 24 hours), unless the
+    /// address is verified already. At most three in ten minutes per account.
+    async fn resend_verification_email(
+        &self,
+        ctx: &Context<'_>,
+    ) -> AppResult<ResendVerificationEmailPayload> {
+        let db = ctx.data_unchecked::<Db>();
+        let outcome = account::resend_verification(db, Viewer::of(ctx)).await?;
+        Ok(ResendVerificationEmailPayload {
+            ok: outcome.is_ok(),
+            errors: outcome.err().unwrap_or_default(),
+        })
     }
 
     /// E-mails a password-reset link (valid for one hour) if the address has an account. The

@@ -357,7 +357,7 @@ pub async fn accept(
             ));
         }
         None => {
-            let user = insert_user(
+            insert_user(
                 &mut tx,
                 NewUser {
                     email: &invitation.email,
@@ -366,15 +366,9 @@ pub async fn accept(
                     role,
                     organization_id: &invitation.organization_id,
                     joined_via: JoinedVia::Invitation,
+                    email_verified: true,
                 },
             )
-            .await?;
-            sqlx::query_as(sqlx::AssertSqlSafe(format!(
-                "UPDATE users SET email_verified_at = $2 WHERE id = $1 RETURNING {USER_COLUMNS}"
-            )))
-            .bind(&user.id)
-            .bind(&now)
-            .fetch_one(&mut *tx)
             .await?
         }
     };

@@ -54,8 +54,26 @@ pub async fn count(db: &Db, operation: Operation, client: ClientAddr) -> AppResu
     let Some(ip) = client.0 else {
         return Ok(());
     };
+    bump(db, &format!("{}:{ip}", operation.as_str()), PER_ADDRESS).await
+}
+
+/// Verification e-mails one account may ask again for in [`WINDOW`].
+pub const RESENDS_PER_USER: i64 = 3;
+
+/// Counts a request of a new verification e-mail by the account `user_id`, wherever it comes
+/// from; RATE_LIMITED after [`RESENDS_PER_USER`] in the window.
+pub async fn count_resend(db: &Db, user_id: &str) -> AppResult<()> {
+    bump(
+        db,
+        &format!("resend-verification:{user_id}"),
+        RESENDS_PER_USER,
+    )
+    .await
+}
+
+/// Adds one to the counter `key` of the current window; RATE_LIMITED past `budget`.
+async fn bump(db: &Db, key: &str, budget: i64) -> AppResult<()> {
     let now = Utc::now();
-    let key = format!("{}:{ip}", operation.as_str());
     let (hits, window_start): (i64, String) = sqlx::query_as(
         "INSERT INTO rate_limits (key, window_start, hits) VALUES ($1, $2, 1) \
          ON CONFLICT (key) DO UPDATE SET \
@@ -64,12 +82,12 @@ pub async fn count(db: &Db, operation: Operation, client: ClientAddr) -> AppResu
          ELSE rate_limits.window_start END \
          RETURNING hits, window_start",
     )
-    .bind(&key)
+    .bind(key)
     .bind(db::format_time(now))
     .bind(db::format_time(now - WINDOW))
     .fetch_one(db.pool())
     .await?;
-    if hits <= PER_ADDRESS {
+    if hits <= budget {
         return Ok(());
     }
     let ends = db::parse_time(&window_start).map_or(now + WINDOW, |start| start + WINDOW);

@@ -144,13 +144,16 @@ pub struct NewUser<'a> {
     pub role: Role,
     pub organization_id: &'a str,
     pub joined_via: JoinedVia,
+    /// The address is known to be the user's (an invitation link was followed, or whoever
+    /// created the account vouches for it); otherwise its owner verifies it by e-mail.
+    pub email_verified: bool,
 }
 
 pub async fn insert_user(tx: &mut Tx, user: NewUser<'_>) -> Result<UserRow, sqlx::Error> {
     sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "INSERT INTO users (id, email, password_hash, display_name, role, organization_id, \
-         version, created_at, updated_at, joined_via, membership) \
-         VALUES ($1, $2, $3, $4, $5, $6, 1, $7, $7, $8, \
+         version, created_at, updated_at, joined_via, email_verified_at, membership) \
+         VALUES ($1, $2, $3, $4, $5, $6, 1, $7, $7, $8, $9, \
          CASE WHEN EXISTS (SELECT 1 FROM users WHERE organization_id = $6 \
          AND membership = 'MANAGER') THEN 'MEMBER' ELSE 'MANAGER' END) \
          RETURNING {USER_COLUMNS}"
@@ -163,6 +166,7 @@ pub async fn insert_user(tx: &mut Tx, user: NewUser<'_>) -> Result<UserRow, sqlx
     .bind(user.organization_id)
     .bind(db::now())
     .bind(user.joined_via.as_str())
+    .bind(user.email_verified.then(db::now))
     .fetch_one(&mut **tx)
     .await
 }

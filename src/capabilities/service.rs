@@ -8,6 +8,7 @@ use chrono::Datelike as _;
 use super::machine::{CapabilityAction, CapabilityStatus, RULES, Step};
 use super::model::{CapabilityFields, CapabilityFilter, CapabilityOrderBy};
 use super::store::{self, CapabilityContent, CapabilityRow, DeliveredCase, ListQuery, Order};
+use crate::auth;
 use crate::db::Db;
 use crate::error::{AppError, AppResult, ErrorCode, Outcome, UserError, Validator, refuse};
 use crate::events::EventRow;
@@ -312,8 +313,9 @@ pub async fn transition(
         return Ok(Err(vec![invalid_transition(&current, step)]));
     };
     if step == Step::Submit {
+        let user = &viewer.require_user()?.sub;
         if let Err(errors) =
-            orgs::service::require_verified(db, &current.org_id, "提交审核").await?
+            auth::account::may_put_forward(db, user, &current.org_id, "提交审核").await?
         {
             return Ok(Err(errors));
         }

@@ -8,6 +8,7 @@ use super::machine::{MatchStatus, RULES, Step};
 use super::model::{MatchOrigin, ModerationDecision, Sides};
 use super::steps;
 use super::store::{self, ListFilter, MatchRow, MessageRow};
+use crate::auth;
 use crate::capabilities::{self, CapabilityRow};
 use crate::db::Db;
 use crate::error::{AppError, AppResult, ErrorCode, Outcome, UserError, Validator, refuse};
@@ -241,7 +242,9 @@ pub async fn apply(
     if capability.org_id != claims.org {
         return Err(AppError::Forbidden);
     }
-    if let Err(errors) = orgs::service::require_verified(db, &claims.org, "申请对接").await? {
+    if let Err(errors) =
+        auth::account::may_put_forward(db, &claims.sub, &claims.org, "申请对接").await?
+    {
         return Ok(Err(errors));
     }
     if let Some(errors) = text_refusal("pitch", "申请说明", pitch) {

@@ -11,6 +11,7 @@ use super::model::{
     ScenarioOrderBy,
 };
 use super::store::{self, ListQuery, Order, ScenarioContent, ScenarioRow};
+use crate::auth;
 use crate::db::{self, Db};
 use crate::error::{AppError, AppResult, ErrorCode, Outcome, UserError, Validator, refuse};
 use crate::events::EventRow;
@@ -420,8 +421,9 @@ pub async fn transition(
             }
         }
         Step::Submit => {
+            let user = &viewer.require_user()?.sub;
             if let Err(errors) =
-                orgs::service::require_verified(db, &current.org_id, "提交审核").await?
+                auth::account::may_put_forward(db, user, &current.org_id, "提交审核").await?
             {
                 return Ok(Err(errors));
             }

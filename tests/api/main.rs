@@ -33,3 +33,4 @@ mod services;
 mod stats;
 mod synthetic;
 mod thesaurus;
+mod verification;

@@ -402,6 +402,7 @@ impl TestApp {
         let user = self
             .registered(OrganizationKind::Government, "晋中市工业和信息化局")
             .await;
+        self.verify_address(&user).await;
         self.verify(&user).await;
         user
     }
@@ -413,10 +414,14 @@ impl TestApp {
         user
     }
 
-    /// A member of an enterprise that no admin has verified yet.
+    /// A member of an enterprise that no admin has verified yet (the member's own address is
+    /// verified, as for every user made here).
     pub async fn pending_enterprise_user(&self) -> TestUser {
-        self.registered(OrganizationKind::Enterprise, "山西晋中智能装备有限公司")
-            .await
+        let user = self
+            .registered(OrganizationKind::Enterprise, "山西晋中智能装备有限公司")
+            .await;
+        self.verify_address(&user).await;
+        user
     }
 
     async fn registered(&self, kind: OrganizationKind, org_name: &str) -> TestUser {
@@ -460,9 +465,19 @@ impl TestApp {
         }
     }
 
+    /// The user's organization verified by an admin.
     async fn verify(&self, user: &TestUser) {
         sqlx::query("UPDATE organizations SET status = 'VERIFIED' WHERE id = $1")
             .bind(&user.org_id)
+            .execute(self.state.db.pool())
+            .await
+            .unwrap();
+    }
+
+    /// The user's address verified by its owner.
+    async fn verify_address(&self, user: &TestUser) {
+        sqlx::query("UPDATE users SET email_verified_at = created_at WHERE id = $1")
+            .bind(&user.id)
             .execute(self.state.db.pool())
             .await
             .unwrap();
