@@ -1007,7 +1007,11 @@ mod tests {
                 rule.aggregate, rule.action
             );
         }
-        assert!(rule_for("SCENARIO", "SUBMIT").is_none());
+        // A submission reaches only the county managers of its region; admins read the queue.
+        assert_eq!(
+            rule_for("SCENARIO", "SUBMIT").map(|r| r.audience),
+            Some(Audience::CountyManagers)
+        );
         assert_eq!(
             rule_for("MATCH", "NOT_SELECT").map(|r| r.audience),
             Some(Audience::CapabilityOwner)

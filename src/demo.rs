@@ -162,6 +162,13 @@ pub async fn load(db: &Db, taxonomy: &Arc<Taxonomy>) -> anyhow::Result<Option<Lo
     let mut loaded = Loaded::default();
 
     let admin = auth::create_admin(db, DEMO_ADMIN, DEMO_PASSWORD, "场景促进中心管理员").await?;
+    // County scenario managers of two counties: their scenarios are reviewed there first.
+    let mut county_managers: Vec<(&str, String)> = Vec::new();
+    for (region, key, name) in COUNTY_MANAGERS {
+        let email = format!("{key}@{DEMO_DOMAIN}");
+        let manager = auth::create_staff(db, &email, DEMO_PASSWORD, name, Some(region)).await?;
+        county_managers.push((region, manager.id));
+    }
     // (key, organization id, user id)
     let mut members: Vec<(String, String, String)> = Vec::new();
     let mut tx = db.begin().await?;
@@ -188,6 +195,7 @@ pub async fn load(db: &Db, taxonomy: &Arc<Taxonomy>) -> anyhow::Result<Option<Lo
                 organization_id: &org.id,
                 joined_via: JoinedVia::CommandLine,
                 email_verified: true,
+                region_code: None,
             },
         )
         .await?;
@@ -227,6 +235,7 @@ pub async fn load(db: &Db, taxonomy: &Arc<Taxonomy>) -> anyhow::Result<Option<Lo
                 organization_id: &org.id,
                 joined_via: JoinedVia::CommandLine,
                 email_verified: true,
+                region_code: None,
             },
         )
         .await?;
@@ -268,10 +277,15 @@ pub async fn load(db: &Db, taxonomy: &Arc<Taxonomy>) -> anyhow::Result<Option<Lo
         };
         let mut row = scenario_store::insert(db, org_id, user_id, &content).await?;
         let target = ScenarioStatus::parse(&s.status).context("scenario status")?;
-        for step in scenario_path(target) {
-            let rule = lookup(crate::scenarios::RULES, row.status(), *step)
+        let county_manager = county_managers
+            .iter()
+            .find(|(region, _)| *region == row.region_code)
+            .map(|(_, id)| id);
+        for step in scenario_path(target, county_manager.is_some()) {
+            let rule = lookup(crate::scenarios::RULES, row.status(), step)
                 .context("demo path follows the lifecycle")?;
             let (actor, note) = match step {
+                ScenarioStep::CountyApprove => (county_manager.unwrap_or(&admin.id), None),
                 ScenarioStep::Approve => (&admin.id, None),
                 ScenarioStep::RequestChanges => (&admin.id, s.review.as_deref()),
                 _ => (user_id, None),
@@ -546,18 +560,34 @@ fn is_pending_provider(index: usize) -> bool {
     index % 14 == 13
 }
 
-/// The steps that bring a new scenario to `target`.
-fn scenario_path(target: ScenarioStatus) -> &'static [ScenarioStep] {
+/// The demo's county scenario managers: (region, account key, name).
+const COUNTY_MANAGERS: [(&str, &str, &str); 2] = [
+    ("140703", "taigu-manager", "太谷区场景经理人"),
+    ("140728", "pingyao-manager", "平遥县场景经理人"),
+];
+
+/// The steps that bring a new scenario to `target`; `two_levels` where its region has a county
+/// manager, whose approval comes before the city's.
+fn scenario_path(target: ScenarioStatus, two_levels: bool) -> Vec<ScenarioStep> {
     use ScenarioStep::*;
-    match target {
+    let path: &[ScenarioStep] = match target {
         ScenarioStatus::Discovered => &[],
         ScenarioStatus::Planned => &[Plan],
         ScenarioStatus::PendingReview => &[Plan, Submit],
+        ScenarioStatus::PendingCityReview => &[Plan, Submit, CountyApprove],
         ScenarioStatus::ChangesRequested => &[Plan, Submit, RequestChanges],
         ScenarioStatus::Withdrawn => &[Plan, Submit, Approve, Withdraw],
         ScenarioStatus::Closed => &[Plan, Submit, Approve, Close],
         _ => &[Plan, Submit, Approve],
+    };
+    let mut steps = Vec::with_capacity(path.len() + 1);
+    for step in path {
+        if *step == Approve && two_levels {
+            steps.push(CountyApprove);
+        }
+        steps.push(*step);
     }
+    steps
 }
 
 /// Most capabilities are listed; some are featured, some still in review, some archived.

@@ -4,7 +4,8 @@
 /// Who may take a transition.
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
 pub enum By {
-    /// A member of the owning organization, or an admin acting on its behalf.
+    /// A member of the owning organization, or an admin acting on its behalf (of a scenario,
+    /// also a county manager of its region).
     Owner,
     /// An administrator of the platform.
     Admin,
@@ -16,6 +17,11 @@ pub enum By {
     Counterparty,
     /// Of a match: the unit that owns its scenario.
     ScenarioOwner,
+    /// Of a scenario: a county manager of its region (or an admin for the county).
+    County,
+    /// Of a scenario: whoever reviews it now: a county manager of its region where it has one
+    /// (or an admin for the county), an admin elsewhere.
+    Reviewer,
 }
 
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
@@ -47,6 +53,8 @@ impl By {
             By::Initiator => "initiator",
             By::Counterparty => "the other party",
             By::ScenarioOwner => "scenario owner (or an admin on its behalf)",
+            By::County => "county manager of its region (or an admin)",
+            By::Reviewer => "the county manager where its region has one, else an admin",
         }
     }
 }

@@ -150,6 +150,9 @@ enum Command {
         password: String,
         #[arg(long, default_value = "平台管理员")]
         name: String,
+        /// Creates the county scenario manager of this region (e.g. 140702) instead of an admin.
+        #[arg(long)]
+        region: Option<String>,
     },
     /// Prints the GraphQL schema (SDL).
     ExportSchema,
@@ -409,10 +412,18 @@ async fn run() -> anyhow::Result<()> {
             email,
             password,
             name,
+            region,
         } => {
             let state = AppState::start(&config).await?;
-            let user = auth::create_admin(&state.db, &email, &password, &name).await?;
-            println!("created admin {} ({})", user.email, user.id);
+            let region = region.as_deref().map(str::trim);
+            let user = auth::create_staff(&state.db, &email, &password, &name, region).await?;
+            match region {
+                Some(region) => println!(
+                    "created county manager {} of {region} ({})",
+                    user.email, user.id
+                ),
+                None => println!("created admin {} ({})", user.email, user.id),
+            }
         }
         Command::ExportSchema => print!("{}", graphql::sdl()),
         Command::BenchMatch {

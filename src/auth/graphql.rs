@@ -5,6 +5,7 @@ use chrono::{DateTime, Utc};
 
 use super::account;
 use super::invitations::{self, InvitationRow, InvitationStatus};
+use super::managers;
 use super::members;
 use super::service::{self, JoinedVia, Membership, RegisterInput, Session};
 use super::{JwtKeys, Role, Viewer};
@@ -14,7 +15,7 @@ use crate::error::{AppError, AppResult, UserError};
 use crate::orgs::Organization;
 use crate::orgs::graphql::load_organization;
 use crate::pagination::{Page, PageRequest};
-use crate::taxonomy::Taxonomy;
+use crate::taxonomy::{Region, Taxonomy};
 use crate::viewer::ClientAddr;
 
 pub use service::UserRow;
@@ -75,6 +76,15 @@ impl User {
     async fn removed_at(&self) -> Option<DateTime<Utc>> {
         self.row.removed_at.as_deref().and_then(db::parse_time)
     }
+    /// Of a county manager: the region whose scenarios they look after.
+    async fn county(&self, ctx: &Context<'_>) -> Option<Region> {
+        region_of(ctx, self.row.region_code.as_deref())
+    }
+}
+
+fn region_of(ctx: &Context<'_>, code: Option<&str>) -> Option<Region> {
+    let taxonomy = ctx.data_unchecked::<Arc<Taxonomy>>();
+    taxonomy.region(code?).cloned().map(Region)
 }
 
 /// An invitation to join an organization, as its manager and admins see it.
@@ -94,6 +104,10 @@ impl Invitation {
     }
     async fn organization(&self, ctx: &Context<'_>) -> AppResult<Option<Organization>> {
         load_organization(ctx, &self.0.organization_id).await
+    }
+    /// Of an appointment of a county manager: the region they will look after.
+    async fn county(&self, ctx: &Context<'_>) -> Option<Region> {
+        region_of(ctx, self.0.region_code.as_deref())
     }
     async fn invited_by(&self, ctx: &Context<'_>) -> AppResult<Option<User>> {
         load_user(ctx, &self.0.invited_by).await
@@ -150,6 +164,25 @@ impl MemberQuery {
             Viewer::of(ctx),
             &organization_id,
             include_removed.unwrap_or(false),
+            page,
+        )
+        .await?;
+        Ok(page.connection_of(rows, User::new))
+    }
+
+    /// Admins: the county scenario managers in office (of one region if asked), by region.
+    async fn county_managers(
+        &self,
+        ctx: &Context<'_>,
+        region_code: Option<String>,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> AppResult<Page<User>> {
+        let page = PageRequest::of_field(ctx, first, after.as_deref())?;
+        let rows = managers::list(
+            ctx.data_unchecked::<Db>(),
+            Viewer::of(ctx),
+            region_code.as_deref().map(str::trim),
             page,
         )
         .await?;
@@ -213,6 +246,14 @@ pub struct MemberInput {
     pub user_id: ID,
 }
 
+#[derive(InputObject)]
+pub struct AppointCountyManagerInput {
+    /// The manager's e-mail address; the link that sets up the account goes there.
+    pub email: String,
+    /// The county or district (or 140700, the city level) whose scenarios they will look after.
+    pub region_code: String,
+}
+
 #[derive(SimpleObject)]
 pub struct MemberPayload {
     pub user: Option<User>,
@@ -252,6 +293,38 @@ impl MemberMutation {
         )
         .await?;
         Ok(InvitationPayload::from(outcome))
+    }
+
+    /// Admins appoint a county scenario manager (县级场景经理人) by e-mail: the link (the page
+    /// `/accept-invitation`, once, seven days) sets up the account, which looks after the
+    /// region's scenarios (README, "County managers"). `revokeInvitation` withdraws it.
+    async fn appoint_county_manager(
+        &self,
+        ctx: &Context<'_>,
+        input: AppointCountyManagerInput,
+    ) -> AppResult<InvitationPayload> {
+        let outcome = managers::appoint(
+            ctx.data_unchecked::<Db>(),
+            ctx.data_unchecked::<Arc<Taxonomy>>(),
+            Viewer::of(ctx),
+            &input.email,
+            &input.region_code,
+        )
+        .await?;
+        Ok(InvitationPayload::from(outcome))
+    }
+
+    /// Admins end a county manager's appointment: the account is removed and signed out at once;
+    /// the region's scenarios waiting for the county's review go to the city if no other manager
+    /// of the region is left.
+    async fn remove_county_manager(
+        &self,
+        ctx: &Context<'_>,
+        input: MemberInput,
+    ) -> AppResult<MemberPayload> {
+        let outcome =
+            managers::remove(ctx.data_unchecked::<Db>(), Viewer::of(ctx), &input.user_id).await?;
+        Ok(MemberPayload::from(outcome))
     }
 
     /// A manager (or an admin) withdraws an open invitation; its link stops working.

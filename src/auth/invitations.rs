@@ -38,6 +38,8 @@ pub struct InvitationRow {
     pub accepted_at: Option<String>,
     pub accepted_user_id: Option<String>,
     pub revoked_at: Option<String>,
+    /// An appointment of a county manager: the region they will look after.
+    pub region_code: Option<String>,
 }
 
 #[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
@@ -65,7 +67,7 @@ impl InvitationRow {
 }
 
 const COLUMNS: &str = "id, organization_id, email, invited_by, created_at, expires_at, \
-                       accepted_at, accepted_user_id, revoked_at";
+                       accepted_at, accepted_user_id, revoked_at, region_code";
 
 /// Invites `email` into the organization (the viewer's own unless an admin names one), replacing
 /// an open invitation to the same address, and queues the e-mail with the link.
@@ -117,6 +119,24 @@ pub async fn invite(
             return Ok(refuse(&["email"], ErrorCode::Duplicate, message));
         }
     }
+    send(db, &org, &email, &claims.sub, None).await
+}
+
+/// Whom an invitation appoints a county manager of: the region's code and name.
+pub struct Appointment<'a> {
+    pub region_code: &'a str,
+    pub region_name: &'a str,
+}
+
+/// Writes the invitation of `email` (normalized, checked) into `org` from `inviter_id`,
+/// replacing an open one to the same address, and queues its e-mail: one transaction.
+pub(super) async fn send(
+    db: &Db,
+    org: &OrganizationRow,
+    email: &str,
+    inviter_id: &str,
+    appointment: Option<Appointment<'_>>,
+) -> AppResult<Outcome<InvitationRow>> {
     let now = Utc::now();
     let now_text = db::format_time(now);
     let mut tx = db.begin().await?;
@@ -125,7 +145,7 @@ pub async fn invite(
          AND accepted_at IS NULL AND revoked_at IS NULL",
     )
     .bind(&org.id)
-    .bind(&email)
+    .bind(email)
     .bind(&now_text)
     .execute(&mut *tx)
     .await?;
@@ -147,27 +167,30 @@ pub async fn invite(
     let token = tokens::random_token(32);
     let row: InvitationRow = sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "INSERT INTO invitations (id, organization_id, email, invited_by, token_hash, \
-         created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING {COLUMNS}"
+         created_at, expires_at, role, region_code) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) \
+         RETURNING {COLUMNS}"
     )))
     .bind(db::new_id())
     .bind(&org.id)
-    .bind(&email)
-    .bind(&claims.sub)
+    .bind(email)
+    .bind(inviter_id)
     .bind(tokens::token_hash(&token))
     .bind(&now_text)
     .bind(db::format_time(now + LIFETIME))
+    .bind(appointment.as_ref().map(|_| Role::CountyManager.as_str()))
+    .bind(appointment.as_ref().map(|a| a.region_code))
     .fetch_one(&mut *tx)
     .await?;
     let inviter: String = sqlx::query_scalar("SELECT display_name FROM users WHERE id = $1")
-        .bind(&claims.sub)
+        .bind(inviter_id)
         .fetch_one(&mut *tx)
         .await?;
     let link = format!("{}/accept-invitation?token={token}", templates::SITE_URL);
-    mail::enqueue(
-        &mut tx,
-        &templates::invitation(&email, &org.name, &inviter, &link),
-    )
-    .await?;
+    let email = match &appointment {
+        Some(a) => templates::county_manager_appointment(email, a.region_name, &inviter, &link),
+        None => templates::invitation(email, &org.name, &inviter, &link),
+    };
+    mail::enqueue(&mut tx, &email).await?;
     tx.commit().await?;
     Ok(Ok(row))
 }
@@ -322,9 +345,10 @@ pub async fn accept(
         .bind(&invitation.organization_id)
         .fetch_one(&mut *tx)
         .await?;
-    let role = match OrganizationKind::parse(&org_kind) {
-        Some(OrganizationKind::Government) => Role::Government,
-        _ => Role::Enterprise,
+    let role = match (&invitation.region_code, OrganizationKind::parse(&org_kind)) {
+        (Some(_), _) => Role::CountyManager,
+        (None, Some(OrganizationKind::Government)) => Role::Government,
+        (None, _) => Role::Enterprise,
     };
     let existing: Option<UserRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "SELECT {USER_COLUMNS} FROM users WHERE email = $1"
@@ -340,12 +364,15 @@ pub async fn accept(
             sqlx::query_as(sqlx::AssertSqlSafe(format!(
                 "UPDATE users SET membership = 'MEMBER', removed_at = NULL, password_hash = $2, \
                  display_name = $3, email_verified_at = COALESCE(email_verified_at, $4), \
+                 role = $5, region_code = $6, \
                  updated_at = $4, version = version + 1 WHERE id = $1 RETURNING {USER_COLUMNS}"
             )))
             .bind(&user.id)
             .bind(&password_hash)
             .bind(display_name.trim())
             .bind(&now)
+            .bind(role.as_str())
+            .bind(&invitation.region_code)
             .fetch_one(&mut *tx)
             .await?
         }
@@ -367,6 +394,7 @@ pub async fn accept(
                     organization_id: &invitation.organization_id,
                     joined_via: JoinedVia::Invitation,
                     email_verified: true,
+                    region_code: invitation.region_code.as_deref(),
                 },
             )
             .await?

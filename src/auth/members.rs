@@ -209,7 +209,7 @@ pub async fn remove(db: &Db, viewer: &Viewer, user_id: &str) -> AppResult<Outcom
 }
 
 /// Ends every session of a user and voids their unused e-mailed links.
-async fn end_access(tx: &mut Tx, user_id: &str, now: &str) -> Result<(), sqlx::Error> {
+pub(super) async fn end_access(tx: &mut Tx, user_id: &str, now: &str) -> Result<(), sqlx::Error> {
     super::service::end_sessions(tx, user_id, now).await?;
     sqlx::query("UPDATE account_tokens SET used_at = $2 WHERE user_id = $1 AND used_at IS NULL")
         .bind(user_id)

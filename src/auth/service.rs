@@ -177,6 +177,7 @@ pub async fn register(
             organization_id: &organization.id,
             joined_via: JoinedVia::Registration,
             email_verified: false,
+            region_code: None,
         },
     )
     .await
@@ -223,23 +224,24 @@ pub async fn register(
 /// with its session (sign-out, password change or reset, a reused refresh token), a removed
 /// member is signed out at once, and the member of a suspended or rejected organization may read
 /// but not act. One indexed lookup per signed-in request.
-pub async fn standing(db: &Db, claims: Claims) -> AppResult<Viewer> {
-    let row: Option<(String, String, i64)> = sqlx::query_as(
+pub async fn standing(db: &Db, mut claims: Claims) -> AppResult<Viewer> {
+    let row: Option<(String, String, i64, Option<String>)> = sqlx::query_as(
         "SELECT u.membership, o.status, \
          (SELECT COUNT(*) FROM refresh_tokens t WHERE t.family_id = $2 AND t.user_id = u.id \
-          AND t.revoked_at IS NULL) \
+          AND t.revoked_at IS NULL), u.region_code \
          FROM users u JOIN organizations o ON o.id = u.organization_id WHERE u.id = $1",
     )
     .bind(&claims.sub)
     .bind(&claims.sid)
     .fetch_optional(db.pool())
     .await?;
-    let Some((membership, org_status, live)) = row else {
+    let Some((membership, org_status, live, region)) = row else {
         return Err(AppError::Unauthenticated);
     };
     if live == 0 || Membership::parse(&membership) == Some(Membership::Removed) {
         return Err(AppError::Unauthenticated);
     }
+    claims.county = region.filter(|_| claims.role == Role::CountyManager);
     Ok(match OrganizationStatus::parse(&org_status) {
         Some(OrganizationStatus::Suspended) => Viewer::Barred(claims, Bar::Suspended),
         Some(OrganizationStatus::Rejected) => Viewer::Barred(claims, Bar::Rejected),
@@ -575,6 +577,25 @@ pub async fn create_admin(
     password: &str,
     display_name: &str,
 ) -> anyhow::Result<UserRow> {
+    create_staff(db, email, password, display_name, None).await
+}
+
+/// Creates a member of the operator: an administrator, or with `region` the county manager of
+/// that region (the command-line `create-admin [--region CODE]`).
+pub async fn create_staff(
+    db: &Db,
+    email: &str,
+    password: &str,
+    display_name: &str,
+    region: Option<&str>,
+) -> anyhow::Result<UserRow> {
+    if let Some(region) = region {
+        let known: Option<i64> = sqlx::query_scalar("SELECT 1 FROM regions WHERE code = $1")
+            .bind(region)
+            .fetch_optional(db.pool())
+            .await?;
+        anyhow::ensure!(known.is_some(), "地区代码不存在：{region}");
+    }
     let email = normalize_email(email).ok_or_else(|| anyhow::anyhow!("邮箱格式不正确"))?;
     if let Some(reason) = password::weakness(password) {
         anyhow::bail!("{reason}");
@@ -590,11 +611,16 @@ pub async fn create_admin(
             email: &email,
             password_hash: &password_hash,
             display_name,
-            role: Role::Admin,
+            role: if region.is_some() {
+                Role::CountyManager
+            } else {
+                Role::Admin
+            },
             organization_id: &operator.id,
             joined_via: JoinedVia::CommandLine,
             // Whoever runs the command vouches for the address.
             email_verified: true,
+            region_code: region,
         },
     )
     .await
@@ -608,7 +634,11 @@ pub async fn create_admin(
     tx.commit().await?;
     let entry = audit::Entry {
         actor_id: None,
-        action: "createAdmin",
+        action: if region.is_some() {
+            "createCountyManager"
+        } else {
+            "createAdmin"
+        },
         target_type: Some("USER"),
         target_id: Some(&user.id),
         outcome: "DONE",

@@ -92,6 +92,7 @@ impl JwtKeys {
             aud: AUDIENCE.to_owned(),
             iat: now.timestamp(),
             exp: expires_at.timestamp(),
+            county: None,
         };
         let token = jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &self.encoding)
             .expect("HS256 signing cannot fail with a valid key");

@@ -19,6 +19,8 @@ pub struct UserRow {
     pub membership: String,
     pub joined_via: String,
     pub removed_at: Option<String>,
+    /// Of a county manager: the region they look after.
+    pub region_code: Option<String>,
 }
 
 impl UserRow {
@@ -97,7 +99,7 @@ impl JoinedVia {
 
 pub const USER_COLUMNS: &str = "id, email, password_hash, display_name, role, organization_id, \
                             email_verified_at, version, created_at, membership, joined_via, \
-                            removed_at";
+                            removed_at, region_code";
 
 pub async fn find_user(db: &Db, id: &str) -> Result<Option<UserRow>, sqlx::Error> {
     let mut reader = db.reader().await?;
@@ -147,15 +149,17 @@ pub struct NewUser<'a> {
     /// The address is known to be the user's (an invitation link was followed, or whoever
     /// created the account vouches for it); otherwise its owner verifies it by e-mail.
     pub email_verified: bool,
+    /// Of a county manager: the region they look after.
+    pub region_code: Option<&'a str>,
 }
 
 pub async fn insert_user(tx: &mut Tx, user: NewUser<'_>) -> Result<UserRow, sqlx::Error> {
     sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "INSERT INTO users (id, email, password_hash, display_name, role, organization_id, \
-         version, created_at, updated_at, joined_via, email_verified_at, membership) \
-         VALUES ($1, $2, $3, $4, $5, $6, 1, $7, $7, $8, $9, \
-         CASE WHEN EXISTS (SELECT 1 FROM users WHERE organization_id = $6 \
-         AND membership = 'MANAGER') THEN 'MEMBER' ELSE 'MANAGER' END) \
+         version, created_at, updated_at, joined_via, email_verified_at, region_code, membership) \
+         VALUES ($1, $2, $3, $4, $5, $6, 1, $7, $7, $8, $9, $10, \
+         CASE WHEN $5 = 'COUNTY_MANAGER' OR EXISTS (SELECT 1 FROM users \
+         WHERE organization_id = $6 AND membership = 'MANAGER') THEN 'MEMBER' ELSE 'MANAGER' END) \
          RETURNING {USER_COLUMNS}"
     )))
     .bind(db::new_id())
@@ -167,6 +171,7 @@ pub async fn insert_user(tx: &mut Tx, user: NewUser<'_>) -> Result<UserRow, sqlx
     .bind(db::now())
     .bind(user.joined_via.as_str())
     .bind(user.email_verified.then(db::now))
+    .bind(user.region_code)
     .fetch_one(&mut **tx)
     .await
 }

@@ -17,6 +17,10 @@ pub trait OwnedItem {
     /// Approved at some point: anyone may read it.
     fn is_public(&self) -> bool;
     fn stored_contact(&self) -> Option<Contact>;
+    /// The region whose county manager looks after the item too (scenarios only).
+    fn county(&self) -> Option<&str> {
+        None
+    }
 }
 
 /// The part of an item's timeline the viewer may read: all of it for those who manage the item;
@@ -42,9 +46,14 @@ pub fn visible_timeline(
         .collect()
 }
 
-/// The viewer manages the item: a member of its organization, or an admin.
+/// The viewer manages the item: a member of its organization, an admin, or (of a scenario) a
+/// county manager of its region.
 pub fn can_manage(viewer: &Viewer, item: &impl OwnedItem) -> bool {
-    viewer.is_admin() || viewer.org_id() == Some(item.owner_org())
+    viewer.is_admin()
+        || viewer.org_id() == Some(item.owner_org())
+        || item
+            .county()
+            .is_some_and(|region| viewer.looks_after(region))
 }
 
 /// The statuses a public list shows: those asked for, or the live ones (`live`) when none are.
@@ -154,6 +163,11 @@ pub fn owner_of_new(
         (role, Some(id)) if role == own_role && id == claims.org => Ok(Ok(claims.org.clone())),
         (Role::Admin, Some(id)) => Ok(Ok(id.to_owned())),
         (Role::Admin, None) => Ok(refuse(&["organizationId"], ErrorCode::Required, missing)),
+        // A county manager records scenarios for units (the slice checks the unit's region).
+        (Role::CountyManager, Some(id)) if own_role == Role::Government => Ok(Ok(id.to_owned())),
+        (Role::CountyManager, None) if own_role == Role::Government => {
+            Ok(refuse(&["organizationId"], ErrorCode::Required, missing))
+        }
         _ => Err(AppError::Forbidden),
     }
 }

@@ -4,7 +4,7 @@
 use async_graphql::{Context, ID, InputObject, Object, SimpleObject, Union};
 use chrono::{DateTime, Utc};
 
-use super::model::{EditionKind, EditionStatus, ReviewKind};
+use super::model::{EditionKind, EditionStatus, ReviewKind, ReviewLevel};
 use super::service::{self, Pending};
 use super::store::{EditionItemRow, EditionRow};
 use crate::capabilities::{self, Capability, CapabilityLoader};
@@ -157,17 +157,20 @@ impl ListsQuery {
         Ok(Some(Edition(row)))
     }
 
-    /// Admin: items waiting for review, oldest submission first.
+    /// Items waiting for review, oldest submission first: for admins; a county manager sees the
+    /// scenarios of their region. `level` narrows scenarios to the county's review (县级初审) or
+    /// the city's (市级终审); without it both.
     async fn review_queue(
         &self,
         ctx: &Context<'_>,
         kind: ReviewKind,
+        level: Option<ReviewLevel>,
         first: Option<i32>,
         after: Option<String>,
     ) -> AppResult<Page<ReviewItem>> {
         let page = PageRequest::of_field(ctx, first, after.as_deref())?;
-        let rows =
-            service::review_queue(ctx.data_unchecked::<Db>(), Viewer::of(ctx), kind, page).await?;
+        let db = ctx.data_unchecked::<Db>();
+        let rows = service::review_queue(db, Viewer::of(ctx), kind, level, page).await?;
         Ok(page.connection_of(rows, |item| match item {
             Pending::Scenario(row) => ReviewItem::Scenario(Scenario(row)),
             Pending::Capability(row) => ReviewItem::Capability(Capability(row)),

@@ -40,3 +40,12 @@ pub enum ReviewKind {
     Scenario,
     Capability,
 }
+
+/// Which level of the scenarios' review (README, "Two-level review").
+#[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
+pub enum ReviewLevel {
+    /// 县级初审: PENDING_REVIEW in a region with a county manager.
+    County,
+    /// 市级终审: PENDING_CITY_REVIEW, and PENDING_REVIEW in a region without a county manager.
+    City,
+}

@@ -2,8 +2,9 @@
 //! edition, and the steps from a draft to a frozen, published edition; and the admins' review
 //! queue over both lists.
 
-use super::model::{EditionKind, ReviewKind};
+use super::model::{EditionKind, ReviewKind, ReviewLevel};
 use super::store::{self, EditionItemRow, EditionRow, Snapshot};
+use crate::auth;
 use crate::capabilities::{self, CapabilityRow, CapabilityStatus};
 use crate::db::Db;
 use crate::error::{AppError, AppResult, ErrorCode, Outcome, UserError, Validator, refuse};
@@ -68,16 +69,41 @@ pub async fn review_queue(
     db: &Db,
     viewer: &Viewer,
     kind: ReviewKind,
+    level: Option<ReviewLevel>,
     page: PageRequest,
 ) -> AppResult<Rows<Pending>> {
-    viewer.require_admin()?;
+    viewer.require_user()?;
+    let county = viewer.county();
+    if !viewer.is_admin() && (county.is_none() || kind != ReviewKind::Scenario) {
+        return Err(AppError::Forbidden);
+    }
     let (rows, total) = match kind {
         ReviewKind::Scenario => {
             use scenarios::store::{ListQuery, Order, list};
-            let query = ListQuery {
-                statuses: vec![ScenarioStatus::PendingReview],
+            let mut query = ListQuery {
+                // A county manager sees their region's queue, at both levels.
+                region_codes: county.map(|c| vec![c.to_owned()]),
                 ..Default::default()
             };
+            match level {
+                None => {
+                    query.statuses = vec![
+                        ScenarioStatus::PendingReview,
+                        ScenarioStatus::PendingCityReview,
+                    ]
+                }
+                Some(ReviewLevel::County) => {
+                    query.statuses = vec![ScenarioStatus::PendingReview];
+                    let managed = auth::managers::regions_in_office(db).await?;
+                    query.region_codes = Some(match county {
+                        Some(c) => managed.into_iter().filter(|r| r == c).collect(),
+                        None => managed,
+                    });
+                }
+                Some(ReviewLevel::City) => {
+                    query.awaiting_city_except = Some(auth::managers::regions_in_office(db).await?);
+                }
+            }
             let (rows, total) = list(db, &query, Order::SubmittedAt, page).await?;
             (rows.into_iter().map(Pending::Scenario).collect(), total)
         }

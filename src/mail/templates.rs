@@ -157,6 +157,21 @@ pub fn invitation(to: &str, organization: &str, inviter: &str, link: &str) -> Em
     })
 }
 
+/// The e-mail that appoints a county scenario manager, with the link to set up the account.
+pub fn county_manager_appointment(to: &str, region: &str, inviter: &str, link: &str) -> Email {
+    render(&Content {
+        kind: "INVITATION",
+        to,
+        greeting_name: to,
+        title: "场景经理人任命",
+        paragraphs: &[format!(
+            "{inviter}任命您为{region}场景经理人：您将负责{region}场景的县级初审、场景挖掘与对接服务。请在 7 天内点击下方链接，填写姓名并设置密码；链接仅可使用一次。"
+        )],
+        action: Some(("接受任命", link)),
+        footer: "如果您不了解此项任命，请忽略本邮件，并告知市场景促进中心。",
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

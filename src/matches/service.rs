@@ -29,9 +29,10 @@ pub const DEFAULT_RECOMMENDATIONS: i32 = 10;
 
 // ---- Visibility -------------------------------------------------------------------------------
 
-/// A match is visible to its two parties and admins.
+/// A match is visible to its two parties, admins and the county manager of its scenario's
+/// region.
 pub fn can_see(viewer: &Viewer, sides: &Sides) -> bool {
-    viewer.is_admin() || sides.is_party(viewer)
+    sides.is_party(viewer) || scenarios::service::can_manage(viewer, &sides.scenario)
 }
 
 /// The match and its sides, if the viewer may see it (NOT_FOUND otherwise).
@@ -288,7 +289,8 @@ pub async fn invite(
     propose_pair(db, index, &scenario, &capability.id, proposal).await
 }
 
-/// Admin: proposes a pairing, typically from a recommendation.
+/// An admin, or the county manager of the scenario's region, proposes a pairing, typically
+/// from a recommendation.
 pub async fn propose(
     db: &Db,
     index: &LiveIndex,
@@ -297,11 +299,17 @@ pub async fn propose(
     capability_id: &str,
     note: Option<&str>,
 ) -> AppResult<Outcome<MatchRow>> {
-    let admin = viewer.require_admin()?;
+    let admin = viewer.require_user()?;
+    if !(viewer.is_admin() || viewer.county().is_some()) {
+        return Err(AppError::Forbidden);
+    }
     let (scenario, capability) = match open_pair(db, scenario_id, capability_id).await? {
         Ok(pair) => pair,
         Err(errors) => return Ok(Err(errors)),
     };
+    if !viewer.looks_after(&scenario.region_code) {
+        return Err(AppError::NotYours("场景经理人只能为本地区的场景推荐对接"));
+    }
     let proposal = Proposal {
         origin: MatchOrigin::Recommendation,
         initiator_org: &admin.org,
@@ -404,7 +412,7 @@ pub async fn select(
 ) -> AppResult<Outcome<MatchRow>> {
     let claims = viewer.require_user()?;
     let (current, sides) = find(db, viewer, id).await?;
-    if !(viewer.is_admin() || sides.scenario.org_id == claims.org) {
+    if !scenarios::service::can_manage(viewer, &sides.scenario) {
         return Err(AppError::NotYours(
             "只有场景发布单位（或代其操作的管理员）可以选定合作方",
         ));
@@ -501,7 +509,7 @@ pub async fn record_outcome(
         .await?
         .filter(|s| scenarios::service::can_read(viewer, s))
         .ok_or(AppError::NotFound)?;
-    if !(viewer.is_admin() || scenario.org_id == claims.org) {
+    if !scenarios::service::can_manage(viewer, &scenario) {
         return Err(AppError::Forbidden);
     }
     let Some(rule) = lookup(

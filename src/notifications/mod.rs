@@ -31,6 +31,12 @@ pub enum NotificationKind {
     ScenarioApproved,
     /// 场景被退回修改
     ScenarioChangesRequested,
+    /// 新的场景待县级初审（场景经理人）
+    ScenarioSubmitted,
+    /// 场景通过县级初审，待市级终审
+    ScenarioCountyApproved,
+    /// 场景未通过审核（附原因）
+    ScenarioRejected,
     /// 能力通过审核
     CapabilityApproved,
     /// 能力被退回修改
@@ -64,9 +70,12 @@ pub enum NotificationKind {
 }
 
 impl NotificationKind {
-    pub const ALL: [NotificationKind; 17] = [
+    pub const ALL: [NotificationKind; 20] = [
         NotificationKind::ScenarioApproved,
         NotificationKind::ScenarioChangesRequested,
+        NotificationKind::ScenarioSubmitted,
+        NotificationKind::ScenarioCountyApproved,
+        NotificationKind::ScenarioRejected,
         NotificationKind::CapabilityApproved,
         NotificationKind::CapabilityChangesRequested,
         NotificationKind::OrganizationVerified,
@@ -88,6 +97,9 @@ impl NotificationKind {
         match self {
             NotificationKind::ScenarioApproved => "SCENARIO_APPROVED",
             NotificationKind::ScenarioChangesRequested => "SCENARIO_CHANGES_REQUESTED",
+            NotificationKind::ScenarioSubmitted => "SCENARIO_SUBMITTED",
+            NotificationKind::ScenarioCountyApproved => "SCENARIO_COUNTY_APPROVED",
+            NotificationKind::ScenarioRejected => "SCENARIO_REJECTED",
             NotificationKind::CapabilityApproved => "CAPABILITY_APPROVED",
             NotificationKind::CapabilityChangesRequested => "CAPABILITY_CHANGES_REQUESTED",
             NotificationKind::OrganizationVerified => "ORGANIZATION_VERIFIED",
@@ -115,6 +127,9 @@ impl NotificationKind {
         match self {
             NotificationKind::ScenarioApproved => "场景通过审核",
             NotificationKind::ScenarioChangesRequested => "场景被退回修改",
+            NotificationKind::ScenarioSubmitted => "新的场景待县级初审",
+            NotificationKind::ScenarioCountyApproved => "场景通过县级初审",
+            NotificationKind::ScenarioRejected => "场景未通过审核",
             NotificationKind::CapabilityApproved => "能力通过审核",
             NotificationKind::CapabilityChangesRequested => "能力被退回修改",
             NotificationKind::OrganizationVerified => "单位通过认证",
@@ -147,6 +162,8 @@ pub enum Audience {
     Initiator,
     /// The users of the organization whose capability the match offers.
     CapabilityOwner,
+    /// The county managers of the scenario's region.
+    CountyManagers,
 }
 
 /// One row of the notification table: the event (aggregate and action) and whom it concerns.
@@ -181,6 +198,14 @@ pub const RULES: &[Rule] = &[
         K::ScenarioChangesRequested,
         Owner,
     ),
+    rule("SCENARIO", "SUBMIT", K::ScenarioSubmitted, CountyManagers),
+    rule(
+        "SCENARIO",
+        "COUNTY_APPROVE",
+        K::ScenarioCountyApproved,
+        Owner,
+    ),
+    rule("SCENARIO", "REJECT", K::ScenarioRejected, Owner),
     rule("CAPABILITY", "APPROVE", K::CapabilityApproved, Owner),
     rule(
         "CAPABILITY",
@@ -365,6 +390,18 @@ fn compose(kind: NotificationKind, s: &store::Subject, note: Option<&str>) -> Me
         K::ScenarioChangesRequested => (
             format!("场景「{}」被退回修改", s.title),
             format!("请根据审核意见修改后重新提交。{}", reason("审核意见")),
+        ),
+        K::ScenarioSubmitted => (
+            format!("新的场景「{}」待县级初审", s.title),
+            "本地区的政府单位提交了场景，请在审核队列中进行县级初审。".to_owned(),
+        ),
+        K::ScenarioCountyApproved => (
+            format!("场景「{}」已通过县级初审", s.title),
+            "该场景已提交市场景促进中心进行市级终审，通过后发布到场景机会清单。".to_owned(),
+        ),
+        K::ScenarioRejected => (
+            format!("场景「{}」未通过审核", s.title),
+            format!("该场景不予发布。{}", reason("审核意见")),
         ),
         K::CapabilityApproved => (
             format!("能力「{}」已通过审核", s.title),

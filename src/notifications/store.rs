@@ -20,6 +20,8 @@ pub struct Subject {
     pub other_title: Option<String>,
     pub other_org: Option<String>,
     pub initiator_org: Option<String>,
+    /// For a scenario: its region (whose county managers may hear of it).
+    pub region: Option<String>,
 }
 
 pub async fn subject(
@@ -30,7 +32,13 @@ pub async fn subject(
     let sql = match aggregate {
         "SCENARIO" | "CAPABILITY" => format!(
             "SELECT '{aggregate}' AS aggregate, id, title, code, status, org_id AS owner_org, \
-             NULL AS other_title, NULL AS other_org, NULL AS initiator_org FROM {} WHERE id = $1",
+             NULL AS other_title, NULL AS other_org, NULL AS initiator_org, {} AS region \
+             FROM {} WHERE id = $1",
+            if aggregate == "SCENARIO" {
+                "region_code"
+            } else {
+                "NULL"
+            },
             if aggregate == "SCENARIO" {
                 "scenarios"
             } else {
@@ -39,13 +47,13 @@ pub async fn subject(
         ),
         "ORGANIZATION" => "SELECT 'ORGANIZATION' AS aggregate, id, name AS title, NULL AS code, \
              NULL AS status, \
-             id AS owner_org, NULL AS other_title, NULL AS other_org, NULL AS initiator_org \
-             FROM organizations WHERE id = $1"
+             id AS owner_org, NULL AS other_title, NULL AS other_org, NULL AS initiator_org, \
+             NULL AS region FROM organizations WHERE id = $1"
             .to_owned(),
         "MATCH" => "SELECT 'MATCH' AS aggregate, m.id, s.title, NULL AS code, NULL AS status, \
              s.org_id AS owner_org, \
-             c.title AS other_title, c.org_id AS other_org, m.initiator_org_id AS initiator_org \
-             FROM matches m JOIN scenarios s ON s.id = m.scenario_id \
+             c.title AS other_title, c.org_id AS other_org, m.initiator_org_id AS initiator_org, \
+             NULL AS region FROM matches m JOIN scenarios s ON s.id = m.scenario_id \
              JOIN capabilities c ON c.id = m.capability_id WHERE m.id = $1"
             .to_owned(),
         _ => return Ok(None),
@@ -87,6 +95,7 @@ pub async fn recipients(
             .collect(),
         Audience::Initiator => subject.initiator_org.iter().cloned().collect(),
         Audience::CapabilityOwner => subject.other_org.iter().cloned().collect(),
+        Audience::CountyManagers => vec![],
     };
     let mut sql = Sql::new(
         "SELECT u.id, u.email, u.display_name, COALESCE(p.enabled, 1) AS email_enabled \
@@ -96,6 +105,12 @@ pub async fn recipients(
     sql.push(" WHERE u.membership <> 'REMOVED'");
     if audience == Audience::Admins {
         sql.push(" AND u.role = 'ADMIN'");
+    } else if audience == Audience::CountyManagers {
+        let Some(region) = &subject.region else {
+            return Ok(vec![]);
+        };
+        sql.push(" AND u.role = 'COUNTY_MANAGER' AND u.region_code = ")
+            .bind(region.clone());
     } else if orgs.is_empty() {
         return Ok(vec![]);
     } else {

@@ -176,6 +176,15 @@ pub async fn ensure_operator(tx: &mut Tx) -> Result<OrganizationRow, sqlx::Error
     }
 }
 
+/// The operator organization (the admins' and county managers'), once an admin exists.
+pub async fn operator(db: &Db) -> Result<Option<OrganizationRow>, sqlx::Error> {
+    sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT {COLUMNS} FROM organizations WHERE kind = 'OPERATOR' ORDER BY created_at LIMIT 1"
+    )))
+    .fetch_optional(db.pool())
+    .await
+}
+
 pub async fn find(db: &Db, id: &str) -> Result<Option<OrganizationRow>, sqlx::Error> {
     let mut reader = db.reader().await?;
     let result = sqlx::query_as(sqlx::AssertSqlSafe(format!(

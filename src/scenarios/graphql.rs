@@ -10,13 +10,14 @@ use super::loader::ScenarioLoader;
 use super::machine::{ScenarioAction, ScenarioStatus};
 use super::model::{
     CooperationMode, OpportunityFilter, ScenarioCategoryCode, ScenarioFields, ScenarioOrderBy,
+    ScenarioReviewDecision,
 };
 use super::service;
 use super::store::ScenarioRow;
 use crate::db::{self, Db};
 use crate::error::{AppError, AppResult, UserError};
 use crate::items::graphql::{TimelineEvent, item_timeline};
-use crate::items::{Contact, ContactInput, ContactPartnersLoader, Key, ReviewDecision};
+use crate::items::{Contact, ContactInput, ContactPartnersLoader, Key};
 use crate::loaders;
 use crate::orgs::Organization;
 use crate::orgs::graphql::load_organization;
@@ -245,7 +246,7 @@ pub struct TransitionScenarioInput {
 #[derive(InputObject)]
 pub struct ReviewScenarioInput {
     pub id: ID,
-    pub decision: ReviewDecision,
+    pub decision: ScenarioReviewDecision,
     /// Required when requesting changes; shown to the unit.
     pub reason: Option<String>,
     pub expected_version: Option<i64>,
@@ -391,8 +392,10 @@ impl ScenarioMutation {
         .map(ScenarioPayload::from)
     }
 
-    /// Admin: approves a submitted scenario (PUBLISHED, with its public code on first approval)
-    /// or sends it back with a reason.
+    /// Reviews a submitted scenario: where its region has a county manager, first the county
+    /// (its manager; APPROVE sends it to PENDING_CITY_REVIEW), then the city (admins; APPROVE
+    /// publishes it, with its public code on first approval). Either level may REQUEST_CHANGES
+    /// or REJECT, with a reason.
     async fn review_scenario(
         &self,
         ctx: &Context<'_>,

@@ -1,5 +1,6 @@
 //! The scenario lifecycle (DESIGN.md, Lifecycles): 挖掘 DISCOVERED → 策划 PLANNED → review →
-//! 发布 PUBLISHED → 对接 MATCHING → 落地 … One row per allowed transition.
+//! 发布 PUBLISHED → 对接 MATCHING → 落地 … One row per allowed transition. Review has two
+//! levels where the scenario's county has a manager (县级初审 → 市级终审), one elsewhere.
 
 use async_graphql::Enum;
 
@@ -11,8 +12,10 @@ pub enum ScenarioStatus {
     Discovered,
     /// 策划：budget, maturity, deadline and contact settled.
     Planned,
-    /// 待审核
+    /// 待审核：waiting for the first review there is (the county's, where it has a manager).
     PendingReview,
+    /// 待市级终审：the county approved; the city publishes.
+    PendingCityReview,
     /// 退回修改
     ChangesRequested,
     /// 已发布：on the opportunity list.
@@ -29,13 +32,16 @@ pub enum ScenarioStatus {
     Withdrawn,
     /// 已关闭
     Closed,
+    /// 未通过审核：rejected at either level, with the reason.
+    Rejected,
 }
 
 impl ScenarioStatus {
-    pub const ALL: [ScenarioStatus; 11] = [
+    pub const ALL: [ScenarioStatus; 13] = [
         ScenarioStatus::Discovered,
         ScenarioStatus::Planned,
         ScenarioStatus::PendingReview,
+        ScenarioStatus::PendingCityReview,
         ScenarioStatus::ChangesRequested,
         ScenarioStatus::Published,
         ScenarioStatus::Matching,
@@ -44,6 +50,7 @@ impl ScenarioStatus {
         ScenarioStatus::Promoted,
         ScenarioStatus::Withdrawn,
         ScenarioStatus::Closed,
+        ScenarioStatus::Rejected,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -51,6 +58,7 @@ impl ScenarioStatus {
             ScenarioStatus::Discovered => "DISCOVERED",
             ScenarioStatus::Planned => "PLANNED",
             ScenarioStatus::PendingReview => "PENDING_REVIEW",
+            ScenarioStatus::PendingCityReview => "PENDING_CITY_REVIEW",
             ScenarioStatus::ChangesRequested => "CHANGES_REQUESTED",
             ScenarioStatus::Published => "PUBLISHED",
             ScenarioStatus::Matching => "MATCHING",
@@ -59,6 +67,7 @@ impl ScenarioStatus {
             ScenarioStatus::Promoted => "PROMOTED",
             ScenarioStatus::Withdrawn => "WITHDRAWN",
             ScenarioStatus::Closed => "CLOSED",
+            ScenarioStatus::Rejected => "REJECTED",
         }
     }
 
@@ -71,6 +80,7 @@ impl ScenarioStatus {
             ScenarioStatus::Discovered => "挖掘",
             ScenarioStatus::Planned => "策划",
             ScenarioStatus::PendingReview => "待审核",
+            ScenarioStatus::PendingCityReview => "待市级终审",
             ScenarioStatus::ChangesRequested => "退回修改",
             ScenarioStatus::Published => "已发布",
             ScenarioStatus::Matching => "对接中",
@@ -79,6 +89,7 @@ impl ScenarioStatus {
             ScenarioStatus::Promoted => "已推广",
             ScenarioStatus::Withdrawn => "已撤回",
             ScenarioStatus::Closed => "已关闭",
+            ScenarioStatus::Rejected => "未通过审核",
         }
     }
 
@@ -114,8 +125,12 @@ impl ScenarioStatus {
 pub enum Step {
     Plan,
     Submit,
+    /// The county approves; the city reviews next.
+    CountyApprove,
+    /// The city approves: published.
     Approve,
     RequestChanges,
+    Reject,
     Withdraw,
     Close,
     /// The deadline passed with no partner.
@@ -135,7 +150,9 @@ impl Step {
         match self {
             Step::Plan => "PLAN",
             Step::Submit => "SUBMIT",
+            Step::CountyApprove => "COUNTY_APPROVE",
             Step::Approve => "APPROVE",
+            Step::Reject => "REJECT",
             Step::RequestChanges => "REQUEST_CHANGES",
             Step::Withdraw => "WITHDRAW",
             Step::Close => "CLOSE",
@@ -151,7 +168,9 @@ impl Step {
         match self {
             Step::Plan => "策划",
             Step::Submit => "提交审核",
+            Step::CountyApprove => "县级初审通过",
             Step::Approve => "审核通过",
+            Step::Reject => "驳回",
             Step::RequestChanges => "退回修改",
             Step::Withdraw => "撤回",
             Step::Close => "关闭",
@@ -204,16 +223,39 @@ pub const RULES: &[Rule<S, Step>] = &[
         By::Owner,
         S::PendingReview,
     ),
+    // 县级初审: where the county has a manager, the county reviews first; elsewhere the city.
+    rule(
+        S::PendingReview,
+        Step::CountyApprove,
+        By::County,
+        S::PendingCityReview,
+    ),
     rule(S::PendingReview, Step::Approve, By::Admin, S::Published),
     rule(
         S::PendingReview,
         Step::RequestChanges,
+        By::Reviewer,
+        S::ChangesRequested,
+    ),
+    rule(S::PendingReview, Step::Reject, By::Reviewer, S::Rejected),
+    // 市级终审.
+    rule(S::PendingCityReview, Step::Approve, By::Admin, S::Published),
+    rule(
+        S::PendingCityReview,
+        Step::RequestChanges,
         By::Admin,
         S::ChangesRequested,
     ),
+    rule(S::PendingCityReview, Step::Reject, By::Admin, S::Rejected),
     rule(S::Discovered, Step::Withdraw, By::Owner, S::Withdrawn),
     rule(S::Planned, Step::Withdraw, By::Owner, S::Withdrawn),
     rule(S::PendingReview, Step::Withdraw, By::Owner, S::Withdrawn),
+    rule(
+        S::PendingCityReview,
+        Step::Withdraw,
+        By::Owner,
+        S::Withdrawn,
+    ),
     rule(S::ChangesRequested, Step::Withdraw, By::Owner, S::Withdrawn),
     rule(S::Published, Step::Withdraw, By::Owner, S::Withdrawn),
     rule(S::Matching, Step::Withdraw, By::Owner, S::Withdrawn),

@@ -180,3 +180,14 @@ pub struct ImportReport {
     pub created: usize,
     pub skipped: Vec<SkippedRow>,
 }
+
+/// A reviewer's decision on a submitted scenario (either level).
+#[derive(async_graphql::Enum, Copy, Clone, Debug, PartialEq, Eq)]
+pub enum ScenarioReviewDecision {
+    /// The county's approval sends it to the city; the city's publishes it.
+    Approve,
+    /// Back to the unit with the reason (退回修改).
+    RequestChanges,
+    /// Not to be published, with the reason (驳回); the scenario ends.
+    Reject,
+}

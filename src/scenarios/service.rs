@@ -8,14 +8,14 @@ use super::documents;
 use super::machine::{RULES, ScenarioAction, ScenarioStatus, Step};
 use super::model::{
     ImportReport, ImportRow, OpportunityFilter, RowError, ScenarioCategoryCode, ScenarioFields,
-    ScenarioOrderBy,
+    ScenarioOrderBy, ScenarioReviewDecision,
 };
 use super::store::{self, ListQuery, Order, ScenarioContent, ScenarioRow};
 use crate::auth;
 use crate::db::{self, Db};
 use crate::error::{AppError, AppResult, ErrorCode, Outcome, UserError, Validator, refuse};
 use crate::events::EventRow;
-use crate::items::{self, Contact, ContactInput, Key, OwnedItem, ReviewDecision, clean_note};
+use crate::items::{self, Contact, ContactInput, Key, OwnedItem, clean_note};
 use crate::machine::{By, lookup};
 use crate::orgs::{self, OrganizationKind};
 use crate::pagination::{PageRequest, Rows};
@@ -35,9 +35,13 @@ impl OwnedItem for ScenarioRow {
     fn stored_contact(&self) -> Option<Contact> {
         self.contact()
     }
+    fn county(&self) -> Option<&str> {
+        Some(&self.region_code)
+    }
 }
 
-/// The viewer manages the scenario: a member of its unit, or an admin.
+/// The viewer manages the scenario: a member of its unit, an admin, or a county manager of the
+/// scenario's region (README, "County managers").
 pub fn can_manage(viewer: &Viewer, row: &ScenarioRow) -> bool {
     items::can_manage(viewer, row)
 }
@@ -242,10 +246,24 @@ pub async fn create(
             "场景只能由政府单位发布",
         ));
     }
+    if viewer
+        .county()
+        .is_some_and(|county| county != org.region_code)
+    {
+        return Err(AppError::NotYours(
+            "场景经理人只能为本地区的政府单位记录场景",
+        ));
+    }
     let content = match validate_content(taxonomy, None, &org.region_code, fields) {
         Ok(content) => content,
         Err(errors) => return Ok(Err(errors)),
     };
+    if viewer
+        .county()
+        .is_some_and(|county| county != content.region_code)
+    {
+        return Err(AppError::NotYours("场景经理人只能记录本地区的场景"));
+    }
     Ok(Ok(store::insert(db, &org.id, &claims.sub, &content).await?))
 }
 
@@ -441,36 +459,58 @@ pub async fn transition(
     Ok(Ok(row))
 }
 
-/// Admin: approves a submitted scenario (PUBLISHED, with its public code on first approval) or
-/// sends it back with a reason.
+/// Reviews a submitted scenario (README, "Two-level review"). Where the scenario's region has a
+/// county manager, PENDING_REVIEW is the county's (its manager, or an admin for the county):
+/// approval sends it to PENDING_CITY_REVIEW. The city's review (admins) publishes it, with its
+/// public code on first approval. Either level may send it back or reject it, with a reason.
 pub async fn review(
     db: &Db,
     index: &LiveIndex,
     viewer: &Viewer,
     id: &str,
-    decision: ReviewDecision,
+    decision: ScenarioReviewDecision,
     reason: Option<&str>,
     expected_version: Option<i64>,
 ) -> AppResult<Outcome<ScenarioRow>> {
-    let admin = viewer.require_admin()?;
+    let reviewer = viewer.require_user()?;
+    if !(viewer.is_admin() || viewer.county().is_some()) {
+        return Err(AppError::Forbidden);
+    }
     let current = store::find(db, id).await?.ok_or(AppError::NotFound)?;
+    if !viewer.looks_after(&current.region_code) {
+        // A manager of another region: the scenario is none of theirs.
+        return Err(AppError::Forbidden);
+    }
     check_version(&current, expected_version)?;
-    let reason = clean_note(reason);
+    let county_level = current.status() == ScenarioStatus::PendingReview
+        && auth::managers::in_office(db, &current.region_code).await?;
     let step = match decision {
-        ReviewDecision::Approve => Step::Approve,
-        ReviewDecision::RequestChanges => Step::RequestChanges,
+        ScenarioReviewDecision::Approve if county_level => Step::CountyApprove,
+        ScenarioReviewDecision::Approve => Step::Approve,
+        ScenarioReviewDecision::RequestChanges => Step::RequestChanges,
+        ScenarioReviewDecision::Reject => Step::Reject,
     };
     let Some(rule) = lookup(RULES, current.status(), step) else {
         return Ok(Err(vec![invalid_transition(&current, step)]));
     };
-    if step == Step::RequestChanges && reason.is_none() {
-        return Ok(refuse(
-            &["reason"],
-            ErrorCode::Required,
-            "退回修改时请说明原因",
-        ));
+    let may = match rule.by {
+        By::County => true,
+        By::Reviewer => county_level || viewer.is_admin(),
+        _ => viewer.is_admin(),
+    };
+    if !may {
+        return Err(AppError::NotYours("市级终审由市场景促进中心进行"));
     }
-    let row = store::transition(db, &current, rule, Some(&admin.sub), reason)
+    let reason = clean_note(reason);
+    if step != Step::Approve && step != Step::CountyApprove && reason.is_none() {
+        let message = if step == Step::Reject {
+            "驳回时请说明原因"
+        } else {
+            "退回修改时请说明原因"
+        };
+        return Ok(refuse(&["reason"], ErrorCode::Required, message));
+    }
+    let row = store::transition(db, &current, rule, Some(&reviewer.sub), reason)
         .await?
         .ok_or(AppError::Conflict)?;
     documents::sync(index, &row);

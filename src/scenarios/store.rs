@@ -536,6 +536,9 @@ pub struct ListQuery {
     pub maturity_at_least: Option<i64>,
     pub deadline_after: Option<NaiveDate>,
     pub ids: Option<Vec<String>>,
+    /// The city's review queue: PENDING_CITY_REVIEW, and PENDING_REVIEW outside these regions
+    /// (those with a county manager, whose county reviews first).
+    pub awaiting_city_except: Option<Vec<String>>,
 }
 
 fn push_where(sql: &mut Sql, q: &ListQuery, backend: Backend) {
@@ -566,6 +569,15 @@ fn push_where(sql: &mut Sql, q: &ListQuery, backend: Backend) {
             .bind_list(codes)
             .push("))");
         }
+    }
+    if let Some(managed) = &q.awaiting_city_except {
+        sql.push(" AND (status = 'PENDING_CITY_REVIEW' OR (status = 'PENDING_REVIEW'");
+        if !managed.is_empty() {
+            sql.push(" AND region_code NOT IN (")
+                .bind_list(managed)
+                .push(")");
+        }
+        sql.push("))");
     }
     if let Some(regions) = &q.region_codes {
         if regions.is_empty() {

@@ -43,17 +43,20 @@ impl ScenarioStage {
         ScenarioStage::Promotion,
     ];
 
-    /// The stage a status belongs to; none for WITHDRAWN and CLOSED, which left the path.
+    /// The stage a status belongs to; none for WITHDRAWN, CLOSED and REJECTED, which left the
+    /// path.
     pub fn of(status: ScenarioStatus) -> Option<ScenarioStage> {
         use ScenarioStatus as S;
         Some(match status {
             S::Discovered => ScenarioStage::Discovery,
-            S::Planned | S::PendingReview | S::ChangesRequested => ScenarioStage::Planning,
+            S::Planned | S::PendingReview | S::PendingCityReview | S::ChangesRequested => {
+                ScenarioStage::Planning
+            }
             S::Published => ScenarioStage::Publication,
             S::Matching => ScenarioStage::Matchmaking,
             S::Implementing | S::Landed => ScenarioStage::Landing,
             S::Promoted => ScenarioStage::Promotion,
-            S::Withdrawn | S::Closed => return None,
+            S::Withdrawn | S::Closed | S::Rejected => return None,
         })
     }
 

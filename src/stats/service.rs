@@ -35,15 +35,21 @@ pub struct StatsFilter {
     pub category: Option<String>,
 }
 
-/// The figures `viewer` may see for `filter`: everything for administrators, what published
-/// items tell for everyone else (signed in or not).
+/// The figures `viewer` may see for `filter`: everything for administrators, and for a county
+/// manager whose filter is their region alone; what published items tell for everyone else
+/// (signed in or not).
 pub async fn stats(
     db: &Db,
     taxonomy: &Taxonomy,
     viewer: &Viewer,
     filter: &StatsFilter,
 ) -> AppResult<Stats> {
-    let scope = if viewer.is_admin() {
+    // A county manager sees every stage of their own region's figures.
+    let own_region = filter.region_group.is_none()
+        && viewer
+            .county()
+            .is_some_and(|county| filter.region_codes.as_deref() == Some(&[county.to_owned()]));
+    let scope = if viewer.is_admin() || own_region {
         StatsScope::All
     } else {
         StatsScope::Published

@@ -31,118 +31,131 @@ use Outcome::*;
 const U: Outcome = Refused("UNAUTHENTICATED");
 const F: Outcome = Refused("FORBIDDEN");
 const N: Outcome = Refused("NOT_FOUND");
+/// Already verified.
+const V: Outcome = Refused("INVALID_TRANSITION");
 
 /// The actors, in the order of the table's columns.
-const ACTORS: [&str; 4] = ["anonymous", "other organization", "owner", "admin"];
+const ACTORS: [&str; 6] = [
+    "anonymous",
+    "other organization",
+    "owner",
+    "admin",
+    "county manager",
+    "other county's manager",
+];
 
-/// Operation → outcome for [anonymous, another organization of the owner's kind, owner, admin].
+/// Operation → outcome for [anonymous, another organization of the owner's kind, owner, admin,
+/// the county manager of the scenario's region, the county manager of another region].
 /// "Owner" is whoever the README names for the step: the unit of a scenario, the provider of a
 /// capability, a party of a match, the manager of an organization, the user whose account it is.
-const TABLE: &[(&str, [Outcome; 4])] = &[
+/// A county manager acts on the scenarios of their region as an admin would (README, "County
+/// managers"): reviews them first, proposes matches for them, and takes the unit's steps; for
+/// anything else they are any signed-in user.
+const TABLE: &[(&str, [Outcome; 6])] = &[
     // Accounts: the token or the credentials are the authority, whoever sends them.
-    ("register", [Done, Done, Done, Done]),
-    ("login", [Done, Done, Done, Done]),
-    ("refreshSession", [Done, Done, Done, Done]),
-    ("logout", [Done, Done, Done, Done]),
-    ("verifyEmail", [Done, Done, Done, Done]),
-    ("requestPasswordReset", [Done, Done, Done, Done]),
-    ("resetPassword", [Done, Done, Done, Done]),
-    ("acceptInvitation", [Done, Done, Done, Done]),
+    ("register", [Done, Done, Done, Done, Done, Done]),
+    ("login", [Done, Done, Done, Done, Done, Done]),
+    ("refreshSession", [Done, Done, Done, Done, Done, Done]),
+    ("logout", [Done, Done, Done, Done, Done, Done]),
+    ("verifyEmail", [Done, Done, Done, Done, Done, Done]),
+    ("requestPasswordReset", [Done, Done, Done, Done, Done, Done]),
+    ("resetPassword", [Done, Done, Done, Done, Done, Done]),
+    ("acceptInvitation", [Done, Done, Done, Done, Done, Done]),
     // One's own account.
-    ("changePassword", [U, Done, Done, Done]),
+    ("changePassword", [U, Done, Done, Done, Done, Done]),
     // Only an address not yet verified gets a new link (the owner here is such an account).
-    (
-        "resendVerificationEmail",
-        [
-            U,
-            Refused("INVALID_TRANSITION"),
-            Done,
-            Refused("INVALID_TRANSITION"),
-        ],
-    ),
-    ("markNotificationsRead", [U, Done, Done, Done]),
-    ("updateEmailPreferences", [U, Done, Done, Done]),
+    ("resendVerificationEmail", [U, V, Done, V, V, V]),
+    ("markNotificationsRead", [U, Done, Done, Done, Done, Done]),
+    ("updateEmailPreferences", [U, Done, Done, Done, Done, Done]),
     // Organizations: every status step is an admin's; a pending one is seen by its members only.
-    ("verifyOrganization", [U, F, F, Done]),
-    ("rejectOrganization", [U, F, F, Done]),
-    ("suspendOrganization", [U, F, F, Done]),
+    ("verifyOrganization", [U, F, F, Done, F, F]),
+    ("rejectOrganization", [U, F, F, Done, F, F]),
+    ("suspendOrganization", [U, F, F, Done, F, F]),
     // A member of a suspended organization changes nothing (README, API conventions).
     (
         "reinstateOrganization",
-        [U, F, Refused("ORGANIZATION_SUSPENDED"), Done],
+        [U, F, Refused("ORGANIZATION_SUSPENDED"), Done, F, F],
     ),
-    ("updateOrganization", [U, F, Done, Done]),
+    ("updateOrganization", [U, F, Done, Done, F, F]),
     // Members: the manager, or an admin. Another organization's members and invitations are
     // not seen by outsiders, so naming one is NOT_FOUND.
-    ("inviteMember", [U, F, Done, Done]),
-    ("revokeInvitation", [U, N, Done, Done]),
-    ("changeOrganizationManager", [U, N, Done, Done]),
-    ("removeMember", [U, N, Done, Done]),
+    ("inviteMember", [U, F, Done, Done, F, F]),
+    ("revokeInvitation", [U, N, Done, Done, N, N]),
+    ("changeOrganizationManager", [U, N, Done, Done, N, N]),
+    ("removeMember", [U, N, Done, Done, N, N]),
     // Scenarios: the owner (or an admin on its behalf); drafts are NOT_FOUND to others, public
     // items FORBIDDEN; review and promotion are admins'.
-    ("createScenario", [U, F, Done, Done]),
-    ("updateScenario", [U, N, Done, Done]),
-    ("transitionScenario", [U, N, Done, Done]),
-    ("updateScenarioContact", [U, F, Done, Done]),
-    ("extendScenarioDeadline", [U, F, Done, Done]),
-    ("recordScenarioOutcome", [U, F, Done, Done]),
-    ("reviewScenario", [U, F, F, Done]),
-    ("promoteScenario", [U, F, F, Done]),
+    ("createScenario", [U, F, Done, Done, Done, F]),
+    ("updateScenario", [U, N, Done, Done, Done, N]),
+    ("transitionScenario", [U, N, Done, Done, Done, N]),
+    ("updateScenarioContact", [U, F, Done, Done, Done, F]),
+    ("extendScenarioDeadline", [U, F, Done, Done, Done, F]),
+    ("recordScenarioOutcome", [U, F, Done, Done, Done, F]),
+    ("reviewScenario", [U, F, F, Done, Done, F]),
+    ("promoteScenario", [U, F, F, Done, F, F]),
     // Capabilities, alike.
-    ("createCapability", [U, F, Done, Done]),
-    ("updateCapability", [U, N, Done, Done]),
-    ("transitionCapability", [U, N, Done, Done]),
-    ("reviewCapability", [U, F, F, Done]),
-    ("featureCapability", [U, F, F, Done]),
+    ("createCapability", [U, F, Done, Done, F, F]),
+    ("updateCapability", [U, N, Done, Done, N, N]),
+    ("transitionCapability", [U, N, Done, Done, N, N]),
+    ("reviewCapability", [U, F, F, Done, F, F]),
+    ("featureCapability", [U, F, F, Done, F, F]),
     // Matches: an enterprise applies, a unit invites, an admin proposes and moderates; the other
     // party answers, the initiator withdraws, the scenario owner (or an admin) selects; a match is
     // NOT_FOUND to anyone but its parties and admins.
-    ("applyToScenario", [U, F, Done, F]),
-    ("inviteCapability", [U, F, Done, F]),
-    ("proposeMatch", [U, F, F, Done]),
-    ("moderateMatch", [U, F, F, Done]),
-    ("respondToMatch", [U, N, Done, F]),
-    ("withdrawMatch", [U, N, Done, F]),
-    ("selectMatch", [U, N, Done, Done]),
-    ("postMatchMessage", [U, N, Done, F]),
+    ("applyToScenario", [U, F, Done, F, F, F]),
+    ("inviteCapability", [U, F, Done, F, F, F]),
+    ("proposeMatch", [U, F, F, Done, Done, F]),
+    ("moderateMatch", [U, F, F, Done, F, F]),
+    ("respondToMatch", [U, N, Done, F, F, N]),
+    ("withdrawMatch", [U, N, Done, F, F, N]),
+    ("selectMatch", [U, N, Done, Done, Done, N]),
+    ("postMatchMessage", [U, N, Done, F, F, N]),
+    // County managers are appointed and removed by admins only; the owner of a removal is the
+    // manager removed.
+    ("appointCountyManager", [U, F, F, Done, F, F]),
+    ("removeCountyManager", [U, F, F, Done, F, F]),
     // Editions and e-mail are the operator's.
-    ("createEdition", [U, F, F, Done]),
-    ("addEditionItems", [U, F, F, Done]),
-    ("removeEditionItem", [U, F, F, Done]),
-    ("publishEdition", [U, F, F, Done]),
-    ("retryFailedEmails", [U, F, F, Done]),
+    ("createEdition", [U, F, F, Done, F, F]),
+    ("addEditionItems", [U, F, F, Done, F, F]),
+    ("removeEditionItem", [U, F, F, Done, F, F]),
+    ("publishEdition", [U, F, F, Done, F, F]),
+    ("retryFailedEmails", [U, F, F, Done, F, F]),
     // The thesaurus is the operator's (README, Thesaurus).
-    ("saveThesaurusGroup", [U, F, F, Done]),
-    ("deleteThesaurusGroup", [U, F, F, Done]),
+    ("saveThesaurusGroup", [U, F, F, Done, F, F]),
+    ("deleteThesaurusGroup", [U, F, F, Done, F, F]),
     // Queries.
-    ("me", [Hidden, Hidden, Done, Hidden]),
-    ("emailPreferences", [U, Done, Done, Done]),
-    ("notifications", [U, Hidden, Done, Hidden]),
-    ("unreadNotificationCount", [U, Done, Done, Done]),
-    ("myScenarios", [U, Hidden, Done, Hidden]),
-    ("myCapabilities", [U, Hidden, Done, Hidden]),
-    ("scenario", [N, N, Done, Done]),
-    ("capability", [N, N, Done, Done]),
-    ("opportunityList", [F, F, F, Done]),
-    ("capabilityList", [F, F, F, Done]),
-    ("organization", [N, N, Done, Done]),
-    ("organizations", [Hidden, Hidden, Done, Done]),
-    ("organizationMembers", [U, F, Done, Done]),
-    ("organizationInvitations", [U, F, Done, Done]),
-    ("match", [U, N, Done, Done]),
-    ("matches", [U, Hidden, Done, Done]),
-    ("recommendedCapabilities", [U, F, Done, Done]),
-    ("recommendedScenarios", [U, F, Done, Done]),
-    ("edition", [N, N, N, Done]),
-    ("editions", [Hidden, Hidden, Hidden, Done]),
-    ("reviewQueue", [U, F, F, Done]),
-    ("auditLog", [U, F, F, Done]),
-    ("failedEmails", [U, F, F, Done]),
-    ("thesaurusGroups", [U, F, F, Done]),
-    ("thesaurusGroup", [U, F, F, Done]),
+    ("me", [Hidden, Hidden, Done, Hidden, Hidden, Hidden]),
+    ("emailPreferences", [U, Done, Done, Done, Done, Done]),
+    ("notifications", [U, Hidden, Done, Hidden, Hidden, Hidden]),
+    ("unreadNotificationCount", [U, Done, Done, Done, Done, Done]),
+    ("myScenarios", [U, Hidden, Done, Hidden, Hidden, Hidden]),
+    ("myCapabilities", [U, Hidden, Done, Hidden, Hidden, Hidden]),
+    ("scenario", [N, N, Done, Done, Done, N]),
+    ("capability", [N, N, Done, Done, N, N]),
+    ("opportunityList", [F, F, F, Done, F, F]),
+    ("capabilityList", [F, F, F, Done, F, F]),
+    ("organization", [N, N, Done, Done, N, N]),
+    (
+        "organizations",
+        [Hidden, Hidden, Done, Done, Hidden, Hidden],
+    ),
+    ("organizationMembers", [U, F, Done, Done, F, F]),
+    ("organizationInvitations", [U, F, Done, Done, F, F]),
+    ("match", [U, N, Done, Done, Done, N]),
+    ("matches", [U, Hidden, Done, Done, Hidden, Hidden]),
+    ("recommendedCapabilities", [U, F, Done, Done, Done, F]),
+    ("recommendedScenarios", [U, F, Done, Done, F, F]),
+    ("edition", [N, N, N, Done, N, N]),
+    ("editions", [Hidden, Hidden, Hidden, Done, Hidden, Hidden]),
+    ("reviewQueue", [U, F, F, Done, Done, Hidden]),
+    ("countyManagers", [U, F, F, Done, F, F]),
+    ("auditLog", [U, F, F, Done, F, F]),
+    ("failedEmails", [U, F, F, Done, F, F]),
+    ("thesaurusGroups", [U, F, F, Done, F, F]),
+    ("thesaurusGroup", [U, F, F, Done, F, F]),
     // Statistics: everyone reads the published figures; the matches' only administrators
     // (README, Statistics).
-    ("stats", [Hidden, Hidden, Hidden, Done]),
+    ("stats", [Hidden, Hidden, Hidden, Done, Hidden, Hidden]),
 ];
 
 /// Operations tested where they can be sent: `importScenarios` takes a file, which only a
@@ -155,6 +168,10 @@ const PUBLIC_REFERENCE: &[&str] = &["regions", "industries", "scenarioCategories
 /// The signed-in people every attempt may use.
 struct World {
     admin: TestUser,
+    /// The county manager of 榆次区 (140702), where the world's units and their scenarios are.
+    county_manager: TestUser,
+    /// The county manager of 榆社县 (140721).
+    other_manager: TestUser,
     gov: TestUser,
     other_gov: TestUser,
     enterprise: TestUser,
@@ -171,6 +188,8 @@ struct Setup {
     owner: TestUser,
     other: TestUser,
     admin: TestUser,
+    county_manager: TestUser,
+    other_manager: TestUser,
 }
 
 impl World {
@@ -192,6 +211,8 @@ impl World {
             owner: owner.clone(),
             other: other.clone(),
             admin: self.admin.clone(),
+            county_manager: self.county_manager.clone(),
+            other_manager: self.other_manager.clone(),
         }
     }
 }
@@ -206,7 +227,9 @@ impl Setup {
 
 fn input_type(operation: &str) -> String {
     match operation {
-        "changeOrganizationManager" | "removeMember" => "MemberInput".into(),
+        "changeOrganizationManager" | "removeMember" | "removeCountyManager" => {
+            "MemberInput".into()
+        }
         "selectMatch" | "withdrawMatch" => "MatchIdInput".into(),
         "rejectOrganization" | "suspendOrganization" | "reinstateOrganization" => {
             "OrganizationStepInput".into()
@@ -355,10 +378,10 @@ async fn thesaurus_group(app: &TestApp, w: &World) -> Value {
     saved["data"]["saveThesaurusGroup"]["group"].clone()
 }
 
-/// The first notification of `user` (who must have one); its id.
+/// The newest notification of `user` (who must have one); its id.
 async fn a_notification_of(app: &TestApp, user: &TestUser) -> Value {
     let id: String = sqlx::query_scalar(
-        "SELECT id FROM notifications WHERE user_id = $1 ORDER BY created_at LIMIT 1",
+        "SELECT id FROM notifications WHERE user_id = $1 ORDER BY created_at DESC, id DESC LIMIT 1",
     )
     .bind(&user.id)
     .fetch_one(app.state.db.pool())
@@ -410,6 +433,8 @@ async fn prepare(app: &TestApp, w: &World, operation: &str) -> Setup {
                 json!({ "currentPassword": PASSWORD, "newPassword": "Pingyao-Ancient-City-1370" }),
             );
             setup.admin = app.admin().await;
+            setup.county_manager = app.county_manager("140702").await;
+            setup.other_manager = app.county_manager("140721").await;
             setup
         }
         "resendVerificationEmail" => {
@@ -453,9 +478,12 @@ async fn prepare(app: &TestApp, w: &World, operation: &str) -> Setup {
             w.setup(&member, &w.other_enterprise, json!({ "id": member.org_id }))
         }
         "updateOrganization" => {
-            let version = version_of(app, "organizations", &w.gov.org_id).await;
-            w.unit(json!({ "id": w.gov.org_id, "expectedVersion": version,
-                "regionCode": if version % 2 == 0 { "140721" } else { "140702" } }))
+            // A unit of its own: the world's units stay in 榆次区, where its county manager is.
+            let unit = app.gov_user().await;
+            let version = version_of(app, "organizations", &unit.org_id).await;
+            let vars = json!({ "id": unit.org_id, "expectedVersion": version,
+                "regionCode": "140721" });
+            w.setup(&unit, &w.other_gov, vars)
         }
         "inviteMember" => w.unit(json!({
             "email": format!("invited{}@example.cn", unique()), "organizationId": w.gov.org_id
@@ -552,6 +580,14 @@ async fn prepare(app: &TestApp, w: &World, operation: &str) -> Setup {
         "postMatchMessage" => {
             let id = connected(app, w).await["id"].clone();
             w.provider(json!({ "matchId": id, "body": "请问现场勘查安排在哪一天？" }))
+        }
+        "appointCountyManager" => w.unit(json!({
+            "email": format!("manager{}@jzcx.gov.cn", unique()), "regionCode": "140727"
+        })),
+        "removeCountyManager" => {
+            // A manager of a third region, whose removal changes nothing of the world.
+            let manager = app.county_manager("140727").await;
+            w.setup(&manager, &w.other_gov, json!({ "userId": manager.id }))
         }
         "createEdition" => w.unit(edition_input()),
         "addEditionItems" => {
@@ -734,6 +770,13 @@ async fn prepare(app: &TestApp, w: &World, operation: &str) -> Setup {
                 Some(&scenario["id"]),
             )
         }
+        "countyManagers" => {
+            let manager = app.county_manager("140728").await;
+            w.unit(json!({})).query(
+                "{ countyManagers(regionCode: \"140728\", first: 10) { edges { node { id } } } }",
+                Some(&json!(manager.id)),
+            )
+        }
         "auditLog" => w
             .unit(json!({}))
             .query("{ auditLog(first: 10) { edges { node { id } } } }", None),
@@ -831,11 +874,13 @@ db_test!(every_operation_admits_exactly_whom_the_rules_name, |app| {
             "{name} has no row in the authorization table"
         );
     }
-    assert_eq!(fields("MutationRoot").len(), 50, "the mutations counted");
-    assert_eq!(fields("QueryRoot").len(), 29, "the queries counted");
+    assert_eq!(fields("MutationRoot").len(), 52, "the mutations counted");
+    assert_eq!(fields("QueryRoot").len(), 30, "the queries counted");
 
     let world = World {
         admin: app.admin().await,
+        county_manager: app.county_manager("140702").await,
+        other_manager: app.county_manager("140721").await,
         gov: app.gov_user().await,
         other_gov: app.gov_user().await,
         enterprise: app.enterprise_user().await,
@@ -864,7 +909,9 @@ db_test!(every_operation_admits_exactly_whom_the_rules_name, |app| {
                 0 => None,
                 1 => Some(&setup.other),
                 2 => Some(&setup.owner),
-                _ => Some(&setup.admin),
+                3 => Some(&setup.admin),
+                4 => Some(&setup.county_manager),
+                _ => Some(&setup.other_manager),
             };
             // A refusal is checked to have written nothing.
             let response = match user {

@@ -73,7 +73,8 @@ db_test!(demo_data_loads_once_and_reads_like_jinzhong, |app| {
         pairs(&[
             ("DISCOVERED", 3),
             ("PLANNED", 3),
-            ("PENDING_REVIEW", 3),
+            ("PENDING_REVIEW", 2),
+            ("PENDING_CITY_REVIEW", 1),
             ("CHANGES_REQUESTED", 2),
             ("PUBLISHED", 19),
             ("MATCHING", 3),
@@ -84,6 +85,45 @@ db_test!(demo_data_loads_once_and_reads_like_jinzhong, |app| {
             ("CLOSED", 2),
         ]),
         "every state of the scenario lifecycle"
+    );
+    // Two county managers; a scenario waiting at each level of the review; every approval in
+    // their counties came first from the county.
+    assert_eq!(
+        counts_by(&app, "region_code", "users WHERE role = 'COUNTY_MANAGER'").await,
+        pairs(&[("140703", 1), ("140728", 1)])
+    );
+    let waiting = |level: &str| {
+        format!(
+            "scenarios s JOIN organizations o ON o.id = s.org_id WHERE s.status = 'PENDING_REVIEW' \
+             AND s.region_code {} ('140703', '140728')",
+            if level == "COUNTY" { "IN" } else { "NOT IN" }
+        )
+    };
+    assert_eq!(
+        counts_by(&app, "s.region_code", &waiting("COUNTY")).await,
+        pairs(&[("140703", 1)])
+    );
+    assert_eq!(
+        counts_by(&app, "s.region_code", &waiting("CITY")).await,
+        pairs(&[("140700", 1)])
+    );
+    let approvals: Vec<(String, i64)> = counts_by(
+        &app,
+        "e.action",
+        "events e JOIN scenarios s ON s.id = e.aggregate_id \
+         WHERE s.region_code IN ('140703', '140728') AND e.action IN ('COUNTY_APPROVE', 'APPROVE')",
+    )
+    .await;
+    let (city, county) = (approvals[0].clone(), approvals[1].clone());
+    assert_eq!(
+        (city.0.as_str(), county.0.as_str()),
+        ("APPROVE", "COUNTY_APPROVE")
+    );
+    assert!(city.1 > 0, "{approvals:?}");
+    assert_eq!(
+        county.1,
+        city.1 + 1,
+        "a county approval before each city approval, and one waiting for the city"
     );
     assert_eq!(
         counts_by(&app, "status", "capabilities").await,

@@ -193,6 +193,9 @@ pub async fn scenario_in_with(
         "DISCOVERED" => &[],
         "PLANNED" => &[("owner", "PLAN")],
         "PENDING_REVIEW" => &[("owner", "PLAN"), ("owner", "SUBMIT")],
+        // Where the region has a county manager: the admin approves for the county.
+        "PENDING_CITY_REVIEW" => &[("owner", "PLAN"), ("owner", "SUBMIT"), ("admin", "APPROVE")],
+        "REJECTED" => &[("owner", "PLAN"), ("owner", "SUBMIT"), ("admin", "REJECT")],
         "CHANGES_REQUESTED" => &[
             ("owner", "PLAN"),
             ("owner", "SUBMIT"),
@@ -214,6 +217,10 @@ pub async fn scenario_in_with(
         } else {
             act(app, owner, &id, step).await
         };
+        // Where the region has a county manager, the county's approval leads to the city's.
+        if last["status"] == "PENDING_CITY_REVIEW" && status != "PENDING_CITY_REVIEW" {
+            last = review(app, admin, &id, "APPROVE", None).await;
+        }
     }
     let late = ["MATCHING", "IMPLEMENTING", "LANDED", "PROMOTED"];
     if let Some(depth) = late.iter().position(|s| *s == status) {
@@ -240,6 +247,8 @@ pub async fn scenario_in_with(
         "DISCOVERED"
             | "PLANNED"
             | "PENDING_REVIEW"
+            | "PENDING_CITY_REVIEW"
+            | "REJECTED"
             | "CHANGES_REQUESTED"
             | "PUBLISHED"
             | "WITHDRAWN"

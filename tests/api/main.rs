@@ -7,6 +7,7 @@ mod accounts;
 mod authorization;
 mod capabilities;
 mod cli;
+mod counties;
 mod demo;
 mod editions;
 mod exports;

@@ -724,9 +724,12 @@ async fn the_test_smtp_server_speaks_smtp_and_unstuffs_dots() {
 }
 
 /// The README's table of notifications ("Notifications"): kind → who hears of it.
-const EVERY_KIND: [&str; 17] = [
+const EVERY_KIND: [&str; 20] = [
     "SCENARIO_APPROVED",
     "SCENARIO_CHANGES_REQUESTED",
+    "SCENARIO_SUBMITTED",
+    "SCENARIO_COUNTY_APPROVED",
+    "SCENARIO_REJECTED",
     "CAPABILITY_APPROVED",
     "CAPABILITY_CHANGES_REQUESTED",
     "ORGANIZATION_VERIFIED",
@@ -770,6 +773,24 @@ db_test!(
         let passed_over = app.enterprise_user().await;
         let refused = app.pending_enterprise_user().await;
         let bystander = app.enterprise_user().await;
+
+        let far_unit = app.gov_user_in("140721").await;
+        let manager = app.county_manager("140721").await;
+
+        // SCENARIO_SUBMITTED: the county managers of the region; SCENARIO_COUNTY_APPROVED,
+        // SCENARIO_APPROVED and SCENARIO_REJECTED: the owner's organization.
+        let two_levels = scenario_in(&app, &far_unit, &admin, "PENDING_REVIEW").await;
+        review(&app, &manager, &two_levels["id"], "APPROVE", None).await;
+        review(&app, &admin, &two_levels["id"], "APPROVE", None).await;
+        let refused_scenario = scenario_in(&app, &far_unit, &admin, "PENDING_REVIEW").await;
+        review(
+            &app,
+            &manager,
+            &refused_scenario["id"],
+            "REJECT",
+            Some("与县域规划不符"),
+        )
+        .await;
 
         // ORGANIZATION_REJECTED: its members, with the reason.
         step_organization(
@@ -878,7 +899,16 @@ db_test!(
         )
         .await;
 
-        let expected: [(&TestUser, &[&str]); 9] = [
+        let expected: [(&TestUser, &[&str]); 11] = [
+            (&manager, &["SCENARIO_SUBMITTED"; 2]),
+            (
+                &far_unit,
+                &[
+                    "SCENARIO_COUNTY_APPROVED",
+                    "SCENARIO_APPROVED",
+                    "SCENARIO_REJECTED",
+                ],
+            ),
             (&admin, &["MATCH_PROPOSED"; 4]),
             (&second_admin, &["MATCH_PROPOSED"; 4]),
             (
@@ -942,7 +972,7 @@ db_test!(
         let total: i64 = app.count("notifications").await;
         assert_eq!(
             total,
-            4 + 4 + 7 + 7 + 3 + 3 + 4 + 1,
+            2 + 3 + 4 + 4 + 7 + 7 + 3 + 3 + 4 + 1,
             "and nobody else heard anything"
         );
         assert_eq!(

@@ -397,10 +397,24 @@ impl TestApp {
         self.signed_in(row).await
     }
 
-    /// A member of a verified government unit.
+    /// A county scenario manager of the region, as `create-admin --region` makes one.
+    pub async fn county_manager(&self, region: &str) -> TestUser {
+        let email = format!("manager{}@jzcx.gov.cn", unique());
+        let row = auth::create_staff(&self.state.db, &email, PASSWORD, "场景经理人", Some(region))
+            .await
+            .unwrap();
+        self.signed_in(row).await
+    }
+
+    /// A member of a verified government unit of 榆次区 (140702).
     pub async fn gov_user(&self) -> TestUser {
+        self.gov_user_in("140702").await
+    }
+
+    /// A member of a verified government unit of the region.
+    pub async fn gov_user_in(&self, region: &str) -> TestUser {
         let user = self
-            .registered(OrganizationKind::Government, "晋中市工业和信息化局")
+            .registered(OrganizationKind::Government, "晋中市工业和信息化局", region)
             .await;
         self.verify_address(&user).await;
         self.verify(&user).await;
@@ -418,13 +432,17 @@ impl TestApp {
     /// verified, as for every user made here).
     pub async fn pending_enterprise_user(&self) -> TestUser {
         let user = self
-            .registered(OrganizationKind::Enterprise, "山西晋中智能装备有限公司")
+            .registered(
+                OrganizationKind::Enterprise,
+                "山西晋中智能装备有限公司",
+                "140702",
+            )
             .await;
         self.verify_address(&user).await;
         user
     }
 
-    async fn registered(&self, kind: OrganizationKind, org_name: &str) -> TestUser {
+    async fn registered(&self, kind: OrganizationKind, org_name: &str, region: &str) -> TestUser {
         let n = unique();
         let email = format!("user{n}@example.cn");
         let input = RegisterInput {
@@ -435,7 +453,7 @@ impl TestApp {
                 name: format!("{org_name}{n}"),
                 kind,
                 credit_code: (kind != OrganizationKind::Government).then(credit_code),
-                region_code: "140702".into(),
+                region_code: region.into(),
             },
         };
         let registered = auth::register(
