@@ -64,6 +64,50 @@ fn migrate_and_create_admin_on_the_embedded_database() {
     assert!(!duplicate.status.success());
     assert!(String::from_utf8_lossy(&duplicate.stderr).contains("该邮箱已注册"));
 
+    // With --region: the county scenario manager of a known region.
+    let manager = |region: &str| {
+        twolists(dir.path())
+            .args([
+                "create-admin",
+                "--email",
+                &format!("manager{region}@jzcx.gov.cn"),
+                "--password",
+                "Jinzhong-Manager-2026",
+                "--name",
+                "榆次区场景经理人",
+                "--region",
+                region,
+            ])
+            .output()
+            .unwrap()
+    };
+    let unknown = manager("999999");
+    assert!(!unknown.status.success());
+    assert!(String::from_utf8_lossy(&unknown.stderr).contains("地区代码不存在：999999"));
+    let appointed = manager("140702");
+    assert!(appointed.status.success(), "{appointed:?}");
+    assert!(
+        String::from_utf8_lossy(&appointed.stdout)
+            .contains("county manager manager140702@jzcx.gov.cn of 140702")
+    );
+    let url = format!("sqlite://{}", dir.path().join("twolists.db").display());
+    let stored: (String, Option<String>, Option<String>) =
+        tokio::runtime::Runtime::new().unwrap().block_on(async {
+            use sqlx::Connection as _;
+            sqlx::any::install_default_drivers();
+            let mut conn = sqlx::AnyConnection::connect(&url).await.unwrap();
+            sqlx::query_as(
+                "SELECT role, region_code, email_verified_at FROM users \
+                 WHERE email = 'manager140702@jzcx.gov.cn'",
+            )
+            .fetch_one(&mut conn)
+            .await
+            .unwrap()
+        });
+    assert_eq!(stored.0, "COUNTY_MANAGER");
+    assert_eq!(stored.1.as_deref(), Some("140702"));
+    assert!(stored.2.is_some(), "the address counts as verified");
+
     // The generated signing key is private to the service.
     #[cfg(unix)]
     {

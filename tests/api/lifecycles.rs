@@ -127,7 +127,8 @@ async fn check_every_cell(
 
 // ---- Scenarios --------------------------------------------------------------------------------
 
-/// README, "The two lists": the scenario table, row by row.
+/// README, "The two lists": the scenario table, row by row, where the scenario's region has no
+/// county manager (the two-level rows are walked in `counties.rs`).
 const SCENARIO_TABLE: &[(&str, &str, &str, &str)] = &[
     ("DISCOVERED", "PLAN", OWNER, "PLANNED"),
     ("PLANNED", "SUBMIT", OWNER, "PENDING_REVIEW"),
@@ -139,6 +140,7 @@ const SCENARIO_TABLE: &[(&str, &str, &str, &str)] = &[
         ADMIN,
         "CHANGES_REQUESTED",
     ),
+    ("PENDING_REVIEW", "REJECT", ADMIN, "REJECTED"),
     ("DISCOVERED", "WITHDRAW", OWNER, "WITHDRAWN"),
     ("PLANNED", "WITHDRAW", OWNER, "WITHDRAWN"),
     ("PENDING_REVIEW", "WITHDRAW", OWNER, "WITHDRAWN"),
@@ -162,7 +164,7 @@ const SCENARIO_IN_PLACE: &[(&str, &[&str])] = &[
     ("CHANGE_CONTACT", &["PUBLISHED", "MATCHING"]),
 ];
 
-const SCENARIO_STATES: [&str; 11] = [
+const SCENARIO_STATES: [&str; 12] = [
     "DISCOVERED",
     "PLANNED",
     "PENDING_REVIEW",
@@ -174,6 +176,7 @@ const SCENARIO_STATES: [&str; 11] = [
     "PROMOTED",
     "WITHDRAWN",
     "CLOSED",
+    "REJECTED",
 ];
 
 /// README, "Who sees what": public from approval on; a withdrawn scenario is not.
@@ -188,13 +191,14 @@ const SCENARIO_PUBLIC: [&str; 6] = [
 
 /// The actions a person takes on a scenario itself. SELECT_PARTNER is taken on a match (see the
 /// match table below); EXPIRE and START_MATCHING are the service's (checked further down).
-const SCENARIO_ACTIONS: [&str; 11] = [
+const SCENARIO_ACTIONS: [&str; 12] = [
     "PLAN",
     "SUBMIT",
     "WITHDRAW",
     "CLOSE",
     "APPROVE",
     "REQUEST_CHANGES",
+    "REJECT",
     "RECORD_OUTCOME",
     "PROMOTE",
     "EDIT",
@@ -202,7 +206,7 @@ const SCENARIO_ACTIONS: [&str; 11] = [
     "CHANGE_CONTACT",
 ];
 
-const SCENARIO_ADMIN_ONLY: [&str; 3] = ["APPROVE", "REQUEST_CHANGES", "PROMOTE"];
+const SCENARIO_ADMIN_ONLY: [&str; 4] = ["APPROVE", "REQUEST_CHANGES", "REJECT", "PROMOTE"];
 
 const SCENARIOS: Lifecycle = Lifecycle {
     table: SCENARIO_TABLE,
@@ -223,7 +227,7 @@ async fn attempt_on_scenario(
         "PLAN" | "SUBMIT" | "WITHDRAW" | "CLOSE" => {
             (try_act(app, user, id, action).await, "transitionScenario")
         }
-        "APPROVE" | "REQUEST_CHANGES" => (
+        "APPROVE" | "REQUEST_CHANGES" | "REJECT" => (
             try_review(app, user, id, action, Some("请补充现场条件说明")).await,
             "reviewScenario",
         ),
