@@ -146,6 +146,15 @@ impl Viewer {
             .and_then(|c| c.county.as_deref())
     }
 
+    /// A county manager asking about their own region alone (`regions` is a filter's region
+    /// codes, with no region group beside them): they may then see every stage, as an admin.
+    pub fn asks_for_own_county(&self, regions: Option<&[String]>, group: bool) -> bool {
+        !group
+            && self
+                .county()
+                .is_some_and(|county| regions.is_some_and(|r| r.len() == 1 && r[0] == county))
+    }
+
     /// The viewer looks after the scenarios of `region`: an admin, or its county manager.
     pub fn looks_after(&self, region: &str) -> bool {
         self.is_admin() || self.county() == Some(region)

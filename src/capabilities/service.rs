@@ -112,6 +112,7 @@ pub async fn capability_list(
     };
     let statuses = items::list_statuses(
         viewer,
+        false,
         f.statuses,
         &[CapabilityStatus::Listed, CapabilityStatus::Featured],
         CapabilityStatus::is_public,

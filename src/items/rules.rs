@@ -57,10 +57,12 @@ pub fn can_manage(viewer: &Viewer, item: &impl OwnedItem) -> bool {
 }
 
 /// The statuses a public list shows: those asked for, or the live ones (`live`) when none are.
-/// Anyone may ask for statuses in which items are public; admins for any. One rule for both
-/// lists.
+/// Anyone may ask for statuses in which items are public; admins for any, and so may a county
+/// manager whose filter is their own region alone (`own_county`, scenarios only). One rule for
+/// both lists.
 pub fn list_statuses<S: Copy + PartialEq>(
     viewer: &Viewer,
+    own_county: bool,
     asked: Option<Vec<S>>,
     live: &[S],
     is_public: impl Fn(S) -> bool,
@@ -74,7 +76,7 @@ pub fn list_statuses<S: Copy + PartialEq>(
     }
     if distinct.is_empty() {
         Ok(live.to_vec())
-    } else if viewer.is_admin() || distinct.iter().all(|s| is_public(*s)) {
+    } else if viewer.is_admin() || own_county || distinct.iter().all(|s| is_public(*s)) {
         Ok(distinct)
     } else {
         Err(AppError::Forbidden)

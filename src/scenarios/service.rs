@@ -82,7 +82,7 @@ pub async fn find_managed(db: &Db, viewer: &Viewer, id: &str) -> AppResult<Scena
 // ---- Lists ------------------------------------------------------------------------------------
 
 /// The opportunity list: PUBLISHED and MATCHING scenarios for anyone, or the stages asked for
-/// (public ones for anyone, any for admins).
+/// (public ones for anyone, any for admins and for a county manager listing their own region).
 pub async fn opportunity_list(
     db: &Db,
     taxonomy: &Taxonomy,
@@ -110,8 +110,11 @@ pub async fn opportunity_list(
         ),
         None => None,
     };
+    let own_county =
+        viewer.asks_for_own_county(f.region_codes.as_deref(), f.region_group.is_some());
     let statuses = items::list_statuses(
         viewer,
+        own_county,
         f.statuses,
         &[ScenarioStatus::Published, ScenarioStatus::Matching],
         ScenarioStatus::is_public,

@@ -45,10 +45,10 @@ pub async fn stats(
     filter: &StatsFilter,
 ) -> AppResult<Stats> {
     // A county manager sees every stage of their own region's figures.
-    let own_region = filter.region_group.is_none()
-        && viewer
-            .county()
-            .is_some_and(|county| filter.region_codes.as_deref() == Some(&[county.to_owned()]));
+    let own_region = viewer.asks_for_own_county(
+        filter.region_codes.as_deref(),
+        filter.region_group.is_some(),
+    );
     let scope = if viewer.is_admin() || own_region {
         StatsScope::All
     } else {

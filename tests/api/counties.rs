@@ -127,6 +127,141 @@ db_test!(
     }
 );
 
+/// README, "Two-level review": the rows from the two waiting states where the region has a
+/// county manager, each review decision (and the unit's withdrawal) by each actor.
+/// An actor and what their attempt comes to: the new status, or the refusal's code.
+type Cell = (&'static str, Result<&'static str, &'static str>);
+
+const TWO_LEVEL_TABLE: &[(&str, &str, &[Cell])] = &[
+    (
+        "PENDING_REVIEW",
+        "APPROVE",
+        &[
+            ("unit", Err("FORBIDDEN")),
+            ("county manager", Ok("PENDING_CITY_REVIEW")),
+            ("other county's manager", Err("FORBIDDEN")),
+            ("admin", Ok("PENDING_CITY_REVIEW")),
+        ],
+    ),
+    (
+        "PENDING_REVIEW",
+        "REQUEST_CHANGES",
+        &[
+            ("unit", Err("FORBIDDEN")),
+            ("county manager", Ok("CHANGES_REQUESTED")),
+            ("other county's manager", Err("FORBIDDEN")),
+            ("admin", Ok("CHANGES_REQUESTED")),
+        ],
+    ),
+    (
+        "PENDING_REVIEW",
+        "REJECT",
+        &[
+            ("unit", Err("FORBIDDEN")),
+            ("county manager", Ok("REJECTED")),
+            ("other county's manager", Err("FORBIDDEN")),
+            ("admin", Ok("REJECTED")),
+        ],
+    ),
+    (
+        "PENDING_REVIEW",
+        "WITHDRAW",
+        &[
+            ("unit", Ok("WITHDRAWN")),
+            ("county manager", Ok("WITHDRAWN")),
+            ("other county's manager", Err("NOT_FOUND")),
+            ("admin", Ok("WITHDRAWN")),
+        ],
+    ),
+    (
+        "PENDING_CITY_REVIEW",
+        "APPROVE",
+        &[
+            ("unit", Err("FORBIDDEN")),
+            ("county manager", Err("FORBIDDEN")),
+            ("other county's manager", Err("FORBIDDEN")),
+            ("admin", Ok("PUBLISHED")),
+        ],
+    ),
+    (
+        "PENDING_CITY_REVIEW",
+        "REQUEST_CHANGES",
+        &[
+            ("unit", Err("FORBIDDEN")),
+            ("county manager", Err("FORBIDDEN")),
+            ("other county's manager", Err("FORBIDDEN")),
+            ("admin", Ok("CHANGES_REQUESTED")),
+        ],
+    ),
+    (
+        "PENDING_CITY_REVIEW",
+        "REJECT",
+        &[
+            ("unit", Err("FORBIDDEN")),
+            ("county manager", Err("FORBIDDEN")),
+            ("other county's manager", Err("FORBIDDEN")),
+            ("admin", Ok("REJECTED")),
+        ],
+    ),
+    (
+        "PENDING_CITY_REVIEW",
+        "WITHDRAW",
+        &[
+            ("unit", Ok("WITHDRAWN")),
+            ("county manager", Ok("WITHDRAWN")),
+            ("other county's manager", Err("NOT_FOUND")),
+            ("admin", Ok("WITHDRAWN")),
+        ],
+    ),
+];
+
+db_test!(the_two_level_rows_admit_whom_the_table_names, |app| {
+    let admin = app.admin().await;
+    let unit = app.gov_user().await;
+    let manager = app.county_manager("140702").await;
+    let other_manager = app.county_manager("140721").await;
+    let actor = |name: &str| match name {
+        "unit" => &unit,
+        "county manager" => &manager,
+        "other county's manager" => &other_manager,
+        _ => &admin,
+    };
+    let mut wrong = Vec::new();
+    for (from, action, cells) in TWO_LEVEL_TABLE {
+        for (name, expected) in *cells {
+            // Each attempt on a scenario of its own (try_* check that a refusal wrote nothing).
+            let scenario = scenario_in(&app, &unit, &admin, from).await;
+            assert_eq!(scenario["status"], *from);
+            let user = actor(name);
+            let (response, field) = if *action == "WITHDRAW" {
+                let response = try_act(&app, Some(user), &scenario["id"], action).await;
+                (response, "transitionScenario")
+            } else {
+                let reason = Some("请补充");
+                let response = try_review(&app, Some(user), &scenario["id"], action, reason).await;
+                (response, "reviewScenario")
+            };
+            let got = match error_code(&response) {
+                Some(code) => Err(code.to_owned()),
+                None => match payload_codes(&response["data"][field]).first() {
+                    Some(code) => Err(code.clone()),
+                    None => Ok(response["data"][field]["scenario"]["status"]
+                        .as_str()
+                        .unwrap_or_default()
+                        .to_owned()),
+                },
+            };
+            let expected = expected.map(str::to_owned).map_err(str::to_owned);
+            if got != expected {
+                wrong.push(format!(
+                    "{name}: {action} from {from}: expected {expected:?}, got {got:?}"
+                ));
+            }
+        }
+    }
+    assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+});
+
 db_test!(
     a_county_without_a_manager_goes_straight_to_the_city,
     |app| {
@@ -272,6 +407,21 @@ db_test!(
             read["data"]["scenario"]["contact"]["name"], "赵工",
             "{read}"
         );
+
+        // Every stage of the region's list, asked for the region alone; not of others, nor the city.
+        let list = "query($r: [String!]) { opportunityList(first: 50, filter: { statuses: [PLANNED], \
+        regionCodes: $r }) { edges { node { id } } } }";
+        let own = app.gql_as(&manager, list, json!({ "r": ["140702"] })).await;
+        assert_eq!(
+            own["data"]["opportunityList"]["edges"][0]["node"]["id"], recorded["id"],
+            "{own}"
+        );
+        for regions in [json!(["140721"]), json!(["140702", "140721"]), json!(null)] {
+            let refused = app
+                .try_gql_as(&manager, list, json!({ "r": regions }))
+                .await;
+            assert_eq!(error_code(&refused), Some("FORBIDDEN"), "{regions}");
+        }
 
         // Not for a unit of another region, nor a capability.
         input["organizationId"] = json!(far_unit.org_id);
