@@ -39,15 +39,17 @@ use crate::search::{Changed, LiveIndex};
 use crate::taxonomy::Taxonomy;
 use crate::telemetry::{self, Metrics, Operation, Snapshot};
 use crate::viewer::ClientAddr;
-use crate::{events, items, loaders, matches, notifications, scenarios};
+use crate::{events, items, loaders, matches, notifications, proposals, scenarios};
 use axum::Extension;
 
 /// What every recorded event runs, in order, inside its transaction: the change notice to other
-/// instances, the notifications it causes, and the 对接 cascade when a scenario ends.
+/// instances, the notifications it causes, the 对接 cascade when a scenario ends, and the
+/// invitation of a proposer's capability when the scenario adopted from its proposal is published.
 pub const EVENT_HANDLERS: &[events::Handler] = &[
     notifications::feed::on_event,
     notifications::on_event,
     matches::steps::on_scenario_event,
+    proposals::on_scenario_event,
 ];
 
 /// Everything a request needs; cheap to clone.
@@ -999,6 +1001,7 @@ mod tests {
                 "ORGANIZATION" => crate::orgs::RULES
                     .iter()
                     .any(|r| r.action.as_str() == rule.action),
+                "PROPOSAL" => ["PROPOSE", "ADOPT", "DECLINE"].contains(&rule.action),
                 _ => false,
             };
             assert!(

@@ -23,7 +23,10 @@ use crate::matches::machine::Step as MatchStep;
 use crate::matches::model::MatchOrigin;
 use crate::matches::steps as match_service;
 use crate::orgs::{self, NewOrganization, OrganizationKind, OrganizationStatus, credit_code};
+use crate::proposals::service::{self as proposal_service, Adoption};
+use crate::proposals::store::{self as proposal_store, NewProposal};
 use crate::scenarios::machine::{ScenarioStatus, Step as ScenarioStep};
+use crate::scenarios::model::ScenarioCategoryCode;
 use crate::scenarios::store::{self as scenario_store, ScenarioContent, ScenarioRow};
 use crate::search::LiveIndex;
 use crate::taxonomy::Taxonomy;
@@ -41,6 +44,25 @@ struct Seed {
     providers: Vec<Provider>,
     scenarios: Vec<ScenarioSeed>,
     capabilities: Vec<CapabilitySeed>,
+    proposals: Vec<ProposalSeed>,
+}
+
+/// A scenario an enterprise proposed (反向挖掘), adopted into a scenario of a unit or open.
+#[derive(Deserialize)]
+struct ProposalSeed {
+    provider: String,
+    unit: Option<String>,
+    region: String,
+    title: String,
+    problem: String,
+    rationale: String,
+    adopt: Option<AdoptionSeed>,
+}
+
+#[derive(Deserialize)]
+struct AdoptionSeed {
+    unit: String,
+    category: String,
 }
 
 #[derive(Deserialize)]
@@ -97,6 +119,7 @@ pub struct Loaded {
     pub capabilities: usize,
     pub matches: usize,
     pub editions: usize,
+    pub proposals: usize,
 }
 
 /// The demo content's titles, sentences and tags: what the synthetic city is drawn from.
@@ -407,6 +430,54 @@ pub async fn load(db: &Db, taxonomy: &Arc<Taxonomy>) -> anyhow::Result<Option<Lo
     let ids: Vec<String> = listed.iter().take(40).cloned().collect();
     publish_edition(db, &capability, &ids, &admin.id).await?;
     loaded.editions = 2;
+
+    // Scenario proposals: one adopted by the county manager of its region, one open.
+    for p in &seed.proposals {
+        let (_, provider_org, proposer) = member(&p.provider)?;
+        let capability: String = sqlx::query_scalar(
+            "SELECT id FROM capabilities WHERE org_id = $1 AND status IN ('LISTED', 'FEATURED') \
+             ORDER BY code LIMIT 1",
+        )
+        .bind(provider_org)
+        .fetch_one(db.pool())
+        .await
+        .with_context(|| format!("{} has a listed capability", p.provider))?;
+        let unit = match &p.unit {
+            Some(key) => Some(member(key)?.1.as_str()),
+            None => None,
+        };
+        let proposal = proposal_store::insert(
+            db,
+            NewProposal {
+                proposer_org_id: provider_org,
+                proposed_by: proposer,
+                capability_id: &capability,
+                title: &p.title,
+                problem: &p.problem,
+                region_code: &p.region,
+                unit_id: unit,
+                rationale: &p.rationale,
+            },
+        )
+        .await?;
+        if let Some(adopt) = &p.adopt {
+            let adopter = county_managers
+                .iter()
+                .find(|(region, _)| *region == p.region)
+                .map_or(&admin.id, |(_, id)| id);
+            let adoption = Adoption {
+                organization_id: Some(member(&adopt.unit)?.1.as_str()),
+                category: ScenarioCategoryCode::parse(&adopt.category)
+                    .context("proposal category")?,
+                industry_codes: None,
+            };
+            proposal_service::adopt_as(db, taxonomy, adopter, &proposal, adoption)
+                .await?
+                .map_err(|errors| anyhow::anyhow!("demo proposal: {errors:?}"))?;
+            loaded.scenarios += 1;
+        }
+        loaded.proposals += 1;
+    }
     // The demo's history leaves its accounts an inbox to look at, but its addresses are made
     // up: the e-mails it queued are dropped rather than sent.
     sqlx::query("DELETE FROM email_outbox WHERE status = 'PENDING' AND recipient LIKE $1")

@@ -25,6 +25,7 @@ pub mod memory;
 pub mod notifications;
 pub mod orgs;
 pub mod pagination;
+pub mod proposals;
 pub mod scenarios;
 pub mod search;
 pub mod server;

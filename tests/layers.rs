@@ -22,6 +22,8 @@ const ORDER: &[&[&str]] = &[
     &["exports"],
     // The slices, highest first: the statistics read every list.
     &["stats"],
+    // Proposals become scenarios and, once published, matches.
+    &["proposals"],
     &["matches"],
     &["lists"],
     &["scenarios", "capabilities", "thesaurus"],

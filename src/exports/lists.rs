@@ -286,6 +286,7 @@ fn origin_label(origin: MatchOrigin) -> &'static str {
         MatchOrigin::Application => "申请",
         MatchOrigin::Invitation => "邀请",
         MatchOrigin::Recommendation => "推荐",
+        MatchOrigin::Proposal => "场景建议",
     }
 }
 

@@ -14,6 +14,7 @@ use crate::mail::{MailMutation, MailQuery};
 use crate::matches::{MatchListQuery, MatchMutation, MatchQuery};
 use crate::notifications::{NotificationMutation, NotificationQuery, NotificationSubscription};
 use crate::orgs::{OrgMutation, OrgQuery};
+use crate::proposals::{ProposalMutation, ProposalQuery};
 use crate::scenarios::{ScenarioMutation, ScenarioQuery};
 use crate::stats::StatsQuery;
 use crate::taxonomy::TaxonomyQuery;
@@ -31,6 +32,7 @@ pub struct QueryRoot(
     ListsQuery,
     MatchQuery,
     MatchListQuery,
+    ProposalQuery,
     NotificationQuery,
     MailQuery,
     ThesaurusQuery,
@@ -47,6 +49,7 @@ pub struct MutationRoot(
     CapabilityMutation,
     ListsMutation,
     MatchMutation,
+    ProposalMutation,
     NotificationMutation,
     MailMutation,
     ThesaurusMutation,

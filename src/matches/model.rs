@@ -20,14 +20,25 @@ pub enum MatchOrigin {
     Invitation,
     /// An admin proposed an engine result.
     Recommendation,
+    /// The scenario was adopted from the capability's provider's proposal (反向挖掘): invited
+    /// when it was published.
+    Proposal,
 }
 
 impl MatchOrigin {
+    pub const ALL: [MatchOrigin; 4] = [
+        MatchOrigin::Application,
+        MatchOrigin::Invitation,
+        MatchOrigin::Recommendation,
+        MatchOrigin::Proposal,
+    ];
+
     pub fn as_str(self) -> &'static str {
         match self {
             MatchOrigin::Application => "APPLICATION",
             MatchOrigin::Invitation => "INVITATION",
             MatchOrigin::Recommendation => "RECOMMENDATION",
+            MatchOrigin::Proposal => "PROPOSAL",
         }
     }
 
@@ -35,6 +46,7 @@ impl MatchOrigin {
         match s {
             "APPLICATION" => MatchOrigin::Application,
             "INVITATION" => MatchOrigin::Invitation,
+            "PROPOSAL" => MatchOrigin::Proposal,
             _ => MatchOrigin::Recommendation,
         }
     }
@@ -78,7 +90,9 @@ impl Sides {
     pub fn counterparty(&self, m: &MatchRow) -> &str {
         match MatchOrigin::parse(&m.origin) {
             MatchOrigin::Application => &self.scenario.org_id,
-            MatchOrigin::Invitation | MatchOrigin::Recommendation => &self.capability.org_id,
+            MatchOrigin::Invitation | MatchOrigin::Recommendation | MatchOrigin::Proposal => {
+                &self.capability.org_id
+            }
         }
     }
 }

@@ -51,14 +51,23 @@ pub struct NewMatch<'a> {
 
 /// Inserts a PROPOSED match with its event, unless the pair already has a live match (`None`).
 pub async fn insert(db: &Db, m: NewMatch<'_>) -> Result<Option<MatchRow>, sqlx::Error> {
-    let now = db::now();
     let mut tx = db.begin().await?;
+    let row = insert_in(&mut tx, m).await?;
+    if row.is_some() {
+        tx.commit().await?;
+    }
+    Ok(row)
+}
+
+/// [`insert`] inside `tx` (a cascade of another event).
+pub async fn insert_in(tx: &mut Tx, m: NewMatch<'_>) -> Result<Option<MatchRow>, sqlx::Error> {
+    let now = db::now();
     let existing: Option<String> = sqlx::query_scalar(
         "SELECT id FROM matches WHERE scenario_id = $1 AND capability_id = $2 AND live = 1",
     )
     .bind(m.scenario_id)
     .bind(m.capability_id)
-    .fetch_optional(&mut *tx)
+    .fetch_optional(&mut **tx)
     .await?;
     if existing.is_some() {
         return Ok(None);
@@ -80,7 +89,7 @@ pub async fn insert(db: &Db, m: NewMatch<'_>) -> Result<Option<MatchRow>, sqlx::
     .bind(&m.reasons)
     .bind(m.pitch)
     .bind(&now)
-    .fetch_one(&mut *tx)
+    .fetch_one(&mut **tx)
     .await;
     let row: MatchRow = match inserted {
         Ok(row) => row,
@@ -94,7 +103,7 @@ pub async fn insert(db: &Db, m: NewMatch<'_>) -> Result<Option<MatchRow>, sqlx::
         Err(e) => return Err(e),
     };
     events::record(
-        &mut tx,
+        tx,
         NewEvent {
             aggregate_type: AGGREGATE,
             aggregate_id: &row.id,
@@ -107,7 +116,6 @@ pub async fn insert(db: &Db, m: NewMatch<'_>) -> Result<Option<MatchRow>, sqlx::
         &now,
     )
     .await?;
-    tx.commit().await?;
     Ok(Some(row))
 }
 

@@ -67,10 +67,16 @@ pub enum NotificationKind {
     MatchLanded,
     /// 对接留言
     MatchMessage,
+    /// 新的场景建议（所提交的单位、场景经理人或市级）
+    ProposalReceived,
+    /// 场景建议被采纳
+    ProposalAdopted,
+    /// 场景建议未被采纳（附原因）
+    ProposalDeclined,
 }
 
 impl NotificationKind {
-    pub const ALL: [NotificationKind; 20] = [
+    pub const ALL: [NotificationKind; 23] = [
         NotificationKind::ScenarioApproved,
         NotificationKind::ScenarioChangesRequested,
         NotificationKind::ScenarioSubmitted,
@@ -91,6 +97,9 @@ impl NotificationKind {
         NotificationKind::MatchNotSelected,
         NotificationKind::MatchLanded,
         NotificationKind::MatchMessage,
+        NotificationKind::ProposalReceived,
+        NotificationKind::ProposalAdopted,
+        NotificationKind::ProposalDeclined,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -115,6 +124,9 @@ impl NotificationKind {
             NotificationKind::MatchNotSelected => "MATCH_NOT_SELECTED",
             NotificationKind::MatchLanded => "MATCH_LANDED",
             NotificationKind::MatchMessage => "MATCH_MESSAGE",
+            NotificationKind::ProposalReceived => "PROPOSAL_RECEIVED",
+            NotificationKind::ProposalAdopted => "PROPOSAL_ADOPTED",
+            NotificationKind::ProposalDeclined => "PROPOSAL_DECLINED",
         }
     }
 
@@ -145,6 +157,9 @@ impl NotificationKind {
             NotificationKind::MatchNotSelected => "对接未入选",
             NotificationKind::MatchLanded => "场景落地",
             NotificationKind::MatchMessage => "对接留言",
+            NotificationKind::ProposalReceived => "新的场景建议",
+            NotificationKind::ProposalAdopted => "场景建议被采纳",
+            NotificationKind::ProposalDeclined => "场景建议未被采纳",
         }
     }
 }
@@ -164,6 +179,9 @@ pub enum Audience {
     CapabilityOwner,
     /// The county managers of the scenario's region.
     CountyManagers,
+    /// Of a proposal: the unit it names, else the county managers of its region, else every
+    /// administrator.
+    Addressee,
 }
 
 /// One row of the notification table: the event (aggregate and action) and whom it concerns.
@@ -231,6 +249,9 @@ pub const RULES: &[Rule] = &[
     rule("MATCH", "NOT_SELECT", K::MatchNotSelected, CapabilityOwner),
     rule("MATCH", "LAND", K::MatchLanded, Parties),
     rule("MATCH", "MESSAGE", K::MatchMessage, Parties),
+    rule("PROPOSAL", "PROPOSE", K::ProposalReceived, Addressee),
+    rule("PROPOSAL", "ADOPT", K::ProposalAdopted, Owner),
+    rule("PROPOSAL", "DECLINE", K::ProposalDeclined, Owner),
 ];
 
 pub fn rule_for(aggregate: &str, action: &str) -> Option<&'static Rule> {
@@ -402,6 +423,18 @@ fn compose(kind: NotificationKind, s: &store::Subject, note: Option<&str>) -> Me
         K::ScenarioRejected => (
             format!("场景「{}」未通过审核", s.title),
             format!("该场景不予发布。{}", reason("审核意见")),
+        ),
+        K::ProposalReceived => (
+            format!("新的场景建议「{}」", s.title),
+            "企业提出了一条场景建议，请查看后采纳为场景或说明不予采纳的原因。".to_owned(),
+        ),
+        K::ProposalAdopted => (
+            format!("场景建议「{}」已被采纳", s.title),
+            "您提出的场景建议已被采纳为场景；场景发布后，贵单位的能力将自动受邀对接。".to_owned(),
+        ),
+        K::ProposalDeclined => (
+            format!("场景建议「{}」未被采纳", s.title),
+            format!("感谢您的建议。{}", reason("原因")),
         ),
         K::CapabilityApproved => (
             format!("能力「{}」已通过审核", s.title),

@@ -50,6 +50,10 @@ pub async fn subject(
              id AS owner_org, NULL AS other_title, NULL AS other_org, NULL AS initiator_org, \
              NULL AS region FROM organizations WHERE id = $1"
             .to_owned(),
+        "PROPOSAL" => "SELECT 'PROPOSAL' AS aggregate, id, title, NULL AS code, status, \
+             proposer_org_id AS owner_org, NULL AS other_title, unit_id AS other_org, \
+             NULL AS initiator_org, region_code AS region FROM scenario_proposals WHERE id = $1"
+            .to_owned(),
         "MATCH" => "SELECT 'MATCH' AS aggregate, m.id, s.title, NULL AS code, NULL AS status, \
              s.org_id AS owner_org, \
              c.title AS other_title, c.org_id AS other_org, m.initiator_org_id AS initiator_org, \
@@ -96,6 +100,25 @@ pub async fn recipients(
         Audience::Initiator => subject.initiator_org.iter().cloned().collect(),
         Audience::CapabilityOwner => subject.other_org.iter().cloned().collect(),
         Audience::CountyManagers => vec![],
+        Audience::Addressee => subject.other_org.iter().cloned().collect(),
+    };
+    // A proposal without a unit goes to the region's county managers, or the city's admins.
+    let audience = match audience {
+        Audience::Addressee if orgs.is_empty() => {
+            let managers: Option<i64> = sqlx::query_scalar(
+                "SELECT 1 FROM users WHERE role = 'COUNTY_MANAGER' AND region_code = $1 \
+                 AND membership <> 'REMOVED' LIMIT 1",
+            )
+            .bind(&subject.region)
+            .fetch_optional(&mut **tx)
+            .await?;
+            if managers.is_some() {
+                Audience::CountyManagers
+            } else {
+                Audience::Admins
+            }
+        }
+        other => other,
     };
     let mut sql = Sql::new(
         "SELECT u.id, u.email, u.display_name, COALESCE(p.enabled, 1) AS email_enabled \

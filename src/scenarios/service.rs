@@ -649,6 +649,16 @@ fn invalid_transition(row: &ScenarioRow, step: Step) -> UserError {
     )
 }
 
+/// Validates the content of a new scenario of a unit of `unit_region` (the default region), as
+/// `create` does: for doors that create one under their own rule (an adopted proposal).
+pub fn validate_new(
+    taxonomy: &Taxonomy,
+    unit_region: &str,
+    fields: ScenarioFields,
+) -> Result<ScenarioContent, Vec<UserError>> {
+    validate_content(taxonomy, None, unit_region, fields)
+}
+
 /// Merges `fields` over `base` (or defaults) and validates the whole.
 fn validate_content(
     taxonomy: &Taxonomy,

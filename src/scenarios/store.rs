@@ -143,7 +143,7 @@ pub async fn insert(
 }
 
 /// A new DISCOVERED scenario of `org_id` and its CREATE event (with `note`), in `tx`.
-async fn insert_in(
+pub async fn insert_in(
     tx: &mut Tx,
     org_id: &str,
     actor_id: &str,

@@ -148,17 +148,13 @@ pub async fn stats(
                         (count > 0).then_some(MatchStatusCount { status, count })
                     })
                     .collect(),
-                by_origin: [
-                    MatchOrigin::Application,
-                    MatchOrigin::Invitation,
-                    MatchOrigin::Recommendation,
-                ]
-                .into_iter()
-                .filter_map(|origin| {
-                    let count = count_of(&by_origin, origin.as_str());
-                    (count > 0).then_some(MatchOriginCount { origin, count })
-                })
-                .collect(),
+                by_origin: MatchOrigin::ALL
+                    .into_iter()
+                    .filter_map(|origin| {
+                        let count = count_of(&by_origin, origin.as_str());
+                        (count > 0).then_some(MatchOriginCount { origin, count })
+                    })
+                    .collect(),
                 top_capabilities: top
                     .into_iter()
                     .map(|c| CapabilityRank {

@@ -110,6 +110,12 @@ const TABLE: &[(&str, [Outcome; 6])] = &[
     ("withdrawMatch", [U, N, Done, F, F, N]),
     ("selectMatch", [U, N, Done, Done, Done, N]),
     ("postMatchMessage", [U, N, Done, F, F, N]),
+    // Scenario proposals: a verified enterprise proposes with its own listed capability; the
+    // addressee (here the county manager of the region, as no unit is named) or an admin adopts
+    // or declines; a proposal is NOT_FOUND to anyone but its proposer, its addressee and admins.
+    ("proposeScenario", [U, Refused("INVALID"), Done, F, F, F]),
+    ("adoptScenarioProposal", [U, N, F, Done, Done, N]),
+    ("declineScenarioProposal", [U, N, F, Done, Done, N]),
     // County managers are appointed and removed by admins only; the owner of a removal is the
     // manager removed.
     ("appointCountyManager", [U, F, F, Done, F, F]),
@@ -149,6 +155,8 @@ const TABLE: &[(&str, [Outcome; 6])] = &[
     ("editions", [Hidden, Hidden, Hidden, Done, Hidden, Hidden]),
     ("reviewQueue", [U, F, F, Done, Done, Hidden]),
     ("countyManagers", [U, F, F, Done, F, F]),
+    ("scenarioProposals", [U, Hidden, Done, Done, Done, Hidden]),
+    ("scenarioProposal", [U, N, Done, Done, Done, N]),
     ("auditLog", [U, F, F, Done, F, F]),
     ("failedEmails", [U, F, F, Done, F, F]),
     ("thesaurusGroups", [U, F, F, Done, F, F]),
@@ -376,6 +384,31 @@ async fn thesaurus_group(app: &TestApp, w: &World) -> Value {
         "{saved}"
     );
     saved["data"]["saveThesaurusGroup"]["group"].clone()
+}
+
+/// A scenario proposal's input: the enterprise's capability for a problem in 榆次区, addressed
+/// to no unit (so to the region's county manager).
+fn proposal_input(capability: &Value) -> Value {
+    json!({ "title": "老旧小区加装电梯智能监测场景", "regionCode": "140702",
+        "problem": "榆次区老旧小区加装电梯后缺少运行监测，故障响应慢。",
+        "capabilityId": capability["id"],
+        "rationale": "我司电梯物联网监测终端已在太原多个小区应用。" })
+}
+
+/// An open proposal of the world's enterprise; its id.
+async fn scenario_proposal(app: &TestApp, w: &World) -> Value {
+    let capability = listed(app, w).await;
+    let proposed = app
+        .gql_as(
+            &w.enterprise,
+            "mutation($input: ProposeScenarioInput!) { proposeScenario(input: $input) \
+             { proposal { id } errors { code } } }",
+            json!({ "input": proposal_input(&capability) }),
+        )
+        .await;
+    let payload = &proposed["data"]["proposeScenario"];
+    assert_eq!(payload["errors"], json!([]), "{proposed}");
+    payload["proposal"]["id"].clone()
 }
 
 /// The newest notification of `user` (who must have one); its id.
@@ -770,6 +803,32 @@ async fn prepare(app: &TestApp, w: &World, operation: &str) -> Setup {
                 Some(&scenario["id"]),
             )
         }
+        "proposeScenario" => {
+            let capability = listed(app, w).await;
+            w.provider(proposal_input(&capability))
+        }
+        "adoptScenarioProposal" => {
+            let id = scenario_proposal(app, w).await;
+            w.provider(json!({ "id": id, "organizationId": w.gov.org_id, "category": "INDUSTRIAL" }))
+        }
+        "declineScenarioProposal" => {
+            let id = scenario_proposal(app, w).await;
+            w.provider(json!({ "id": id, "reason": "本区暂无相关规划" }))
+        }
+        "scenarioProposals" => {
+            let id = scenario_proposal(app, w).await;
+            w.provider(json!({})).query(
+                "{ scenarioProposals(first: 100) { edges { node { id } } } }",
+                Some(&id),
+            )
+        }
+        "scenarioProposal" => {
+            let id = scenario_proposal(app, w).await;
+            w.provider(json!({ "id": id })).query(
+                "query($id: ID!) { scenarioProposal(id: $id) { id } }",
+                Some(&id),
+            )
+        }
         "countyManagers" => {
             let manager = app.county_manager("140728").await;
             w.unit(json!({})).query(
@@ -874,8 +933,8 @@ db_test!(every_operation_admits_exactly_whom_the_rules_name, |app| {
             "{name} has no row in the authorization table"
         );
     }
-    assert_eq!(fields("MutationRoot").len(), 52, "the mutations counted");
-    assert_eq!(fields("QueryRoot").len(), 30, "the queries counted");
+    assert_eq!(fields("MutationRoot").len(), 55, "the mutations counted");
+    assert_eq!(fields("QueryRoot").len(), 32, "the queries counted");
 
     let world = World {
         admin: app.admin().await,

@@ -35,9 +35,10 @@ db_test!(demo_data_loads_once_and_reads_like_jinzhong, |app| {
             loaded.scenarios,
             loaded.capabilities,
             loaded.matches,
-            loaded.editions
+            loaded.editions,
+            loaded.proposals
         ),
-        (62, 41, 133, 16, 2)
+        (62, 42, 133, 16, 2, 2)
     );
     assert!(
         demo::load(&app.state.db, &app.state.taxonomy)
@@ -71,7 +72,7 @@ db_test!(demo_data_loads_once_and_reads_like_jinzhong, |app| {
     assert_eq!(
         counts_by(&app, "status", "scenarios").await,
         pairs(&[
-            ("DISCOVERED", 3),
+            ("DISCOVERED", 4),
             ("PLANNED", 3),
             ("PENDING_REVIEW", 2),
             ("PENDING_CITY_REVIEW", 1),
@@ -125,6 +126,27 @@ db_test!(demo_data_loads_once_and_reads_like_jinzhong, |app| {
         city.1 + 1,
         "a county approval before each city approval, and one waiting for the city"
     );
+    // A proposal adopted by 平遥县's county manager into a scenario of 平遥县人民政府, crediting
+    // its proposer; one waiting at 榆次区人民政府.
+    assert_eq!(
+        counts_by(&app, "status", "scenario_proposals").await,
+        pairs(&[("ADOPTED", 1), ("OPEN", 1)])
+    );
+    let (title, unit, description, adopter): (String, String, String, String) = sqlx::query_as(
+        "SELECT s.title, o.name, s.description, u.display_name FROM scenario_proposals p \
+         JOIN scenarios s ON s.id = p.scenario_id JOIN organizations o ON o.id = s.org_id \
+         JOIN users u ON u.id = p.decided_by",
+    )
+    .fetch_one(app.state.db.pool())
+    .await
+    .unwrap();
+    assert_eq!(title, "平遥古城游客流量智能预警与分流场景");
+    assert_eq!(unit, "平遥县人民政府");
+    assert!(
+        description.contains("平遥古城数字文化有限公司"),
+        "{description}"
+    );
+    assert_eq!(adopter, "平遥县场景经理人");
     assert_eq!(
         counts_by(&app, "status", "capabilities").await,
         pairs(&[

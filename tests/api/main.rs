@@ -26,6 +26,7 @@ mod operations;
 mod organizations;
 mod pages;
 mod portal;
+mod proposals;
 mod reads;
 mod reference_data;
 mod scenarios;

@@ -724,7 +724,7 @@ async fn the_test_smtp_server_speaks_smtp_and_unstuffs_dots() {
 }
 
 /// The README's table of notifications ("Notifications"): kind → who hears of it.
-const EVERY_KIND: [&str; 20] = [
+const EVERY_KIND: [&str; 23] = [
     "SCENARIO_APPROVED",
     "SCENARIO_CHANGES_REQUESTED",
     "SCENARIO_SUBMITTED",
@@ -745,6 +745,9 @@ const EVERY_KIND: [&str; 20] = [
     "MATCH_REJECTED",
     "MATCH_NOT_SELECTED",
     "MATCH_MESSAGE",
+    "PROPOSAL_RECEIVED",
+    "PROPOSAL_ADOPTED",
+    "PROPOSAL_DECLINED",
 ];
 
 /// The kinds of the e-mails to `user` (account e-mails aside), oldest first.
@@ -791,6 +794,50 @@ db_test!(
             Some("与县域规划不符"),
         )
         .await;
+
+        // PROPOSAL_RECEIVED: the unit it is addressed to; PROPOSAL_DECLINED, PROPOSAL_ADOPTED:
+        // the proposer.
+        let addressee = app.gov_user().await;
+        let proposer = app.enterprise_user().await;
+        let offered = capability_in(&app, &proposer, &admin, "LISTED").await;
+        let mut proposal_ids = Vec::new();
+        for _ in 0..2 {
+            let proposed = app
+                .gql_as(
+                    &proposer,
+                    "mutation($input: ProposeScenarioInput!) { proposeScenario(input: $input) \
+                     { proposal { id } errors { code } } }",
+                    json!({ "input": { "title": "社区养老智能看护场景", "regionCode": "140702",
+                        "problem": "独居老人夜间突发状况难以及时发现。", "unitId": addressee.org_id,
+                        "capabilityId": offered["id"], "rationale": "我司毫米波看护雷达已量产。" } }),
+                )
+                .await;
+            proposal_ids.push(proposed["data"]["proposeScenario"]["proposal"]["id"].clone());
+        }
+        let declined_proposal = app
+            .gql_as(
+                &addressee,
+                "mutation($id: ID!) { declineScenarioProposal(input: { id: $id, reason: \
+                 \"已有同类项目\" }) { errors { code } } }",
+                json!({ "id": proposal_ids[0] }),
+            )
+            .await;
+        assert_eq!(
+            declined_proposal["data"]["declineScenarioProposal"]["errors"],
+            json!([])
+        );
+        let adopted_proposal = app
+            .gql_as(
+                &addressee,
+                "mutation($id: ID!) { adoptScenarioProposal(input: { id: $id, category: \
+                 COMMUNITY }) { errors { code } } }",
+                json!({ "id": proposal_ids[1] }),
+            )
+            .await;
+        assert_eq!(
+            adopted_proposal["data"]["adoptScenarioProposal"]["errors"],
+            json!([])
+        );
 
         // ORGANIZATION_REJECTED: its members, with the reason.
         step_organization(
@@ -899,7 +946,16 @@ db_test!(
         )
         .await;
 
-        let expected: [(&TestUser, &[&str]); 11] = [
+        let expected: [(&TestUser, &[&str]); 13] = [
+            (&addressee, &["PROPOSAL_RECEIVED"; 2]),
+            (
+                &proposer,
+                &[
+                    "CAPABILITY_APPROVED",
+                    "PROPOSAL_DECLINED",
+                    "PROPOSAL_ADOPTED",
+                ],
+            ),
             (&manager, &["SCENARIO_SUBMITTED"; 2]),
             (
                 &far_unit,
@@ -972,7 +1028,7 @@ db_test!(
         let total: i64 = app.count("notifications").await;
         assert_eq!(
             total,
-            2 + 3 + 4 + 4 + 7 + 7 + 3 + 3 + 4 + 1,
+            2 + 3 + 2 + 3 + 4 + 4 + 7 + 7 + 3 + 3 + 4 + 1,
             "and nobody else heard anything"
         );
         assert_eq!(
