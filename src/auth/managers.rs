@@ -7,7 +7,7 @@
 use super::invitations::{self, Appointment, InvitationRow};
 use super::members;
 use super::users::{Membership, USER_COLUMNS, UserRow, find_user, find_user_by_email};
-use crate::db::{self, Db, Sql};
+use crate::db::{Db, Sql};
 use crate::error::{AppError, AppResult, ErrorCode, Outcome, refuse};
 use crate::orgs;
 use crate::pagination::{PageRequest, Rows};
@@ -67,22 +67,7 @@ pub async fn remove(db: &Db, viewer: &Viewer, user_id: &str) -> AppResult<Outcom
             "该场景经理人已被免去",
         ));
     }
-    let now = db::now();
-    let mut tx = db.begin().await?;
-    let removed: UserRow = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "UPDATE users SET membership = 'REMOVED', removed_at = $3, updated_at = $3, \
-         version = version + 1 WHERE id = $1 AND version = $2 AND membership <> 'REMOVED' \
-         RETURNING {USER_COLUMNS}"
-    )))
-    .bind(&target.id)
-    .bind(target.version)
-    .bind(&now)
-    .fetch_optional(&mut *tx)
-    .await?
-    .ok_or(AppError::Conflict)?;
-    members::end_access(&mut tx, &removed.id, &now).await?;
-    members::record(&mut tx, &removed, "REMOVE_COUNTY_MANAGER", &admin.sub, &now).await?;
-    tx.commit().await?;
+    let removed = members::end_membership(db, &target, "REMOVE_COUNTY_MANAGER", &admin.sub).await?;
     Ok(Ok(removed))
 }
 

@@ -189,11 +189,24 @@ pub async fn remove(db: &Db, viewer: &Viewer, user_id: &str) -> AppResult<Outcom
         Ok(found) => found,
         Err(errors) => return Ok(Err(errors)),
     };
+    let removed = end_membership(db, &target, "REMOVE_MEMBER", &claims.sub).await?;
+    Ok(Ok(removed))
+}
+
+/// Removes `target` (as read, at its version) in one transaction: the membership ends, every
+/// session and e-mailed link of theirs with it, and the organization's history records
+/// `action` by `actor_id`. CONFLICT when the user changed meanwhile.
+pub(super) async fn end_membership(
+    db: &Db,
+    target: &UserRow,
+    action: &str,
+    actor_id: &str,
+) -> AppResult<UserRow> {
     let now = db::now();
     let mut tx = db.begin().await?;
     let removed: UserRow = sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "UPDATE users SET membership = 'REMOVED', removed_at = $3, updated_at = $3, \
-         version = version + 1 WHERE id = $1 AND version = $2 AND membership = 'MEMBER' \
+         version = version + 1 WHERE id = $1 AND version = $2 AND membership <> 'REMOVED' \
          RETURNING {USER_COLUMNS}"
     )))
     .bind(&target.id)
@@ -203,13 +216,13 @@ pub async fn remove(db: &Db, viewer: &Viewer, user_id: &str) -> AppResult<Outcom
     .await?
     .ok_or(AppError::Conflict)?;
     end_access(&mut tx, &removed.id, &now).await?;
-    record(&mut tx, &removed, "REMOVE_MEMBER", &claims.sub, &now).await?;
+    record(&mut tx, &removed, action, actor_id, &now).await?;
     tx.commit().await?;
-    Ok(Ok(removed))
+    Ok(removed)
 }
 
 /// Ends every session of a user and voids their unused e-mailed links.
-pub(super) async fn end_access(tx: &mut Tx, user_id: &str, now: &str) -> Result<(), sqlx::Error> {
+async fn end_access(tx: &mut Tx, user_id: &str, now: &str) -> Result<(), sqlx::Error> {
     super::service::end_sessions(tx, user_id, now).await?;
     sqlx::query("UPDATE account_tokens SET used_at = $2 WHERE user_id = $1 AND used_at IS NULL")
         .bind(user_id)

@@ -10,7 +10,7 @@ use super::service::{self, Adoption, Proposal};
 use super::store::ProposalRow;
 use crate::capabilities::{Capability, CapabilityLoader};
 use crate::db::{self, Db};
-use crate::error::{AppResult, UserError};
+use crate::error::{AppResult, Outcome, UserError};
 use crate::loaders;
 use crate::orgs::{self, Organization};
 use crate::pagination::{Page, PageRequest};
@@ -157,6 +157,21 @@ pub struct ProposalPayload {
     pub errors: Vec<UserError>,
 }
 
+impl From<Outcome<ProposalRow>> for ProposalPayload {
+    fn from(outcome: Outcome<ProposalRow>) -> Self {
+        match outcome {
+            Ok(row) => ProposalPayload {
+                proposal: Some(ScenarioProposal(row)),
+                errors: vec![],
+            },
+            Err(errors) => ProposalPayload {
+                proposal: None,
+                errors,
+            },
+        }
+    }
+}
+
 #[derive(SimpleObject)]
 pub struct AdoptScenarioProposalPayload {
     pub proposal: Option<ScenarioProposal>,
@@ -191,16 +206,7 @@ impl ProposalMutation {
             },
         )
         .await?;
-        Ok(match outcome {
-            Ok(row) => ProposalPayload {
-                proposal: Some(ScenarioProposal(row)),
-                errors: vec![],
-            },
-            Err(errors) => ProposalPayload {
-                proposal: None,
-                errors,
-            },
-        })
+        Ok(ProposalPayload::from(outcome))
     }
 
     /// The addressee (or an admin) adopts an open proposal into a new DISCOVERED scenario of a
@@ -250,15 +256,6 @@ impl ProposalMutation {
             input.reason.as_deref(),
         )
         .await?;
-        Ok(match outcome {
-            Ok(row) => ProposalPayload {
-                proposal: Some(ScenarioProposal(row)),
-                errors: vec![],
-            },
-            Err(errors) => ProposalPayload {
-                proposal: None,
-                errors,
-            },
-        })
+        Ok(ProposalPayload::from(outcome))
     }
 }

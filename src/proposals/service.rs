@@ -167,15 +167,10 @@ pub async fn adopt(
     adoption: Adoption<'_>,
 ) -> AppResult<Outcome<(ProposalRow, ScenarioRow)>> {
     let claims = viewer.require_user()?;
-    let current = find(db, viewer, id).await?;
-    if !can_decide(viewer, &current) {
-        return Err(AppError::NotYours(
-            "只有建议所提交的单位、场景经理人或平台管理员可以处理",
-        ));
-    }
-    if let Err(errors) = still_open(&current) {
-        return Ok(Err(errors));
-    }
+    let current = match to_decide(db, viewer, id).await? {
+        Ok(current) => current,
+        Err(errors) => return Ok(Err(errors)),
+    };
     adopt_as(db, taxonomy, &claims.sub, &current, adoption).await
 }
 
@@ -268,15 +263,10 @@ pub async fn decline(
     reason: Option<&str>,
 ) -> AppResult<Outcome<ProposalRow>> {
     let claims = viewer.require_user()?;
-    let current = find(db, viewer, id).await?;
-    if !can_decide(viewer, &current) {
-        return Err(AppError::NotYours(
-            "只有建议所提交的单位、场景经理人或平台管理员可以处理",
-        ));
-    }
-    if let Err(errors) = still_open(&current) {
-        return Ok(Err(errors));
-    }
+    let current = match to_decide(db, viewer, id).await? {
+        Ok(current) => current,
+        Err(errors) => return Ok(Err(errors)),
+    };
     let Some(reason) = clean_note(reason) else {
         return Ok(refuse(
             &["reason"],
@@ -299,15 +289,23 @@ pub async fn decline(
     Ok(Ok(declined))
 }
 
-fn still_open(row: &ProposalRow) -> Result<(), Vec<crate::error::UserError>> {
-    if row.status() == ProposalStatus::Open {
-        return Ok(());
+/// The OPEN proposal the viewer is to decide: NOT_FOUND if they may not read it, FORBIDDEN if
+/// they may read but not decide it, INVALID_TRANSITION once it is decided.
+async fn to_decide(db: &Db, viewer: &Viewer, id: &str) -> AppResult<Outcome<ProposalRow>> {
+    let current = find(db, viewer, id).await?;
+    if !can_decide(viewer, &current) {
+        return Err(AppError::NotYours(
+            "只有建议所提交的单位、场景经理人或平台管理员可以处理",
+        ));
     }
-    Err(vec![crate::error::UserError::new(
-        &[],
-        ErrorCode::InvalidTransition,
-        "该场景建议已处理，不能再次采纳或拒绝",
-    )])
+    if current.status() != ProposalStatus::Open {
+        return Ok(refuse(
+            &[],
+            ErrorCode::InvalidTransition,
+            "该场景建议已处理，不能再次采纳或拒绝",
+        ));
+    }
+    Ok(Ok(current))
 }
 
 // ---- The invitation on publication ------------------------------------------------------------
