@@ -271,6 +271,8 @@ async fn find(db: &Db, id: &str) -> Result<Option<InvitationRow>, sqlx::Error> {
 pub struct Pending {
     pub email: String,
     pub organization: OrganizationRow,
+    /// Of an appointment of a county manager: the name of the region.
+    pub county: Option<String>,
 }
 
 /// What an unused, unexpired token invites to, without using it up.
@@ -289,9 +291,19 @@ pub async fn describe(db: &Db, token: &str) -> AppResult<Option<Pending>> {
     let organization = orgs::find(db, &row.organization_id)
         .await?
         .ok_or(AppError::NotFound)?;
+    let county: Option<String> = match &row.region_code {
+        Some(code) => {
+            sqlx::query_scalar("SELECT name FROM regions WHERE code = $1")
+                .bind(code)
+                .fetch_optional(db.pool())
+                .await?
+        }
+        None => None,
+    };
     Ok(Some(Pending {
         email: row.email,
         organization,
+        county,
     }))
 }
 

@@ -169,7 +169,7 @@ async fn accept_invitation(
     let done = match &pending {
         Some(p) => format!(
             "<p>您已加入「{}」。请使用邮箱 {} 和刚设置的密码登录平台。</p>",
-            escape_html(&p.organization.name),
+            escape_html(&joining(p)),
             escape_html(&p.email)
         ),
         None => String::new(),
@@ -215,6 +215,14 @@ async fn invitation_page(
     }
 }
 
+/// What the invitation joins: the organization, or for an appointment the county's managers.
+fn joining(pending: &invitations::Pending) -> String {
+    match &pending.county {
+        Some(county) => format!("{}·{county}场景经理人", pending.organization.name),
+        None => pending.organization.name.clone(),
+    }
+}
+
 fn invitation_fields(pending: &invitations::Pending, token: &str, name: &str) -> String {
     format!(
         "<p>您受邀加入「{org}」，账号邮箱为 {email}。请填写姓名并设置密码：至少10个字符，\
@@ -228,7 +236,7 @@ fn invitation_fields(pending: &invitations::Pending, token: &str, name: &str) ->
          <label>再次输入 <input type=\"password\" name=\"confirm\" autocomplete=\"new-password\" \
          required minlength=\"10\"></label>\n\
          <button type=\"submit\">加入单位</button>\n</form>",
-        org = escape_html(&pending.organization.name),
+        org = escape_html(&joining(pending)),
         email = escape_html(&pending.email),
         token = escape_html(token),
         name = escape_html(name),

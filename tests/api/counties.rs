@@ -537,6 +537,9 @@ db_test!(admins_appoint_and_remove_county_managers, |app| {
     .unwrap();
     assert!(body.contains("榆次区场景经理人"), "{body}");
     let token = invitation_token(&app, &email).await;
+    let (status, page) = app.get(&format!("/accept-invitation?token={token}")).await;
+    assert_eq!(status, 200);
+    assert!(page.contains("榆次区场景经理人"), "{page}");
     let accepted = app
         .gql(
             "mutation($t: String!, $p: String!) { acceptInvitation(input: { token: $t, \
