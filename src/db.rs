@@ -164,6 +164,40 @@ impl Db {
         self.reads.permits.available_permits()
     }
 
+    /// The rows of `select` (a page) and, when `count` is given, the total it counts (-1
+    /// otherwise), on two read connections at once: a page waits for the slower of the two
+    /// statements, not for both.
+    pub async fn page_and_total<T>(
+        &self,
+        select: Sql,
+        count: Option<Sql>,
+    ) -> Result<(Vec<T>, i64), sqlx::Error>
+    where
+        T: for<'r> sqlx::FromRow<'r, sqlx::any::AnyRow> + Send + Unpin,
+    {
+        let total = async {
+            let Some(count) = count else {
+                return Ok(-1);
+            };
+            let (text, args) = count.build();
+            let mut reader = self.reader().await?;
+            let total = sqlx::query_scalar_with(text, args)
+                .fetch_one(&mut *reader)
+                .await;
+            reader.done(total)
+        };
+        let rows = async {
+            let (text, args) = select.build();
+            let mut reader = self.reader().await?;
+            let rows = sqlx::query_as_with(text, args)
+                .fetch_all(&mut *reader)
+                .await;
+            reader.done(rows)
+        };
+        let (total, rows) = tokio::try_join!(total, rows)?;
+        Ok((rows, total))
+    }
+
     /// A connection for one statement outside a transaction; give the statement's result to
     /// [`Reader::done`]. Waits while every read connection is in use.
     ///

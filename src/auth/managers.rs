@@ -92,13 +92,8 @@ pub async fn list(
     }
     sql.push(" ORDER BY region_code, display_name, id");
     sql.push(&page.sql_suffix());
-    let (text, args) = sql.build();
-    let (count_text, count_args) = count.build();
-    let (rows, total) = tokio::try_join!(
-        sqlx::query_as_with(text, args).fetch_all(db.pool()),
-        sqlx::query_scalar_with(count_text, count_args).fetch_one(db.pool()),
-    )?;
-    Ok(Rows::page((rows, total)))
+    let counted = page.count.then_some(count);
+    Ok(Rows::page(db.page_and_total(sql, counted).await?))
 }
 
 /// Whether `region_code` has a county manager in office: then its scenarios are reviewed there

@@ -456,19 +456,11 @@ pub async fn list(
     page: PageRequest,
 ) -> Result<(Vec<CapabilityRow>, i64), sqlx::Error> {
     // Counting scans every matching row: only when the total is wanted.
-    let count = async {
-        if !page.count {
-            return Ok(-1);
-        }
+    let count = page.count.then(|| {
         let mut count = Sql::new("SELECT COUNT(*) FROM capabilities");
         push_where(&mut count, q, db.backend());
-        let (text, args) = count.build();
-        let mut reader = db.reader().await?;
-        let total = sqlx::query_scalar_with(text, args)
-            .fetch_one(&mut *reader)
-            .await;
-        reader.done(total)
-    };
+        count
+    });
 
     let columns = if page.long_texts {
         COLUMNS
@@ -493,15 +485,5 @@ pub async fn list(
         Order::SubmittedAt => " ORDER BY submitted_at, id",
     });
     select.push(&page.sql_suffix());
-    let (text, args) = select.build();
-    let rows = async {
-        let mut reader = db.reader().await?;
-        let rows = sqlx::query_as_with(text, args)
-            .fetch_all(&mut *reader)
-            .await;
-        reader.done(rows)
-    };
-    // The total and the page on two read connections at once: a page waits for the slower.
-    let (total, rows) = tokio::try_join!(count, rows)?;
-    Ok((rows, total))
+    db.page_and_total(select, count).await
 }

@@ -160,14 +160,12 @@ pub async fn list(
     condition(&mut select);
     select.push(" ORDER BY created_at DESC, id DESC");
     select.push(&page.sql_suffix());
-    let mut count = Sql::new("SELECT COUNT(*) FROM scenario_proposals");
-    condition(&mut count);
-    let (text, args) = select.build();
-    let (count_text, count_args) = count.build();
-    tokio::try_join!(
-        sqlx::query_as_with(text, args).fetch_all(db.pool()),
-        sqlx::query_scalar_with(count_text, count_args).fetch_one(db.pool()),
-    )
+    let count = page.count.then(|| {
+        let mut count = Sql::new("SELECT COUNT(*) FROM scenario_proposals");
+        condition(&mut count);
+        count
+    });
+    db.page_and_total(select, count).await
 }
 
 /// Ends an OPEN proposal: ADOPTED into `scenario_id`, or DECLINED with the reason; with its
