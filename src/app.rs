@@ -21,6 +21,7 @@ use tower_http::set_header::SetResponseHeaderLayer;
 
 use crate::audit::Origin;
 use crate::auth::{self, JwtKeys, UserLoader, Viewer};
+use crate::background::{ScheduleSettings, Scheduler};
 use crate::capabilities::CapabilityLoader;
 use crate::config::Config;
 use crate::db::Db;
@@ -39,7 +40,7 @@ use crate::search::{Changed, LiveIndex};
 use crate::taxonomy::Taxonomy;
 use crate::telemetry::{self, Metrics, Operation, Snapshot};
 use crate::viewer::ClientAddr;
-use crate::{events, items, loaders, matches, notifications, proposals, scenarios};
+use crate::{events, loaders, matches, notifications, proposals};
 use axum::Extension;
 
 /// What every recorded event runs, in order, inside its transaction: the change notice to other
@@ -79,6 +80,8 @@ pub struct AppState {
     pub metrics: Arc<Metrics>,
     /// When set, `/metrics` answers only requests that bear it.
     metrics_token: Option<String>,
+    /// The scheduled work (its clock is the one tests move on).
+    pub scheduler: Scheduler,
 }
 
 impl axum::extract::FromRef<AppState> for crate::web::portal::Portal {
@@ -100,7 +103,7 @@ impl axum::extract::FromRef<AppState> for Db {
 
 /// The service's own tasks, stopped by [`Background::stop`].
 pub struct Background {
-    sweeper: tokio::task::JoinHandle<()>,
+    scheduler: tokio::task::JoinHandle<()>,
     feed: tokio::task::JoinHandle<()>,
     mail: tokio::task::JoinHandle<()>,
 }
@@ -109,10 +112,10 @@ impl Background {
     /// Waits for the e-mail batch in progress and the feed to finish (at most `grace`), after
     /// [`AppState::begin_shutdown`].
     pub async fn stop(self, grace: Duration) {
-        self.sweeper.abort();
         let finish = async {
             let _ = self.mail.await;
             let _ = self.feed.await;
+            let _ = self.scheduler.await;
         };
         if tokio::time::timeout(grace, finish).await.is_err() {
             tracing::warn!("background work did not finish within the grace period");
@@ -193,7 +196,17 @@ impl AppState {
         }
         let metrics = Arc::new(Metrics::new());
         metrics.register(Box::new(index.refresh_histogram()));
+        let scheduler = Scheduler::new(
+            db.clone(),
+            index.clone(),
+            config.clock.clone(),
+            ScheduleSettings {
+                reminder_days: config.deadline_reminder_days,
+                poll_interval: config.job_poll_interval,
+            },
+        );
         Ok(AppState {
+            scheduler,
             db,
             schema: builder.finish(),
             jwt,
@@ -225,11 +238,9 @@ impl AppState {
         self.shutdown.send_replace(true);
     }
 
-    /// Work the service does by itself: the e-mail worker, the notification feed, and closing
-    /// published scenarios whose deadline has passed and forgetting spent rate-limit counters (at
-    /// start and every ten minutes). Safe with
-    /// several instances: e-mails are leased, and each close is a guarded transition that only
-    /// one of them can take.
+    /// Work the service does by itself: the e-mail worker, the notification feed, and the
+    /// scheduled jobs (`background`). Safe with several instances: e-mails and jobs are leased in
+    /// the database.
     pub fn spawn_background(&self) -> anyhow::Result<Background> {
         let worker = MailWorker::new(self.db.clone(), self.mail.clone(), self.mail_wake.clone())?;
         let mail = tokio::spawn(worker.run(self.shutdown.subscribe()));
@@ -238,33 +249,13 @@ impl AppState {
             self.database_url.clone(),
             Arc::new(IndexListener(self.index.clone())),
         );
-        let db = self.db.clone();
-        let index = self.index.clone();
-        let sweeper = tokio::spawn(async move {
-            let mut ticker = tokio::time::interval(Duration::from_secs(600));
-            loop {
-                ticker.tick().await;
-                match scenarios::service::close_expired(&db, &index, items::today_in_china()).await
-                {
-                    Ok(closed) if closed.is_empty() => {}
-                    Ok(closed) => {
-                        tracing::info!(
-                            closed = closed.len(),
-                            "closed scenarios past their deadline"
-                        );
-                    }
-                    Err(e) => tracing::warn!(error = %e, "closing expired scenarios failed"),
-                }
-                if let Err(e) = auth::limits::sweep(&db).await {
-                    tracing::warn!(error = %e, "sweeping old rate-limit counters failed");
-                }
-                if let Err(e) = db.refresh_statistics().await {
-                    tracing::warn!(error = %e, "refreshing the query planner's statistics failed");
-                }
-            }
-        });
+        let scheduler = tokio::spawn(
+            self.scheduler
+                .clone()
+                .run_until_stopped(self.shutdown.subscribe()),
+        );
         Ok(Background {
-            sweeper,
+            scheduler,
             feed,
             mail,
         })
@@ -989,7 +980,10 @@ mod tests {
         use crate::scenarios::RULES as SCENARIO;
         for rule in RULES {
             let known = match rule.aggregate {
-                "SCENARIO" => SCENARIO.iter().any(|r| r.action.as_str() == rule.action),
+                "SCENARIO" => {
+                    rule.action == crate::notifications::REMIND_DEADLINE
+                        || SCENARIO.iter().any(|r| r.action.as_str() == rule.action)
+                }
                 "CAPABILITY" => crate::capabilities::RULES
                     .iter()
                     .any(|r| r.action.as_str() == rule.action),

@@ -3,6 +3,7 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use crate::clock::Clock;
 use crate::db::Db;
 
 #[derive(Clone, Debug)]
@@ -38,6 +39,12 @@ pub struct Config {
     pub vectors_file: Option<PathBuf>,
     /// When set, `GET /metrics` answers only requests with `Authorization: Bearer <token>`.
     pub metrics_token: Option<String>,
+    /// The clock of the scheduled work: the system's, or a test's.
+    pub clock: Clock,
+    /// Days before a scenario's deadline that its unit and partners are reminded.
+    pub deadline_reminder_days: u32,
+    /// How often an instance looks for due scheduled jobs.
+    pub job_poll_interval: Duration,
 }
 
 impl Config {
@@ -74,6 +81,9 @@ impl Config {
             vectors_file: None,
             metrics_token: None,
             mail_poll_interval: Duration::from_secs(1),
+            clock: Clock::system(),
+            deadline_reminder_days: 3,
+            job_poll_interval: Duration::from_secs(30),
         }
     }
 

@@ -5,7 +5,9 @@
 pub mod app;
 pub mod audit;
 pub mod auth;
+pub mod background;
 pub mod capabilities;
+pub mod clock;
 pub mod config;
 pub mod db;
 pub mod demo;
@@ -15,6 +17,7 @@ pub mod exports;
 pub mod graphql;
 pub mod import;
 pub mod items;
+pub mod jobs;
 pub mod lists;
 pub mod loaders;
 pub mod machine;

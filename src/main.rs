@@ -111,6 +111,9 @@ enum Command {
         mail: MailArgs,
         #[command(flatten)]
         limits: LimitArgs,
+        /// Days before a scenario's deadline that its unit and its partners in 对接 are reminded.
+        #[arg(long, env = "TWOLISTS_DEADLINE_REMINDER_DAYS", default_value_t = 3)]
+        deadline_reminder_days: u32,
     },
     /// Applies migrations and loads reference data; with --demo also the Jinzhong demo data,
     /// with --synthetic a synthetic city for load benchmarks.
@@ -266,7 +269,9 @@ async fn run() -> anyhow::Result<()> {
             cors_origins,
             mail,
             limits,
+            deadline_reminder_days,
         } => {
+            config.deadline_reminder_days = deadline_reminder_days;
             config.request_timeout =
                 std::time::Duration::from_secs(limits.request_timeout_secs.max(1));
             config.explorer = explorer;

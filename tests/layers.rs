@@ -13,6 +13,8 @@ const ORDER: &[&[&str]] = &[
     &["main"],
     // Assembly: start-up, the router, the HTTP server, the schema, the demo data.
     &["app", "server"],
+    // The scheduled jobs run the slices' services.
+    &["background"],
     // The synthetic city for load benchmarks draws its texts from the demo content.
     &["synthetic"],
     &["graphql", "demo"],
@@ -44,9 +46,10 @@ const ORDER: &[&[&str]] = &[
         "machine",
         "config",
         "telemetry",
+        "jobs",
     ],
     &["error"],
-    &["db", "matching", "memory"],
+    &["db", "matching", "memory", "clock"],
 ];
 
 /// Files that adapt the domain to GraphQL; only they (and the assembly) may import a GraphQL

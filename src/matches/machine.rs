@@ -101,6 +101,8 @@ pub enum Step {
     Select,
     /// Another match of the scenario was selected.
     NotSelect,
+    /// The scenario ended (withdrawn, closed, or past its deadline) before a partner was chosen.
+    End,
     Land,
     Withdraw,
 }
@@ -114,6 +116,7 @@ impl Step {
             Step::Decline => "DECLINE",
             Step::Select => "SELECT",
             Step::NotSelect => "NOT_SELECT",
+            Step::End => "END",
             Step::Land => "LAND",
             Step::Withdraw => "WITHDRAW",
         }
@@ -127,6 +130,7 @@ impl Step {
             Step::Decline => "婉拒对接",
             Step::Select => "选定合作方",
             Step::NotSelect => "未入选",
+            Step::End => "场景结束征集",
             Step::Land => "落地",
             Step::Withdraw => "撤回",
         }
@@ -153,6 +157,9 @@ pub const RULES: &[Rule<S, Step>] = &[
     rule(S::Proposed, Step::NotSelect, By::System, S::NotSelected),
     rule(S::Approved, Step::NotSelect, By::System, S::NotSelected),
     rule(S::Connected, Step::NotSelect, By::System, S::NotSelected),
+    rule(S::Proposed, Step::End, By::System, S::NotSelected),
+    rule(S::Approved, Step::End, By::System, S::NotSelected),
+    rule(S::Connected, Step::End, By::System, S::NotSelected),
     rule(S::Selected, Step::Land, By::System, S::Landed),
     rule(S::Proposed, Step::Withdraw, By::Initiator, S::Withdrawn),
     rule(S::Approved, Step::Withdraw, By::Initiator, S::Withdrawn),

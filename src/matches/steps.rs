@@ -247,8 +247,9 @@ pub async fn promote(
 }
 
 /// The event handler of the cascade when a scenario ends (WITHDRAW, CLOSE, EXPIRE): in the same
-/// transaction, every match of it that was not selected yet becomes NOT_SELECTED, each with its
-/// own event.
+/// transaction, every match of it that was not selected yet ends (END, to NOT_SELECTED), each
+/// with its own event. The partners hear of it once, from the scenario's event
+/// (`SCENARIO_ENDED`), not once per match.
 pub fn on_scenario_event<'a>(
     tx: &'a mut Tx,
     event: &'a NewEvent<'a>,
@@ -275,8 +276,7 @@ pub fn on_scenario_event<'a>(
         )
         .await?;
         for m in &open {
-            let rule =
-                lookup(RULES, m.status(), Step::NotSelect).expect("live matches can be ended");
+            let rule = lookup(RULES, m.status(), Step::End).expect("live matches can be ended");
             store::transition_in(tx, m, rule, event.actor_id, Some("场景已结束征集"))
                 .await?
                 .ok_or_else(db::stale)?;

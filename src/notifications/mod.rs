@@ -37,6 +37,12 @@ pub enum NotificationKind {
     ScenarioCountyApproved,
     /// 场景未通过审核（附原因）
     ScenarioRejected,
+    /// 场景截止日期临近（发布单位与对接中的企业）
+    ScenarioDeadlineApproaching,
+    /// 场景已到截止日期，系统自动关闭（发布单位）
+    ScenarioExpired,
+    /// 场景已结束征集：关闭、撤回或到期（对接中的企业）
+    ScenarioEnded,
     /// 能力通过审核
     CapabilityApproved,
     /// 能力被退回修改
@@ -76,12 +82,15 @@ pub enum NotificationKind {
 }
 
 impl NotificationKind {
-    pub const ALL: [NotificationKind; 23] = [
+    pub const ALL: [NotificationKind; 26] = [
         NotificationKind::ScenarioApproved,
         NotificationKind::ScenarioChangesRequested,
         NotificationKind::ScenarioSubmitted,
         NotificationKind::ScenarioCountyApproved,
         NotificationKind::ScenarioRejected,
+        NotificationKind::ScenarioDeadlineApproaching,
+        NotificationKind::ScenarioExpired,
+        NotificationKind::ScenarioEnded,
         NotificationKind::CapabilityApproved,
         NotificationKind::CapabilityChangesRequested,
         NotificationKind::OrganizationVerified,
@@ -109,6 +118,9 @@ impl NotificationKind {
             NotificationKind::ScenarioSubmitted => "SCENARIO_SUBMITTED",
             NotificationKind::ScenarioCountyApproved => "SCENARIO_COUNTY_APPROVED",
             NotificationKind::ScenarioRejected => "SCENARIO_REJECTED",
+            NotificationKind::ScenarioDeadlineApproaching => "SCENARIO_DEADLINE_APPROACHING",
+            NotificationKind::ScenarioExpired => "SCENARIO_EXPIRED",
+            NotificationKind::ScenarioEnded => "SCENARIO_ENDED",
             NotificationKind::CapabilityApproved => "CAPABILITY_APPROVED",
             NotificationKind::CapabilityChangesRequested => "CAPABILITY_CHANGES_REQUESTED",
             NotificationKind::OrganizationVerified => "ORGANIZATION_VERIFIED",
@@ -142,6 +154,9 @@ impl NotificationKind {
             NotificationKind::ScenarioSubmitted => "新的场景待县级初审",
             NotificationKind::ScenarioCountyApproved => "场景通过县级初审",
             NotificationKind::ScenarioRejected => "场景未通过审核",
+            NotificationKind::ScenarioDeadlineApproaching => "场景截止日期临近",
+            NotificationKind::ScenarioExpired => "场景到期自动关闭",
+            NotificationKind::ScenarioEnded => "对接中的场景结束征集",
             NotificationKind::CapabilityApproved => "能力通过审核",
             NotificationKind::CapabilityChangesRequested => "能力被退回修改",
             NotificationKind::OrganizationVerified => "单位通过认证",
@@ -182,6 +197,11 @@ pub enum Audience {
     /// Of a proposal: the unit it names, else the county managers of its region, else every
     /// administrator.
     Addressee,
+    /// Of a scenario: the organizations whose capabilities are in a live match with it
+    /// (proposed, approved or connected).
+    Partners,
+    /// Of a scenario: its unit and its partners.
+    OwnerAndPartners,
 }
 
 /// One row of the notification table: the event (aggregate and action) and whom it concerns.
@@ -224,6 +244,16 @@ pub const RULES: &[Rule] = &[
         Owner,
     ),
     rule("SCENARIO", "REJECT", K::ScenarioRejected, Owner),
+    rule(
+        "SCENARIO",
+        REMIND_DEADLINE,
+        K::ScenarioDeadlineApproaching,
+        OwnerAndPartners,
+    ),
+    rule("SCENARIO", "EXPIRE", K::ScenarioExpired, Owner),
+    rule("SCENARIO", "EXPIRE", K::ScenarioEnded, Partners),
+    rule("SCENARIO", "CLOSE", K::ScenarioEnded, Partners),
+    rule("SCENARIO", "WITHDRAW", K::ScenarioEnded, Partners),
     rule("CAPABILITY", "APPROVE", K::CapabilityApproved, Owner),
     rule(
         "CAPABILITY",
@@ -254,10 +284,24 @@ pub const RULES: &[Rule] = &[
     rule("PROPOSAL", "DECLINE", K::ProposalDeclined, Owner),
 ];
 
-pub fn rule_for(aggregate: &str, action: &str) -> Option<&'static Rule> {
+/// The action of the reminder that a scenario's deadline is near: no step of its lifecycle, but
+/// a notice the scheduled work gives ([`remind_deadline`]).
+pub const REMIND_DEADLINE: &str = "REMIND_DEADLINE";
+
+/// The rules of an event, in the table's order (an expiry tells the unit and the partners
+/// different things).
+pub fn rules_for<'a>(
+    aggregate: &'a str,
+    action: &'a str,
+) -> impl Iterator<Item = &'static Rule> + 'a {
     RULES
         .iter()
-        .find(|r| r.aggregate == aggregate && r.action == action)
+        .filter(move |r| r.aggregate == aggregate && r.action == action)
+}
+
+/// The first rule of an event.
+pub fn rule_for(aggregate: &str, action: &str) -> Option<&'static Rule> {
+    rules_for(aggregate, action).next()
 }
 
 /// A notification about to be written for one recipient.
@@ -276,23 +320,52 @@ pub fn on_event<'a>(
 }
 
 async fn notify(tx: &mut Tx, event: &NewEvent<'_>) -> Result<(), sqlx::Error> {
-    let Some(rule) = rule_for(event.aggregate_type, event.action) else {
-        return Ok(());
+    let mut subject = None;
+    for rule in rules_for(event.aggregate_type, event.action) {
+        if subject.is_none() {
+            subject = store::subject(tx, event.aggregate_type, event.aggregate_id).await?;
+        }
+        let Some(subject) = &subject else {
+            return Ok(());
+        };
+        let message = compose(rule.kind, subject, event.note);
+        let recipients = store::recipients(tx, rule.audience, subject, rule.kind).await?;
+        deliver(
+            tx,
+            rule.kind,
+            subject,
+            &message,
+            &recipients,
+            event.actor_id,
+        )
+        .await?;
+    }
+    Ok(())
+}
+
+/// The reminder that a published scenario's deadline (`deadline`, in `days` days) is near, to its
+/// unit and its partners in 对接.
+pub async fn remind_deadline(
+    tx: &mut Tx,
+    scenario_id: &str,
+    deadline: chrono::NaiveDate,
+    days: i64,
+) -> Result<(), sqlx::Error> {
+    let note = match days {
+        0 => format!("截止日期为今天（{deadline}）"),
+        1 => format!("截止日期为明天（{deadline}）"),
+        n => format!("距截止日期还有{n}天（{deadline}）"),
     };
-    let Some(subject) = store::subject(tx, event.aggregate_type, event.aggregate_id).await? else {
-        return Ok(());
+    let event = NewEvent {
+        aggregate_type: "SCENARIO",
+        aggregate_id: scenario_id,
+        action: REMIND_DEADLINE,
+        from_status: None,
+        to_status: None,
+        actor_id: None,
+        note: Some(&note),
     };
-    let message = compose(rule.kind, &subject, event.note);
-    let recipients = store::recipients(tx, rule.audience, &subject, rule.kind).await?;
-    deliver(
-        tx,
-        rule.kind,
-        &subject,
-        &message,
-        &recipients,
-        event.actor_id,
-    )
-    .await
+    notify(tx, &event).await
 }
 
 /// The notifications of a message posted on a match: to both parties but the author.
@@ -424,6 +497,30 @@ fn compose(kind: NotificationKind, s: &store::Subject, note: Option<&str>) -> Me
             format!("场景「{}」未通过审核", s.title),
             format!("该场景不予发布。{}", reason("审核意见")),
         ),
+        K::ScenarioDeadlineApproaching => (
+            format!("场景「{}」即将截止", s.title),
+            format!(
+                "{}。{}",
+                note.unwrap_or_default(),
+                if s.status.as_deref() == Some("PUBLISHED") {
+                    "截止后场景将自动关闭征集，尚未完成的对接随之结束；如需延长，发布单位可修改截止日期。"
+                } else {
+                    "请抓紧推进对接，在截止前选定合作方。"
+                }
+            ),
+        ),
+        K::ScenarioExpired => (
+            format!("场景「{}」已到期关闭", s.title),
+            "该场景已过截止日期且尚未选定合作方，系统已自动关闭征集；尚未完成的对接随之结束。"
+                .to_owned(),
+        ),
+        K::ScenarioEnded => (
+            format!("场景「{}」已结束征集", s.title),
+            format!(
+                "贵单位参与对接的这一场景已结束征集，本次对接随之结束，感谢参与。{}",
+                reason("说明")
+            ),
+        ),
         K::ProposalReceived => (
             format!("新的场景建议「{}」", s.title),
             "企业提出了一条场景建议，请查看后采纳为场景或说明不予采纳的原因。".to_owned(),
@@ -508,15 +605,26 @@ mod tests {
     use super::*;
 
     #[test]
-    fn every_kind_has_exactly_one_rule_and_round_trips() {
+    fn every_kind_has_a_rule_and_round_trips() {
         for kind in NotificationKind::ALL {
-            assert_eq!(
-                RULES.iter().filter(|r| r.kind == kind).count(),
-                1,
-                "{kind:?}"
-            );
+            assert!(RULES.iter().any(|r| r.kind == kind), "{kind:?}");
             assert_eq!(NotificationKind::parse(kind.as_str()), Some(kind));
             assert!(!kind.label().is_empty());
+        }
+    }
+
+    #[test]
+    fn an_event_tells_each_audience_once() {
+        for (i, a) in RULES.iter().enumerate() {
+            for b in &RULES[i + 1..] {
+                assert!(
+                    (a.aggregate, a.action, a.kind) != (b.aggregate, b.action, b.kind),
+                    "{} {} {:?} twice",
+                    a.aggregate,
+                    a.action,
+                    a.kind
+                );
+            }
         }
     }
 

@@ -101,6 +101,20 @@ pub async fn recipients(
         Audience::CapabilityOwner => subject.other_org.iter().cloned().collect(),
         Audience::CountyManagers => vec![],
         Audience::Addressee => subject.other_org.iter().cloned().collect(),
+        Audience::Partners | Audience::OwnerAndPartners => {
+            let mut orgs: Vec<String> = sqlx::query_scalar(
+                "SELECT DISTINCT c.org_id FROM matches m \
+                 JOIN capabilities c ON c.id = m.capability_id \
+                 WHERE m.scenario_id = $1 AND m.status IN ('PROPOSED', 'APPROVED', 'CONNECTED')",
+            )
+            .bind(&subject.id)
+            .fetch_all(&mut **tx)
+            .await?;
+            if audience == Audience::OwnerAndPartners {
+                orgs.push(subject.owner_org.clone());
+            }
+            orgs
+        }
     };
     // A proposal without a unit goes to the region's county managers, or the city's admins.
     let audience = match audience {

@@ -17,6 +17,7 @@ use crate::error::{AppError, AppResult, ErrorCode, Outcome, UserError, Validator
 use crate::events::EventRow;
 use crate::items::{self, Contact, ContactInput, Key, OwnedItem, clean_note};
 use crate::machine::{By, lookup};
+use crate::notifications;
 use crate::orgs::{self, OrganizationKind};
 use crate::pagination::{PageRequest, Rows};
 use crate::search::LiveIndex;
@@ -630,6 +631,28 @@ pub async fn close_expired(
         }
     }
     Ok(closed)
+}
+
+/// Reminds the unit and its partners of every open scenario whose deadline is at most
+/// `days_before` days after `today` (and not past) that its deadline is near: once per scenario
+/// and deadline, however often this runs and on however many instances (the reminder is written
+/// in the transaction that notifies). A reminder missed while the service was down goes out when
+/// it runs again, if the deadline is still ahead. The number sent.
+pub async fn remind_deadlines(db: &Db, today: NaiveDate, days_before: u32) -> AppResult<usize> {
+    let last = today + chrono::Days::new(u64::from(days_before));
+    let mut sent = 0;
+    for (id, deadline) in store::due_for_reminder(db, today, last).await? {
+        let Ok(day) = NaiveDate::parse_from_str(&deadline, "%Y-%m-%d") else {
+            continue;
+        };
+        let mut tx = db.begin().await?;
+        if store::mark_reminded(&mut tx, &id, &deadline).await? {
+            notifications::remind_deadline(&mut tx, &id, day, (day - today).num_days()).await?;
+            sent += 1;
+        }
+        tx.commit().await?;
+    }
+    Ok(sent)
 }
 
 // ---- Rules ------------------------------------------------------------------------------------

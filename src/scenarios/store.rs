@@ -670,6 +670,49 @@ pub async fn list(
 }
 
 /// PUBLISHED scenarios whose deadline is before `today`.
+/// Open scenarios (PUBLISHED or MATCHING) whose deadline falls between `today` and `last`, with
+/// no reminder written yet for that deadline: (id, deadline).
+pub async fn due_for_reminder(
+    db: &Db,
+    today: NaiveDate,
+    last: NaiveDate,
+) -> Result<Vec<(String, String)>, sqlx::Error> {
+    let mut reader = db.reader().await?;
+    let result = sqlx::query_as(
+        "SELECT s.id, s.deadline FROM scenarios s WHERE s.status IN ($1, $2) \
+         AND s.deadline >= $3 AND s.deadline <= $4 AND NOT EXISTS (\
+           SELECT 1 FROM deadline_reminders r WHERE r.scenario_id = s.id \
+           AND r.deadline = s.deadline) \
+         ORDER BY s.deadline, s.id",
+    )
+    .bind(ScenarioStatus::Published.as_str())
+    .bind(ScenarioStatus::Matching.as_str())
+    .bind(today.to_string())
+    .bind(last.to_string())
+    .fetch_all(&mut *reader)
+    .await;
+    reader.done(result)
+}
+
+/// Writes that the reminder of `deadline` went out, in the transaction that sends it; false when
+/// it had been written already (another instance sent it).
+pub async fn mark_reminded(
+    tx: &mut Tx,
+    scenario_id: &str,
+    deadline: &str,
+) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query(
+        "INSERT INTO deadline_reminders (scenario_id, deadline, sent_at) VALUES ($1, $2, $3) \
+         ON CONFLICT (scenario_id, deadline) DO NOTHING",
+    )
+    .bind(scenario_id)
+    .bind(deadline)
+    .bind(db::now())
+    .execute(&mut **tx)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
 pub async fn expired(db: &Db, today: NaiveDate) -> Result<Vec<ScenarioRow>, sqlx::Error> {
     let mut reader = db.reader().await?;
     let result = sqlx::query_as(sqlx::AssertSqlSafe(format!(

@@ -456,6 +456,9 @@ const MATCH_TABLE: &[(&str, &str, &str, &str)] = &[
     ("PROPOSED", "NOT_SELECT", SERVICE, "NOT_SELECTED"),
     ("APPROVED", "NOT_SELECT", SERVICE, "NOT_SELECTED"),
     ("CONNECTED", "NOT_SELECT", SERVICE, "NOT_SELECTED"),
+    ("PROPOSED", "END", SERVICE, "NOT_SELECTED"),
+    ("APPROVED", "END", SERVICE, "NOT_SELECTED"),
+    ("CONNECTED", "END", SERVICE, "NOT_SELECTED"),
     ("SELECTED", "LAND", SERVICE, "LANDED"),
     ("PROPOSED", "WITHDRAW", INITIATOR, "WITHDRAWN"),
     ("APPROVED", "WITHDRAW", INITIATOR, "WITHDRAWN"),
@@ -474,8 +477,8 @@ const MATCH_STATES: [&str; 9] = [
     "NOT_SELECTED",
 ];
 
-/// The actions a person takes. NOT_SELECT and LAND are the service's: they are how the fixtures
-/// reach NOT_SELECTED (the scenario closes) and LANDED (the outcome is recorded).
+/// The actions a person takes. NOT_SELECT, END and LAND are the service's: they are how the
+/// fixtures reach NOT_SELECTED (the scenario closes) and LANDED (the outcome is recorded).
 const MATCH_ACTIONS: [&str; 6] = [
     "APPROVE", "REJECT", "ACCEPT", "DECLINE", "SELECT", "WITHDRAW",
 ];

@@ -30,6 +30,7 @@ mod proposals;
 mod reads;
 mod reference_data;
 mod scenarios;
+mod schedule;
 mod schema;
 mod services;
 mod stats;

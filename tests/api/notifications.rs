@@ -724,12 +724,15 @@ async fn the_test_smtp_server_speaks_smtp_and_unstuffs_dots() {
 }
 
 /// The README's table of notifications ("Notifications"): kind → who hears of it.
-const EVERY_KIND: [&str; 23] = [
+const EVERY_KIND: [&str; 26] = [
     "SCENARIO_APPROVED",
     "SCENARIO_CHANGES_REQUESTED",
     "SCENARIO_SUBMITTED",
     "SCENARIO_COUNTY_APPROVED",
     "SCENARIO_REJECTED",
+    "SCENARIO_DEADLINE_APPROACHING",
+    "SCENARIO_EXPIRED",
+    "SCENARIO_ENDED",
     "CAPABILITY_APPROVED",
     "CAPABILITY_CHANGES_REQUESTED",
     "ORGANIZATION_VERIFIED",
@@ -764,9 +767,11 @@ async fn email_kinds(app: &TestApp, user: &TestUser) -> Vec<String> {
 
 // Every kind of the table, end to end: each recipient the table names hears of it in the app and
 // by e-mail, the one who acted does not, and nobody else does.
-db_test!(
+backend_test!(
     every_notification_kind_reaches_whom_the_table_names,
-    |app| {
+    |backend| {
+        // The scheduled work runs on a clock the test moves to a deadline.
+        let app = TestApp::at_time(backend, chrono::Utc::now()).await;
         let admin = app.admin().await;
         let second_admin = app.admin().await;
         let unit = app.gov_user().await;
@@ -928,6 +933,26 @@ db_test!(
         );
         // MATCH_LANDED (an admin records it): both parties.
         record_outcome(&app, &second_admin, &scenario["id"]).await;
+        // SCENARIO_DEADLINE_APPROACHING (scheduled): the unit and its partners;
+        // SCENARIO_EXPIRED: the unit; SCENARIO_ENDED: the partners (MATCH_PROPOSED: admins).
+        let closing_unit = app.gov_user().await;
+        let partner = app.enterprise_user().await;
+        let deadline = twolists::clock::Clock::system().today_in_china() + chrono::Days::new(5);
+        let mut input = scenario_input();
+        input["deadline"] = json!(deadline.to_string());
+        let due = scenario_in_with(&app, &closing_unit, &admin, "PUBLISHED", input).await;
+        let partner_capability =
+            listed_capability(&app, &partner, &admin, capability_input()).await;
+        apply(&app, &partner, &due, &partner_capability).await;
+        let noon = |day: chrono::NaiveDate| {
+            day.and_hms_opt(4, 0, 0).unwrap().and_utc() // 12:00 in China
+        };
+        app.clock().set(noon(deadline - chrono::Days::new(3)));
+        app.state.scheduler.run_due().await;
+        app.clock().set(noon(deadline + chrono::Days::new(1)));
+        app.state.scheduler.run_due().await;
+        assert_eq!(status_in_db(&app, "scenarios", &due["id"]).await, "CLOSED");
+
         // ORGANIZATION_SUSPENDED, ORGANIZATION_REINSTATED: its members.
         step_organization(
             &app,
@@ -946,7 +971,23 @@ db_test!(
         )
         .await;
 
-        let expected: [(&TestUser, &[&str]); 13] = [
+        let expected: [(&TestUser, &[&str]); 15] = [
+            (
+                &closing_unit,
+                &[
+                    "SCENARIO_APPROVED",
+                    "SCENARIO_DEADLINE_APPROACHING",
+                    "SCENARIO_EXPIRED",
+                ],
+            ),
+            (
+                &partner,
+                &[
+                    "CAPABILITY_APPROVED",
+                    "SCENARIO_DEADLINE_APPROACHING",
+                    "SCENARIO_ENDED",
+                ],
+            ),
             (&addressee, &["PROPOSAL_RECEIVED"; 2]),
             (
                 &proposer,
@@ -965,8 +1006,8 @@ db_test!(
                     "SCENARIO_REJECTED",
                 ],
             ),
-            (&admin, &["MATCH_PROPOSED"; 4]),
-            (&second_admin, &["MATCH_PROPOSED"; 4]),
+            (&admin, &["MATCH_PROPOSED"; 5]),
+            (&second_admin, &["MATCH_PROPOSED"; 5]),
             (
                 &unit,
                 &[
@@ -1028,7 +1069,7 @@ db_test!(
         let total: i64 = app.count("notifications").await;
         assert_eq!(
             total,
-            2 + 3 + 2 + 3 + 4 + 4 + 7 + 7 + 3 + 3 + 4 + 1,
+            3 + 3 + 2 + 3 + 2 + 3 + 5 + 5 + 7 + 7 + 3 + 3 + 4 + 1,
             "and nobody else heard anything"
         );
         assert_eq!(

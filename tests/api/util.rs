@@ -140,6 +140,26 @@ impl TestApp {
         app
     }
 
+    /// A started application on a fresh database whose scheduled work runs on a clock the test
+    /// sets, standing at `at` (`app.clock()` moves it; `app.state.scheduler.run_due()` runs what
+    /// is due then).
+    pub async fn at_time(backend: Backend, at: chrono::DateTime<chrono::Utc>) -> TestApp {
+        let clock = twolists::clock::Clock::manual(at);
+        TestApp::configured(backend, |config| config.clock = clock).await
+    }
+
+    /// The clock of the scheduled work.
+    pub fn clock(&self) -> &twolists::clock::Clock {
+        self.state.scheduler.clock()
+    }
+
+    /// A second instance of the service on this one's database and clock (as several instances
+    /// share one PostgreSQL), without background work.
+    pub async fn second_instance(&self) -> TestApp {
+        let clock = self.clock().clone();
+        TestApp::on_url_with(self.state.database_url(), |config| config.clock = clock).await
+    }
+
     /// An application on an existing database (e.g. one that server processes share), without
     /// background work.
     pub async fn on_url(url: &str) -> TestApp {

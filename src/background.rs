@@ -1,0 +1,170 @@
+//! The work the service does by itself, on a schedule (README, "Scheduled work"): each job is
+//! leased in the database (`jobs`), so that several instances on one PostgreSQL run it once, and
+//! it runs on the service's [`Clock`], which tests set and move on.
+//!
+//! | job | when | what |
+//! |---|---|---|
+//! | `deadlines` | every ten minutes | closes published scenarios past their deadline; reminds units and partners of deadlines near |
+//! | `housekeeping` | every ten minutes | forgets spent rate-limit counters; refreshes the query planner's statistics |
+
+use std::sync::Arc;
+
+use chrono::Duration;
+use tokio::sync::watch;
+
+use crate::clock::Clock;
+use crate::db::Db;
+use crate::jobs::{self, Schedule};
+use crate::search::LiveIndex;
+use crate::{auth, scenarios};
+
+/// How long a run keeps other instances off a job: longer than any run takes. A run cut short
+/// (the process died) leaves the job to the next instance that looks after this long.
+const LEASE: Duration = Duration::minutes(15);
+
+/// What the scheduled work needs to know of the configuration.
+#[derive(Clone, Debug)]
+pub struct ScheduleSettings {
+    /// Days before a scenario's deadline that its unit and partners are reminded.
+    pub reminder_days: u32,
+    /// How often an instance looks for due jobs.
+    pub poll_interval: std::time::Duration,
+}
+
+impl Default for ScheduleSettings {
+    fn default() -> Self {
+        ScheduleSettings {
+            reminder_days: 3,
+            poll_interval: std::time::Duration::from_secs(30),
+        }
+    }
+}
+
+/// The jobs, by name.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+enum Job {
+    Deadlines,
+    Housekeeping,
+}
+
+impl Job {
+    const ALL: [Job; 2] = [Job::Deadlines, Job::Housekeeping];
+
+    fn name(self) -> &'static str {
+        match self {
+            Job::Deadlines => "deadlines",
+            Job::Housekeeping => "housekeeping",
+        }
+    }
+
+    fn schedule(self) -> Schedule {
+        match self {
+            Job::Deadlines | Job::Housekeeping => Schedule::Every(Duration::minutes(10)),
+        }
+    }
+}
+
+/// Runs the scheduled jobs.
+#[derive(Clone)]
+pub struct Scheduler {
+    db: Db,
+    index: Arc<LiveIndex>,
+    clock: Clock,
+    settings: ScheduleSettings,
+}
+
+impl Scheduler {
+    pub fn new(db: Db, index: Arc<LiveIndex>, clock: Clock, settings: ScheduleSettings) -> Self {
+        Scheduler {
+            db,
+            index,
+            clock,
+            settings,
+        }
+    }
+
+    /// The clock the jobs run on.
+    pub fn clock(&self) -> &Clock {
+        &self.clock
+    }
+
+    /// Runs every job that is due now and that no other instance holds; the names of those that
+    /// ran and finished.
+    pub async fn run_due(&self) -> Vec<&'static str> {
+        let mut ran = Vec::new();
+        for job in Job::ALL {
+            let now = self.clock.now();
+            let claim = match jobs::claim(&self.db, job.name(), job.schedule(), now, LEASE).await {
+                Ok(Some(claim)) => claim,
+                Ok(None) => continue,
+                Err(e) => {
+                    tracing::warn!(error = %e, job = job.name(), "taking a scheduled job failed");
+                    continue;
+                }
+            };
+            match self.run(job, &claim).await {
+                Ok(()) => {
+                    match jobs::finish(&self.db, &claim, job.schedule(), self.clock.now()).await {
+                        Ok(true) => ran.push(job.name()),
+                        Ok(false) => {
+                            tracing::warn!(job = job.name(), "a scheduled job outlived its lease");
+                        }
+                        Err(e) => {
+                            tracing::warn!(error = %e, job = job.name(), "ending a scheduled job failed");
+                        }
+                    }
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e, job = job.name(), "a scheduled job failed");
+                    if let Err(e) = jobs::release(&self.db, &claim).await {
+                        tracing::warn!(error = %e, job = job.name(), "releasing a scheduled job failed");
+                    }
+                }
+            }
+        }
+        ran
+    }
+
+    async fn run(&self, job: Job, _claim: &jobs::Claim) -> anyhow::Result<()> {
+        match job {
+            Job::Deadlines => {
+                let today = self.clock.today_in_china();
+                let closed =
+                    scenarios::service::close_expired(&self.db, &self.index, today).await?;
+                if !closed.is_empty() {
+                    tracing::info!(
+                        closed = closed.len(),
+                        "closed scenarios past their deadline"
+                    );
+                }
+                let reminded = scenarios::service::remind_deadlines(
+                    &self.db,
+                    today,
+                    self.settings.reminder_days,
+                )
+                .await?;
+                if reminded > 0 {
+                    tracing::info!(reminded, "reminded of deadlines near");
+                }
+            }
+            Job::Housekeeping => {
+                auth::limits::sweep(&self.db).await?;
+                self.db.refresh_statistics().await?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Looks for due jobs at start and then every poll interval, until `stop` turns true.
+    pub async fn run_until_stopped(self, mut stop: watch::Receiver<bool>) {
+        let mut ticker = tokio::time::interval(self.settings.poll_interval);
+        ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tokio::select! {
+                _ = ticker.tick() => {}
+                _ = stop.wait_for(|stopping| *stopping) => return,
+            }
+            self.run_due().await;
+        }
+    }
+}
