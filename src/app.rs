@@ -21,7 +21,7 @@ use tower_http::set_header::SetResponseHeaderLayer;
 
 use crate::audit::Origin;
 use crate::auth::{self, JwtKeys, UserLoader, Viewer};
-use crate::background::{ScheduleSettings, Scheduler};
+use crate::background::{Resources, ScheduleSettings, Scheduler};
 use crate::capabilities::CapabilityLoader;
 use crate::config::Config;
 use crate::db::Db;
@@ -40,7 +40,7 @@ use crate::search::{Changed, LiveIndex};
 use crate::taxonomy::Taxonomy;
 use crate::telemetry::{self, Metrics, Operation, Snapshot};
 use crate::viewer::ClientAddr;
-use crate::{events, loaders, matches, notifications, proposals};
+use crate::{alerts, events, loaders, matches, notifications, proposals};
 use axum::Extension;
 
 /// What every recorded event runs, in order, inside its transaction: the change notice to other
@@ -51,6 +51,7 @@ pub const EVENT_HANDLERS: &[events::Handler] = &[
     notifications::on_event,
     matches::steps::on_scenario_event,
     proposals::on_scenario_event,
+    alerts::on_event,
 ];
 
 /// Everything a request needs; cheap to clone.
@@ -92,6 +93,12 @@ impl axum::extract::FromRef<AppState> for crate::web::portal::Portal {
             index: state.index.clone(),
             site: state.site.clone(),
         }
+    }
+}
+
+impl axum::extract::FromRef<AppState> for Arc<JwtKeys> {
+    fn from_ref(state: &AppState) -> Arc<JwtKeys> {
+        state.jwt.clone()
     }
 }
 
@@ -197,12 +204,17 @@ impl AppState {
         let metrics = Arc::new(Metrics::new());
         metrics.register(Box::new(index.refresh_histogram()));
         let scheduler = Scheduler::new(
-            db.clone(),
-            index.clone(),
+            Resources {
+                db: db.clone(),
+                index: index.clone(),
+                taxonomy: taxonomy.clone(),
+                jwt: jwt.clone(),
+            },
             config.clock.clone(),
             ScheduleSettings {
                 reminder_days: config.deadline_reminder_days,
                 poll_interval: config.job_poll_interval,
+                digest_hour: config.digest_hour,
             },
         );
         Ok(AppState {

@@ -6,17 +6,22 @@
 //! |---|---|---|
 //! | `deadlines` | every ten minutes | closes published scenarios past their deadline; reminds units and partners of deadlines near |
 //! | `housekeeping` | every ten minutes | forgets spent rate-limit counters; refreshes the query planner's statistics |
+//! | `alerts` | every minute | checks newly published items against the saved searches |
+//! | `daily-digest` | daily at the digest hour | each user's digest of what their saved searches found |
+//! | `weekly-recommendations` | Mondays at the digest hour | each enterprise's digest of new scenarios recommending its capabilities |
 
 use std::sync::Arc;
 
 use chrono::Duration;
 use tokio::sync::watch;
 
+use crate::auth::JwtKeys;
 use crate::clock::Clock;
 use crate::db::Db;
 use crate::jobs::{self, Schedule};
 use crate::search::LiveIndex;
-use crate::{auth, scenarios};
+use crate::taxonomy::Taxonomy;
+use crate::{alerts, auth, scenarios};
 
 /// How long a run keeps other instances off a job: longer than any run takes. A run cut short
 /// (the process died) leaves the job to the next instance that looks after this long.
@@ -29,6 +34,8 @@ pub struct ScheduleSettings {
     pub reminder_days: u32,
     /// How often an instance looks for due jobs.
     pub poll_interval: std::time::Duration,
+    /// The hour (China time) of the daily digest, and on Mondays of the weekly one.
+    pub digest_hour: u32,
 }
 
 impl Default for ScheduleSettings {
@@ -36,6 +43,7 @@ impl Default for ScheduleSettings {
         ScheduleSettings {
             reminder_days: 3,
             poll_interval: std::time::Duration::from_secs(30),
+            digest_hour: 8,
         }
     }
 }
@@ -45,21 +53,43 @@ impl Default for ScheduleSettings {
 enum Job {
     Deadlines,
     Housekeeping,
+    Alerts,
+    DailyDigest,
+    WeeklyRecommendations,
 }
 
 impl Job {
-    const ALL: [Job; 2] = [Job::Deadlines, Job::Housekeeping];
+    /// In the order they run when several are due: the finds before the digest that carries
+    /// them.
+    const ALL: [Job; 5] = [
+        Job::Deadlines,
+        Job::Housekeeping,
+        Job::Alerts,
+        Job::DailyDigest,
+        Job::WeeklyRecommendations,
+    ];
 
     fn name(self) -> &'static str {
         match self {
             Job::Deadlines => "deadlines",
             Job::Housekeeping => "housekeeping",
+            Job::Alerts => "alerts",
+            Job::DailyDigest => "daily-digest",
+            Job::WeeklyRecommendations => "weekly-recommendations",
         }
     }
 
-    fn schedule(self) -> Schedule {
+    fn schedule(self, settings: &ScheduleSettings) -> Schedule {
         match self {
             Job::Deadlines | Job::Housekeeping => Schedule::Every(Duration::minutes(10)),
+            Job::Alerts => Schedule::Every(Duration::minutes(1)),
+            Job::DailyDigest => Schedule::Daily {
+                hour: settings.digest_hour,
+            },
+            Job::WeeklyRecommendations => Schedule::Weekly {
+                weekday: chrono::Weekday::Mon,
+                hour: settings.digest_hour,
+            },
         }
     }
 }
@@ -69,15 +99,27 @@ impl Job {
 pub struct Scheduler {
     db: Db,
     index: Arc<LiveIndex>,
+    taxonomy: Arc<Taxonomy>,
+    jwt: Arc<JwtKeys>,
     clock: Clock,
     settings: ScheduleSettings,
 }
 
+/// What the jobs work with.
+pub struct Resources {
+    pub db: Db,
+    pub index: Arc<LiveIndex>,
+    pub taxonomy: Arc<Taxonomy>,
+    pub jwt: Arc<JwtKeys>,
+}
+
 impl Scheduler {
-    pub fn new(db: Db, index: Arc<LiveIndex>, clock: Clock, settings: ScheduleSettings) -> Self {
+    pub fn new(resources: Resources, clock: Clock, settings: ScheduleSettings) -> Self {
         Scheduler {
-            db,
-            index,
+            db: resources.db,
+            index: resources.index,
+            taxonomy: resources.taxonomy,
+            jwt: resources.jwt,
             clock,
             settings,
         }
@@ -94,7 +136,8 @@ impl Scheduler {
         let mut ran = Vec::new();
         for job in Job::ALL {
             let now = self.clock.now();
-            let claim = match jobs::claim(&self.db, job.name(), job.schedule(), now, LEASE).await {
+            let schedule = job.schedule(&self.settings);
+            let claim = match jobs::claim(&self.db, job.name(), schedule, now, LEASE).await {
                 Ok(Some(claim)) => claim,
                 Ok(None) => continue,
                 Err(e) => {
@@ -103,17 +146,15 @@ impl Scheduler {
                 }
             };
             match self.run(job, &claim).await {
-                Ok(()) => {
-                    match jobs::finish(&self.db, &claim, job.schedule(), self.clock.now()).await {
-                        Ok(true) => ran.push(job.name()),
-                        Ok(false) => {
-                            tracing::warn!(job = job.name(), "a scheduled job outlived its lease");
-                        }
-                        Err(e) => {
-                            tracing::warn!(error = %e, job = job.name(), "ending a scheduled job failed");
-                        }
+                Ok(()) => match jobs::finish(&self.db, &claim, schedule, self.clock.now()).await {
+                    Ok(true) => ran.push(job.name()),
+                    Ok(false) => {
+                        tracing::warn!(job = job.name(), "a scheduled job outlived its lease");
                     }
-                }
+                    Err(e) => {
+                        tracing::warn!(error = %e, job = job.name(), "ending a scheduled job failed");
+                    }
+                },
                 Err(e) => {
                     tracing::warn!(error = %e, job = job.name(), "a scheduled job failed");
                     if let Err(e) = jobs::release(&self.db, &claim).await {
@@ -125,7 +166,7 @@ impl Scheduler {
         ran
     }
 
-    async fn run(&self, job: Job, _claim: &jobs::Claim) -> anyhow::Result<()> {
+    async fn run(&self, job: Job, claim: &jobs::Claim) -> anyhow::Result<()> {
         match job {
             Job::Deadlines => {
                 let today = self.clock.today_in_china();
@@ -150,6 +191,43 @@ impl Scheduler {
             Job::Housekeeping => {
                 auth::limits::sweep(&self.db).await?;
                 self.db.refresh_statistics().await?;
+            }
+            Job::Alerts => {
+                let found =
+                    alerts::service::check_new_items(&self.db, &self.taxonomy, &self.index).await?;
+                if found > 0 {
+                    tracing::info!(found, "saved searches found newly published items");
+                }
+            }
+            Job::DailyDigest => {
+                // The day of the slot, also when it runs late: a run after downtime sends that
+                // day's digest, once.
+                let day = claim
+                    .due_at
+                    .with_timezone(&crate::clock::china())
+                    .date_naive()
+                    .to_string();
+                let sent = alerts::service::send_daily_digests(
+                    &self.db,
+                    &self.jwt,
+                    &day,
+                    self.clock.now(),
+                )
+                .await?;
+                tracing::info!(sent, day, "sent the daily digests of saved searches");
+            }
+            Job::WeeklyRecommendations => {
+                let week = alerts::service::week_of(claim.due_at);
+                let sent = alerts::service::send_weekly_recommendations(
+                    &self.db,
+                    &self.index,
+                    &self.jwt,
+                    claim.due_at - Duration::days(7),
+                    &week,
+                    self.clock.now(),
+                )
+                .await?;
+                tracing::info!(sent, week, "sent the weekly recommendations");
             }
         }
         Ok(())

@@ -45,6 +45,8 @@ pub struct Config {
     pub deadline_reminder_days: u32,
     /// How often an instance looks for due scheduled jobs.
     pub job_poll_interval: Duration,
+    /// The hour (0–23, China time) of the daily digest, and on Mondays of the weekly one.
+    pub digest_hour: u32,
 }
 
 impl Config {
@@ -84,6 +86,7 @@ impl Config {
             clock: Clock::system(),
             deadline_reminder_days: 3,
             job_poll_interval: Duration::from_secs(30),
+            digest_hour: 8,
         }
     }
 

@@ -114,6 +114,11 @@ enum Command {
         /// Days before a scenario's deadline that its unit and its partners in 对接 are reminded.
         #[arg(long, env = "TWOLISTS_DEADLINE_REMINDER_DAYS", default_value_t = 3)]
         deadline_reminder_days: u32,
+        /// The hour (0–23, China time) of the daily digest of saved searches, and on Mondays of
+        /// the weekly recommendations.
+        #[arg(long, env = "TWOLISTS_DIGEST_HOUR", default_value_t = 8,
+              value_parser = clap::value_parser!(u32).range(0..24))]
+        digest_hour: u32,
     },
     /// Applies migrations and loads reference data; with --demo also the Jinzhong demo data,
     /// with --synthetic a synthetic city for load benchmarks.
@@ -270,8 +275,10 @@ async fn run() -> anyhow::Result<()> {
             mail,
             limits,
             deadline_reminder_days,
+            digest_hour,
         } => {
             config.deadline_reminder_days = deadline_reminder_days;
+            config.digest_hour = digest_hour;
             config.request_timeout =
                 std::time::Duration::from_secs(limits.request_timeout_secs.max(1));
             config.explorer = explorer;

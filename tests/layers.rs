@@ -27,7 +27,7 @@ const ORDER: &[&[&str]] = &[
     // Proposals become scenarios and, once published, matches.
     &["proposals"],
     &["matches"],
-    &["lists"],
+    &["lists", "alerts"],
     &["scenarios", "capabilities", "thesaurus"],
     // What the two lists share.
     &["items"],

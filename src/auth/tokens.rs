@@ -105,6 +105,47 @@ impl JwtKeys {
             .map(|data| data.claims)
             .ok()
     }
+
+    /// Signs a link that acts for `user_id` without signing in (an unsubscribe link): `what` it
+    /// does, valid from `now` for [`LINK_TTL`]. Its audience is not the API's, so it is never an
+    /// access token; each carries a random id, so that its use can be recorded.
+    pub fn sign_link(&self, user_id: &str, what: &str, now: DateTime<Utc>) -> String {
+        let claims = LinkClaims {
+            sub: user_id.to_owned(),
+            what: what.to_owned(),
+            jti: random_token(12),
+            iss: ISSUER.to_owned(),
+            aud: LINK_AUDIENCE.to_owned(),
+            exp: (now + LINK_TTL).timestamp(),
+        };
+        jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &self.encoding)
+            .expect("HS256 signing cannot fail with a valid key")
+    }
+
+    /// (user id, what) of a link this service signed and that has not expired.
+    pub fn verify_link(&self, token: &str) -> Option<(String, String)> {
+        let mut validation = self.validation.clone();
+        validation.set_audience(&[LINK_AUDIENCE]);
+        validation.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
+        jsonwebtoken::decode::<LinkClaims>(token, &self.decoding, &validation)
+            .map(|data| (data.claims.sub, data.claims.what))
+            .ok()
+    }
+}
+
+/// The audience of signed links (never the API's).
+const LINK_AUDIENCE: &str = "twolists-link";
+/// How long a signed link in an e-mail works.
+pub const LINK_TTL: Duration = Duration::days(180);
+
+#[derive(serde::Serialize, serde::Deserialize)]
+struct LinkClaims {
+    sub: String,
+    what: String,
+    jti: String,
+    iss: String,
+    aud: String,
+    exp: i64,
 }
 
 fn write_private(path: &Path, contents: &str) -> std::io::Result<()> {
@@ -220,6 +261,31 @@ mod tests {
         claims.iss = "someone-else".into();
         let token = jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &enc).unwrap();
         assert!(keys().verify(&token).is_none());
+    }
+
+    #[test]
+    fn signed_links_are_no_access_tokens_and_access_tokens_no_links() {
+        let now = Utc::now();
+        let link = keys().sign_link("u1", "SAVED_SEARCH_DIGEST", now);
+        assert_eq!(
+            keys().verify_link(&link),
+            Some(("u1".to_owned(), "SAVED_SEARCH_DIGEST".to_owned()))
+        );
+        assert!(keys().verify(&link).is_none(), "a link is no access token");
+        let (access, _) = keys().issue("u1", "o1", Role::Admin, "s1", now);
+        assert!(
+            keys().verify_link(&access).is_none(),
+            "an access token is no link"
+        );
+        let other = JwtKeys::from_secret(&[8u8; 32]).unwrap();
+        assert!(
+            keys()
+                .verify_link(&other.sign_link("u1", "X", now))
+                .is_none()
+        );
+        let stale = keys().sign_link("u1", "X", now - LINK_TTL - Duration::minutes(1));
+        assert!(keys().verify_link(&stale).is_none(), "expired");
+        assert_ne!(link, keys().sign_link("u1", "SAVED_SEARCH_DIGEST", now));
     }
 
     #[test]

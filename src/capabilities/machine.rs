@@ -5,7 +5,8 @@ use async_graphql::Enum;
 
 use crate::machine::{By, Rule};
 
-#[derive(Enum, Copy, Clone, Debug, PartialEq, Eq, Hash)]
+#[derive(Enum, Copy, Clone, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum CapabilityStatus {
     /// 草稿
     Draft,

@@ -43,7 +43,8 @@ pub struct CapabilityFields {
     pub contact: Option<ContactInput>,
 }
 
-#[derive(InputObject, Default)]
+#[derive(InputObject, Default, Clone, Debug, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub struct CapabilityFilter {
     /// Free text in Chinese (words or phrases); combine with `orderBy: RELEVANCE`.
     pub query: Option<String>,

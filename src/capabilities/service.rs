@@ -83,6 +83,54 @@ pub async fn find_managed(db: &Db, viewer: &Viewer, id: &str) -> AppResult<Capab
 
 /// The capability list: LISTED and FEATURED capabilities for anyone, or the states asked for
 /// (those two for anyone, any for admins).
+/// The list query of a filter's fields but its text and statuses.
+fn list_query(
+    taxonomy: &Taxonomy,
+    f: &CapabilityFilter,
+    statuses: Vec<CapabilityStatus>,
+    industries: Option<Vec<String>>,
+) -> ListQuery {
+    ListQuery {
+        statuses,
+        industry_codes: industries,
+        region_codes: items::expand_regions(taxonomy, f.region_codes.as_deref(), f.region_group),
+        price_min: f.budget_min.map(i64::from),
+        price_max: f.budget_max.map(i64::from),
+        maturity_at_least: f.maturity_at_least.map(i64::from),
+        ..Default::default()
+    }
+}
+
+/// Which of the capabilities `ids` the capability list would show anyone for `filter` (its
+/// statuses aside: the live list), free text included: what a saved search hears of.
+pub async fn found_among(
+    db: &Db,
+    taxonomy: &Taxonomy,
+    index: &LiveIndex,
+    filter: &CapabilityFilter,
+    mut ids: Vec<String>,
+) -> AppResult<Vec<String>> {
+    let industries = filter
+        .industry_codes
+        .as_ref()
+        .map(|c| items::expand_industries(taxonomy, c));
+    if let Some(text) = items::free_text(filter.query.as_deref())? {
+        let hits = index
+            .search_capabilities(text, items::MAX_TEXT_HITS, industries.clone())
+            .await;
+        ids.retain(|id| hits.iter().any(|(hit, _)| hit == id));
+    }
+    if ids.is_empty() {
+        return Ok(ids);
+    }
+    let live = vec![CapabilityStatus::Listed, CapabilityStatus::Featured];
+    let query = ListQuery {
+        ids: Some(ids),
+        ..list_query(taxonomy, filter, live, industries)
+    };
+    Ok(store::passing(db, &query).await?)
+}
+
 pub async fn capability_list(
     db: &Db,
     taxonomy: &Taxonomy,
@@ -100,7 +148,8 @@ pub async fn capability_list(
     };
     let industries = f
         .industry_codes
-        .map(|c| items::expand_industries(taxonomy, &c));
+        .as_ref()
+        .map(|c| items::expand_industries(taxonomy, c));
     // The engine keeps only the hits in the filter's industries: fewer for the database to check.
     let hits = match items::free_text(f.query.as_deref())? {
         Some(text) => Some(
@@ -113,19 +162,11 @@ pub async fn capability_list(
     let statuses = items::list_statuses(
         viewer,
         false,
-        f.statuses,
+        f.statuses.clone(),
         &[CapabilityStatus::Listed, CapabilityStatus::Featured],
         CapabilityStatus::is_public,
     )?;
-    let query = &ListQuery {
-        statuses,
-        industry_codes: industries,
-        region_codes: items::expand_regions(taxonomy, f.region_codes.as_deref(), f.region_group),
-        price_min: f.budget_min.map(i64::from),
-        price_max: f.budget_max.map(i64::from),
-        maturity_at_least: f.maturity_at_least.map(i64::from),
-        ..Default::default()
-    };
+    let query = &list_query(taxonomy, &f, statuses, industries);
     let by_relevance = order_by == CapabilityOrderBy::Relevance;
     items::ranked_list(
         hits,

@@ -6,6 +6,7 @@ pub mod operation;
 
 use async_graphql::{MergedObject, MergedSubscription, SDLExportOptions, Schema, SchemaBuilder};
 
+use crate::alerts::{AlertMutation, AlertQuery};
 use crate::auth::{AuthMutation, AuthQuery, MemberMutation, MemberQuery};
 use crate::capabilities::{CapabilityMutation, CapabilityQuery};
 use crate::import::graphql::ImportMutation;
@@ -33,6 +34,7 @@ pub struct QueryRoot(
     MatchQuery,
     MatchListQuery,
     ProposalQuery,
+    AlertQuery,
     NotificationQuery,
     MailQuery,
     ThesaurusQuery,
@@ -50,6 +52,7 @@ pub struct MutationRoot(
     ListsMutation,
     MatchMutation,
     ProposalMutation,
+    AlertMutation,
     NotificationMutation,
     MailMutation,
     ThesaurusMutation,

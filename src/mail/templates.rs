@@ -100,6 +100,85 @@ pub fn render(content: &Content<'_>) -> Email {
     }
 }
 
+/// One entry of a digest: a heading, lines under it, and a link to the item's page.
+pub struct DigestEntry {
+    pub heading: String,
+    pub lines: Vec<String>,
+    pub link: Option<String>,
+}
+
+/// A digest: many entries in one e-mail, with an unsubscribe link that works without signing in.
+pub struct Digest<'a> {
+    pub kind: &'a str,
+    pub to: &'a str,
+    pub greeting_name: &'a str,
+    pub title: &'a str,
+    pub intro: &'a str,
+    pub entries: &'a [DigestEntry],
+    /// What the unsubscribe link turns off, and the link.
+    pub unsubscribe: (&'a str, &'a str),
+}
+
+/// Lays a digest out as an e-mail.
+pub fn render_digest(digest: &Digest<'_>) -> Email {
+    let subject = format!("【晋中场景创新】{}", digest.title);
+    let (what, unsubscribe) = digest.unsubscribe;
+    let mut text = format!(
+        "{}\n\n{}，您好：\n\n{}\n\n",
+        digest.title, digest.greeting_name, digest.intro
+    );
+    let mut html = String::from(
+        "<!DOCTYPE html>\n<html lang=\"zh-CN\"><head><meta charset=\"utf-8\"></head>\
+         <body style=\"font-family:sans-serif;line-height:1.6;color:#222\">\n",
+    );
+    html.push_str(&format!(
+        "<h2 style=\"font-size:18px\">{}</h2>\n<p>{}，您好：</p>\n<p>{}</p>\n<ol>\n",
+        escape_html(digest.title),
+        escape_html(digest.greeting_name),
+        escape_html(digest.intro)
+    ));
+    for (i, entry) in digest.entries.iter().enumerate() {
+        text.push_str(&format!("{}. {}\n", i + 1, entry.heading));
+        html.push_str("<li>");
+        match &entry.link {
+            Some(link) => html.push_str(&format!(
+                "<a href=\"{}\" style=\"color:#b8342b\">{}</a>",
+                escape_html(link),
+                escape_html(&entry.heading)
+            )),
+            None => html.push_str(&escape_html(&entry.heading)),
+        }
+        for line in &entry.lines {
+            text.push_str(&format!("   {line}\n"));
+            html.push_str(&format!(
+                "<br><span style=\"color:#555\">{}</span>",
+                escape_html(line)
+            ));
+        }
+        if let Some(link) = &entry.link {
+            text.push_str(&format!("   {link}\n"));
+        }
+        text.push('\n');
+        html.push_str("</li>\n");
+    }
+    text.push_str(&format!(
+        "—— {SITE}\n不想再收到{what}？退订：{unsubscribe}\n"
+    ));
+    html.push_str(&format!(
+        "</ol>\n<p style=\"color:#888;font-size:12px\">—— {SITE}<br>不想再收到{}？\
+         <a href=\"{}\">退订</a></p>\n</body></html>\n",
+        escape_html(what),
+        escape_html(unsubscribe)
+    ));
+    Email {
+        kind: digest.kind.to_owned(),
+        to: digest.to.to_owned(),
+        subject,
+        text,
+        html,
+    }
+}
+
 /// The e-mail that confirms an address after registration.
 pub fn email_verification(to: &str, name: &str, link: &str) -> Email {
     render(&Content {

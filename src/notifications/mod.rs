@@ -79,10 +79,16 @@ pub enum NotificationKind {
     ProposalAdopted,
     /// 场景建议未被采纳（附原因）
     ProposalDeclined,
+    /// 订阅的搜索有新发布的内容（即时提醒，站内）
+    SavedSearchMatch,
+    /// 订阅搜索每日汇总
+    SavedSearchDigest,
+    /// 每周推荐：新发布的场景推荐了贵单位的能力
+    WeeklyRecommendations,
 }
 
 impl NotificationKind {
-    pub const ALL: [NotificationKind; 26] = [
+    pub const ALL: [NotificationKind; 29] = [
         NotificationKind::ScenarioApproved,
         NotificationKind::ScenarioChangesRequested,
         NotificationKind::ScenarioSubmitted,
@@ -109,6 +115,16 @@ impl NotificationKind {
         NotificationKind::ProposalReceived,
         NotificationKind::ProposalAdopted,
         NotificationKind::ProposalDeclined,
+        NotificationKind::SavedSearchMatch,
+        NotificationKind::SavedSearchDigest,
+        NotificationKind::WeeklyRecommendations,
+    ];
+
+    /// The kinds the scheduled work writes for one user (`notify_user`), not an event.
+    pub const SCHEDULED: [NotificationKind; 3] = [
+        NotificationKind::SavedSearchMatch,
+        NotificationKind::SavedSearchDigest,
+        NotificationKind::WeeklyRecommendations,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -139,6 +155,9 @@ impl NotificationKind {
             NotificationKind::ProposalReceived => "PROPOSAL_RECEIVED",
             NotificationKind::ProposalAdopted => "PROPOSAL_ADOPTED",
             NotificationKind::ProposalDeclined => "PROPOSAL_DECLINED",
+            NotificationKind::SavedSearchMatch => "SAVED_SEARCH_MATCH",
+            NotificationKind::SavedSearchDigest => "SAVED_SEARCH_DIGEST",
+            NotificationKind::WeeklyRecommendations => "WEEKLY_RECOMMENDATIONS",
         }
     }
 
@@ -175,6 +194,9 @@ impl NotificationKind {
             NotificationKind::ProposalReceived => "新的场景建议",
             NotificationKind::ProposalAdopted => "场景建议被采纳",
             NotificationKind::ProposalDeclined => "场景建议未被采纳",
+            NotificationKind::SavedSearchMatch => "订阅搜索即时提醒",
+            NotificationKind::SavedSearchDigest => "订阅搜索每日汇总",
+            NotificationKind::WeeklyRecommendations => "每周推荐场景",
         }
     }
 }
@@ -399,12 +421,77 @@ pub fn install_public_pages(page: PublicPage) {
 }
 
 fn public_page_of(subject: &store::Subject) -> Option<String> {
-    let page = PUBLIC_PAGE.get()?;
-    page(
+    public_page(
         &subject.aggregate,
         subject.status.as_deref()?,
         subject.code.as_deref()?,
     )
+}
+
+/// The path of a list item's public page in `status`, if it has one then.
+pub fn public_page(aggregate: &str, status: &str, code: &str) -> Option<String> {
+    let page = PUBLIC_PAGE.get()?;
+    page(aggregate, status, code)
+}
+
+/// A notification the scheduled work writes for one user (a saved search's find, a digest):
+/// in the app, and live. Its e-mail, if any, the caller writes (a digest is one e-mail for many
+/// finds).
+pub async fn notify_user(
+    tx: &mut Tx,
+    user_id: &str,
+    kind: NotificationKind,
+    title: &str,
+    body: &str,
+    subject: (&str, &str),
+) -> Result<(), sqlx::Error> {
+    let subject = store::Subject {
+        aggregate: subject.0.to_owned(),
+        id: subject.1.to_owned(),
+        title: title.to_owned(),
+        code: None,
+        status: None,
+        owner_org: String::new(),
+        other_title: None,
+        other_org: None,
+        initiator_org: None,
+        region: None,
+    };
+    let id = store::insert(tx, user_id, kind, title, body, &subject).await?;
+    feed::announce_notification(tx, user_id, &id).await
+}
+
+/// Whether `user_id` wants `kind` by e-mail (yes unless turned off).
+pub async fn wants_email(
+    tx: &mut Tx,
+    user_id: &str,
+    kind: NotificationKind,
+) -> Result<bool, sqlx::Error> {
+    let enabled: Option<i64> = sqlx::query_scalar(
+        "SELECT enabled FROM email_preferences WHERE user_id = $1 AND kind = $2",
+    )
+    .bind(user_id)
+    .bind(kind.as_str())
+    .fetch_optional(&mut **tx)
+    .await?;
+    Ok(enabled.is_none_or(|e| e != 0))
+}
+
+/// Turns e-mail of `kind` off for `user_id` (an unsubscribe link), in `tx`.
+pub async fn turn_email_off(
+    tx: &mut Tx,
+    user_id: &str,
+    kind: NotificationKind,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO email_preferences (user_id, kind, enabled) VALUES ($1, $2, 0) \
+         ON CONFLICT (user_id, kind) DO UPDATE SET enabled = 0",
+    )
+    .bind(user_id)
+    .bind(kind.as_str())
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
 }
 
 async fn deliver(
@@ -596,6 +683,10 @@ fn compose(kind: NotificationKind, s: &store::Subject, note: Option<&str>) -> Me
             "场景发布单位已登记落地成效。".to_owned(),
         ),
         K::MatchMessage => (format!("对接有新留言：{pair}"), note.unwrap_or_default()),
+        // Written by the scheduled work with their own text (`notify_user`), never from an event.
+        K::SavedSearchMatch | K::SavedSearchDigest | K::WeeklyRecommendations => {
+            (s.title.clone(), note.unwrap_or_default())
+        }
     };
     Message { title, body }
 }
@@ -605,9 +696,14 @@ mod tests {
     use super::*;
 
     #[test]
-    fn every_kind_has_a_rule_and_round_trips() {
+    fn every_kind_has_a_rule_or_is_scheduled_and_round_trips() {
         for kind in NotificationKind::ALL {
-            assert!(RULES.iter().any(|r| r.kind == kind), "{kind:?}");
+            let scheduled = NotificationKind::SCHEDULED.contains(&kind);
+            assert_ne!(
+                RULES.iter().any(|r| r.kind == kind),
+                scheduled,
+                "{kind:?}: a rule, or written by the scheduled work"
+            );
             assert_eq!(NotificationKind::parse(kind.as_str()), Some(kind));
             assert!(!kind.label().is_empty());
         }

@@ -8,7 +8,8 @@ use super::ScenarioStatus;
 use crate::items::ContactInput;
 use crate::taxonomy::RegionGroup;
 
-#[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
+#[derive(Enum, Copy, Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum ScenarioCategoryCode {
     /// 智慧应用新兴场景
     Industrial,
@@ -115,7 +116,8 @@ pub struct ScenarioFields {
     pub contact: Option<ContactInput>,
 }
 
-#[derive(InputObject, Default)]
+#[derive(InputObject, Default, Clone, Debug, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub struct OpportunityFilter {
     /// Free text in Chinese (words or phrases), matched with the same tokenizer as the
     /// recommendations; combine with `orderBy: RELEVANCE`.

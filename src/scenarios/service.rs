@@ -101,7 +101,8 @@ pub async fn opportunity_list(
     };
     let industries = f
         .industry_codes
-        .map(|c| items::expand_industries(taxonomy, &c));
+        .as_ref()
+        .map(|c| items::expand_industries(taxonomy, c));
     // The engine keeps only the hits in the filter's industries: fewer for the database to check.
     let hits = match items::free_text(f.query.as_deref())? {
         Some(text) => Some(
@@ -116,21 +117,11 @@ pub async fn opportunity_list(
     let statuses = items::list_statuses(
         viewer,
         own_county,
-        f.statuses,
+        f.statuses.clone(),
         &[ScenarioStatus::Published, ScenarioStatus::Matching],
         ScenarioStatus::is_public,
     )?;
-    let query = &ListQuery {
-        statuses,
-        category: f.category.map(|c| c.as_str().to_owned()),
-        industry_codes: industries,
-        region_codes: items::expand_regions(taxonomy, f.region_codes.as_deref(), f.region_group),
-        budget_min: f.budget_min.map(i64::from),
-        budget_max: f.budget_max.map(i64::from),
-        maturity_at_least: f.maturity_at_least.map(i64::from),
-        deadline_after: f.deadline_after,
-        ..Default::default()
-    };
+    let query = &list_query(taxonomy, &f, statuses, industries);
     let by_relevance = order_by == ScenarioOrderBy::Relevance;
     items::ranked_list(
         hits,
@@ -162,6 +153,56 @@ pub async fn opportunity_list(
         |ids| async move { store::find_many(db, &ids).await },
     )
     .await
+}
+
+/// The list query of a filter's fields but its text and statuses.
+fn list_query(
+    taxonomy: &Taxonomy,
+    f: &OpportunityFilter,
+    statuses: Vec<ScenarioStatus>,
+    industries: Option<Vec<String>>,
+) -> ListQuery {
+    ListQuery {
+        statuses,
+        category: f.category.map(|c| c.as_str().to_owned()),
+        industry_codes: industries,
+        region_codes: items::expand_regions(taxonomy, f.region_codes.as_deref(), f.region_group),
+        budget_min: f.budget_min.map(i64::from),
+        budget_max: f.budget_max.map(i64::from),
+        maturity_at_least: f.maturity_at_least.map(i64::from),
+        deadline_after: f.deadline_after,
+        ..Default::default()
+    }
+}
+
+/// Which of the scenarios `ids` the opportunity list would show anyone for `filter` (its
+/// statuses aside: the live list), free text included: what a saved search hears of.
+pub async fn found_among(
+    db: &Db,
+    taxonomy: &Taxonomy,
+    index: &LiveIndex,
+    filter: &OpportunityFilter,
+    mut ids: Vec<String>,
+) -> AppResult<Vec<String>> {
+    let industries = filter
+        .industry_codes
+        .as_ref()
+        .map(|c| items::expand_industries(taxonomy, c));
+    if let Some(text) = items::free_text(filter.query.as_deref())? {
+        let hits = index
+            .search_scenarios(text, items::MAX_TEXT_HITS, industries.clone())
+            .await;
+        ids.retain(|id| hits.iter().any(|(hit, _)| hit == id));
+    }
+    if ids.is_empty() {
+        return Ok(ids);
+    }
+    let live = vec![ScenarioStatus::Published, ScenarioStatus::Matching];
+    let query = ListQuery {
+        ids: Some(ids),
+        ..list_query(taxonomy, filter, live, industries)
+    };
+    Ok(store::passing(db, &query).await?)
 }
 
 /// The signed-in viewer's organization's scenarios in every status, most recently changed first.

@@ -670,6 +670,27 @@ pub async fn list(
 }
 
 /// PUBLISHED scenarios whose deadline is before `today`.
+/// Open scenarios (PUBLISHED or MATCHING) first published at or after `since`, oldest first, at
+/// most `limit`.
+pub async fn open_published_since(
+    db: &Db,
+    since: &str,
+    limit: i64,
+) -> Result<Vec<ScenarioRow>, sqlx::Error> {
+    let mut reader = db.reader().await?;
+    let result = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT {COLUMNS} FROM scenarios WHERE status IN ($1, $2) AND published_at >= $3 \
+         ORDER BY published_at, id LIMIT $4"
+    )))
+    .bind(ScenarioStatus::Published.as_str())
+    .bind(ScenarioStatus::Matching.as_str())
+    .bind(since)
+    .bind(limit)
+    .fetch_all(&mut *reader)
+    .await;
+    reader.done(result)
+}
+
 /// Open scenarios (PUBLISHED or MATCHING) whose deadline falls between `today` and `last`, with
 /// no reminder written yet for that deadline: (id, deadline).
 pub async fn due_for_reminder(

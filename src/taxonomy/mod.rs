@@ -17,7 +17,8 @@ pub use graphql::{Industry, Region, ScenarioCategory, TaxonomyQuery};
 const SEED: &str = include_str!("../../seeds/taxonomy.json");
 
 /// The plan's two groups of counties.
-#[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
+#[derive(Enum, Copy, Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum RegionGroup {
     /// 平川六县（区）：晋商文化、先进制造
     Pingchuan,

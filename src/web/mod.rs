@@ -1,6 +1,6 @@
 //! Server-rendered pages: GraphiQL from the binary (`graphiql`), and the account pages that
-//! e-mails link to: confirming an address, setting a new password and accepting an invitation to
-//! join an organization. They work without JavaScript, speak Chinese, and call the same functions
+//! e-mails link to: confirming an address, setting a new password, accepting an invitation to
+//! join an organization, and unsubscribing from a digest. They work without JavaScript, speak Chinese, and call the same functions
 //! as the `verifyEmail`, `resetPassword` and `acceptInvitation` mutations, so the same rules apply.
 //!
 //! Opening a link changes nothing: mail scanners that fetch links ahead of the reader would
@@ -17,8 +17,11 @@ use serde::Deserialize;
 pub mod graphiql;
 pub mod portal;
 
+use std::sync::Arc;
+
+use crate::alerts::service::{self as alerts, LinkRefusal};
 use crate::audit::Origin;
-use crate::auth::{account, invitations};
+use crate::auth::{JwtKeys, account, invitations};
 use crate::db::Db;
 use crate::error::{AppResult, UserError};
 use crate::mail::templates::escape_html;
@@ -32,9 +35,11 @@ pub fn routes<S>() -> Router<S>
 where
     S: Clone + Send + Sync + 'static,
     Db: FromRef<S>,
+    Arc<JwtKeys>: FromRef<S>,
     portal::Portal: FromRef<S>,
 {
     Router::new()
+        .route("/unsubscribe", get(unsubscribe_form).post(unsubscribe))
         .route("/verify-email", get(verify_form).post(verify))
         .route("/reset-password", get(reset_form).post(reset))
         .route(
@@ -131,6 +136,51 @@ async fn reset(
         "<p>密码已重置，所有已登录的设备均已退出。请使用新密码登录。</p>",
         Some(&|errors| reset_fields(token, Some(errors))),
     )
+}
+
+const UNSUBSCRIBE: &str = "退订邮件";
+
+async fn unsubscribe_form(Query(query): Query<TokenQuery>) -> Response {
+    if query.token.trim().is_empty() {
+        return page(StatusCode::OK, UNSUBSCRIBE, &no_token());
+    }
+    let body = format!(
+        "<p>请点击下方按钮，确认不再接收这类汇总邮件。站内通知不受影响。</p>\n\
+         <form method=\"post\" action=\"/unsubscribe\">\n\
+         <input type=\"hidden\" name=\"token\" value=\"{}\">\n\
+         <button type=\"submit\">确认退订</button>\n</form>",
+        escape_html(query.token.trim())
+    );
+    page(StatusCode::OK, UNSUBSCRIBE, &body)
+}
+
+async fn unsubscribe(
+    State(db): State<Db>,
+    State(jwt): State<Arc<JwtKeys>>,
+    axum::Form(form): axum::Form<TokenQuery>,
+) -> Response {
+    match alerts::unsubscribe(&db, &jwt, &form.token).await {
+        Ok(Ok(done)) => page(
+            StatusCode::OK,
+            UNSUBSCRIBE,
+            &format!(
+                "<p>已为 {} 关闭「{}」邮件。站内通知不受影响；如需恢复，可登录平台在“通知设置”中重新开启。</p>",
+                escape_html(&done.email),
+                escape_html(done.kind.label())
+            ),
+        ),
+        Ok(Err(LinkRefusal::Used)) => page(
+            StatusCode::GONE,
+            UNSUBSCRIBE,
+            "<p class=\"error\">此退订链接已使用过，未做任何更改。如需调整，请登录平台在“通知设置”中操作。</p>",
+        ),
+        Ok(Err(LinkRefusal::Invalid)) => page(
+            StatusCode::BAD_REQUEST,
+            UNSUBSCRIBE,
+            "<p class=\"error\">退订链接无效或已过期，未做任何更改。请登录平台在“通知设置”中关闭邮件。</p>",
+        ),
+        Err(err) => failed(UNSUBSCRIBE, err),
+    }
 }
 
 const INVITATION: &str = "接受邀请";

@@ -67,6 +67,11 @@ const TABLE: &[(&str, [Outcome; 6])] = &[
     ("resendVerificationEmail", [U, V, Done, V, V, V]),
     ("markNotificationsRead", [U, Done, Done, Done, Done, Done]),
     ("updateEmailPreferences", [U, Done, Done, Done, Done, Done]),
+    // Saved searches: any signed-in user keeps their own; nobody else sees them, admins neither
+    // (README, "Saved searches and alerts").
+    ("saveSearch", [U, Done, Done, Done, Done, Done]),
+    ("updateSavedSearch", [U, N, Done, N, N, N]),
+    ("deleteSavedSearch", [U, N, Done, N, N, N]),
     // Organizations: every status step is an admin's; a pending one is seen by its members only.
     ("verifyOrganization", [U, F, F, Done, F, F]),
     ("rejectOrganization", [U, F, F, Done, F, F]),
@@ -156,6 +161,7 @@ const TABLE: &[(&str, [Outcome; 6])] = &[
     ("reviewQueue", [U, F, F, Done, Done, Hidden]),
     ("countyManagers", [U, F, F, Done, F, F]),
     ("scenarioProposals", [U, Hidden, Done, Done, Done, Hidden]),
+    ("savedSearches", [U, Hidden, Done, Hidden, Hidden, Hidden]),
     ("scenarioProposal", [U, N, Done, Done, Done, N]),
     ("auditLog", [U, F, F, Done, F, F]),
     ("failedEmails", [U, F, F, Done, F, F]),
@@ -409,6 +415,21 @@ async fn scenario_proposal(app: &TestApp, w: &World) -> Value {
     let payload = &proposed["data"]["proposeScenario"];
     assert_eq!(payload["errors"], json!([]), "{proposed}");
     payload["proposal"]["id"].clone()
+}
+
+/// A saved search of the enterprise; its id.
+async fn saved_search(app: &TestApp, w: &World) -> Value {
+    let saved = app
+        .gql_as(
+            &w.enterprise,
+            "mutation($input: SaveSearchInput!) { saveSearch(input: $input) \
+             { savedSearch { id } errors { code } } }",
+            json!({ "input": { "name": "煤矿巡检", "opportunityFilter": { "industryCodes": ["MT"] } } }),
+        )
+        .await;
+    let payload = &saved["data"]["saveSearch"];
+    assert_eq!(payload["errors"], json!([]), "{saved}");
+    payload["savedSearch"]["id"].clone()
 }
 
 /// The newest notification of `user` (who must have one); its id.
@@ -815,6 +836,23 @@ async fn prepare(app: &TestApp, w: &World, operation: &str) -> Setup {
             let id = scenario_proposal(app, w).await;
             w.provider(json!({ "id": id, "reason": "本区暂无相关规划" }))
         }
+        "saveSearch" => w.provider(json!({ "name": "煤矿巡检", "frequency": "INSTANT",
+            "opportunityFilter": { "query": "巡检机器人" } })),
+        "updateSavedSearch" => {
+            let id = saved_search(app, w).await;
+            w.provider(json!({ "id": id, "frequency": "DAILY" }))
+        }
+        "deleteSavedSearch" => {
+            let id = saved_search(app, w).await;
+            w.provider(json!({ "id": id }))
+        }
+        "savedSearches" => {
+            let id = saved_search(app, w).await;
+            w.provider(json!({})).query(
+                "{ savedSearches(first: 100) { edges { node { id } } } }",
+                Some(&id),
+            )
+        }
         "scenarioProposals" => {
             let id = scenario_proposal(app, w).await;
             w.provider(json!({})).query(
@@ -933,8 +971,8 @@ db_test!(every_operation_admits_exactly_whom_the_rules_name, |app| {
             "{name} has no row in the authorization table"
         );
     }
-    assert_eq!(fields("MutationRoot").len(), 55, "the mutations counted");
-    assert_eq!(fields("QueryRoot").len(), 32, "the queries counted");
+    assert_eq!(fields("MutationRoot").len(), 58, "the mutations counted");
+    assert_eq!(fields("QueryRoot").len(), 33, "the queries counted");
 
     let world = World {
         admin: app.admin().await,

@@ -4,6 +4,7 @@
 mod util;
 
 mod accounts;
+mod alerts;
 mod authorization;
 mod capabilities;
 mod cli;

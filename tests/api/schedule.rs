@@ -9,12 +9,17 @@ use serde_json::{Value, json};
 use crate::fixtures::*;
 use crate::util::*;
 
-/// Noon in Jinzhong on `day`.
-fn noon_in_china(day: NaiveDate) -> DateTime<Utc> {
+/// `hour`:00 in Jinzhong on `day`.
+fn china(day: NaiveDate, hour: u32) -> DateTime<Utc> {
     twolists::clock::china()
-        .from_local_datetime(&day.and_hms_opt(12, 0, 0).unwrap())
+        .from_local_datetime(&day.and_hms_opt(hour, 0, 0).unwrap())
         .unwrap()
         .to_utc()
+}
+
+/// Noon in Jinzhong on `day`.
+fn noon_in_china(day: NaiveDate) -> DateTime<Utc> {
+    china(day, 12)
 }
 
 fn today_in_china() -> NaiveDate {
@@ -179,10 +184,11 @@ crate::backend_test!(
 crate::backend_test!(
     two_instances_run_each_job_once_and_catch_up_once,
     |backend| {
-        let start = Utc::now();
-        let app = TestApp::at_time(backend, start).await;
+        // A Tuesday noon in Jinzhong: no daily or weekly slot in the first ten minutes.
+        let tuesday = NaiveDate::from_ymd_opt(2026, 12, 8).unwrap();
+        let app = TestApp::at_time(backend, noon_in_china(tuesday)).await;
         let second = app.second_instance().await;
-        let jobs = ["deadlines", "housekeeping"];
+        let periodic = ["alerts", "deadlines", "housekeeping"];
         let mut runs = Vec::new();
         for _ in 0..3 {
             let (a, b) = tokio::join!(
@@ -192,28 +198,55 @@ crate::backend_test!(
             runs.extend(a.into_iter().chain(b));
         }
         runs.sort();
-        assert_eq!(runs, jobs, "each job once, on one of the instances");
+        assert_eq!(runs, periodic, "each job once, on one of the instances");
 
         // Ten minutes on, each is due again.
         app.clock().advance(Duration::minutes(10));
         let mut runs = second.state.scheduler.run_due().await;
         runs.extend(app.state.scheduler.run_due().await);
         runs.sort();
-        assert_eq!(runs, jobs);
+        assert_eq!(runs, periodic);
 
-        // Three days down: each runs once, then waits its period again.
-        app.clock().advance(Duration::days(3));
+        // Six days down, over six digest hours and a Monday: each job runs once, then waits its
+        // period again.
+        app.clock().advance(Duration::days(6));
         let mut runs = app.state.scheduler.run_due().await;
         runs.extend(second.state.scheduler.run_due().await);
         runs.sort();
-        assert_eq!(runs, jobs);
-        let next: Vec<String> =
-            sqlx::query_scalar("SELECT next_run_at FROM scheduled_jobs ORDER BY name")
+        assert_eq!(
+            runs,
+            [
+                "alerts",
+                "daily-digest",
+                "deadlines",
+                "housekeeping",
+                "weekly-recommendations"
+            ]
+        );
+        let next: Vec<(String, String)> =
+            sqlx::query_as("SELECT name, next_run_at FROM scheduled_jobs ORDER BY name")
                 .fetch_all(app.state.db.pool())
                 .await
                 .unwrap();
-        let expected = twolists::db::format_time(app.clock().now() + Duration::minutes(10));
-        assert_eq!(next, [expected.clone(), expected]);
+        let now = app.clock().now();
+        let at = |t: DateTime<Utc>| twolists::db::format_time(t);
+        let monday = tuesday + Duration::days(6);
+        assert_eq!(
+            next,
+            [
+                ("alerts".to_owned(), at(now + Duration::minutes(1))),
+                (
+                    "daily-digest".to_owned(),
+                    at(china(monday + Duration::days(1), 8))
+                ),
+                ("deadlines".to_owned(), at(now + Duration::minutes(10))),
+                ("housekeeping".to_owned(), at(now + Duration::minutes(10))),
+                (
+                    "weekly-recommendations".to_owned(),
+                    at(china(monday + Duration::days(7), 8))
+                ),
+            ]
+        );
     }
 );
 
