@@ -4,7 +4,7 @@
 //!
 //! | job | when | what |
 //! |---|---|---|
-//! | `deadlines` | every ten minutes | closes published scenarios past their deadline; reminds units and partners of deadlines near |
+//! | `deadlines` | every ten minutes | closes published scenarios past their deadline; reminds units and partners of deadlines near; closes the registration of events past their registration deadline |
 //! | `housekeeping` | every ten minutes | forgets spent rate-limit counters; refreshes the query planner's statistics |
 //! | `alerts` | every minute | checks newly published items against the saved searches |
 //! | `daily-digest` | daily at the digest hour | each user's digest of what their saved searches found |
@@ -21,7 +21,7 @@ use crate::db::Db;
 use crate::jobs::{self, Schedule};
 use crate::search::LiveIndex;
 use crate::taxonomy::Taxonomy;
-use crate::{alerts, auth, scenarios};
+use crate::{activities, alerts, auth, scenarios};
 
 /// How long a run keeps other instances off a job: longer than any run takes. A run cut short
 /// (the process died) leaves the job to the next instance that looks after this long.
@@ -186,6 +186,15 @@ impl Scheduler {
                 .await?;
                 if reminded > 0 {
                     tracing::info!(reminded, "reminded of deadlines near");
+                }
+                let events =
+                    activities::service::close_past_registration(&self.db, self.clock.now())
+                        .await?;
+                if events > 0 {
+                    tracing::info!(
+                        events,
+                        "closed the registration of events at their deadline"
+                    );
                 }
             }
             Job::Housekeeping => {

@@ -2,6 +2,7 @@
 //! government units, the capability list (能力清单) of what enterprises and research institutes
 //! can deliver, and the matching between them. See `README.md`.
 
+pub mod activities;
 pub mod alerts;
 pub mod app;
 pub mod audit;

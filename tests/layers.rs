@@ -24,6 +24,8 @@ const ORDER: &[&[&str]] = &[
     &["exports"],
     // The slices, highest first: the statistics read every list.
     &["stats"],
+    // Events gather scenarios and capabilities (and, after them, matches).
+    &["activities"],
     // Proposals become scenarios and, once published, matches.
     &["proposals"],
     &["matches"],

@@ -6,6 +6,7 @@ pub mod operation;
 
 use async_graphql::{MergedObject, MergedSubscription, SDLExportOptions, Schema, SchemaBuilder};
 
+use crate::activities::{ActivityMutation, ActivityQuery};
 use crate::alerts::{AlertMutation, AlertQuery};
 use crate::auth::{AuthMutation, AuthQuery, MemberMutation, MemberQuery};
 use crate::capabilities::{CapabilityMutation, CapabilityQuery};
@@ -35,6 +36,7 @@ pub struct QueryRoot(
     MatchListQuery,
     ProposalQuery,
     AlertQuery,
+    ActivityQuery,
     NotificationQuery,
     MailQuery,
     ThesaurusQuery,
@@ -53,6 +55,7 @@ pub struct MutationRoot(
     MatchMutation,
     ProposalMutation,
     AlertMutation,
+    ActivityMutation,
     NotificationMutation,
     MailMutation,
     ThesaurusMutation,

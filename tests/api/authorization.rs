@@ -11,6 +11,7 @@
 
 use serde_json::{Value, json};
 
+use crate::activities::{draft_event, event_input, register_for, step_event};
 use crate::db_test;
 use crate::fixtures::*;
 use crate::util::{PASSWORD, TestApp, TestUser, error_code, unique};
@@ -121,6 +122,17 @@ const TABLE: &[(&str, [Outcome; 6])] = &[
     ("proposeScenario", [U, Refused("INVALID"), Done, F, F, F]),
     ("adoptScenarioProposal", [U, N, F, Done, Done, N]),
     ("declineScenarioProposal", [U, N, F, Done, Done, N]),
+    // Matchmaking events (README, "Matchmaking events"): organised by admins and the county
+    // managers of the event's region (the owner here is the unit whose scenario is on the
+    // agenda); registered for by enterprises (the owner: the enterprise), with one of their own
+    // capabilities; a registration is NOT_FOUND to anyone but its organization, the event's
+    // organisers and admins.
+    ("createMatchmakingEvent", [U, F, F, Done, Done, Done]),
+    ("updateMatchmakingEvent", [U, F, F, Done, Done, F]),
+    ("transitionMatchmakingEvent", [U, F, F, Done, Done, F]),
+    ("registerForEvent", [U, Refused("INVALID"), Done, F, F, F]),
+    ("decideEventRegistration", [U, N, F, Done, Done, N]),
+    ("cancelEventRegistration", [U, N, Done, F, F, N]),
     // County managers are appointed and removed by admins only; the owner of a removal is the
     // manager removed.
     ("appointCountyManager", [U, F, F, Done, F, F]),
@@ -162,6 +174,15 @@ const TABLE: &[(&str, [Outcome; 6])] = &[
     ("countyManagers", [U, F, F, Done, F, F]),
     ("scenarioProposals", [U, Hidden, Done, Done, Done, Hidden]),
     ("savedSearches", [U, Hidden, Done, Hidden, Hidden, Hidden]),
+    // A draft event: its organisers only.
+    (
+        "matchmakingEvents",
+        [Hidden, Hidden, Hidden, Done, Done, Hidden],
+    ),
+    (
+        "matchmakingEvent",
+        [Hidden, Hidden, Hidden, Done, Done, Hidden],
+    ),
     ("scenarioProposal", [U, N, Done, Done, Done, N]),
     ("auditLog", [U, F, F, Done, F, F]),
     ("failedEmails", [U, F, F, Done, F, F]),
@@ -415,6 +436,25 @@ async fn scenario_proposal(app: &TestApp, w: &World) -> Value {
     let payload = &proposed["data"]["proposeScenario"];
     assert_eq!(payload["errors"], json!([]), "{proposed}");
     payload["proposal"]["id"].clone()
+}
+
+/// An event of 榆次's county manager with a scenario of the unit on its agenda: OPEN, or DRAFT.
+async fn an_event(app: &TestApp, w: &World, open: bool) -> Value {
+    let scenario = published(app, w).await;
+    let event = draft_event(app, &w.county_manager, event_input(&[&scenario], 10)).await;
+    if open {
+        step_event(app, &w.county_manager, &event, "PUBLISH").await
+    } else {
+        event
+    }
+}
+
+/// A PENDING registration of the enterprise for an open event.
+async fn an_event_registration(app: &TestApp, w: &World) -> Value {
+    let event = an_event(app, w, true).await;
+    let capability = listed(app, w).await;
+    let scenario = event["agenda"][0].clone();
+    register_for(app, &w.enterprise, &event, &capability, &[&scenario]).await
 }
 
 /// A saved search of the enterprise; its id.
@@ -836,6 +876,45 @@ async fn prepare(app: &TestApp, w: &World, operation: &str) -> Setup {
             let id = scenario_proposal(app, w).await;
             w.provider(json!({ "id": id, "reason": "本区暂无相关规划" }))
         }
+        "createMatchmakingEvent" => w.unit(json!({ "event": event_input(&[&published(app, w).await], 10) })),
+        "updateMatchmakingEvent" => {
+            let event = an_event(app, w, true).await;
+            let scenario = published(app, w).await;
+            w.unit(json!({ "id": event["id"], "event": event_input(&[&scenario], 12) }))
+        }
+        "transitionMatchmakingEvent" => {
+            let event = an_event(app, w, true).await;
+            w.unit(json!({ "id": event["id"], "action": "CANCEL" }))
+        }
+        "registerForEvent" => {
+            let event = an_event(app, w, true).await;
+            let capability = listed(app, w).await;
+            let agenda = event["agenda"][0]["id"].clone();
+            w.provider(json!({ "eventId": event["id"], "capabilityId": capability["id"],
+                "scenarioIds": [agenda] }))
+        }
+        "decideEventRegistration" => {
+            let registration = an_event_registration(app, w).await;
+            w.provider(json!({ "id": registration["id"], "decision": "ACCEPT" }))
+        }
+        "cancelEventRegistration" => {
+            let registration = an_event_registration(app, w).await;
+            w.provider(json!({ "id": registration["id"] }))
+        }
+        "matchmakingEvents" => {
+            let event = an_event(app, w, false).await;
+            w.unit(json!({})).query(
+                "{ matchmakingEvents(first: 100, statuses: [DRAFT]) { edges { node { id } } } }",
+                Some(&event["id"]),
+            )
+        }
+        "matchmakingEvent" => {
+            let event = an_event(app, w, false).await;
+            w.unit(json!({ "id": event["id"] })).query(
+                "query($id: ID!) { matchmakingEvent(id: $id) { id } }",
+                Some(&event["id"]),
+            )
+        }
         "saveSearch" => w.provider(json!({ "name": "煤矿巡检", "frequency": "INSTANT",
             "opportunityFilter": { "query": "巡检机器人" } })),
         "updateSavedSearch" => {
@@ -971,8 +1050,8 @@ db_test!(every_operation_admits_exactly_whom_the_rules_name, |app| {
             "{name} has no row in the authorization table"
         );
     }
-    assert_eq!(fields("MutationRoot").len(), 58, "the mutations counted");
-    assert_eq!(fields("QueryRoot").len(), 33, "the queries counted");
+    assert_eq!(fields("MutationRoot").len(), 64, "the mutations counted");
+    assert_eq!(fields("QueryRoot").len(), 35, "the queries counted");
 
     let world = World {
         admin: app.admin().await,

@@ -4,6 +4,7 @@
 mod util;
 
 mod accounts;
+mod activities;
 mod alerts;
 mod authorization;
 mod capabilities;

@@ -51,11 +51,23 @@ fn readme_lifecycle_tables_match_the_code() {
     let capability = markdown(capabilities::RULES, |s| s.as_str(), |a| a.as_str());
     let matching = markdown(twolists::matches::RULES, |s| s.as_str(), |a| a.as_str());
     let organization = markdown(twolists::orgs::RULES, |s| s.as_str(), |a| a.as_str());
+    let event = markdown(
+        twolists::activities::EVENT_RULES,
+        |s| s.as_str(),
+        |a| a.as_str(),
+    );
+    let registration = markdown(
+        twolists::activities::REGISTRATION_RULES,
+        |s| s.as_str(),
+        |a| a.as_str(),
+    );
     for (name, table) in [
         ("scenario", scenario),
         ("capability", capability),
         ("match", matching),
         ("organization", organization),
+        ("event", event),
+        ("event registration", registration),
     ] {
         assert!(
             readme.contains(&table),
