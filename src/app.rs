@@ -1005,6 +1005,7 @@ mod tests {
                     .any(|r| r.action.as_str() == rule.action),
                 "MATCH" => {
                     rule.action == "PROPOSE"
+                        || rule.action == "CONTINUE"
                         || rule.action == "MESSAGE"
                         || MATCH.iter().any(|r| r.action.as_str() == rule.action)
                 }
@@ -1012,6 +1013,18 @@ mod tests {
                     .iter()
                     .any(|r| r.action.as_str() == rule.action),
                 "PROPOSAL" => ["PROPOSE", "ADOPT", "DECLINE"].contains(&rule.action),
+                "EVENT" => {
+                    rule.action == "UPDATE"
+                        || crate::activities::EVENT_RULES
+                            .iter()
+                            .any(|r| r.action.as_str() == rule.action)
+                }
+                "EVENT_REGISTRATION" => {
+                    rule.action == "REGISTER"
+                        || crate::activities::REGISTRATION_RULES
+                            .iter()
+                            .any(|r| r.action.as_str() == rule.action)
+                }
                 _ => false,
             };
             assert!(

@@ -238,7 +238,8 @@ async fn check_pages(app: &TestApp, code: &str) {
     let detail = format!("/opportunities/{code}");
     // A list: its page + its total + the units of its items (none when it is empty, as the
     // capabilities and cases are here); free text: the hits checked against the filter + their rows
-    // + the units; a scenario: its row, unit, timeline and the rows of similar ones.
+    // + the units; a scenario: its row, unit, timeline and the rows of similar ones; the events:
+    // their page and total; the sitemap: a page of each list and of the events, with totals.
     let expected = [
         ("/opportunities", 3),
         ("/opportunities?q=%E5%B7%A1%E6%A3%80&industry=MT", 3),
@@ -248,7 +249,8 @@ async fn check_pages(app: &TestApp, code: &str) {
         ("/editions", 2),
         ("/feeds/opportunities.atom", 3),
         ("/open-data/opportunities.json", 3),
-        ("/sitemap.xml", 6),
+        ("/events", 2),
+        ("/sitemap.xml", 8),
     ];
     let mut measured = Vec::new();
     for (path, _) in &expected {

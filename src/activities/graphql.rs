@@ -14,9 +14,11 @@ use crate::capabilities::{Capability, CapabilityLoader};
 use crate::db::{self, Db};
 use crate::error::{AppError, AppResult, Outcome, UserError};
 use crate::loaders;
+use crate::matches::graphql::Match;
 use crate::orgs::{self, Organization};
 use crate::pagination::{Page, PageRequest};
 use crate::scenarios::{Scenario, ScenarioLoader};
+use crate::search::LiveIndex;
 use crate::taxonomy::{Region, Taxonomy};
 use crate::viewer::Viewer;
 
@@ -306,6 +308,28 @@ pub struct CancelEventRegistrationInput {
     pub id: ID,
 }
 
+/// A pair that met at the event and continues.
+#[derive(InputObject)]
+pub struct ContinuingPairInput {
+    /// An accepted registration of the event.
+    pub registration_id: ID,
+    /// A scenario of the agenda, still open.
+    pub scenario_id: ID,
+}
+
+#[derive(InputObject)]
+pub struct RecordEventOutcomesInput {
+    pub event_id: ID,
+    pub pairs: Vec<ContinuingPairInput>,
+}
+
+#[derive(SimpleObject)]
+pub struct RecordEventOutcomesPayload {
+    /// The matches made (APPROVED, origin EVENT); a pair that had a live match keeps it.
+    pub matches: Vec<Match>,
+    pub errors: Vec<UserError>,
+}
+
 #[derive(SimpleObject)]
 pub struct MatchmakingEventPayload {
     pub event: Option<MatchmakingEvent>,
@@ -442,6 +466,38 @@ impl ActivityMutation {
         )
         .await?;
         Ok(outcome.into())
+    }
+
+    /// After a HELD event, its organiser records which pairs continue: each becomes an APPROVED
+    /// match of origin EVENT in the ordinary 对接 flow.
+    async fn record_event_outcomes(
+        &self,
+        ctx: &Context<'_>,
+        input: RecordEventOutcomesInput,
+    ) -> AppResult<RecordEventOutcomesPayload> {
+        let pairs: Vec<(String, String)> = input
+            .pairs
+            .into_iter()
+            .map(|p| (p.registration_id.0, p.scenario_id.0))
+            .collect();
+        let outcome = service::record_outcomes(
+            ctx.data_unchecked::<Db>(),
+            ctx.data_unchecked::<Arc<LiveIndex>>(),
+            Viewer::of(ctx),
+            &input.event_id,
+            &pairs,
+        )
+        .await?;
+        Ok(match outcome {
+            Ok(rows) => RecordEventOutcomesPayload {
+                matches: rows.into_iter().map(Match).collect(),
+                errors: Vec::new(),
+            },
+            Err(errors) => RecordEventOutcomesPayload {
+                matches: Vec::new(),
+                errors,
+            },
+        })
     }
 
     /// The registering organization cancels; an accepted place goes to the longest-waiting.

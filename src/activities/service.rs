@@ -19,8 +19,10 @@ use crate::db::{self, Db};
 use crate::error::{AppError, AppResult, ErrorCode, Outcome, Validator, refuse};
 use crate::items::clean_note;
 use crate::machine::lookup;
+use crate::matches::{self, steps::ContinuingPair, store::MatchRow};
 use crate::pagination::{PageRequest, Rows};
 use crate::scenarios::{self, ScenarioStatus};
+use crate::search::LiveIndex;
 use crate::taxonomy::Taxonomy;
 use crate::viewer::{Role, Viewer};
 
@@ -554,6 +556,90 @@ pub async fn cancel(db: &Db, viewer: &Viewer, id: &str) -> AppResult<Outcome<Reg
         .await?
         .map(Ok)
         .ok_or(AppError::Conflict)
+}
+
+/// The most pairs one record of outcomes takes.
+pub const MAX_PAIRS: usize = 200;
+
+/// After a HELD event, its organiser records which pairs continue: an accepted registration and a
+/// scenario of the agenda. Each becomes an APPROVED match of origin EVENT, in one transaction; a
+/// pair that has a live match already keeps it. The matches made.
+pub async fn record_outcomes(
+    db: &Db,
+    index: &LiveIndex,
+    viewer: &Viewer,
+    event_id: &str,
+    pairs: &[(String, String)],
+) -> AppResult<Outcome<Vec<MatchRow>>> {
+    let event = find_organised(db, viewer, event_id).await?;
+    let claims = viewer.require_user()?;
+    if event.status() != EventStatus::Held {
+        return Ok(refuse(
+            &["eventId"],
+            ErrorCode::InvalidTransition,
+            "活动登记为已举办后，才能记录继续推进的对接",
+        ));
+    }
+    if pairs.is_empty() || pairs.len() > MAX_PAIRS {
+        return Ok(refuse(
+            &["pairs"],
+            ErrorCode::OutOfRange,
+            format!("请记录 1 至 {MAX_PAIRS} 对继续推进的对接"),
+        ));
+    }
+    let agenda = store::agenda(db, &event.id).await?;
+    let scenarios = scenarios::store::find_many(db, &agenda).await?;
+    let mut registrations = Vec::new();
+    let mut v = Validator::default();
+    for (i, (registration_id, scenario_id)) in pairs.iter().enumerate() {
+        let index = i.to_string();
+        let registration = store::find_registration(db, registration_id)
+            .await?
+            .filter(|r| r.event_id == event.id && r.status() == RegistrationStatus::Accepted);
+        if registration.is_none() {
+            v.push(
+                &["pairs", &index, "registrationId"],
+                ErrorCode::Invalid,
+                "请选择本活动已确认参加的报名",
+            );
+        }
+        let scenario = scenarios.iter().find(|s| {
+            &s.id == scenario_id
+                && matches!(
+                    s.status(),
+                    ScenarioStatus::Published | ScenarioStatus::Matching
+                )
+        });
+        if scenario.is_none() {
+            v.push(
+                &["pairs", &index, "scenarioId"],
+                ErrorCode::Invalid,
+                "请选择活动议程中仍在征集的场景",
+            );
+        }
+        if let (Some(r), Some(s)) = (registration, scenario) {
+            registrations.push((r, s));
+        }
+    }
+    if let Err(errors) = v.finish() {
+        return Ok(Err(errors));
+    }
+    let continuing: Vec<ContinuingPair<'_>> = registrations
+        .iter()
+        .map(|(r, s)| ContinuingPair {
+            scenario: s,
+            capability_id: &r.capability_id,
+            initiator_org: &r.org_id,
+            initiator: &r.registered_by,
+        })
+        .collect();
+    let note = format!("在对接活动「{}」上洽谈，双方同意继续推进", event.title);
+    let (created, started) =
+        matches::steps::continue_after_event(db, index, &continuing, &claims.sub, &note).await?;
+    for scenario in &started {
+        scenarios::documents::sync(index, scenario);
+    }
+    Ok(Ok(created))
 }
 
 /// An event's registrations the viewer may read: all for its organisers, their own

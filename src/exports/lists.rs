@@ -287,6 +287,7 @@ fn origin_label(origin: MatchOrigin) -> &'static str {
         MatchOrigin::Invitation => "邀请",
         MatchOrigin::Recommendation => "推荐",
         MatchOrigin::Proposal => "场景建议",
+        MatchOrigin::Event => "对接活动",
     }
 }
 

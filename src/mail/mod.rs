@@ -7,6 +7,7 @@
 //! FAILED, visible to administrators, after a limit.
 
 mod graphql;
+pub mod ics;
 pub mod outbox;
 pub mod service;
 pub mod templates;
@@ -25,6 +26,17 @@ pub struct Email {
     pub subject: String,
     pub text: String,
     pub html: String,
+    pub attachments: Vec<Attachment>,
+}
+
+/// A file sent with an e-mail (text, such as an `.ics` calendar entry).
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Attachment {
+    pub filename: String,
+    /// e.g. `text/calendar; charset=utf-8; method=PUBLISH`
+    pub content_type: String,
+    pub body: String,
 }
 
 /// Writes `email` to the outbox inside the caller's transaction.
@@ -32,8 +44,8 @@ pub async fn enqueue(tx: &mut Tx, email: &Email) -> Result<(), sqlx::Error> {
     let now = db::now();
     sqlx::query(
         "INSERT INTO email_outbox (id, kind, recipient, subject, text_body, html_body, status, \
-         attempts, next_attempt_at, created_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, 'PENDING', 0, $7, $7)",
+         attempts, next_attempt_at, created_at, attachments) \
+         VALUES ($1, $2, $3, $4, $5, $6, 'PENDING', 0, $7, $7, $8)",
     )
     .bind(db::new_id())
     .bind(&email.kind)
@@ -42,6 +54,10 @@ pub async fn enqueue(tx: &mut Tx, email: &Email) -> Result<(), sqlx::Error> {
     .bind(&email.text)
     .bind(&email.html)
     .bind(&now)
+    .bind(
+        (!email.attachments.is_empty())
+            .then(|| serde_json::to_string(&email.attachments).expect("attachments serialize")),
+    )
     .execute(&mut **tx)
     .await?;
     Ok(())

@@ -20,10 +20,12 @@ pub struct OutboxRow {
     pub last_error: Option<String>,
     pub created_at: String,
     pub sent_at: Option<String>,
+    /// JSON of the e-mail's attachments, if it has any.
+    pub attachments: Option<String>,
 }
 
 pub const COLUMNS: &str = "id, kind, recipient, subject, text_body, html_body, status, attempts, \
-    next_attempt_at, last_error, created_at, sent_at";
+    next_attempt_at, last_error, created_at, sent_at, attachments";
 
 /// How long a lease keeps other workers off a row: longer than one SMTP attempt can take.
 pub const LEASE: Duration = Duration::seconds(120);

@@ -97,6 +97,7 @@ pub fn render(content: &Content<'_>) -> Email {
         subject,
         text,
         html,
+        attachments: Vec::new(),
     }
 }
 
@@ -176,6 +177,7 @@ pub fn render_digest(digest: &Digest<'_>) -> Email {
         subject,
         text,
         html,
+        attachments: Vec::new(),
     }
 }
 

@@ -5,7 +5,8 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-use lettre::message::{Mailbox, MultiPart};
+use lettre::message::header::ContentType;
+use lettre::message::{Attachment, Mailbox, MultiPart};
 use lettre::transport::smtp::AsyncSmtpTransport;
 use lettre::{AsyncFileTransport, AsyncTransport, Message, Tokio1Executor};
 use tokio::sync::{Notify, watch};
@@ -13,6 +14,32 @@ use tokio::sync::{Notify, watch};
 use super::outbox::{self, OutboxRow};
 use super::templates;
 use crate::db::{self, Db};
+
+/// The body of an e-mail: plain text and HTML, and its attachments after them.
+fn body_of(row: &OutboxRow, public_url: &str) -> Result<MultiPart, Failure> {
+    let text = MultiPart::alternative_plain_html(
+        templates::resolve_links(&row.text_body, public_url, false),
+        templates::resolve_links(&row.html_body, public_url, true),
+    );
+    let Some(attachments) = &row.attachments else {
+        return Ok(text);
+    };
+    let invalid = |detail: String| Failure {
+        category: "邮件内容无效",
+        detail,
+        permanent: true,
+    };
+    let attachments: Vec<super::Attachment> =
+        serde_json::from_str(attachments).map_err(|e| invalid(e.to_string()))?;
+    let mut mixed = MultiPart::mixed().multipart(text);
+    for a in attachments {
+        let content_type =
+            ContentType::parse(&a.content_type).map_err(|e| invalid(e.to_string()))?;
+        let body = templates::resolve_links(&a.body, public_url, false);
+        mixed = mixed.singlepart(Attachment::new(a.filename).body(body, content_type));
+    }
+    Ok(mixed)
+}
 
 /// How the worker sends and how hard it tries.
 #[derive(Clone, Debug)]
@@ -155,10 +182,7 @@ impl MailWorker {
             .to(to)
             .subject(row.subject.clone())
             .message_id(Some(format!("<{}@twolists>", row.id)))
-            .multipart(MultiPart::alternative_plain_html(
-                templates::resolve_links(&row.text_body, &self.settings.public_url, false),
-                templates::resolve_links(&row.html_body, &self.settings.public_url, true),
-            ))
+            .multipart(body_of(row, &self.settings.public_url)?)
             .map_err(|e| Failure {
                 category: "邮件内容无效",
                 detail: e.to_string(),

@@ -23,14 +23,17 @@ pub enum MatchOrigin {
     /// The scenario was adopted from the capability's provider's proposal (反向挖掘): invited
     /// when it was published.
     Proposal,
+    /// The pair met at a matchmaking event (对接活动) and continues: approved when recorded.
+    Event,
 }
 
 impl MatchOrigin {
-    pub const ALL: [MatchOrigin; 4] = [
+    pub const ALL: [MatchOrigin; 5] = [
         MatchOrigin::Application,
         MatchOrigin::Invitation,
         MatchOrigin::Recommendation,
         MatchOrigin::Proposal,
+        MatchOrigin::Event,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -39,6 +42,7 @@ impl MatchOrigin {
             MatchOrigin::Invitation => "INVITATION",
             MatchOrigin::Recommendation => "RECOMMENDATION",
             MatchOrigin::Proposal => "PROPOSAL",
+            MatchOrigin::Event => "EVENT",
         }
     }
 
@@ -47,6 +51,7 @@ impl MatchOrigin {
             "APPLICATION" => MatchOrigin::Application,
             "INVITATION" => MatchOrigin::Invitation,
             "PROPOSAL" => MatchOrigin::Proposal,
+            "EVENT" => MatchOrigin::Event,
             _ => MatchOrigin::Recommendation,
         }
     }
@@ -86,10 +91,11 @@ impl Sides {
     }
 
     /// The organization that answers a proposal: the side that did not start it. An admin's
-    /// recommendation is answered by the capability's provider.
+    /// recommendation is answered by the capability's provider; a pair from a matchmaking event
+    /// (started by the enterprise that registered) by the scenario's unit.
     pub fn counterparty(&self, m: &MatchRow) -> &str {
         match MatchOrigin::parse(&m.origin) {
-            MatchOrigin::Application => &self.scenario.org_id,
+            MatchOrigin::Application | MatchOrigin::Event => &self.scenario.org_id,
             MatchOrigin::Invitation | MatchOrigin::Recommendation | MatchOrigin::Proposal => {
                 &self.capability.org_id
             }

@@ -58,6 +58,91 @@ pub async fn propose(
     .await?)
 }
 
+/// A pair that met at a matchmaking event and continues.
+pub struct ContinuingPair<'a> {
+    pub scenario: &'a ScenarioRow,
+    pub capability_id: &'a str,
+    /// The registering enterprise and its member who registered: the match's initiator.
+    pub initiator_org: &'a str,
+    pub initiator: &'a str,
+}
+
+/// Records the pairs that continue after a matchmaking event, in one transaction: each becomes an
+/// APPROVED match of origin EVENT (the unit then answers it as any approved match), with the
+/// engine's score and reasons; a scenario's first moves it PUBLISHED → MATCHING. A pair that
+/// has a live match already keeps it and is left out of what is returned.
+pub async fn continue_after_event(
+    db: &Db,
+    index: &LiveIndex,
+    pairs: &[ContinuingPair<'_>],
+    actor: &str,
+    note: &str,
+) -> AppResult<(Vec<MatchRow>, Vec<ScenarioRow>)> {
+    let mut explained = Vec::with_capacity(pairs.len());
+    for pair in pairs {
+        explained.push(
+            index
+                .explain(pair.scenario.document(), pair.capability_id)
+                .await,
+        );
+    }
+    let mut tx = db.begin().await?;
+    let mut created = Vec::new();
+    let mut started: Vec<ScenarioRow> = Vec::new();
+    for (pair, explained) in pairs.iter().zip(&explained) {
+        let (score, match_degree, reasons) = match explained {
+            Some(r) => (
+                f64::from(r.score),
+                Some(i64::from(r.degree)),
+                r.reasons.iter().map(StoredReason::from).collect::<Vec<_>>(),
+            ),
+            None => (0.0, None, Vec::new()),
+        };
+        let row = store::insert_approved_in(
+            &mut tx,
+            NewMatch {
+                scenario_id: &pair.scenario.id,
+                capability_id: pair.capability_id,
+                origin: MatchOrigin::Event.as_str(),
+                initiator_org_id: pair.initiator_org,
+                initiator_id: pair.initiator,
+                score,
+                match_degree,
+                reasons: serde_json::to_string(&reasons).expect("reasons serialize"),
+                pitch: note,
+            },
+            actor,
+            note,
+        )
+        .await?;
+        let Some(row) = row else {
+            continue;
+        };
+        created.push(row);
+        if started.iter().any(|s| s.id == pair.scenario.id) {
+            continue;
+        }
+        if let Some(start) = lookup(
+            scenarios::RULES,
+            pair.scenario.status(),
+            ScenarioStep::StartMatching,
+        ) {
+            let scenario = scenarios::store::transition_in(
+                &mut tx,
+                pair.scenario,
+                start,
+                Some(actor),
+                Some("对接活动中的对接继续推进"),
+            )
+            .await?
+            .ok_or(AppError::Conflict)?;
+            started.push(scenario);
+        }
+    }
+    tx.commit().await?;
+    Ok((created, started))
+}
+
 /// A step that changes the match alone (respond, withdraw, reject).
 pub async fn step(
     db: &Db,

@@ -61,6 +61,30 @@ pub async fn insert(db: &Db, m: NewMatch<'_>) -> Result<Option<MatchRow>, sqlx::
 
 /// [`insert`] inside `tx` (a cascade of another event).
 pub async fn insert_in(tx: &mut Tx, m: NewMatch<'_>) -> Result<Option<MatchRow>, sqlx::Error> {
+    let initiator = m.initiator_id;
+    create_in(tx, m, MatchStatus::Proposed, "PROPOSE", initiator, None).await
+}
+
+/// Inserts an APPROVED match (a pair that met at a matchmaking event and continues) with its
+/// CONTINUE event (recorded by `actor`, the event's organiser), inside `tx`; `None` when the pair
+/// already has a live match.
+pub async fn insert_approved_in(
+    tx: &mut Tx,
+    m: NewMatch<'_>,
+    actor: &str,
+    note: &str,
+) -> Result<Option<MatchRow>, sqlx::Error> {
+    create_in(tx, m, MatchStatus::Approved, "CONTINUE", actor, Some(note)).await
+}
+
+async fn create_in(
+    tx: &mut Tx,
+    m: NewMatch<'_>,
+    status: MatchStatus,
+    action: &str,
+    actor: &str,
+    note: Option<&str>,
+) -> Result<Option<MatchRow>, sqlx::Error> {
     let now = db::now();
     let existing: Option<String> = sqlx::query_scalar(
         "SELECT id FROM matches WHERE scenario_id = $1 AND capability_id = $2 AND live = 1",
@@ -75,7 +99,7 @@ pub async fn insert_in(tx: &mut Tx, m: NewMatch<'_>) -> Result<Option<MatchRow>,
     let inserted = sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "INSERT INTO matches (id, scenario_id, capability_id, origin, initiator_org_id, \
          initiator_id, status, live, score, match_degree, reasons, pitch, version, created_at, \
-         updated_at) VALUES ($1, $2, $3, $4, $5, $6, 'PROPOSED', 1, $7, $8, $9, $10, 1, $11, $11) \
+         updated_at) VALUES ($1, $2, $3, $4, $5, $6, $12, 1, $7, $8, $9, $10, 1, $11, $11) \
          RETURNING {COLUMNS}"
     )))
     .bind(db::new_id())
@@ -89,6 +113,7 @@ pub async fn insert_in(tx: &mut Tx, m: NewMatch<'_>) -> Result<Option<MatchRow>,
     .bind(&m.reasons)
     .bind(m.pitch)
     .bind(&now)
+    .bind(status.as_str())
     .fetch_one(&mut **tx)
     .await;
     let row: MatchRow = match inserted {
@@ -107,11 +132,11 @@ pub async fn insert_in(tx: &mut Tx, m: NewMatch<'_>) -> Result<Option<MatchRow>,
         NewEvent {
             aggregate_type: AGGREGATE,
             aggregate_id: &row.id,
-            action: "PROPOSE",
+            action,
             from_status: None,
-            to_status: Some("PROPOSED"),
-            actor_id: Some(m.initiator_id),
-            note: None,
+            to_status: Some(status.as_str()),
+            actor_id: Some(actor),
+            note,
         },
         &now,
     )

@@ -79,6 +79,20 @@ pub enum NotificationKind {
     ProposalAdopted,
     /// 场景建议未被采纳（附原因）
     ProposalDeclined,
+    /// 新的活动报名（活动组织者）
+    EventRegistrationReceived,
+    /// 活动报名已确认（附日历文件）
+    EventRegistrationAccepted,
+    /// 活动名额已满，报名列入候补
+    EventRegistrationWaitlisted,
+    /// 活动报名未通过（附原因）
+    EventRegistrationDeclined,
+    /// 企业取消了活动报名（活动组织者）
+    EventRegistrationCancelled,
+    /// 活动信息有变更（报名的企业）
+    EventUpdated,
+    /// 活动已取消（报名的企业）
+    EventCancelled,
     /// 订阅的搜索有新发布的内容（即时提醒，站内）
     SavedSearchMatch,
     /// 订阅搜索每日汇总
@@ -88,7 +102,7 @@ pub enum NotificationKind {
 }
 
 impl NotificationKind {
-    pub const ALL: [NotificationKind; 29] = [
+    pub const ALL: [NotificationKind; 36] = [
         NotificationKind::ScenarioApproved,
         NotificationKind::ScenarioChangesRequested,
         NotificationKind::ScenarioSubmitted,
@@ -115,6 +129,13 @@ impl NotificationKind {
         NotificationKind::ProposalReceived,
         NotificationKind::ProposalAdopted,
         NotificationKind::ProposalDeclined,
+        NotificationKind::EventRegistrationReceived,
+        NotificationKind::EventRegistrationAccepted,
+        NotificationKind::EventRegistrationWaitlisted,
+        NotificationKind::EventRegistrationDeclined,
+        NotificationKind::EventRegistrationCancelled,
+        NotificationKind::EventUpdated,
+        NotificationKind::EventCancelled,
         NotificationKind::SavedSearchMatch,
         NotificationKind::SavedSearchDigest,
         NotificationKind::WeeklyRecommendations,
@@ -155,6 +176,13 @@ impl NotificationKind {
             NotificationKind::ProposalReceived => "PROPOSAL_RECEIVED",
             NotificationKind::ProposalAdopted => "PROPOSAL_ADOPTED",
             NotificationKind::ProposalDeclined => "PROPOSAL_DECLINED",
+            NotificationKind::EventRegistrationReceived => "EVENT_REGISTRATION_RECEIVED",
+            NotificationKind::EventRegistrationAccepted => "EVENT_REGISTRATION_ACCEPTED",
+            NotificationKind::EventRegistrationWaitlisted => "EVENT_REGISTRATION_WAITLISTED",
+            NotificationKind::EventRegistrationDeclined => "EVENT_REGISTRATION_DECLINED",
+            NotificationKind::EventRegistrationCancelled => "EVENT_REGISTRATION_CANCELLED",
+            NotificationKind::EventUpdated => "EVENT_UPDATED",
+            NotificationKind::EventCancelled => "EVENT_CANCELLED",
             NotificationKind::SavedSearchMatch => "SAVED_SEARCH_MATCH",
             NotificationKind::SavedSearchDigest => "SAVED_SEARCH_DIGEST",
             NotificationKind::WeeklyRecommendations => "WEEKLY_RECOMMENDATIONS",
@@ -194,6 +222,13 @@ impl NotificationKind {
             NotificationKind::ProposalReceived => "新的场景建议",
             NotificationKind::ProposalAdopted => "场景建议被采纳",
             NotificationKind::ProposalDeclined => "场景建议未被采纳",
+            NotificationKind::EventRegistrationReceived => "新的活动报名",
+            NotificationKind::EventRegistrationAccepted => "活动报名已确认",
+            NotificationKind::EventRegistrationWaitlisted => "活动报名列入候补",
+            NotificationKind::EventRegistrationDeclined => "活动报名未通过",
+            NotificationKind::EventRegistrationCancelled => "活动报名被取消",
+            NotificationKind::EventUpdated => "活动信息变更",
+            NotificationKind::EventCancelled => "活动取消",
             NotificationKind::SavedSearchMatch => "订阅搜索即时提醒",
             NotificationKind::SavedSearchDigest => "订阅搜索每日汇总",
             NotificationKind::WeeklyRecommendations => "每周推荐场景",
@@ -224,6 +259,11 @@ pub enum Audience {
     Partners,
     /// Of a scenario: its unit and its partners.
     OwnerAndPartners,
+    /// Of an event or a registration: the county managers of the event's region, else every
+    /// administrator.
+    Organizers,
+    /// Of an event: the organizations with a live registration (pending, accepted, waiting).
+    Registrants,
 }
 
 /// One row of the notification table: the event (aggregate and action) and whom it concerns.
@@ -294,6 +334,7 @@ pub const RULES: &[Rule] = &[
     ),
     rule("MATCH", "PROPOSE", K::MatchProposed, Admins),
     rule("MATCH", "APPROVE", K::MatchApproved, Parties),
+    rule("MATCH", "CONTINUE", K::MatchApproved, Parties),
     rule("MATCH", "REJECT", K::MatchRejected, Initiator),
     rule("MATCH", "ACCEPT", K::MatchConnected, Parties),
     rule("MATCH", "DECLINE", K::MatchDeclined, Parties),
@@ -304,6 +345,44 @@ pub const RULES: &[Rule] = &[
     rule("PROPOSAL", "PROPOSE", K::ProposalReceived, Addressee),
     rule("PROPOSAL", "ADOPT", K::ProposalAdopted, Owner),
     rule("PROPOSAL", "DECLINE", K::ProposalDeclined, Owner),
+    rule(
+        "EVENT_REGISTRATION",
+        "REGISTER",
+        K::EventRegistrationReceived,
+        Organizers,
+    ),
+    rule(
+        "EVENT_REGISTRATION",
+        "ACCEPT",
+        K::EventRegistrationAccepted,
+        Owner,
+    ),
+    rule(
+        "EVENT_REGISTRATION",
+        "PROMOTE",
+        K::EventRegistrationAccepted,
+        Owner,
+    ),
+    rule(
+        "EVENT_REGISTRATION",
+        "WAITLIST",
+        K::EventRegistrationWaitlisted,
+        Owner,
+    ),
+    rule(
+        "EVENT_REGISTRATION",
+        "DECLINE",
+        K::EventRegistrationDeclined,
+        Owner,
+    ),
+    rule(
+        "EVENT_REGISTRATION",
+        "CANCEL",
+        K::EventRegistrationCancelled,
+        Organizers,
+    ),
+    rule("EVENT", "UPDATE", K::EventUpdated, Registrants),
+    rule("EVENT", "CANCEL", K::EventCancelled, Registrants),
 ];
 
 /// The action of the reminder that a scenario's deadline is near: no step of its lifecycle, but
@@ -352,6 +431,7 @@ async fn notify(tx: &mut Tx, event: &NewEvent<'_>) -> Result<(), sqlx::Error> {
         };
         let message = compose(rule.kind, subject, event.note);
         let recipients = store::recipients(tx, rule.audience, subject, rule.kind).await?;
+        let attachments = attachments_of(tx, rule.kind, subject).await?;
         deliver(
             tx,
             rule.kind,
@@ -359,6 +439,7 @@ async fn notify(tx: &mut Tx, event: &NewEvent<'_>) -> Result<(), sqlx::Error> {
             &message,
             &recipients,
             event.actor_id,
+            &attachments,
         )
         .await?;
     }
@@ -494,6 +575,55 @@ pub async fn turn_email_off(
     Ok(())
 }
 
+/// The files an e-mail of `kind` carries: an event's calendar entry when a registration is
+/// accepted, and when the event changes or is cancelled (so that calendars follow).
+async fn attachments_of(
+    tx: &mut Tx,
+    kind: NotificationKind,
+    subject: &store::Subject,
+) -> Result<Vec<mail::Attachment>, sqlx::Error> {
+    if !matches!(
+        kind,
+        K::EventRegistrationAccepted | K::EventUpdated | K::EventCancelled
+    ) {
+        return Ok(Vec::new());
+    }
+    let Some(event_id) = subject.code.as_deref() else {
+        return Ok(Vec::new());
+    };
+    let Some(event) = store::event_calendar(tx, event_id).await? else {
+        return Ok(Vec::new());
+    };
+    let (Some(starts_at), Some(ends_at)) = (
+        crate::db::parse_time(&event.starts_at),
+        crate::db::parse_time(&event.ends_at),
+    ) else {
+        return Ok(Vec::new());
+    };
+    let page = public_page("EVENT", &event.status, &event.id)
+        .map(|path| format!("{}{path}", templates::SITE_URL));
+    let location = event.place.as_deref().or(event.online_url.as_deref());
+    let body = mail::ics::calendar(
+        &[mail::ics::CalendarEvent {
+            uid: &event.id,
+            sequence: event.version,
+            title: &event.title,
+            description: &event.description,
+            starts_at,
+            ends_at,
+            location,
+            url: page.as_deref(),
+            cancelled: event.status == "CANCELLED",
+        }],
+        chrono::Utc::now(),
+    );
+    Ok(vec![mail::Attachment {
+        filename: "event.ics".to_owned(),
+        content_type: mail::ics::CONTENT_TYPE.to_owned(),
+        body,
+    }])
+}
+
 async fn deliver(
     tx: &mut Tx,
     kind: NotificationKind,
@@ -501,6 +631,7 @@ async fn deliver(
     message: &Message,
     recipients: &[store::Recipient],
     actor_id: Option<&str>,
+    attachments: &[mail::Attachment],
 ) -> Result<(), sqlx::Error> {
     for r in recipients
         .iter()
@@ -515,7 +646,7 @@ async fn deliver(
                 Some(_) => vec![message.body.clone()],
                 None => vec![message.body.clone(), "请登录平台查看详情。".to_owned()],
             };
-            let email = templates::render(&templates::Content {
+            let mut email = templates::render(&templates::Content {
                 kind: kind.as_str(),
                 to: &r.email,
                 greeting_name: &r.display_name,
@@ -524,6 +655,7 @@ async fn deliver(
                 action: link.as_deref().map(|link| ("查看公开页面", link)),
                 footer: "您收到此邮件是因为开启了该类通知的邮件提醒，可在“通知设置”中关闭。",
             });
+            email.attachments = attachments.to_vec();
             mail::enqueue(tx, &email).await?;
         }
     }
@@ -607,6 +739,42 @@ fn compose(kind: NotificationKind, s: &store::Subject, note: Option<&str>) -> Me
                 "贵单位参与对接的这一场景已结束征集，本次对接随之结束，感谢参与。{}",
                 reason("说明")
             ),
+        ),
+        K::EventRegistrationReceived => (
+            format!("活动「{}」有新的报名", s.title),
+            format!(
+                "企业以能力「{}」报名了该活动，请在活动管理中确认或说明原因婉拒。",
+                s.other_title.as_deref().unwrap_or("")
+            ),
+        ),
+        K::EventRegistrationAccepted => (
+            format!("您已确认参加活动「{}」", s.title),
+            "贵单位的报名已确认。活动时间、地点见附件日历文件（.ics），可直接添加到日历；如不能出席，请及时取消报名，名额将递补给候补单位。"
+                .to_owned(),
+        ),
+        K::EventRegistrationWaitlisted => (
+            format!("活动「{}」报名已列入候补", s.title),
+            "活动名额已满，贵单位已列入候补名单；有名额空出时将按报名顺序递补并通知您。"
+                .to_owned(),
+        ),
+        K::EventRegistrationDeclined => (
+            format!("活动「{}」报名未通过", s.title),
+            format!("感谢报名。{}", reason("原因")),
+        ),
+        K::EventRegistrationCancelled => (
+            format!("活动「{}」有报名取消", s.title),
+            format!(
+                "企业取消了以能力「{}」的报名；如有候补单位，已按顺序递补。",
+                s.other_title.as_deref().unwrap_or("")
+            ),
+        ),
+        K::EventUpdated => (
+            format!("活动「{}」信息有变更", s.title),
+            "活动的时间、地点或议程已调整，请查看活动页面；附件为更新后的日历文件。".to_owned(),
+        ),
+        K::EventCancelled => (
+            format!("活动「{}」已取消", s.title),
+            format!("很抱歉，该活动已取消。{}", reason_sentence(&note)),
         ),
         K::ProposalReceived => (
             format!("新的场景建议「{}」", s.title),

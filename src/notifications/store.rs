@@ -54,6 +54,16 @@ pub async fn subject(
              proposer_org_id AS owner_org, NULL AS other_title, unit_id AS other_org, \
              NULL AS initiator_org, region_code AS region FROM scenario_proposals WHERE id = $1"
             .to_owned(),
+        "EVENT" => "SELECT 'EVENT' AS aggregate, id, title, id AS code, status, '' AS owner_org, \
+             NULL AS other_title, NULL AS other_org, NULL AS initiator_org, \
+             region_code AS region FROM matchmaking_events WHERE id = $1"
+            .to_owned(),
+        "EVENT_REGISTRATION" => "SELECT 'EVENT_REGISTRATION' AS aggregate, r.id, e.title, \
+             e.id AS code, e.status, r.org_id AS owner_org, c.title AS other_title, \
+             NULL AS other_org, NULL AS initiator_org, e.region_code AS region \
+             FROM event_registrations r JOIN matchmaking_events e ON e.id = r.event_id \
+             JOIN capabilities c ON c.id = r.capability_id WHERE r.id = $1"
+            .to_owned(),
         "MATCH" => "SELECT 'MATCH' AS aggregate, m.id, s.title, NULL AS code, NULL AS status, \
              s.org_id AS owner_org, \
              c.title AS other_title, c.org_id AS other_org, m.initiator_org_id AS initiator_org, \
@@ -101,6 +111,16 @@ pub async fn recipients(
         Audience::CapabilityOwner => subject.other_org.iter().cloned().collect(),
         Audience::CountyManagers => vec![],
         Audience::Addressee => subject.other_org.iter().cloned().collect(),
+        Audience::Organizers => vec![],
+        Audience::Registrants => {
+            sqlx::query_scalar(
+                "SELECT DISTINCT org_id FROM event_registrations WHERE event_id = $1 \
+                 AND status IN ('PENDING', 'ACCEPTED', 'WAITLISTED')",
+            )
+            .bind(&subject.id)
+            .fetch_all(&mut **tx)
+            .await?
+        }
         Audience::Partners | Audience::OwnerAndPartners => {
             let mut orgs: Vec<String> = sqlx::query_scalar(
                 "SELECT DISTINCT c.org_id FROM matches m \
@@ -116,22 +136,11 @@ pub async fn recipients(
             orgs
         }
     };
-    // A proposal without a unit goes to the region's county managers, or the city's admins.
+    // A proposal without a unit, and an event's organisers: the region's county managers, or
+    // the city's admins.
     let audience = match audience {
-        Audience::Addressee if orgs.is_empty() => {
-            let managers: Option<i64> = sqlx::query_scalar(
-                "SELECT 1 FROM users WHERE role = 'COUNTY_MANAGER' AND region_code = $1 \
-                 AND membership <> 'REMOVED' LIMIT 1",
-            )
-            .bind(&subject.region)
-            .fetch_optional(&mut **tx)
-            .await?;
-            if managers.is_some() {
-                Audience::CountyManagers
-            } else {
-                Audience::Admins
-            }
-        }
+        Audience::Organizers => managers_or_admins(tx, subject).await?,
+        Audience::Addressee if orgs.is_empty() => managers_or_admins(tx, subject).await?,
         other => other,
     };
     let mut sql = Sql::new(
@@ -167,6 +176,49 @@ pub async fn recipients(
             email_enabled: r.email_enabled != 0,
         })
         .collect())
+}
+
+/// The county managers of the subject's region where it has any in office, else the admins.
+async fn managers_or_admins(tx: &mut Tx, subject: &Subject) -> Result<Audience, sqlx::Error> {
+    let managers: Option<i64> = sqlx::query_scalar(
+        "SELECT 1 FROM users WHERE role = 'COUNTY_MANAGER' AND region_code = $1 \
+         AND membership <> 'REMOVED' LIMIT 1",
+    )
+    .bind(&subject.region)
+    .fetch_optional(&mut **tx)
+    .await?;
+    Ok(if managers.is_some() {
+        Audience::CountyManagers
+    } else {
+        Audience::Admins
+    })
+}
+
+/// What a calendar entry of an event needs.
+#[derive(sqlx::FromRow, Clone, Debug)]
+pub struct EventCalendar {
+    pub id: String,
+    pub title: String,
+    pub description: String,
+    pub starts_at: String,
+    pub ends_at: String,
+    pub place: Option<String>,
+    pub online_url: Option<String>,
+    pub status: String,
+    pub version: i64,
+}
+
+pub async fn event_calendar(
+    tx: &mut Tx,
+    event_id: &str,
+) -> Result<Option<EventCalendar>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT id, title, description, starts_at, ends_at, place, online_url, status, version \
+         FROM matchmaking_events WHERE id = $1",
+    )
+    .bind(event_id)
+    .fetch_optional(&mut **tx)
+    .await
 }
 
 /// Writes one notification; its id.

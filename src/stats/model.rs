@@ -194,11 +194,30 @@ pub struct MatchStats {
     pub top_capabilities: Vec<CapabilityRank>,
 }
 
+/// Matchmaking events (对接活动) of the selected regions, starting in the selected year.
+#[derive(SimpleObject, Clone, Debug, Default, PartialEq, Eq)]
+pub struct EventStats {
+    /// Announced: every event out of its draft (open, closed, held, archived, cancelled).
+    pub announced: i64,
+    /// Held (HELD or ARCHIVED).
+    pub held: i64,
+    /// Registrations received by those events, cancelled ones aside.
+    pub registrations: i64,
+    /// Registrations accepted (places taken).
+    pub accepted: i64,
+    /// Administrators only (matches are private to their parties): matches born at events
+    /// (origin EVENT) with the selected scenarios.
+    pub matches: Option<i64>,
+    /// Administrators only: how many of those landed.
+    pub landed: Option<i64>,
+}
+
 #[derive(SimpleObject, Clone, Debug)]
 pub struct Stats {
     pub scope: StatsScope,
     pub scenarios: ScenarioStats,
     pub capabilities: CapabilityStats,
+    pub events: EventStats,
     /// Administrators only; null for everyone else (matches are private to their parties).
     pub matches: Option<MatchStats>,
 }

@@ -5,6 +5,7 @@ use chrono::{NaiveDate, TimeZone as _};
 
 use super::model::*;
 use super::store::{self, Counted, Selection};
+use crate::activities::{EventStatus, RegistrationStatus};
 use crate::capabilities::CapabilityStatus;
 use crate::db::{self, Db};
 use crate::error::{AppError, AppResult};
@@ -168,11 +169,54 @@ pub async fn stats(
             })
         }
     };
+    let events = event_stats(db, scope, &selection).await?;
     Ok(Stats {
         scope,
         scenarios,
         capabilities,
+        events,
         matches,
+    })
+}
+
+/// The events' figures: counts for everyone, the matches born at them for administrators.
+async fn event_stats(db: &Db, scope: StatsScope, selection: &Selection) -> AppResult<EventStats> {
+    let by_status = store::events_by_status(db, selection).await?;
+    let registrations = store::event_registrations_by_status(db, selection).await?;
+    let count =
+        |rows: &[Counted], keys: &[&str]| -> i64 { keys.iter().map(|k| count_of(rows, k)).sum() };
+    let (matches, landed) = match scope {
+        StatsScope::Published => (None, None),
+        StatsScope::All => {
+            let born = store::event_matches_by_status(db, selection).await?;
+            (
+                Some(born.iter().map(|(_, n, _)| n).sum()),
+                Some(count_of(&born, MatchStatus::Landed.as_str())),
+            )
+        }
+    };
+    let statuses = |pick: fn(EventStatus) -> bool| -> Vec<&'static str> {
+        EventStatus::ALL
+            .into_iter()
+            .filter(|s| pick(*s))
+            .map(EventStatus::as_str)
+            .collect()
+    };
+    let received: Vec<&str> = RegistrationStatus::ALL
+        .into_iter()
+        .filter(|s| *s != RegistrationStatus::Cancelled)
+        .map(RegistrationStatus::as_str)
+        .collect();
+    Ok(EventStats {
+        announced: count(&by_status, &statuses(EventStatus::is_public)),
+        held: count(
+            &by_status,
+            &statuses(|s| matches!(s, EventStatus::Held | EventStatus::Archived)),
+        ),
+        registrations: count(&registrations, &received),
+        accepted: count(&registrations, &[RegistrationStatus::Accepted.as_str()]),
+        matches,
+        landed,
     })
 }
 

@@ -184,6 +184,53 @@ pub async fn matches_by(
     grouped(db, sql).await
 }
 
+/// Matchmaking events in the selected regions (and starting in the selected year) by status.
+pub async fn events_by_status(db: &Db, selection: &Selection) -> Result<Vec<Counted>, sqlx::Error> {
+    let mut sql = Sql::new("SELECT e.status, COUNT(*), 0 FROM matchmaking_events e WHERE 1 = 1");
+    event_filter(selection, &mut sql);
+    sql.push(" GROUP BY e.status");
+    grouped(db, sql).await
+}
+
+/// Registrations of those events by status.
+pub async fn event_registrations_by_status(
+    db: &Db,
+    selection: &Selection,
+) -> Result<Vec<Counted>, sqlx::Error> {
+    let mut sql = Sql::new(
+        "SELECT r.status, COUNT(*), 0 FROM event_registrations r \
+         JOIN matchmaking_events e ON e.id = r.event_id WHERE e.status <> 'DRAFT'",
+    );
+    event_filter(selection, &mut sql);
+    sql.push(" GROUP BY r.status");
+    grouped(db, sql).await
+}
+
+fn event_filter(selection: &Selection, sql: &mut Sql) {
+    if let Some((from, to)) = &selection.period {
+        sql.push(" AND e.starts_at >= ")
+            .bind(from.clone())
+            .push(" AND e.starts_at < ")
+            .bind(to.clone());
+    }
+    if let Some(regions) = &selection.region_codes {
+        sql.and_in("e.region_code", regions);
+    }
+}
+
+/// Matches born at events (origin EVENT) of the selected scenarios, by status.
+pub async fn event_matches_by_status(
+    db: &Db,
+    selection: &Selection,
+) -> Result<Vec<Counted>, sqlx::Error> {
+    let mut sql = Sql::new(
+        "SELECT m.status, COUNT(*), 0 FROM matches m JOIN scenarios s ON s.id = m.scenario_id",
+    );
+    selection.scenarios(&mut sql);
+    sql.push(" AND m.origin = 'EVENT' GROUP BY m.status");
+    grouped(db, sql).await
+}
+
 /// A capability with the most matches with the selected scenarios.
 #[derive(sqlx::FromRow, Clone, Debug)]
 pub struct TopCapability {

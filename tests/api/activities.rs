@@ -816,3 +816,330 @@ crate::db_test!(
         assert_eq!(app.count("matchmaking_events WHERE accepted = 5").await, 1);
     }
 );
+
+// ---- Notifications, calendar entries, public pages, outcomes, statistics -------------------------
+
+/// The one calendar in `ics`, parsed by an iCalendar parser.
+fn parse_calendar(ics: &str) -> ical::parser::ical::component::IcalCalendar {
+    ical::IcalParser::new(std::io::BufReader::new(ics.as_bytes()))
+        .next()
+        .expect("a calendar")
+        .expect("a valid calendar")
+}
+
+/// The value and parameters of `name` in the event `e`.
+fn property<'a>(
+    e: &'a ical::parser::ical::component::IcalEvent,
+    name: &str,
+) -> &'a ical::property::Property {
+    e.properties
+        .iter()
+        .find(|p| p.name == name)
+        .unwrap_or_else(|| panic!("no {name} in {:?}", e.properties))
+}
+
+/// Checks the calendar holds the event: its title, its start and end in Jinzhong's time with
+/// the Asia/Shanghai zone (defined in the file, UTC+8), and its page.
+fn assert_calendar_of(ics: &str, event: &Value, starts: chrono::DateTime<Utc>) {
+    let calendar = parse_calendar(ics);
+    let zone = &calendar.timezones[0];
+    let tzid = zone.properties.iter().find(|p| p.name == "TZID").unwrap();
+    assert_eq!(tzid.value.as_deref(), Some("Asia/Shanghai"));
+    let offset = zone.transitions[0]
+        .properties
+        .iter()
+        .find(|p| p.name == "TZOFFSETTO")
+        .unwrap();
+    assert_eq!(offset.value.as_deref(), Some("+0800"));
+    assert_eq!(calendar.events.len(), 1);
+    let e = &calendar.events[0];
+    assert_eq!(
+        property(e, "SUMMARY").value.as_deref(),
+        event["title"].as_str()
+    );
+    let start = property(e, "DTSTART");
+    assert_eq!(
+        start.params.as_ref().unwrap()[0],
+        ("TZID".to_owned(), vec!["Asia/Shanghai".to_owned()])
+    );
+    let local = starts.with_timezone(&twolists::clock::china());
+    assert_eq!(
+        start.value.as_deref(),
+        Some(local.format("%Y%m%dT%H%M%S").to_string().as_str())
+    );
+    let end = property(e, "DTEND").value.clone().unwrap();
+    let end_local = (starts + Duration::hours(3)).with_timezone(&twolists::clock::china());
+    assert_eq!(end, end_local.format("%Y%m%dT%H%M%S").to_string());
+    let url = property(e, "URL").value.clone().unwrap();
+    assert!(
+        url.ends_with(&format!("/events/{}", event["id"].as_str().unwrap())),
+        "{url}"
+    );
+}
+
+fn starts_of(input: &Value) -> chrono::DateTime<Utc> {
+    chrono::DateTime::parse_from_rfc3339(input["startsAt"].as_str().unwrap())
+        .unwrap()
+        .to_utc()
+}
+
+async fn kinds_of(app: &TestApp, user: &TestUser) -> Vec<String> {
+    sqlx::query_scalar("SELECT kind FROM notifications WHERE user_id = $1 ORDER BY created_at, id")
+        .bind(&user.id)
+        .fetch_all(app.state.db.pool())
+        .await
+        .unwrap()
+}
+
+crate::backend_test!(
+    an_accepted_registration_is_emailed_its_calendar_entry,
+    |backend| {
+        let server = SmtpServer::start().await;
+        let app = TestApp::configured(backend, |c| c.smtp_url = Some(server.url()))
+            .await
+            .with_background();
+        let admin = app.admin().await;
+        let unit = app.gov_user().await;
+        let manager = app.county_manager("140702").await;
+        let scenario = scenario_in(&app, &unit, &admin, "PUBLISHED").await;
+        let input = event_input(&[&scenario], 5);
+        let event = draft_event(&app, &manager, input.clone()).await;
+        let event = step_event(&app, &manager, &event, "PUBLISH").await;
+        let enterprise = app.enterprise_user().await;
+        let capability = capability_in(&app, &enterprise, &admin, "LISTED").await;
+        let registration = register_for(&app, &enterprise, &event, &capability, &[&scenario]).await;
+        assert_eq!(
+            kinds_of(&app, &manager).await.last().map(String::as_str),
+            Some("EVENT_REGISTRATION_RECEIVED")
+        );
+        decide(&app, &manager, &registration, "ACCEPT").await;
+        assert_eq!(
+            kinds_of(&app, &enterprise).await.last().map(String::as_str),
+            Some("EVENT_REGISTRATION_ACCEPTED")
+        );
+
+        let address = email_of(&app, &enterprise).await;
+        let accepted = eventually("the acceptance e-mail", || async {
+            server
+                .messages()
+                .into_iter()
+                .find(|m| m.to.contains(&address) && m.subject.contains("您已确认参加活动"))
+        })
+        .await;
+        assert!(accepted.text.contains("附件日历文件"), "{}", accepted.text);
+        assert_eq!(accepted.attachments.len(), 1, "{:?}", accepted.attachments);
+        let (filename, mime, ics) = &accepted.attachments[0];
+        assert_eq!(filename, "event.ics");
+        assert_eq!(mime, "text/calendar");
+        assert_calendar_of(ics, &event, starts_of(&input));
+        // The site's address, not a placeholder, in the calendar's link.
+        assert!(ics.contains("http://127.0.0.1:8080/events/"), "{ics}");
+    }
+);
+
+crate::db_test!(
+    public_pages_feed_and_calendar_show_events_to_visitors,
+    |app| {
+        let admin = app.admin().await;
+        let unit = app.gov_user().await;
+        let manager = app.county_manager("140702").await;
+        let scenario = scenario_in(&app, &unit, &admin, "PUBLISHED").await;
+        let input = event_input(&[&scenario], 5);
+        let event = draft_event(&app, &manager, input.clone()).await;
+        let id = event["id"].as_str().unwrap().to_owned();
+
+        // A draft has no page, no calendar and no place in the list or the feed.
+        for path in [format!("/events/{id}"), format!("/events/{id}.ics")] {
+            let (status, _) = app.get(&path).await;
+            assert_eq!(status, 404, "{path}");
+        }
+        let (_, list) = app.get("/events").await;
+        assert!(!list.contains(&id));
+
+        step_event(&app, &manager, &event, "PUBLISH").await;
+        let enterprise = app.enterprise_user().await;
+        let capability = capability_in(&app, &enterprise, &admin, "LISTED").await;
+        register_for(&app, &enterprise, &event, &capability, &[&scenario]).await;
+
+        let (status, list) = app.get("/events").await;
+        assert_eq!(status, 200);
+        assert!(list.contains(&format!("/events/{id}")), "{list}");
+        assert!(list.contains("晋中市煤矿智能化场景路演"));
+        let (status, page) = app.get(&format!("/events/{id}")).await;
+        assert_eq!(status, 200);
+        assert!(
+            page.contains("煤矿井下巡检机器人应用场景"),
+            "the agenda: {page}"
+        );
+        assert!(page.contains(&format!("/events/{id}.ics")));
+        assert!(page.contains("（北京时间）"));
+        // Registrations are private: the registering enterprise is not named.
+        let name: String = sqlx::query_scalar("SELECT name FROM organizations WHERE id = $1")
+            .bind(&enterprise.org_id)
+            .fetch_one(app.state.db.pool())
+            .await
+            .unwrap();
+        assert!(!page.contains(&name));
+
+        let (status, headers, ics) = app.download(None, &format!("/events/{id}.ics")).await;
+        assert_eq!(status, 200);
+        assert!(
+            headers[axum::http::header::CONTENT_TYPE]
+                .to_str()
+                .unwrap()
+                .starts_with("text/calendar")
+        );
+        assert_calendar_of(&String::from_utf8(ics).unwrap(), &event, starts_of(&input));
+
+        let (status, _, atom) = app.download(None, "/feeds/events.atom").await;
+        assert_eq!(status, 200);
+        let feed = feed_rs::parser::parse(atom.as_slice()).expect("a valid Atom feed");
+        assert_eq!(feed.entries.len(), 1);
+        assert_eq!(
+            feed.entries[0].title.as_ref().unwrap().content,
+            "晋中市煤矿智能化场景路演"
+        );
+        assert!(
+            feed.entries[0].links[0]
+                .href
+                .ends_with(&format!("/events/{id}"))
+        );
+        let (_, sitemap) = app.get("/sitemap.xml").await;
+        assert!(sitemap.contains(&format!("/events/{id}")));
+    }
+);
+
+fn outcomes_doc() -> &'static str {
+    "mutation($input: RecordEventOutcomesInput!) { recordEventOutcomes(input: $input) \
+     { matches { id status origin scenario { id status } capability { id } } \
+     errors { field code message } } }"
+}
+
+crate::db_test!(
+    pairs_that_continue_after_an_event_become_approved_matches,
+    |app| {
+        let admin = app.admin().await;
+        let unit = app.gov_user().await;
+        let manager = app.county_manager("140702").await;
+        let first = scenario_in(&app, &unit, &admin, "PUBLISHED").await;
+        let second = scenario_in(&app, &unit, &admin, "PUBLISHED").await;
+        let off_agenda = scenario_in(&app, &unit, &admin, "PUBLISHED").await;
+        let event = open_event(&app, &manager, &[&first, &second], 5).await;
+        let mut registrations = Vec::new();
+        let mut enterprises = Vec::new();
+        for _ in 0..3 {
+            let user = app.enterprise_user().await;
+            let capability = capability_in(&app, &user, &admin, "LISTED").await;
+            registrations.push(register_for(&app, &user, &event, &capability, &[&first]).await);
+            enterprises.push(user);
+        }
+        decide(&app, &manager, &registrations[0], "ACCEPT").await;
+        decide(&app, &manager, &registrations[1], "ACCEPT").await;
+        let pair =
+            |r: &Value, s: &Value| json!({ "registrationId": r["id"], "scenarioId": s["id"] });
+        let input =
+            |pairs: Vec<Value>| json!({ "input": { "eventId": event["id"], "pairs": pairs } });
+
+        // Not before it was held.
+        let early = app
+            .try_gql_as(
+                &manager,
+                outcomes_doc(),
+                input(vec![pair(&registrations[0], &first)]),
+            )
+            .await;
+        assert_eq!(codes(&early, "recordEventOutcomes"), ["INVALID_TRANSITION"]);
+        took_place(&app, &event).await;
+        step_event(&app, &manager, &event, "MARK_HELD").await;
+
+        // Only its organisers; only accepted registrations and agenda scenarios.
+        for user in [&unit, &enterprises[0]] {
+            let refused = app
+                .try_gql_as(
+                    user,
+                    outcomes_doc(),
+                    input(vec![pair(&registrations[0], &first)]),
+                )
+                .await;
+            assert_eq!(error_code(&refused), Some("FORBIDDEN"));
+        }
+        let refused = app
+            .try_gql_as(
+                &manager,
+                outcomes_doc(),
+                input(vec![
+                    pair(&registrations[2], &first),
+                    pair(&registrations[0], &off_agenda),
+                ]),
+            )
+            .await;
+        let errors = &refused["data"]["recordEventOutcomes"]["errors"];
+        assert_eq!(
+            errors[0]["field"],
+            json!(["pairs", "0", "registrationId"]),
+            "{refused}"
+        );
+        assert_eq!(errors[1]["field"], json!(["pairs", "1", "scenarioId"]));
+        let refused = app
+            .try_gql_as(&manager, outcomes_doc(), input(vec![]))
+            .await;
+        assert_eq!(codes(&refused, "recordEventOutcomes"), ["OUT_OF_RANGE"]);
+
+        let recorded = event_step(
+            &app,
+            &manager,
+            outcomes_doc(),
+            "recordEventOutcomes",
+            json!({ "eventId": event["id"], "pairs": [pair(&registrations[0], &first),
+            pair(&registrations[1], &first), pair(&registrations[1], &second)] }),
+        )
+        .await;
+        let made = recorded["matches"].as_array().unwrap();
+        assert_eq!(made.len(), 3);
+        for m in made {
+            assert_eq!(m["status"], "APPROVED");
+            assert_eq!(m["origin"], "EVENT");
+            assert_eq!(m["scenario"]["status"], "MATCHING");
+        }
+        // The parties hear of it as of any approved match; the admins have nothing to moderate.
+        assert_eq!(
+            kinds_of(&app, &enterprises[0])
+                .await
+                .last()
+                .map(String::as_str),
+            Some("MATCH_APPROVED")
+        );
+        assert_eq!(
+            app.count("notifications WHERE kind = 'MATCH_PROPOSED'")
+                .await,
+            0
+        );
+        // The ordinary 对接 flow goes on: the unit answers.
+        let connected = respond(&app, &unit, &made[0]["id"], true).await;
+        assert_eq!(connected["status"], "CONNECTED");
+        // Recorded again: the live matches stay as they are, nothing new.
+        let again = event_step(
+            &app,
+            &manager,
+            outcomes_doc(),
+            "recordEventOutcomes",
+            json!({ "eventId": event["id"], "pairs": [pair(&registrations[0], &first)] }),
+        )
+        .await;
+        assert_eq!(again["matches"], json!([]));
+        assert_eq!(app.count("matches WHERE origin = 'EVENT'").await, 3);
+
+        // The statistics: events and registrations for everyone, the matches for admins.
+        const STATS: &str =
+            "{ stats { events { announced held registrations accepted matches landed } } }";
+        let public = app.gql(STATS, json!(null)).await;
+        assert_eq!(
+            answered(&public, "stats")["events"],
+            json!({ "announced": 1, "held": 1, "registrations": 3, "accepted": 2,
+            "matches": null, "landed": null })
+        );
+        let full = app.gql_as(&admin, STATS, json!(null)).await;
+        assert_eq!(answered(&full, "stats")["events"]["matches"], 3);
+        assert_eq!(answered(&full, "stats")["events"]["landed"], 0);
+    }
+);

@@ -11,7 +11,7 @@
 
 use serde_json::{Value, json};
 
-use crate::activities::{draft_event, event_input, register_for, step_event};
+use crate::activities::{decide, draft_event, event_input, register_for, step_event, took_place};
 use crate::db_test;
 use crate::fixtures::*;
 use crate::util::{PASSWORD, TestApp, TestUser, error_code, unique};
@@ -133,6 +133,7 @@ const TABLE: &[(&str, [Outcome; 6])] = &[
     ("registerForEvent", [U, Refused("INVALID"), Done, F, F, F]),
     ("decideEventRegistration", [U, N, F, Done, Done, N]),
     ("cancelEventRegistration", [U, N, Done, F, F, N]),
+    ("recordEventOutcomes", [U, F, F, Done, Done, F]),
     // County managers are appointed and removed by admins only; the owner of a removal is the
     // manager removed.
     ("appointCountyManager", [U, F, F, Done, F, F]),
@@ -455,6 +456,15 @@ async fn an_event_registration(app: &TestApp, w: &World) -> Value {
     let capability = listed(app, w).await;
     let scenario = event["agenda"][0].clone();
     register_for(app, &w.enterprise, &event, &capability, &[&scenario]).await
+}
+
+/// The event a registration is for.
+async fn registration_event(app: &TestApp, registration: &Value) -> String {
+    sqlx::query_scalar("SELECT event_id FROM event_registrations WHERE id = $1")
+        .bind(registration["id"].as_str().unwrap())
+        .fetch_one(app.state.db.pool())
+        .await
+        .unwrap()
 }
 
 /// A saved search of the enterprise; its id.
@@ -901,6 +911,17 @@ async fn prepare(app: &TestApp, w: &World, operation: &str) -> Setup {
             let registration = an_event_registration(app, w).await;
             w.provider(json!({ "id": registration["id"] }))
         }
+        "recordEventOutcomes" => {
+            let registration = an_event_registration(app, w).await;
+            let event_id = registration_event(app, &registration).await;
+            let event = json!({ "id": event_id });
+            decide(app, &w.county_manager, &registration, "ACCEPT").await;
+            took_place(app, &event).await;
+            step_event(app, &w.county_manager, &event, "MARK_HELD").await;
+            let scenario = registration["scenarios"][0]["id"].clone();
+            w.unit(json!({ "eventId": event_id, "pairs": [{ "registrationId": registration["id"],
+                "scenarioId": scenario }] }))
+        }
         "matchmakingEvents" => {
             let event = an_event(app, w, false).await;
             w.unit(json!({})).query(
@@ -1050,7 +1071,7 @@ db_test!(every_operation_admits_exactly_whom_the_rules_name, |app| {
             "{name} has no row in the authorization table"
         );
     }
-    assert_eq!(fields("MutationRoot").len(), 64, "the mutations counted");
+    assert_eq!(fields("MutationRoot").len(), 65, "the mutations counted");
     assert_eq!(fields("QueryRoot").len(), 35, "the queries counted");
 
     let world = World {

@@ -732,7 +732,7 @@ const SCHEDULED_KINDS: [&str; 3] = [
 ];
 
 /// The README's table of notifications ("Notifications"): kind → who hears of it.
-const EVERY_KIND: [&str; 26] = [
+const EVERY_KIND: [&str; 33] = [
     "SCENARIO_APPROVED",
     "SCENARIO_CHANGES_REQUESTED",
     "SCENARIO_SUBMITTED",
@@ -759,6 +759,13 @@ const EVERY_KIND: [&str; 26] = [
     "PROPOSAL_RECEIVED",
     "PROPOSAL_ADOPTED",
     "PROPOSAL_DECLINED",
+    "EVENT_REGISTRATION_RECEIVED",
+    "EVENT_REGISTRATION_ACCEPTED",
+    "EVENT_REGISTRATION_WAITLISTED",
+    "EVENT_REGISTRATION_DECLINED",
+    "EVENT_REGISTRATION_CANCELLED",
+    "EVENT_UPDATED",
+    "EVENT_CANCELLED",
 ];
 
 /// The kinds of the e-mails to `user` (account e-mails aside), oldest first.
@@ -961,6 +968,54 @@ backend_test!(
         app.state.scheduler.run_due().await;
         assert_eq!(status_in_db(&app, "scenarios", &due["id"]).await, "CLOSED");
 
+        // EVENT_REGISTRATION_RECEIVED and _CANCELLED: the county managers of the event's
+        // region; _ACCEPTED (also when moved up), _WAITLISTED, _DECLINED: the registering
+        // organization; EVENT_UPDATED, EVENT_CANCELLED: the organizations registered.
+        let mut event = crate::activities::event_input(&[&two_levels], 1);
+        event["regionCode"] = json!("140721");
+        let event = crate::activities::draft_event(&app, &admin, event).await;
+        let event = crate::activities::step_event(&app, &admin, &event, "PUBLISH").await;
+        let attendee = app.enterprise_user().await;
+        let waiter = app.enterprise_user().await;
+        let turned_away = app.enterprise_user().await;
+        let mut registered = Vec::new();
+        for user in [&attendee, &waiter, &turned_away] {
+            let capability = listed_capability(&app, user, &admin, capability_input()).await;
+            registered.push(
+                crate::activities::register_for(&app, user, &event, &capability, &[&two_levels])
+                    .await,
+            );
+        }
+        crate::activities::decide(&app, &admin, &registered[0], "ACCEPT").await;
+        crate::activities::decide(&app, &admin, &registered[1], "ACCEPT").await;
+        crate::activities::decide(&app, &admin, &registered[2], "DECLINE").await;
+        let cancelled = app
+            .gql_as(
+                &attendee,
+                "mutation($id: ID!) { cancelEventRegistration(input: { id: $id }) { errors { code } } }",
+                json!({ "id": registered[0]["id"] }),
+            )
+            .await;
+        assert_eq!(
+            cancelled["data"]["cancelEventRegistration"]["errors"],
+            json!([])
+        );
+        let mut changed = crate::activities::event_input(&[&two_levels], 2);
+        changed["regionCode"] = json!("140721");
+        let updated = app
+            .gql_as(
+                &admin,
+                "mutation($input: UpdateMatchmakingEventInput!) { updateMatchmakingEvent(input: $input) \
+                 { errors { code } } }",
+                json!({ "input": { "id": event["id"], "event": changed } }),
+            )
+            .await;
+        assert_eq!(
+            updated["data"]["updateMatchmakingEvent"]["errors"],
+            json!([])
+        );
+        crate::activities::step_event(&app, &admin, &event, "CANCEL").await;
+
         // ORGANIZATION_SUSPENDED, ORGANIZATION_REINSTATED: its members.
         step_organization(
             &app,
@@ -979,7 +1034,25 @@ backend_test!(
         )
         .await;
 
-        let expected: [(&TestUser, &[&str]); 15] = [
+        let expected: [(&TestUser, &[&str]); 18] = [
+            (
+                &attendee,
+                &["CAPABILITY_APPROVED", "EVENT_REGISTRATION_ACCEPTED"],
+            ),
+            (
+                &waiter,
+                &[
+                    "CAPABILITY_APPROVED",
+                    "EVENT_REGISTRATION_WAITLISTED",
+                    "EVENT_REGISTRATION_ACCEPTED",
+                    "EVENT_UPDATED",
+                    "EVENT_CANCELLED",
+                ],
+            ),
+            (
+                &turned_away,
+                &["CAPABILITY_APPROVED", "EVENT_REGISTRATION_DECLINED"],
+            ),
             (
                 &closing_unit,
                 &[
@@ -1005,7 +1078,17 @@ backend_test!(
                     "PROPOSAL_ADOPTED",
                 ],
             ),
-            (&manager, &["SCENARIO_SUBMITTED"; 2]),
+            (
+                &manager,
+                &[
+                    "SCENARIO_SUBMITTED",
+                    "SCENARIO_SUBMITTED",
+                    "EVENT_REGISTRATION_RECEIVED",
+                    "EVENT_REGISTRATION_RECEIVED",
+                    "EVENT_REGISTRATION_RECEIVED",
+                    "EVENT_REGISTRATION_CANCELLED",
+                ],
+            ),
             (
                 &far_unit,
                 &[
@@ -1092,7 +1175,7 @@ backend_test!(
             .await;
         assert_eq!(
             total,
-            3 + 3 + 2 + 3 + 2 + 3 + 5 + 5 + 7 + 7 + 3 + 3 + 4 + 1,
+            2 + 5 + 2 + 3 + 3 + 2 + 3 + 6 + 3 + 5 + 5 + 7 + 7 + 3 + 3 + 4 + 1,
             "and nobody else heard anything"
         );
         assert_eq!(

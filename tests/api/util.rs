@@ -573,6 +573,8 @@ pub struct ReceivedEmail {
     pub message_id: String,
     pub text: String,
     pub html: String,
+    /// (filename, MIME type, body) of each attachment.
+    pub attachments: Vec<(String, String, String)>,
 }
 
 impl ReceivedEmail {
@@ -580,21 +582,39 @@ impl ReceivedEmail {
         use mailparse::MailHeaderMap as _;
         let mail = mailparse::parse_mail(raw).expect("a well-formed e-mail");
         let header = |name: &str| mail.headers.get_first_value(name).unwrap_or_default();
-        let mut text = String::new();
-        let mut html = String::new();
-        for part in &mail.subparts {
-            match part.ctype.mimetype.as_str() {
-                "text/plain" => text = part.get_body().unwrap(),
-                "text/html" => html = part.get_body().unwrap(),
-                _ => {}
-            }
-        }
-        ReceivedEmail {
+        let mut email = ReceivedEmail {
             to: header("To"),
             subject: header("Subject"),
             message_id: header("Message-ID"),
-            text,
-            html,
+            text: String::new(),
+            html: String::new(),
+            attachments: Vec::new(),
+        };
+        email.read_parts(&mail.subparts);
+        email
+    }
+
+    fn read_parts(&mut self, parts: &[mailparse::ParsedMail<'_>]) {
+        for part in parts {
+            let disposition = part.get_content_disposition();
+            if disposition.disposition == mailparse::DispositionType::Attachment {
+                let filename = disposition
+                    .params
+                    .get("filename")
+                    .cloned()
+                    .unwrap_or_default();
+                self.attachments.push((
+                    filename,
+                    part.ctype.mimetype.clone(),
+                    part.get_body().unwrap(),
+                ));
+                continue;
+            }
+            match part.ctype.mimetype.as_str() {
+                "text/plain" => self.text = part.get_body().unwrap(),
+                "text/html" => self.html = part.get_body().unwrap(),
+                _ => self.read_parts(&part.subparts),
+            }
         }
     }
 }

@@ -14,6 +14,7 @@ use serde_json::{Value, json};
 use super::pages::{PageParams, case_rows, newest_scenarios, org_names, page_request};
 use super::view;
 use super::{Failure, PageResult, Portal, SITE_NAME, VISITOR, cacheable};
+use crate::activities::{self, EventKind, EventStatus};
 use crate::capabilities::model::CapabilityFilter;
 use crate::capabilities::{self, CapabilityRow, CapabilityStatus};
 use crate::error::AppError;
@@ -186,6 +187,42 @@ pub async fn atom(
                 })
                 .collect::<Vec<_>>();
             ("落地案例", "/cases", entries)
+        }
+        "events.atom" => {
+            let public = EventStatus::ALL
+                .into_iter()
+                .filter(|s| s.is_public())
+                .collect();
+            let (rows, _) =
+                activities::service::list(&portal.db, &VISITOR, Some(public), None, first)
+                    .await?
+                    .window(&first);
+            let entries = rows
+                .iter()
+                .map(|r| Entry {
+                    path: super::events::event_path(&r.id),
+                    title: r.title.clone(),
+                    summary: format!(
+                        "{}｜{}｜{}｜{}",
+                        EventKind::parse(&r.kind).map_or("", EventKind::label),
+                        super::events::china_time(&r.starts_at),
+                        r.place.as_deref().unwrap_or("线上"),
+                        r.status().label()
+                    ),
+                    author: portal
+                        .taxonomy
+                        .region(&r.region_code)
+                        .map(|region| region.name.clone())
+                        .unwrap_or_default(),
+                    updated: r.updated_at.clone(),
+                    categories: vec![
+                        EventKind::parse(&r.kind)
+                            .map_or("", EventKind::label)
+                            .to_owned(),
+                    ],
+                })
+                .collect::<Vec<_>>();
+            ("对接活动", "/events", entries)
         }
         _ => return Err(Failure(AppError::NotFound)),
     };
@@ -371,6 +408,14 @@ pub async fn sitemap(State(portal): State<Portal>, request: HeaderMap) -> PageRe
     let (editions, _) = lists::service::list(&portal.db, &VISITOR, None, None, false, all)
         .await?
         .window(&all);
+    let public_events = EventStatus::ALL
+        .into_iter()
+        .filter(|s| s.is_public())
+        .collect();
+    let (events, _) =
+        activities::service::list(&portal.db, &VISITOR, Some(public_events), None, all)
+            .await?
+            .window(&all);
     let mut xml = String::from(
         "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n\
          <urlset xmlns=\"http://www.sitemaps.org/schemas/sitemap/0.9\">\n",
@@ -388,9 +433,13 @@ pub async fn sitemap(State(portal): State<Portal>, request: HeaderMap) -> PageRe
         "/capabilities",
         "/editions",
         "/cases",
+        "/events",
         "/stats",
     ] {
         url(path, None);
+    }
+    for e in &events {
+        url(&super::events::event_path(&e.id), Some(&e.updated_at));
     }
     for s in &scenarios {
         url(

@@ -22,10 +22,12 @@ use serde::Serialize;
 use sha2::{Digest, Sha256};
 
 mod charts;
+mod events;
 mod feeds;
 mod pages;
 mod view;
 
+use crate::activities::EventStatus;
 use crate::capabilities::CapabilityStatus;
 use crate::db::Db;
 use crate::error::AppError;
@@ -49,6 +51,10 @@ pub fn public_page(aggregate: &str, status: &str, code: &str) -> Option<String> 
         "CAPABILITY" => CapabilityStatus::parse(status)
             .filter(|s| s.is_public())
             .map(|_| capability_path(code)),
+        // Of an event, and of a registration for it: the event's page (its code is its id).
+        "EVENT" | "EVENT_REGISTRATION" => EventStatus::parse(status)
+            .filter(|s| s.is_public())
+            .map(|_| events::event_path(code)),
         _ => None,
     }
 }
@@ -86,6 +92,8 @@ where
         .route("/cases/{code}", get(pages::case))
         .route("/editions", get(pages::editions))
         .route("/editions/{id}", get(pages::edition))
+        .route("/events", get(events::list))
+        .route("/events/{file}", get(events::event))
         .route("/stats", get(charts::page))
         .route("/feeds/{file}", get(feeds::atom))
         .route("/open-data/{file}", get(feeds::open_data))
@@ -119,6 +127,8 @@ static TEMPLATES: LazyLock<Environment<'static>> = LazyLock::new(|| {
         ("edition.html", include_str!("templates/edition.html")),
         ("cases.html", include_str!("templates/cases.html")),
         ("stats.html", include_str!("templates/stats.html")),
+        ("events.html", include_str!("templates/events.html")),
+        ("event.html", include_str!("templates/event.html")),
         ("error.html", include_str!("templates/error.html")),
     ] {
         env.add_template(name, source)
@@ -290,7 +300,7 @@ mod tests {
         for name in TEMPLATES.templates().map(|(name, _)| name) {
             assert!(TEMPLATES.get_template(name).is_ok(), "{name}");
         }
-        assert_eq!(TEMPLATES.templates().count(), 11);
+        assert_eq!(TEMPLATES.templates().count(), 13);
     }
 
     #[test]

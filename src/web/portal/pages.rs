@@ -64,7 +64,12 @@ pub struct Pager {
 }
 
 impl Pager {
-    fn new(number: i64, total: i64, per_page: i64, href: impl Fn(i64) -> String) -> Pager {
+    pub(super) fn new(
+        number: i64,
+        total: i64,
+        per_page: i64,
+        href: impl Fn(i64) -> String,
+    ) -> Pager {
         let pages = ((total + per_page - 1) / per_page).clamp(1, MAX_PAGE_NUMBER);
         Pager {
             number,
@@ -76,7 +81,7 @@ impl Pager {
 }
 
 /// The address of `path` with `pairs` (empty values left out) and page `n` (left out for 1).
-fn address(path: &str, pairs: &[(&str, String)], n: i64) -> String {
+pub(super) fn address(path: &str, pairs: &[(&str, String)], n: i64) -> String {
     let mut query: Vec<String> = pairs
         .iter()
         .filter(|(_, v)| !v.is_empty())
