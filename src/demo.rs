@@ -45,6 +45,33 @@ struct Seed {
     scenarios: Vec<ScenarioSeed>,
     capabilities: Vec<CapabilitySeed>,
     proposals: Vec<ProposalSeed>,
+    events: Vec<EventSeed>,
+}
+
+/// A matchmaking event: `days` from today (negative: it took place), its agenda by scenario
+/// title, the registrations by provider key (with the agenda scenarios they came for, by
+/// position), and which registrations continue with the first of their scenarios after it.
+#[derive(Deserialize)]
+struct EventSeed {
+    title: String,
+    kind: String,
+    region: String,
+    description: String,
+    days: i64,
+    hours: i64,
+    place: String,
+    capacity: i64,
+    deadline_days: i64,
+    agenda: Vec<String>,
+    registrations: Vec<RegistrationSeed>,
+    continuing: Vec<usize>,
+}
+
+#[derive(Deserialize)]
+struct RegistrationSeed {
+    provider: String,
+    scenarios: Vec<usize>,
+    accept: bool,
 }
 
 /// A scenario an enterprise proposed (反向挖掘), adopted into a scenario of a unit or open.
@@ -120,6 +147,7 @@ pub struct Loaded {
     pub matches: usize,
     pub editions: usize,
     pub proposals: usize,
+    pub events: usize,
 }
 
 /// The demo content's titles, sentences and tags: what the synthetic city is drawn from.
@@ -404,7 +432,13 @@ pub async fn load(db: &Db, taxonomy: &Arc<Taxonomy>) -> anyhow::Result<Option<Lo
         loaded.capabilities += 1;
     }
 
-    loaded.matches = load_matches(db, taxonomy, &published, &members, &admin.id).await?;
+    let index = LiveIndex::load(
+        taxonomy.matching_world(),
+        crate::matching::WordVectors::bundled(),
+        Arc::new(ListDocuments::new(db.clone())),
+    )
+    .await?;
+    loaded.matches = load_matches(db, &index, &published, &members, &admin.id).await?;
 
     let year = i64::from(this_year);
     let opportunity = edition_store::insert(
@@ -478,6 +512,16 @@ pub async fn load(db: &Db, taxonomy: &Arc<Taxonomy>) -> anyhow::Result<Option<Lo
         }
         loaded.proposals += 1;
     }
+    // Matchmaking events: one open for registration, one held with a pair that continues.
+    for event in &seed.events {
+        let organiser = county_managers
+            .iter()
+            .find(|(region, _)| *region == event.region)
+            .map_or(admin.id.as_str(), |(_, id)| id.as_str());
+        loaded.matches += load_event(db, &index, event, &member, organiser).await?;
+        loaded.events += 1;
+    }
+
     // The demo's history leaves its accounts an inbox to look at, but its addresses are made
     // up: the e-mails it queued are dropped rather than sent.
     sqlx::query("DELETE FROM email_outbox WHERE status = 'PENDING' AND recipient LIKE $1")
@@ -489,21 +533,173 @@ pub async fn load(db: &Db, taxonomy: &Arc<Taxonomy>) -> anyhow::Result<Option<Lo
     Ok(Some(loaded))
 }
 
+/// One matchmaking event of the seed, as its organiser would have run it (the service's checks of
+/// time are the requests'; the demo writes a past event as it happened). The matches it made.
+async fn load_event<'a>(
+    db: &Db,
+    index: &LiveIndex,
+    seed: &EventSeed,
+    member: &impl Fn(&str) -> anyhow::Result<&'a (String, String, String)>,
+    organiser: &str,
+) -> anyhow::Result<usize> {
+    use crate::activities::store::{self as event_store, EventContent, NewRegistration};
+    use crate::activities::{
+        EVENT_RULES, EventStatus, EventStep, REGISTRATION_RULES, RegistrationStatus,
+        RegistrationStep,
+    };
+    let china = crate::clock::china();
+    let day = items::today_in_china() + chrono::Duration::days(seed.days);
+    let at = |day: chrono::NaiveDate, hour: u32| -> anyhow::Result<String> {
+        use chrono::TimeZone as _;
+        let local = day.and_hms_opt(hour, 30, 0).context("a time of day")?;
+        let t = china
+            .from_local_datetime(&local)
+            .single()
+            .context("a local time")?;
+        Ok(crate::db::format_time(t.to_utc()))
+    };
+    let starts = at(day, 9)?;
+    let ends_at =
+        crate::db::parse_time(&starts).context("start")? + chrono::Duration::hours(seed.hours);
+    let deadline = at(
+        items::today_in_china() + chrono::Duration::days(seed.deadline_days),
+        17,
+    )?;
+    let mut agenda = Vec::new();
+    let mut agenda_rows = Vec::new();
+    for title in &seed.agenda {
+        let id: String = sqlx::query_scalar(
+            "SELECT id FROM scenarios WHERE title = $1 AND status IN ('PUBLISHED', 'MATCHING')",
+        )
+        .bind(title)
+        .fetch_one(db.pool())
+        .await
+        .with_context(|| format!("an open demo scenario {title}"))?;
+        agenda_rows.push(
+            scenario_store::find(db, &id)
+                .await?
+                .context("agenda scenario")?,
+        );
+        agenda.push(id);
+    }
+    let content = EventContent {
+        title: seed.title.clone(),
+        kind: seed.kind.clone(),
+        description: seed.description.clone(),
+        starts_at: starts,
+        ends_at: crate::db::format_time(ends_at),
+        place: Some(seed.place.clone()),
+        online_url: None,
+        region_code: seed.region.clone(),
+        capacity: seed.capacity,
+        registration_deadline: deadline,
+        agenda: agenda.clone(),
+    };
+    let step = |from: EventStatus, step: EventStep| {
+        lookup(EVENT_RULES, from, step).context("an event step")
+    };
+    let draft = event_store::insert(db, &content, organiser).await?;
+    let mut event = event_store::transition(
+        db,
+        &draft,
+        step(EventStatus::Draft, EventStep::Publish)?,
+        Some(organiser),
+        None,
+    )
+    .await?
+    .context("publish the demo event")?;
+    let mut registrations = Vec::new();
+    for r in &seed.registrations {
+        let (_, org, user) = member(&r.provider)?;
+        let capability: String = sqlx::query_scalar(
+            "SELECT id FROM capabilities WHERE org_id = $1 AND status IN ('LISTED', 'FEATURED') \
+             ORDER BY code LIMIT 1",
+        )
+        .bind(org)
+        .fetch_one(db.pool())
+        .await
+        .with_context(|| format!("{} has a listed capability", r.provider))?;
+        let scenarios: Vec<String> = r.scenarios.iter().map(|i| agenda[*i].clone()).collect();
+        let row = event_store::register(
+            db,
+            NewRegistration {
+                event_id: &event.id,
+                org_id: org,
+                registered_by: user,
+                capability_id: &capability,
+                scenario_ids: &scenarios,
+                note: "我司可现场演示方案并介绍已落地案例。",
+            },
+        )
+        .await?
+        .context("a demo registration")?;
+        let row = if r.accept {
+            let rule =
+                |s| lookup(REGISTRATION_RULES, RegistrationStatus::Pending, s).context("accept");
+            event_store::accept(
+                db,
+                &row,
+                rule(RegistrationStep::Accept)?,
+                rule(RegistrationStep::Waitlist)?,
+                organiser,
+            )
+            .await?
+            .context("accept the demo registration")?
+        } else {
+            row
+        };
+        registrations.push(row);
+    }
+    if seed.days >= 0 {
+        return Ok(0);
+    }
+    event = event_store::transition(
+        db,
+        &event,
+        step(EventStatus::Open, EventStep::CloseRegistration)?,
+        Some(organiser),
+        None,
+    )
+    .await?
+    .context("close the demo event")?;
+    event_store::transition(
+        db,
+        &event,
+        step(EventStatus::Closed, EventStep::MarkHeld)?,
+        Some(organiser),
+        None,
+    )
+    .await?
+    .context("hold the demo event")?;
+    let pairs: Vec<match_service::ContinuingPair<'_>> = seed
+        .continuing
+        .iter()
+        .map(|i| {
+            let r = &registrations[*i];
+            let first = &seed.registrations[*i].scenarios[0];
+            match_service::ContinuingPair {
+                scenario: &agenda_rows[*first],
+                capability_id: &r.capability_id,
+                initiator_org: &r.org_id,
+                initiator: &r.registered_by,
+            }
+        })
+        .collect();
+    let note = format!("在对接活动「{}」上洽谈，双方同意继续推进", seed.title);
+    let (made, _) =
+        match_service::continue_after_event(db, index, &pairs, organiser, &note).await?;
+    Ok(made.len())
+}
+
 /// Takes a few published scenarios further through 对接, with the engine's best capabilities:
 /// into MATCHING, IMPLEMENTING, LANDED and PROMOTED.
 async fn load_matches(
     db: &Db,
-    taxonomy: &Arc<Taxonomy>,
+    index: &LiveIndex,
     published: &[ScenarioRow],
     members: &[(String, String, String)],
     admin_id: &str,
 ) -> anyhow::Result<usize> {
-    let index = LiveIndex::load(
-        taxonomy.matching_world(),
-        crate::matching::WordVectors::bundled(),
-        Arc::new(ListDocuments::new(db.clone())),
-    )
-    .await?;
     let user_of = |org_id: &str| {
         members
             .iter()
@@ -532,7 +728,7 @@ async fn load_matches(
                 let provider = user_of(&capability.org_id)?;
                 if let Some(m) = match_service::propose(
                     db,
-                    &index,
+                    index,
                     scenario,
                     &capability.id,
                     MatchOrigin::Application,

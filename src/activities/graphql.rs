@@ -214,6 +214,19 @@ impl ActivityQuery {
         Ok(page.connection_of(rows, MatchmakingEvent))
     }
 
+    /// The registrations of the viewer's organization, for every event, oldest first.
+    async fn my_event_registrations(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> AppResult<Page<EventRegistration>> {
+        let page = PageRequest::of_field(ctx, first, after.as_deref())?;
+        let rows =
+            service::own_registrations(ctx.data_unchecked::<Db>(), Viewer::of(ctx), page).await?;
+        Ok(page.connection_of(rows, EventRegistration))
+    }
+
     async fn matchmaking_event(
         &self,
         ctx: &Context<'_>,

@@ -653,6 +653,18 @@ pub async fn registrations(
     let claims = viewer.require_signed_in()?;
     let org = (!can_organise(viewer, event)).then_some(claims.org.as_str());
     Ok(Rows::page(
-        store::registrations(db, &event.id, org, page).await?,
+        store::registrations(db, Some(&event.id), org, page).await?,
+    ))
+}
+
+/// The registrations of the viewer's organization for every event, oldest first.
+pub async fn own_registrations(
+    db: &Db,
+    viewer: &Viewer,
+    page: PageRequest,
+) -> AppResult<Rows<RegistrationRow>> {
+    let claims = viewer.require_signed_in()?;
+    Ok(Rows::page(
+        store::registrations(db, None, Some(&claims.org), page).await?,
     ))
 }

@@ -453,15 +453,19 @@ pub async fn find_registration(db: &Db, id: &str) -> Result<Option<RegistrationR
     reader.done(row)
 }
 
-/// An event's registrations, oldest first: all of them, or one organization's.
+/// Registrations, oldest first: an event's (all of them, or one organization's), or every one
+/// of an organization.
 pub async fn registrations(
     db: &Db,
-    event_id: &str,
+    event_id: Option<&str>,
     org_id: Option<&str>,
     page: PageRequest,
 ) -> Result<(Vec<RegistrationRow>, i64), sqlx::Error> {
     let condition = |sql: &mut Sql| {
-        sql.push(" WHERE event_id = ").bind(event_id.to_owned());
+        sql.push(" WHERE 1 = 1");
+        if let Some(event) = event_id {
+            sql.push(" AND event_id = ").bind(event.to_owned());
+        }
         if let Some(org) = org_id {
             sql.push(" AND org_id = ").bind(org.to_owned());
         }

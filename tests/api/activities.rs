@@ -1006,6 +1006,10 @@ crate::db_test!(
         );
         let (_, sitemap) = app.get("/sitemap.xml").await;
         assert!(sitemap.contains(&format!("/events/{id}")));
+        // The statistics page counts the event and its registration.
+        let (_, stats) = app.get("/stats").await;
+        assert!(stats.contains("<td>发布的活动</td><td>1</td>"), "{stats}");
+        assert!(stats.contains("<td>企业报名</td><td>1</td>"));
     }
 );
 

@@ -184,6 +184,11 @@ const TABLE: &[(&str, [Outcome; 6])] = &[
         "matchmakingEvent",
         [Hidden, Hidden, Hidden, Done, Done, Hidden],
     ),
+    // One's own organization's registrations.
+    (
+        "myEventRegistrations",
+        [U, Hidden, Done, Hidden, Hidden, Hidden],
+    ),
     ("scenarioProposal", [U, N, Done, Done, Done, N]),
     ("auditLog", [U, F, F, Done, F, F]),
     ("failedEmails", [U, F, F, Done, F, F]),
@@ -922,6 +927,13 @@ async fn prepare(app: &TestApp, w: &World, operation: &str) -> Setup {
             w.unit(json!({ "eventId": event_id, "pairs": [{ "registrationId": registration["id"],
                 "scenarioId": scenario }] }))
         }
+        "myEventRegistrations" => {
+            let registration = an_event_registration(app, w).await;
+            w.provider(json!({})).query(
+                "{ myEventRegistrations(first: 100) { edges { node { id } } } }",
+                Some(&registration["id"]),
+            )
+        }
         "matchmakingEvents" => {
             let event = an_event(app, w, false).await;
             w.unit(json!({})).query(
@@ -1072,7 +1084,7 @@ db_test!(every_operation_admits_exactly_whom_the_rules_name, |app| {
         );
     }
     assert_eq!(fields("MutationRoot").len(), 65, "the mutations counted");
-    assert_eq!(fields("QueryRoot").len(), 35, "the queries counted");
+    assert_eq!(fields("QueryRoot").len(), 36, "the queries counted");
 
     let world = World {
         admin: app.admin().await,

@@ -36,9 +36,10 @@ db_test!(demo_data_loads_once_and_reads_like_jinzhong, |app| {
             loaded.capabilities,
             loaded.matches,
             loaded.editions,
-            loaded.proposals
+            loaded.proposals,
+            loaded.events
         ),
-        (62, 42, 133, 16, 2, 2)
+        (62, 42, 133, 17, 2, 2, 2)
     );
     assert!(
         demo::load(&app.state.db, &app.state.taxonomy)
@@ -77,8 +78,8 @@ db_test!(demo_data_loads_once_and_reads_like_jinzhong, |app| {
             ("PENDING_REVIEW", 2),
             ("PENDING_CITY_REVIEW", 1),
             ("CHANGES_REQUESTED", 2),
-            ("PUBLISHED", 19),
-            ("MATCHING", 3),
+            ("PUBLISHED", 18),
+            ("MATCHING", 4),
             ("IMPLEMENTING", 2),
             ("LANDED", 2),
             ("PROMOTED", 1),
@@ -166,7 +167,16 @@ db_test!(demo_data_loads_once_and_reads_like_jinzhong, |app| {
             ("APPLICATION SELECTED", 2),
             ("APPLICATION LANDED", 3),
             ("APPLICATION NOT_SELECTED", 5),
+            ("EVENT APPROVED", 1),
         ])
+    );
+    assert_eq!(
+        counts_by(&app, "status", "matchmaking_events").await,
+        pairs(&[("OPEN", 1), ("HELD", 1)])
+    );
+    assert_eq!(
+        counts_by(&app, "status", "event_registrations").await,
+        pairs(&[("ACCEPTED", 4), ("PENDING", 1)])
     );
 
     // What the public reads: the live lists and both editions.
@@ -184,7 +194,7 @@ db_test!(demo_data_loads_once_and_reads_like_jinzhong, |app| {
     let data = &overview["data"];
     assert_eq!(
         data["opportunityList"]["totalCount"],
-        19 + 3,
+        18 + 4,
         "PUBLISHED and MATCHING"
     );
     let code = data["opportunityList"]["edges"][0]["node"]["code"]

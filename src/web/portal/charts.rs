@@ -174,11 +174,31 @@ pub async fn page(State(portal): State<Portal>, request: HeaderMap) -> PageResul
             "方案数",
             counts(&figures.capabilities.by_cluster),
         ),
+        Chart::new(
+            "events",
+            "对接活动",
+            "指标",
+            "数量",
+            [
+                ("发布的活动", figures.events.announced),
+                ("已举办", figures.events.held),
+                ("企业报名", figures.events.registrations),
+                ("确认参加", figures.events.accepted),
+            ]
+            .into_iter()
+            .filter(|(_, value)| *value > 0)
+            .map(|(label, value)| Bar {
+                label: label.to_owned(),
+                value,
+            })
+            .collect(),
+        ),
     ];
     let head = Head {
         title: "数据统计".to_owned(),
-        description: "晋中市场景创新数据统计：场景推进阶段、各县（区）场景、产业集群与落地投资。"
-            .to_owned(),
+        description:
+            "晋中市场景创新数据统计：场景推进阶段、各县（区）场景、产业集群、落地投资与对接活动。"
+                .to_owned(),
         path: "/stats".to_owned(),
         section: "stats",
     };
