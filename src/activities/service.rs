@@ -160,13 +160,16 @@ async fn validate(
             "场景经理人只能组织本地区的活动",
         );
     }
+    // The size first: what follows looks at each id against the others.
     let mut agenda: Vec<String> = Vec::new();
-    for id in &f.scenario_ids {
-        if !agenda.contains(id) {
-            agenda.push(id.clone());
+    if f.scenario_ids.len() <= MAX_AGENDA {
+        for id in &f.scenario_ids {
+            if !agenda.contains(id) {
+                agenda.push(id.clone());
+            }
         }
     }
-    if agenda.is_empty() || agenda.len() > MAX_AGENDA {
+    if agenda.is_empty() || f.scenario_ids.len() > MAX_AGENDA {
         v.push(
             &["scenarioIds"],
             ErrorCode::OutOfRange,
@@ -410,10 +413,13 @@ pub async fn register(
         );
     }
     let agenda = store::agenda(db, &event.id).await?;
+    // The size first: what follows looks at each id against the others.
     let mut chosen: Vec<String> = Vec::new();
-    for id in r.scenario_ids {
-        if !chosen.contains(id) {
-            chosen.push(id.clone());
+    if r.scenario_ids.len() <= MAX_AGENDA {
+        for id in r.scenario_ids {
+            if !chosen.contains(id) {
+                chosen.push(id.clone());
+            }
         }
     }
     if chosen.is_empty() || !chosen.iter().all(|id| agenda.contains(id)) {
@@ -589,13 +595,12 @@ pub async fn record_outcomes(
     }
     let agenda = store::agenda(db, &event.id).await?;
     let scenarios = scenarios::store::find_many(db, &agenda).await?;
+    let accepted = store::accepted(db, &event.id).await?;
     let mut registrations = Vec::new();
     let mut v = Validator::default();
     for (i, (registration_id, scenario_id)) in pairs.iter().enumerate() {
         let index = i.to_string();
-        let registration = store::find_registration(db, registration_id)
-            .await?
-            .filter(|r| r.event_id == event.id && r.status() == RegistrationStatus::Accepted);
+        let registration = accepted.iter().find(|r| &r.id == registration_id);
         if registration.is_none() {
             v.push(
                 &["pairs", &index, "registrationId"],

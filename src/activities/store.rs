@@ -442,6 +442,19 @@ pub async fn register(
     Ok(Some(row))
 }
 
+/// An event's accepted registrations (at most its capacity).
+pub async fn accepted(db: &Db, event_id: &str) -> Result<Vec<RegistrationRow>, sqlx::Error> {
+    let mut reader = db.reader().await?;
+    let rows = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT {REGISTRATION_COLUMNS} FROM event_registrations \
+         WHERE event_id = $1 AND status = 'ACCEPTED' ORDER BY created_at, id"
+    )))
+    .bind(event_id)
+    .fetch_all(&mut *reader)
+    .await;
+    reader.done(rows)
+}
+
 pub async fn find_registration(db: &Db, id: &str) -> Result<Option<RegistrationRow>, sqlx::Error> {
     let mut reader = db.reader().await?;
     let row = sqlx::query_as(sqlx::AssertSqlSafe(format!(

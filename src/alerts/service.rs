@@ -27,6 +27,8 @@ use crate::viewer::Viewer;
 pub const MAX_SAVED_SEARCHES: i64 = 20;
 /// The longest name of a saved search, in characters.
 pub const MAX_NAME_CHARS: usize = 40;
+/// Most industry or region codes a saved filter holds (it is checked every minute).
+pub const MAX_CODES: usize = 50;
 /// Most queued items one run of the alerts job checks.
 const QUEUE_BATCH: i64 = 200;
 /// How many of the engine's recommendations for a new scenario the weekly digest considers.
@@ -85,6 +87,21 @@ impl SearchFilter {
         }
     }
 
+    /// The lengths of its lists of codes, by field.
+    fn code_lists(&self) -> [(&'static str, usize); 2] {
+        let len = |codes: &Option<Vec<String>>| codes.as_ref().map_or(0, Vec::len);
+        match self {
+            SearchFilter::Opportunity(f) => [
+                ("industryCodes", len(&f.industry_codes)),
+                ("regionCodes", len(&f.region_codes)),
+            ],
+            SearchFilter::Capability(f) => [
+                ("industryCodes", len(&f.industry_codes)),
+                ("regionCodes", len(&f.region_codes)),
+            ],
+        }
+    }
+
     fn has_statuses(&self) -> bool {
         match self {
             SearchFilter::Opportunity(f) => f.statuses.is_some(),
@@ -122,6 +139,15 @@ pub async fn save(
                     ErrorCode::Invalid,
                     "订阅只提醒新发布的内容，请勿指定状态",
                 ));
+            }
+            for (list, len) in f.code_lists() {
+                if len > MAX_CODES {
+                    errors.push(UserError::new(
+                        &[field, list],
+                        ErrorCode::TooLong,
+                        format!("每类代码最多{MAX_CODES}个"),
+                    ));
+                }
             }
             if items::free_text(f.query()).is_err() {
                 errors.push(UserError::new(

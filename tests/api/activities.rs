@@ -419,6 +419,12 @@ crate::db_test!(
                 "OUT_OF_RANGE",
             ),
             (
+                // Checked before the ids are compared with each other.
+                with(&|i| i["scenarioIds"] = json!(vec![scenario["id"].clone(); 21])),
+                "scenarioIds",
+                "OUT_OF_RANGE",
+            ),
+            (
                 with(&|i| i["scenarioIds"] = json!([draft_scenario["id"]])),
                 "scenarioIds",
                 "INVALID",

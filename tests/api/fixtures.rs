@@ -758,3 +758,30 @@ pub fn titles(response: &Value) -> Vec<String> {
         .map(|e| e["node"]["title"].as_str().unwrap().to_owned())
         .collect()
 }
+
+/// `hour`:00 in Jinzhong (China time) on `day`.
+pub fn china_time(day: chrono::NaiveDate, hour: u32) -> chrono::DateTime<chrono::Utc> {
+    use chrono::TimeZone as _;
+    twolists::clock::china()
+        .from_local_datetime(&day.and_hms_opt(hour, 0, 0).unwrap())
+        .unwrap()
+        .to_utc()
+}
+
+/// Today in Jinzhong, on the system's clock.
+pub fn today_in_china() -> chrono::NaiveDate {
+    chrono::Utc::now()
+        .with_timezone(&twolists::clock::china())
+        .date_naive()
+}
+
+/// Runs the due jobs on two instances at once; how many times `job` ran (once, on one of them,
+/// when the lease holds).
+pub async fn run_due_on_both(a: &TestApp, b: &TestApp, job: &str) -> usize {
+    let (ran_a, ran_b) = tokio::join!(a.state.scheduler.run_due(), b.state.scheduler.run_due());
+    ran_a
+        .iter()
+        .chain(&ran_b)
+        .filter(|ran| **ran == job)
+        .count()
+}

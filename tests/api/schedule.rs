@@ -3,29 +3,15 @@
 //! their day, once; the notices when a scenario with live matches ends. Time moves on the
 //! application's clock, never by sleeping.
 
-use chrono::{DateTime, Duration, NaiveDate, TimeZone as _, Utc};
+use chrono::{DateTime, Duration, NaiveDate, Utc};
 use serde_json::{Value, json};
 
 use crate::fixtures::*;
 use crate::util::*;
 
-/// `hour`:00 in Jinzhong on `day`.
-fn china(day: NaiveDate, hour: u32) -> DateTime<Utc> {
-    twolists::clock::china()
-        .from_local_datetime(&day.and_hms_opt(hour, 0, 0).unwrap())
-        .unwrap()
-        .to_utc()
-}
-
 /// Noon in Jinzhong on `day`.
 fn noon_in_china(day: NaiveDate) -> DateTime<Utc> {
-    china(day, 12)
-}
-
-fn today_in_china() -> NaiveDate {
-    Utc::now()
-        .with_timezone(&twolists::clock::china())
-        .date_naive()
+    china_time(day, 12)
 }
 
 /// A scenario input whose deadline is `days` days from today.
@@ -109,17 +95,10 @@ crate::backend_test!(deadline_reminders_go_out_once_on_their_day, |backend| {
     // Later runs, on this instance and on a second one, send it no more.
     app.clock().advance(Duration::hours(1));
     let second = app.second_instance().await;
-    let (a, b) = tokio::join!(
-        app.state.scheduler.run_due(),
-        second.state.scheduler.run_due()
-    );
     assert_eq!(
-        a.iter()
-            .chain(&b)
-            .filter(|job| **job == "deadlines")
-            .count(),
+        run_due_on_both(&app, &second, "deadlines").await,
         1,
-        "one of the two instances ran the job: {a:?} {b:?}"
+        "one of the two instances ran it"
     );
     app.clock().advance(Duration::days(1));
     second.state.scheduler.run_due().await;
@@ -237,13 +216,13 @@ crate::backend_test!(
                 ("alerts".to_owned(), at(now + Duration::minutes(1))),
                 (
                     "daily-digest".to_owned(),
-                    at(china(monday + Duration::days(1), 8))
+                    at(china_time(monday + Duration::days(1), 8))
                 ),
                 ("deadlines".to_owned(), at(now + Duration::minutes(10))),
                 ("housekeeping".to_owned(), at(now + Duration::minutes(10))),
                 (
                     "weekly-recommendations".to_owned(),
-                    at(china(monday + Duration::days(7), 8))
+                    at(china_time(monday + Duration::days(7), 8))
                 ),
             ]
         );
