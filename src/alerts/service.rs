@@ -622,8 +622,8 @@ pub async fn unsubscribe(
     let Some((user_id, what)) = jwt.verify_link(token.trim()) else {
         return Ok(Err(LinkRefusal::Invalid));
     };
-    let Some(kind) =
-        NotificationKind::parse(&what).filter(|k| NotificationKind::SCHEDULED.contains(k))
+    let Some(kind) = NotificationKind::parse(&what)
+        .filter(|k| NotificationKind::SCHEDULED.contains(k) && k.by_email())
     else {
         return Ok(Err(LinkRefusal::Invalid));
     };

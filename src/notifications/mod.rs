@@ -193,6 +193,12 @@ impl NotificationKind {
         Self::ALL.into_iter().find(|k| k.as_str() == s)
     }
 
+    /// Whether this kind ever comes by e-mail. A saved search's find is told in the app; its
+    /// e-mail is the daily digest.
+    pub fn by_email(self) -> bool {
+        self != NotificationKind::SavedSearchMatch
+    }
+
     /// What users see in their e-mail settings.
     pub fn label(self) -> &'static str {
         match self {

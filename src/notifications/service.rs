@@ -29,7 +29,8 @@ pub async fn unread_count(db: &Db, viewer: &Viewer) -> AppResult<i64> {
     Ok(store::count(db, &user.sub, true).await?)
 }
 
-/// Each kind of notification and whether it also comes by e-mail (all do, unless turned off).
+/// Each kind of notification that may come by e-mail, and whether it does (all do, unless turned
+/// off).
 pub async fn email_preferences(
     db: &Db,
     viewer: &Viewer,
@@ -38,6 +39,7 @@ pub async fn email_preferences(
     let disabled = store::email_disabled(db, &user.sub).await?;
     Ok(NotificationKind::ALL
         .into_iter()
+        .filter(|kind| kind.by_email())
         .map(|kind| (kind, !disabled.iter().any(|d| d == kind.as_str())))
         .collect())
 }
@@ -74,6 +76,17 @@ pub async fn update_email_preferences(
             &["preferences"],
             ErrorCode::Required,
             "请至少设置一类通知",
+        ));
+    }
+    if let Some((kind, _)) = settings.iter().find(|(kind, _)| !kind.by_email()) {
+        return Ok(refuse(
+            &["preferences"],
+            ErrorCode::Invalid,
+            format!(
+                "「{}」只在站内通知，不单独发邮件；邮件请设置「{}」",
+                kind.label(),
+                NotificationKind::SavedSearchDigest.label()
+            ),
         ));
     }
     store::set_email_preferences(db, &user.sub, settings).await?;

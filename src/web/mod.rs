@@ -1,7 +1,8 @@
 //! Server-rendered pages: GraphiQL from the binary (`graphiql`), and the account pages that
 //! e-mails link to: confirming an address, setting a new password, accepting an invitation to
-//! join an organization, and unsubscribing from a digest. They work without JavaScript, speak Chinese, and call the same functions
-//! as the `verifyEmail`, `resetPassword` and `acceptInvitation` mutations, so the same rules apply.
+//! join an organization, and unsubscribing from a digest. They work without JavaScript, speak
+//! Chinese, and call the same functions as the `verifyEmail`, `resetPassword` and
+//! `acceptInvitation` mutations (and the saved searches' service), so the same rules apply.
 //!
 //! Opening a link changes nothing: mail scanners that fetch links ahead of the reader would
 //! otherwise use up a single-use token. The page asks for one click (a form POST), which does.

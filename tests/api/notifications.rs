@@ -226,7 +226,9 @@ db_test!(email_preferences_turn_email_off_but_keep_the_inbox, |app| {
     let owner = app.gov_user().await;
     let prefs = app.gql_as(&owner, PREFERENCES, json!({})).await;
     let all = prefs["data"]["emailPreferences"].as_array().unwrap();
-    assert_eq!(all.len(), EVERY_KIND.len() + SCHEDULED_KINDS.len());
+    // Every kind but a saved search's instant find, which is told in the app only.
+    assert_eq!(all.len(), EVERY_KIND.len() + SCHEDULED_KINDS.len() - 1);
+    assert!(!all.iter().any(|p| p["kind"] == "SAVED_SEARCH_MATCH"));
     assert!(
         all.iter()
             .all(|p| p["enabled"] == true && p["label"].is_string())
@@ -271,6 +273,18 @@ db_test!(email_preferences_turn_email_off_but_keep_the_inbox, |app| {
     assert_eq!(
         payload_codes(&empty["data"]["updateEmailPreferences"]),
         vec!["REQUIRED"]
+    );
+    let in_app_only = app
+        .try_gql_as(
+            &owner,
+            UPDATE_PREFERENCES,
+            json!({ "input": { "preferences": [
+            { "kind": "SAVED_SEARCH_MATCH", "enabled": false } ] } }),
+        )
+        .await;
+    assert_eq!(
+        payload_codes(&in_app_only["data"]["updateEmailPreferences"]),
+        vec!["INVALID"]
     );
     let anonymous = app.try_gql(PREFERENCES, json!({})).await;
     assert_eq!(error_code(&anonymous), Some("UNAUTHENTICATED"));
