@@ -620,6 +620,10 @@ async fn graphql_answer(
         .data(RequestLoader::new(
             crate::activities::AgendaLoader::new(db.clone()),
             &batches,
+        ))
+        .data(RequestLoader::new(
+            crate::activities::EventLoader::new(db.clone()),
+            &batches,
         ));
     let mut response = loaders::batched(&batches, state.schema.execute(request)).await;
     for error in &mut response.errors {

@@ -38,16 +38,6 @@ pub struct ScheduleSettings {
     pub digest_hour: u32,
 }
 
-impl Default for ScheduleSettings {
-    fn default() -> Self {
-        ScheduleSettings {
-            reminder_days: 3,
-            poll_interval: std::time::Duration::from_secs(30),
-            digest_hour: 8,
-        }
-    }
-}
-
 /// The jobs, by name.
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
 enum Job {

@@ -146,16 +146,6 @@ pub async fn release(db: &Db, claim: &Claim) -> Result<(), sqlx::Error> {
     Ok(())
 }
 
-/// When each job is next due and when it last ran, by name.
-pub async fn due_times(db: &Db) -> Result<Vec<(String, String, Option<String>)>, sqlx::Error> {
-    let mut reader = db.reader().await?;
-    let result =
-        sqlx::query_as("SELECT name, next_run_at, last_run_at FROM scheduled_jobs ORDER BY name")
-            .fetch_all(&mut *reader)
-            .await;
-    reader.done(result)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

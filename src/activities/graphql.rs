@@ -47,6 +47,27 @@ impl Loader<String> for AgendaLoader {
     }
 }
 
+/// Batches the events of one request's registrations into one query.
+pub struct EventLoader {
+    db: Db,
+}
+
+impl EventLoader {
+    pub fn new(db: Db) -> Self {
+        EventLoader { db }
+    }
+}
+
+impl Loader<String> for EventLoader {
+    type Value = EventRow;
+    type Error = Arc<sqlx::Error>;
+
+    async fn load(&self, keys: &[String]) -> Result<HashMap<String, EventRow>, Self::Error> {
+        let rows = store::find_many(&self.db, keys).await.map_err(Arc::new)?;
+        Ok(rows.into_iter().map(|row| (row.id.clone(), row)).collect())
+    }
+}
+
 async fn scenarios_of(ctx: &Context<'_>, ids: &[String]) -> AppResult<Vec<Scenario>> {
     let viewer = Viewer::of(ctx);
     let mut out = Vec::new();
@@ -150,8 +171,7 @@ impl EventRegistration {
         ID(self.0.id.clone())
     }
     async fn event(&self, ctx: &Context<'_>) -> AppResult<Option<MatchmakingEvent>> {
-        let db = ctx.data_unchecked::<Db>();
-        Ok(store::find(db, &self.0.event_id)
+        Ok(loaders::load_one::<EventLoader>(ctx, &self.0.event_id)
             .await?
             .map(MatchmakingEvent))
     }

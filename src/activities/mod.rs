@@ -8,7 +8,7 @@ mod graphql;
 pub mod service;
 pub mod store;
 
-pub use graphql::{ActivityMutation, ActivityQuery, AgendaLoader};
+pub use graphql::{ActivityMutation, ActivityQuery, AgendaLoader, EventLoader};
 
 use async_graphql::Enum;
 

@@ -23,11 +23,9 @@ use crate::matches::{self, steps::ContinuingPair, store::MatchRow};
 use crate::pagination::{PageRequest, Rows};
 use crate::scenarios::{self, ScenarioStatus};
 use crate::search::LiveIndex;
-use crate::taxonomy::Taxonomy;
+use crate::taxonomy::{CITY_REGION, Taxonomy};
 use crate::viewer::{Role, Viewer};
 
-/// The region of city-wide events (and of the city's own units).
-pub const CITY: &str = "140700";
 /// Most scenarios on one agenda.
 pub const MAX_AGENDA: usize = 20;
 /// The largest capacity of one event.
@@ -130,7 +128,9 @@ async fn validate(
     }
     if let Some(url) = online_url {
         let web = url.starts_with("https://") || url.starts_with("http://");
-        if !web || url.len() > 500 || url.chars().any(char::is_whitespace) {
+        let clean = crate::error::text_problem(url, true).is_none()
+            && !url.chars().any(char::is_whitespace);
+        if !web || url.len() > 500 || !clean {
             v.push(
                 &["onlineUrl"],
                 ErrorCode::Invalid,
@@ -149,7 +149,7 @@ async fn validate(
     let region = match (f.region_code.as_deref().map(str::trim), viewer.county()) {
         (Some(region), _) => region.to_owned(),
         (None, Some(county)) => county.to_owned(),
-        (None, None) => CITY.to_owned(),
+        (None, None) => CITY_REGION.to_owned(),
     };
     if taxonomy.region(&region).is_none() {
         v.push(&["regionCode"], ErrorCode::UnknownRegion, "所在地区不存在");

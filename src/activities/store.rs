@@ -248,6 +248,24 @@ pub async fn find(db: &Db, id: &str) -> Result<Option<EventRow>, sqlx::Error> {
     reader.done(row)
 }
 
+/// Several events by id, in no particular order.
+pub async fn find_many(db: &Db, ids: &[String]) -> Result<Vec<EventRow>, sqlx::Error> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut sql = Sql::new(&format!(
+        "SELECT {COLUMNS} FROM matchmaking_events WHERE id IN ("
+    ));
+    sql.bind_list(ids);
+    sql.push(")");
+    let (text, args) = sql.build();
+    let mut reader = db.reader().await?;
+    let rows = sqlx::query_as_with(text, args)
+        .fetch_all(&mut *reader)
+        .await;
+    reader.done(rows)
+}
+
 /// Which events a list shows: public ones, and drafts of the regions the viewer organises for
 /// (every region for admins).
 pub struct Listing {

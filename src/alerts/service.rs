@@ -13,7 +13,7 @@ use super::{AlertFrequency, SavedSearchList};
 use crate::auth::JwtKeys;
 use crate::capabilities::{self, model::CapabilityFilter};
 use crate::db::{self, Db};
-use crate::error::{AppError, AppResult, ErrorCode, Outcome, UserError, refuse};
+use crate::error::{AppError, AppResult, ErrorCode, Outcome, UserError, Validator, refuse};
 use crate::items;
 use crate::mail::{self, templates};
 use crate::notifications::{self, NotificationKind};
@@ -183,20 +183,11 @@ pub async fn save(
     Ok(Ok(row))
 }
 
+/// A name as every one-line name is checked: present, short, free of control characters.
 fn check_name(name: &str, errors: &mut Vec<UserError>) {
-    if name.is_empty() {
-        errors.push(UserError::new(
-            &["name"],
-            ErrorCode::Required,
-            "请为订阅搜索起个名字",
-        ));
-    } else if name.chars().count() > MAX_NAME_CHARS {
-        errors.push(UserError::new(
-            &["name"],
-            ErrorCode::TooLong,
-            format!("名称不能超过{MAX_NAME_CHARS}个字"),
-        ));
-    }
+    let mut v = Validator::default();
+    v.text(&["name"], "订阅名称", name, MAX_NAME_CHARS);
+    errors.extend(v.into_errors());
 }
 
 /// The signed-in user's own saved search; NOT_FOUND for anyone else's (they are private).

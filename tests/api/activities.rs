@@ -524,6 +524,15 @@ crate::db_test!(registrations_fill_the_places_then_wait_in_line, |app| {
         decide(&app, &manager, d, "ACCEPT").await["status"],
         "WAITLISTED"
     );
+    // The places taken bound the capacity from below.
+    let fewer = app
+        .try_gql_as(
+            &manager,
+            &update_doc(),
+            json!({ "input": { "id": event["id"], "event": event_input(&[&scenario, &second], 1) } }),
+        )
+        .await;
+    assert_eq!(codes(&fewer, "updateMatchmakingEvent"), ["OUT_OF_RANGE"]);
 
     // A cancels: C, the longest waiting, moves up; the places stay full.
     let cancelled = event_step(
@@ -577,6 +586,18 @@ crate::db_test!(registrations_fill_the_places_then_wait_in_line, |app| {
     assert_eq!(
         answered(&own, "matchmakingEvent")["registrations"]["edges"],
         json!([{ "node": { "id": c["id"], "status": "ACCEPTED" } }])
+    );
+    // Across events, with each event read through the request's loader.
+    let mine = app
+        .gql_as(
+            &enterprises[2],
+            "{ myEventRegistrations(first: 10) { edges { node { id event { id } } } } }",
+            json!(null),
+        )
+        .await;
+    assert_eq!(
+        answered(&mine, "myEventRegistrations")["edges"],
+        json!([{ "node": { "id": c["id"], "event": { "id": event["id"] } } }])
     );
     // The public sees none.
     let public = app

@@ -409,6 +409,11 @@ crate::db_test!(saved_searches_are_refused_what_does_not_fit, |app| {
             json!(["name"]),
         ),
         (
+            json!({ "name": "两\n行", "opportunityFilter": {} }),
+            "INVALID",
+            json!(["name"]),
+        ),
+        (
             json!({ "name": "名".repeat(41), "opportunityFilter": {} }),
             "TOO_LONG",
             json!(["name"]),
